@@ -1,0 +1,26 @@
+"""The public API: re-exports only. Everything else is implementation."""
+
+from orbitcloud.examples import list_examples
+from orbitcloud.links.contactplan import ContactPlan, NodeTable
+from orbitcloud.links.contacts import build_contact_plan
+from orbitcloud.orbits.propagate import Ephemeris, propagate
+from orbitcloud.orbits.satellites import build_satellites
+from orbitcloud.pipeline import RunResult, run_pipeline
+from orbitcloud.scenario import Scenario, ScenarioError, load_scenario
+from orbitcloud.timegrid import TimeGrid
+
+__all__ = [
+    "ContactPlan",
+    "Ephemeris",
+    "NodeTable",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "TimeGrid",
+    "build_contact_plan",
+    "build_satellites",
+    "list_examples",
+    "load_scenario",
+    "propagate",
+    "run_pipeline",
+]

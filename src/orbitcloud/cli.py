@@ -1,0 +1,176 @@
+"""The ``orbitcloud`` command line.
+
+Every command takes a scenario file or a built-in example name. Failures print one line per
+problem and exit non-zero (2 for an invalid scenario, 1 for other errors); no tracebacks.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from orbitcloud.examples import example_path, list_examples
+from orbitcloud.progress import RichProgress
+from orbitcloud.scenario import Scenario, ScenarioError, load_scenario
+
+app = typer.Typer(
+    name="orbitcloud",
+    help="Digital twin of data centres in orbit: scenario → orbits → contact plan → network → cloud.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+Source = Annotated[str, typer.Argument(help="scenario file (.yaml/.toml) or built-in example name")]
+
+
+class ContactFormat(str, Enum):
+    parquet = "parquet"
+    ion = "ion"
+    hdtn = "hdtn"
+
+
+def _load(source: str) -> Scenario:
+    try:
+        return load_scenario(source)
+    except ScenarioError as exc:
+        for p in exc.problems:
+            print(p, file=sys.stderr)
+        raise typer.Exit(2) from None
+
+
+def _fail(message: str) -> typer.Exit:
+    print(f"error: {message}", file=sys.stderr)
+    return typer.Exit(1)
+
+
+@app.command()
+def examples() -> None:
+    """List the built-in example scenarios (run one with `orbitcloud run NAME`)."""
+    table = Table("name", "satellites", "ground stations", "description")
+    for name in list_examples():
+        sc = load_scenario(example_path(name))
+        from orbitcloud.orbits.satellites import build_satellites
+
+        table.add_row(name, str(build_satellites(sc).n_sat), str(len(sc.ground_stations)), sc.description.split("\n")[0])
+    out.print(table)
+
+
+@app.command()
+def validate(source: Source) -> None:
+    """Check a scenario; print every problem as file:line: field: message. Exit 2 if invalid."""
+    sc = _load(source)
+    from orbitcloud.orbits.satellites import build_satellites
+
+    try:
+        n_sat = build_satellites(sc).n_sat
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    out.print(
+        f"ok: {sc.name}: {n_sat} satellites, {len(sc.ground_stations)} ground stations, "
+        f"{len(sc.isls)} ISL set(s), {sc.duration_s:g} s at {sc.step_s:g} s steps"
+    )
+
+
+@app.command()
+def schema() -> None:
+    """Print the scenario JSON Schema (for editor validation and autocompletion)."""
+    out.print_json(json.dumps(Scenario.model_json_schema()))
+
+
+def _run(sc: Scenario) -> Any:
+    from orbitcloud.pipeline import run_pipeline
+
+    try:
+        return run_pipeline(sc, progress=RichProgress())
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+
+
+@app.command()
+def run(
+    source: Source,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="parent folder of run folders")] = Path("runs"),
+) -> None:
+    """Run a scenario: write runs/<name>-<stamp>/ (manifest, contacts, positions) and print a summary."""
+    from orbitcloud.runfolder import write_run_folder
+    from orbitcloud.summary import summarise
+
+    sc = _load(source)
+    t0 = time.perf_counter()
+    result = _run(sc)
+    summary = summarise(result)
+    folder = write_run_folder(result, summary, out_dir, scenario_file=source)
+    _print_summary(summary)
+    out.print(f"run folder: {folder}  ({time.perf_counter() - t0:.1f} s)")
+
+
+def _print_summary(s: dict[str, Any]) -> None:
+    table = Table(title=f"orbitcloud run: {s['scenario']}", show_header=False)
+    rows = [
+        ("satellites", f"{s['satellites']}"),
+        ("ground stations", f"{s['ground_stations']}"),
+        ("time steps", f"{s['time_steps']} over {s['duration_s'] / 3600:g} h"),
+        ("contacts (directed)", f"{s['contacts_directed']}"),
+        ("ground passes", f"{s['ground_passes']}, mean {s['mean_pass_s']:.0f} s"),
+        ("ISL pairs / windows", f"{s['isl_pairs']} / {s['isl_windows']}"),
+        ("sunlit fraction", f"{s['sunlit_fraction']:.3f}"),
+    ]
+    if s["propagation_failures"]:
+        rows.append(("SGP4 failures (samples)", f"{s['propagation_failures']}"))
+    for k, v in rows:
+        table.add_row(k, v)
+    out.print(table)
+    if s["stations"]:
+        st = Table("station", "passes", "mean pass [s]", "gaps", "longest gap [min]", "no-contact share",
+                   title="coverage per ground station")  # fmt: skip
+        shown = sorted(s["stations"], key=lambda r: -r["gap_fraction"])
+        for r in shown[:12]:
+            st.add_row(r["station"], str(r["passes"]), f"{r['mean_pass_s']:.0f}", str(r["gaps"]),
+                       f"{r['max_gap_s'] / 60:.1f}", f"{r['gap_fraction']:.1%}")  # fmt: skip
+        if len(shown) > 12:
+            st.caption = f"{len(shown) - 12} more stations in metrics.json (worst coverage shown first)"
+        out.print(st)
+    timings = ", ".join(f"{k} {v:.2f} s" for k, v in s["timings_s"].items())
+    out.print(f"stage timings: {timings}")
+
+
+@app.command()
+def contacts(
+    source: Source,
+    fmt: Annotated[ContactFormat, typer.Option("--format", "-f", help="output format")] = ContactFormat.parquet,
+    output: Annotated[Path, typer.Option("--output", "-o", help="output file")] = Path("contacts.parquet"),
+) -> None:
+    """Compute the contact plan and write it as Parquet, ION contact-plan commands or HDTN JSON."""
+    sc = _load(source)
+    plan = _run(sc).contacts
+    if fmt is ContactFormat.parquet:
+        plan.write_parquet(output)
+    elif fmt is ContactFormat.ion:
+        from orbitcloud.links.ion import write_ion
+
+        write_ion(plan, output)
+    else:
+        from orbitcloud.links.hdtn import write_hdtn
+
+        write_hdtn(plan, output)
+    out.print(f"{len(plan)} contacts → {output} ({fmt.value})")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)

@@ -1,0 +1,47 @@
+"""Physical constants, each with its unit and source.
+
+Internal units are km, s, rad, W, J and bytes; names carry the unit when it is not obvious.
+"""
+
+from __future__ import annotations
+
+# --- Earth -------------------------------------------------------------------------------
+#: WGS84 equatorial radius [km]. NIMA TR8350.2 (2000), Table 3.1.
+WGS84_A_KM = 6378.137
+#: WGS84 flattening [-]. NIMA TR8350.2 (2000), Table 3.1.
+WGS84_F = 1.0 / 298.257223563
+#: WGS84 polar radius [km], derived: a (1 - f).
+WGS84_B_KM = WGS84_A_KM * (1.0 - WGS84_F)
+#: WGS84 first eccentricity squared [-], derived: f (2 - f).
+WGS84_E2 = WGS84_F * (2.0 - WGS84_F)
+
+#: WGS72 gravitational parameter [km^3/s^2], the value SGP4 is built on.
+#: Vallado, Crawford, Hujsak & Kelso, "Revisiting Spacetrack Report #3", AIAA 2006-6753, Table 1.
+WGS72_MU_KM3_S2 = 398600.8
+#: WGS72 equatorial radius [km] used by SGP4 (AIAA 2006-6753, Table 1).
+WGS72_RADIUS_KM = 6378.135
+
+#: Earth's gravitational parameter, EGM2008/WGS84 [km^3/s^2]. NIMA TR8350.2, Table 3.1.
+EARTH_MU_KM3_S2 = 398600.4418
+#: Second zonal harmonic J2 [-]. EGM2008 (Pavlis et al. 2012), unnormalised C20 = -J2.
+EARTH_J2 = 1.08262668e-3
+
+#: Length of the tropical year [days] (mean, J2000). Seidelmann (ed.), Explanatory Supplement to
+#: the Astronomical Almanac (1992), §1.2.
+TROPICAL_YEAR_D = 365.242190
+
+# --- Light and time ----------------------------------------------------------------------
+#: Speed of light in vacuum [km/s]. Exact by definition of the metre (SI Brochure, 9th ed.).
+SPEED_OF_LIGHT_KM_S = 299792.458
+#: Seconds per day [s].
+DAY_S = 86400.0
+#: Julian date of 1949-12-31 00:00 UT, the zero of `sgp4init`'s epoch argument [days].
+SGP4_EPOCH_ZERO_JD = 2433281.5
+#: Julian date of J2000.0 (2000-01-01 12:00 TT) [days].
+J2000_JD = 2451545.0
+
+# --- Sun ---------------------------------------------------------------------------------
+#: Nominal solar radius [km]. IAU 2015 Resolution B3.
+SUN_RADIUS_KM = 695700.0
+#: Astronomical unit [km]. IAU 2012 Resolution B2 (exact).
+AU_KM = 149597870.700

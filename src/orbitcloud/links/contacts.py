@@ -1,0 +1,206 @@
+"""Build the contact plan: ground passes and inter-satellite windows with refined edges."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from orbitcloud.links.contactplan import KINDS, ContactPlan, NodeTable
+from orbitcloud.links.isl import candidate_pairs, link_rate_bps, mutual_nearest_active, owlt_s
+from orbitcloud.links.visibility import GroundSites, elevation_margin, isl_margin
+from orbitcloud.links.windows import Windows, find_windows, step_windows
+from orbitcloud.orbits.propagate import Ephemeris
+from orbitcloud.progress import NullProgress, Progress
+from orbitcloud.scenario.models import IslSpec, RangeTopology, Scenario
+
+__all__ = ["PairWindows", "build_contact_plan", "ground_windows", "isl_windows", "node_table"]
+
+F64 = NDArray[np.float64]
+IDX = NDArray[np.intp]
+
+#: Elements (pairs x samples) per chunk of margin evaluation; bounds peak memory (~40 MB/array).
+CHUNK_ELEMENTS = 4_000_000
+
+
+@dataclass(frozen=True)
+class PairWindows:
+    """Windows of node pairs ``(a, b)``; arrays ``[n_window]``. ``range_max_km`` is the
+    longest range within the window (grid samples inside it and both refined edges)."""
+
+    a: IDX
+    b: IDX
+    start_s: F64
+    end_s: F64
+    range_max_km: F64
+
+    @classmethod
+    def empty(cls) -> PairWindows:
+        e = np.empty(0)
+        return cls(np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp), e, e.copy(), e.copy())
+
+    @classmethod
+    def concat(cls, parts: list[PairWindows]) -> PairWindows:
+        if not parts:
+            return cls.empty()
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("a", "b", "start_s", "end_s", "range_max_km")))
+
+
+def node_table(scenario: Scenario, eph: Ephemeris) -> NodeTable:
+    """Satellites (node order of the ephemeris) then ground stations."""
+    sats = eph.satellites
+    return NodeTable(
+        names=sats.names + [g.name for g in scenario.ground_stations],
+        n_sat=sats.n_sat,
+        group=[sats.constellation_names[c] for c in sats.constellation.tolist()]
+        + ["ground"] * len(scenario.ground_stations),
+        jurisdiction=[""] * sats.n_sat + [g.jurisdiction for g in scenario.ground_stations],
+    )
+
+
+def _window_max(values: F64, w: Windows, t_s: F64) -> F64:
+    """Max of ``values[elem, k]`` over grid samples inside each window (-inf if none)."""
+    n_time = t_s.shape[0]
+    k0 = np.searchsorted(t_s, w.start_s, side="left")
+    k1 = np.searchsorted(t_s, w.end_s, side="right")  # exclusive
+    flat = np.append(values.ravel(), -np.inf)
+    base = w.elem * n_time
+    idx = np.empty(2 * len(w), dtype=np.intp)
+    idx[0::2] = base + k0
+    idx[1::2] = base + np.maximum(k1, k0)
+    out = np.maximum.reduceat(flat, idx)[0::2] if len(w) else np.empty(0)
+    return np.where(k1 > k0, out, -np.inf)
+
+
+def ground_windows(
+    eph: Ephemeris, sites: GroundSites, tol_s: float = 1e-3, progress: Progress | None = None
+) -> PairWindows:
+    """Passes of every satellite over every ground station (``a`` = satellite, ``b`` = station
+    index counted from 0). Margin: elevation above each station's mask."""
+    n_sat, n_time, n_gs = eph.n_sat, eph.grid.n_time, sites.n_gs
+    if n_gs == 0 or n_sat == 0:
+        return PairWindows.empty()
+    t_s = eph.grid.t_s
+    gu = np.einsum("gi,gi->g", sites.r_ecef_km, sites.up)
+    gg = np.einsum("gi,gi->g", sites.r_ecef_km, sites.r_ecef_km)
+    chunk = max(1, CHUNK_ELEMENTS // (n_gs * n_time))
+    parts = []
+    with (progress or NullProgress()).task("ground passes", n_sat) as task:
+        for s0 in range(0, n_sat, chunk):
+            s1 = min(s0 + chunk, n_sat)
+            r = eph.r_ecef_km[s0:s1].reshape(-1, 3)
+            # |r - g|^2 and (r - g)·up for all stations by two (n, 3) x (3, n_gs) products
+            dist = np.sqrt(np.maximum(np.einsum("ni,ni->n", r, r)[:, None] - 2.0 * (r @ sites.r_ecef_km.T) + gg, 0.0))
+            margin = ((r @ sites.up.T) - gu) / dist - sites.sin_mask
+            # to [sat, gs, time] rows: element = (sat - s0) * n_gs + gs
+            margin = margin.reshape(s1 - s0, n_time, n_gs).transpose(0, 2, 1).reshape(-1, n_time)
+            dist = dist.reshape(s1 - s0, n_time, n_gs).transpose(0, 2, 1).reshape(-1, n_time)
+
+            def exact(elem: IDX, t: F64, s0: int = s0) -> F64:
+                sat, g = s0 + elem // n_gs, elem % n_gs
+                r_sat = eph.propagator.ecef_at(sat, t)
+                return elevation_margin(r_sat, sites.r_ecef_km[g], sites.up[g], sites.sin_mask[g])
+
+            w = find_windows(margin, t_s, exact, tol_s)
+            sat, g = s0 + w.elem // n_gs, w.elem % n_gs
+            edge_r = eph.propagator.ecef_at(np.concatenate([sat, sat]), np.concatenate([w.start_s, w.end_s]))
+            edge_d = np.linalg.norm(edge_r - np.concatenate([sites.r_ecef_km[g], sites.r_ecef_km[g]]), axis=1)
+            rmax = np.fmax(_window_max(dist, w, t_s), np.fmax(edge_d[: len(w)], edge_d[len(w) :]))
+            parts.append(PairWindows(sat, g, w.start_s, w.end_s, rmax))
+            task.advance(s1 - s0)
+    return PairWindows.concat(parts)
+
+
+def isl_windows(
+    spec: IslSpec,
+    scenario: Scenario,
+    eph: Ephemeris,
+    tol_s: float = 1e-3,
+    progress: Progress | None = None,
+) -> PairWindows:
+    """Windows of the pairs allowed by ``spec`` (``a < b``, satellite node indices)."""
+    pairs = candidate_pairs(spec, scenario, eph.satellites, eph.r_ecef_km)
+    n_pair, n_time = pairs.shape[0], eph.grid.n_time
+    if n_pair == 0:
+        return PairWindows.empty()
+    t_s = eph.grid.t_s
+    r = eph.r_ecef_km
+    limit = spec.topology.max_terminals if isinstance(spec.topology, RangeTopology) else None
+    chunk = max(1, CHUNK_ELEMENTS // n_time)
+    parts = []
+    with (progress or NullProgress()).task(f"ISL windows ({spec.name})", n_pair) as task:
+        active_all = mutual_nearest_active(pairs, r, spec, limit) if limit else None
+        for p0 in range(0, n_pair, chunk):
+            p = pairs[p0 : p0 + chunk]
+            r1, r2 = r[p[:, 0]], r[p[:, 1]]
+            dist = np.linalg.norm(r2 - r1, axis=-1)
+            if active_all is not None:
+                # Terminal assignment changes only at grid steps: windows at step resolution.
+                w = step_windows(active_all[p0 : p0 + chunk], t_s)
+            else:
+                margin = isl_margin(r1, r2, spec.max_range_km, spec.grazing_altitude_km)
+
+                def exact(elem: IDX, t: F64, p: IDX = p) -> F64:
+                    both = eph.propagator.ecef_at(np.concatenate([p[elem, 0], p[elem, 1]]), np.concatenate([t, t]))
+                    m = elem.shape[0]
+                    return isl_margin(both[:m], both[m:], spec.max_range_km, spec.grazing_altitude_km)
+
+                w = find_windows(margin, t_s, exact, tol_s)
+            a, b = p[w.elem, 0], p[w.elem, 1]
+            m = len(w)
+            edge = eph.propagator.ecef_at(np.concatenate([a, b, a, b]), np.concatenate([w.start_s, w.start_s, w.end_s, w.end_s]))
+            d0 = np.linalg.norm(edge[:m] - edge[m : 2 * m], axis=1)
+            d1 = np.linalg.norm(edge[2 * m : 3 * m] - edge[3 * m :], axis=1)
+            rmax = np.fmax(_window_max(dist, w, t_s), np.fmax(d0, d1))
+            parts.append(PairWindows(a, b, w.start_s, w.end_s, rmax))
+            task.advance(p.shape[0])
+    return PairWindows.concat(parts)
+
+
+def build_contact_plan(
+    scenario: Scenario, eph: Ephemeris, tol_s: float = 1e-3, progress: Progress | None = None
+) -> ContactPlan:
+    """All contacts of a scenario: ground passes (both directions) and ISL windows."""
+    nodes = node_table(scenario, eph)
+    sites = GroundSites.from_stations(list(scenario.ground_stations))
+    src, dst, start, end, rate, rng, kind = [], [], [], [], [], [], []
+
+    def add(s: IDX, d: IDX, w: PairWindows, r_bps: F64, k: str) -> None:
+        src.append(s)
+        dst.append(d)
+        start.append(w.start_s)
+        end.append(w.end_s)
+        rate.append(r_bps)
+        rng.append(w.range_max_km)
+        kind.append(np.full(s.shape, KINDS.index(k), dtype=np.uint8))
+
+    if scenario.ground_stations:
+        gw = ground_windows(eph, sites, tol_s, progress)
+        down = np.array([g.rate_bps for g in scenario.ground_stations])
+        up = np.array([g.effective_uplink_rate_bps for g in scenario.ground_stations])
+        gs_node = gw.b + nodes.n_sat
+        add(gw.a, gs_node, gw, down[gw.b], "downlink")
+        add(gs_node, gw.a, gw, up[gw.b], "uplink")
+    for spec in scenario.isls:
+        iw = isl_windows(spec, scenario, eph, tol_s, progress)
+        r_bps = link_rate_bps(spec.rate, iw.range_max_km)
+        add(iw.a, iw.b, iw, r_bps, "isl")
+        add(iw.b, iw.a, iw, r_bps, "isl")
+    if not src:
+        e = np.empty(0)
+        arrays = [np.empty(0, np.int32), np.empty(0, np.int32), e, e, e, e, e, np.empty(0, np.uint8)]
+    else:
+        arrays = [
+            np.concatenate(src).astype(np.int32),
+            np.concatenate(dst).astype(np.int32),
+            np.concatenate(start),
+            np.concatenate(end),
+            np.concatenate(rate),
+            owlt_s(np.concatenate(rng)),
+            np.concatenate(rng),
+            np.concatenate(kind),
+        ]
+    order = np.lexsort((arrays[1], arrays[0], arrays[2]))
+    s, d, st, en, rt, ow, rg, kd = (x[order] for x in arrays)
+    return ContactPlan(scenario.epoch, eph.grid.duration_s, nodes, s, d, st, en, rt, ow, rg, kd)

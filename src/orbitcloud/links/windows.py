@@ -1,0 +1,182 @@
+"""Contact windows from sampled margins, with edges refined between samples by root finding.
+
+A *margin* ``m(e, t)`` is positive while element ``e`` (a station–satellite or satellite pair)
+can link. Sampling it on the time grid finds every window longer than a step; each edge is
+then refined with the Illinois variant of regula falsi (Dowell & Jarratt 1971, BIT 11, 168) on
+the *exact* margin (SGP4 at the trial time, not an interpolant) until the bracket is shorter
+than ``tol_s``. Windows that open and close between two samples are found too: at sampled
+local maxima whose parabolic peak estimate comes near zero, a golden-section search (Kiefer
+1953) on the exact margin finds the peak, and both edges are refined around it.
+
+All loops here run over *iterations*, each vectorised over every edge at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["MarginFn", "Windows", "find_windows", "refine_roots", "step_windows"]
+
+F64 = NDArray[np.float64]
+IDX = NDArray[np.intp]
+
+#: ``margin_at(elem[m], t_s[m]) -> margin[m]``: the exact margin of element ``elem[i]`` at
+#: ``t_s[i]`` (pairs, not a grid). NaN means "cannot link" (e.g. SGP4 failed).
+MarginFn = Callable[[IDX, F64], F64]
+
+_BLOCKED = -1e9  # stands in for NaN / -inf margins inside the root finder
+_GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
+
+
+@dataclass(frozen=True)
+class Windows:
+    """Intervals where a margin is >= 0. Arrays are ``[n_window]``, sorted by (elem, start).
+
+    ``start_s`` equals the first grid time for windows already open there, ``end_s`` the last
+    grid time for windows still open there.
+    """
+
+    elem: IDX
+    start_s: F64
+    end_s: F64
+
+    def __len__(self) -> int:
+        return int(self.elem.shape[0])
+
+
+def _clean(x: F64) -> F64:
+    return np.where(np.isfinite(x), x, _BLOCKED)
+
+
+def refine_roots(
+    elem: IDX, a: F64, b: F64, fa: F64, fb: F64, margin_at: MarginFn, tol_s: float
+) -> F64:
+    """Times where each margin changes sign inside ``[a, b]``, float64[n], to within ``tol_s``.
+
+    Requires ``(fa >= 0) != (fb >= 0)``. Illinois regula falsi, vectorised over all brackets;
+    only brackets still wider than ``tol_s`` are evaluated in each iteration.
+    """
+    a, b = a.astype(np.float64, copy=True), b.astype(np.float64, copy=True)
+    fa, fb = _clean(fa.astype(np.float64)), _clean(fb.astype(np.float64))
+    last = np.zeros(a.shape, dtype=np.int8)  # +1: a moved last, -1: b moved last
+    active = np.flatnonzero(b - a > tol_s)
+    for it in range(200):
+        if active.size == 0:
+            break
+        ai, bi, fai, fbi = a[active], b[active], fa[active], fb[active]
+        c = (ai * fbi - bi * fai) / (fbi - fai)
+        # Every 8th step bisects, so the bracket shrinks even where regula falsi stalls.
+        bad = ~((c > ai) & (c < bi)) | (it % 8 == 7)
+        c[bad] = 0.5 * (ai[bad] + bi[bad])
+        fc = _clean(margin_at(elem[active], c))
+        move_a = (fc >= 0) == (fai >= 0)
+        ia, ib = active[move_a], active[~move_a]
+        # Illinois: when the same end moves twice running, halve the other end's value.
+        fb[ia[last[ia] == 1]] *= 0.5
+        fa[ib[last[ib] == -1]] *= 0.5
+        a[ia], fa[ia], last[ia] = c[move_a], fc[move_a], 1
+        b[ib], fb[ib], last[ib] = c[~move_a], fc[~move_a], -1
+        active = active[b[active] - a[active] > tol_s]
+    return 0.5 * (a + b)
+
+
+def _short_window_peaks(
+    m: F64, vis: NDArray[np.bool_], t_s: F64, margin_at: MarginFn, peak_tol_s: float
+) -> tuple[IDX, IDX, F64, F64]:
+    """Peaks of windows hidden between samples: (elem, sample k near the peak, t_peak,
+    margin at the peak); the samples k-1 and k+1 bracket the peak and are both < 0."""
+    if m.shape[1] < 3:
+        empty = np.empty(0)
+        return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp), empty, empty
+    left, mid, right = m[:, :-2], m[:, 1:-1], m[:, 2:]
+    curv = left - 2.0 * mid + right  # < 0 at a maximum
+    cand = ~vis[:, :-2] & ~vis[:, 1:-1] & ~vis[:, 2:] & (mid >= left) & (mid >= right) & (curv < 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        peak_est = mid - (right - left) ** 2 / (8.0 * curv)
+        # generous slack: a cubic term can lift the true peak above the parabola's
+        cand &= peak_est > 0.5 * curv
+    e, k = np.nonzero(cand)
+    k = k + 1
+    lo, hi = t_s[k - 1].copy(), t_s[k + 1].copy()
+    x1 = hi - _GOLDEN * (hi - lo)
+    x2 = lo + _GOLDEN * (hi - lo)
+    f1, f2 = _clean(margin_at(e, x1)), _clean(margin_at(e, x2))
+    while e.size and np.max(hi - lo) > peak_tol_s:
+        left_better = f1 >= f2
+        hi = np.where(left_better, x2, hi)
+        lo = np.where(left_better, lo, x1)
+        new_x = np.where(left_better, hi - _GOLDEN * (hi - lo), lo + _GOLDEN * (hi - lo))
+        f_new = _clean(margin_at(e, new_x))
+        x2, f2, x1, f1 = (
+            np.where(left_better, x1, new_x),
+            np.where(left_better, f1, f_new),
+            np.where(left_better, new_x, x2),
+            np.where(left_better, f_new, f2),
+        )
+    t_peak = np.where(f1 >= f2, x1, x2)
+    f_peak = np.maximum(f1, f2)
+    keep = f_peak >= 0
+    return e[keep].astype(np.intp), k[keep].astype(np.intp), t_peak[keep], f_peak[keep]
+
+
+def find_windows(
+    margin: F64,
+    t_s: F64,
+    margin_at: MarginFn,
+    tol_s: float = 1e-3,
+    find_short: bool = True,
+) -> Windows:
+    """Windows where ``margin >= 0``.
+
+    Args:
+        margin: float64[n_elem, n_time], the margin sampled on the grid (NaN = blocked).
+        t_s: float64[n_time], the grid.
+        margin_at: exact margin at arbitrary (element, time) pairs, see :data:`MarginFn`.
+        tol_s: edge accuracy; each refined edge is within ``tol_s / 2`` of the exact root.
+        find_short: also find windows that open and close between two samples.
+    """
+    m = _clean(np.asarray(margin, dtype=np.float64))
+    vis = m >= 0
+    step = vis[:, 1:].view(np.int8) - vis[:, :-1].view(np.int8)
+    e_edge, k_edge = np.nonzero(step)
+    roots = refine_roots(
+        e_edge, t_s[k_edge], t_s[k_edge + 1],
+        m[e_edge, k_edge], m[e_edge, k_edge + 1], margin_at, tol_s,
+    )  # fmt: skip
+    rising = step[e_edge, k_edge] > 0
+    open0 = np.flatnonzero(vis[:, 0])
+    open1 = np.flatnonzero(vis[:, -1])
+    start_e = [e_edge[rising], open0]
+    start_t = [roots[rising], np.full(open0.shape, t_s[0])]
+    end_e = [e_edge[~rising], open1]
+    end_t = [roots[~rising], np.full(open1.shape, t_s[-1])]
+    if find_short:
+        pe, pk, pt, fp = _short_window_peaks(m, vis, t_s, margin_at, peak_tol_s=max(tol_s, 0.5))
+        rise = refine_roots(pe, t_s[pk - 1], pt, m[pe, pk - 1], fp, margin_at, tol_s)
+        fall = refine_roots(pe, pt, t_s[pk + 1], fp, m[pe, pk + 1], margin_at, tol_s)
+        start_e.append(pe)
+        start_t.append(rise)
+        end_e.append(pe)
+        end_t.append(fall)
+    se, st = np.concatenate(start_e), np.concatenate(start_t)
+    ee, et = np.concatenate(end_e), np.concatenate(end_t)
+    so = np.lexsort((st, se))
+    eo = np.lexsort((et, ee))
+    if not np.array_equal(se[so], ee[eo]):  # pragma: no cover - would be a logic error
+        raise RuntimeError("window starts and ends do not pair up")
+    return Windows(se[so].astype(np.intp), st[so], et[eo])
+
+
+def step_windows(active: NDArray[np.bool_], t_s: F64) -> Windows:
+    """Windows at grid resolution from bool[n_elem, n_time]: from the first to the last
+    active sample of each run (for links switched by decisions taken at grid steps)."""
+    pad = np.zeros((active.shape[0], 1), dtype=np.int8)
+    a = active.view(np.int8)
+    step = np.diff(np.concatenate([pad, a, pad], axis=1), axis=1)
+    se, sk = np.nonzero(step > 0)
+    ee, ek = np.nonzero(step < 0)
+    return Windows(se.astype(np.intp), t_s[sk], t_s[ek - 1])

@@ -1,0 +1,165 @@
+"""Build SGP4 satellite records from the scenario's constellations.
+
+Walker and explicit-element constellations are built with ``Satrec.sgp4init``: their numbers
+are SGP4 *mean* elements (Kozai mean motion from Kepler's third law with WGS72 constants), not
+osculating Keplerian elements. SGP4 adds J2-J4 secular and periodic terms, so the geocentric
+radius of a "550 km" satellite oscillates by several km around 6928 km, and planes precess.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+from sgp4.api import WGS72, Satrec, SatrecArray
+
+from orbitcloud.constants import SGP4_EPOCH_ZERO_JD, WGS72_MU_KM3_S2, WGS72_RADIUS_KM
+from orbitcloud.orbits.tle import parse_tle_text
+from orbitcloud.scenario.models import (
+    ElementsConstellation,
+    OrbitElements,
+    Scenario,
+    TleConstellation,
+    WalkerConstellation,
+)
+from orbitcloud.timegrid import epoch_to_jd
+
+__all__ = ["SatelliteSet", "build_satellites", "mean_motion_rad_per_min"]
+
+
+@dataclass(frozen=True)
+class SatelliteSet:
+    """All satellites of a scenario, in node order (satellites are nodes ``0 .. n_sat-1``).
+
+    Attributes:
+        names: node names, list[n_sat].
+        constellation: index into ``constellation_names`` per satellite, int32[n_sat].
+        plane, slot: Walker plane and slot, int32[n_sat] (-1 outside Walker constellations).
+        satrecs: one ``sgp4.api.Satrec`` per satellite.
+    """
+
+    names: list[str]
+    constellation_names: list[str]
+    constellation: NDArray[np.int32]
+    plane: NDArray[np.int32]
+    slot: NDArray[np.int32]
+    satrecs: list[Satrec] = field(repr=False)
+
+    @property
+    def n_sat(self) -> int:
+        return len(self.names)
+
+    def array(self) -> SatrecArray:
+        return SatrecArray(self.satrecs)
+
+    def indices_of(self, constellation_names: list[str] | None) -> NDArray[np.int64]:
+        """Satellite indices belonging to the named constellations (all when None)."""
+        if constellation_names is None:
+            return np.arange(self.n_sat)
+        wanted = [self.constellation_names.index(n) for n in constellation_names]
+        return np.flatnonzero(np.isin(self.constellation, wanted))
+
+
+def mean_motion_rad_per_min(semi_major_axis_km: float) -> float:
+    """Kepler mean motion sqrt(mu / a^3) with WGS72 mu, in rad/min as ``sgp4init`` takes it."""
+    return float(np.sqrt(WGS72_MU_KM3_S2 / semi_major_axis_km**3) * 60.0)
+
+
+def _init(
+    satnum: int, epoch: dt.datetime, el: OrbitElements | None = None, **kw: float
+) -> Satrec:
+    if el is not None:
+        a_km = el.semi_major_axis_km or WGS72_RADIUS_KM + float(el.altitude_km or 0.0)
+        kw = {
+            "ecco": el.eccentricity,
+            "inclo": np.radians(el.inclination_deg),
+            "nodeo": np.radians(el.raan_deg % 360.0),
+            "argpo": np.radians(el.arg_perigee_deg % 360.0),
+            "mo": np.radians(el.mean_anomaly_deg % 360.0),
+            "no_kozai": mean_motion_rad_per_min(a_km),
+            "bstar": el.bstar_per_earth_radii,
+        }
+    jd, fr = epoch_to_jd(epoch)
+    sat = Satrec()
+    sat.sgp4init(
+        WGS72, "i", satnum, jd + fr - SGP4_EPOCH_ZERO_JD,
+        kw["bstar"], 0.0, 0.0, kw["ecco"], kw["argpo"], kw["inclo"], kw["mo"],
+        kw["no_kozai"], kw["nodeo"],
+    )  # fmt: skip
+    return sat
+
+
+def _walker(c: WalkerConstellation, epoch: dt.datetime, first_satnum: int) -> tuple[list[Satrec], list[str], list[int], list[int]]:
+    n_total = c.n_sat
+    a_km = WGS72_RADIUS_KM + c.altitude_km
+    sats, names, planes, slots = [], [], [], []
+    for p in range(c.planes):
+        raan_deg = c.raan0_deg + p * c.effective_raan_spread_deg / c.planes
+        for s in range(c.sats_per_plane):
+            ma_deg = c.mean_anomaly0_deg + s * 360.0 / c.sats_per_plane + p * c.phasing * 360.0 / n_total
+            sats.append(
+                _init(
+                    first_satnum + len(sats), epoch,
+                    ecco=0.0, argpo=0.0, bstar=c.bstar_per_earth_radii,
+                    inclo=np.radians(c.inclination_deg), nodeo=np.radians(raan_deg % 360.0),
+                    mo=np.radians(ma_deg % 360.0), no_kozai=mean_motion_rad_per_min(a_km),
+                )  # fmt: skip
+            )
+            names.append(f"{c.name}-{p:0{len(str(c.planes - 1))}d}-{s:0{len(str(c.sats_per_plane - 1))}d}")
+            planes.append(p)
+            slots.append(s)
+    return sats, names, planes, slots
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]+")
+
+
+def build_satellites(scenario: Scenario) -> SatelliteSet:
+    """One ``Satrec`` per satellite of every constellation, in scenario order."""
+    satrecs: list[Satrec] = []
+    names: list[str] = []
+    cidx: list[int] = []
+    planes: list[int] = []
+    slots: list[int] = []
+    for k, c in enumerate(scenario.constellations):
+        if isinstance(c, WalkerConstellation):
+            s, n, p, sl = _walker(c, scenario.epoch, len(satrecs) + 1)
+        elif isinstance(c, ElementsConstellation):
+            s = [_init(len(satrecs) + i + 1, scenario.epoch, el) for i, el in enumerate(c.satellites)]
+            n = [el.name for el in c.satellites]
+            p, sl = [-1] * len(s), [-1] * len(s)
+        elif isinstance(c, TleConstellation):
+            entries = parse_tle_text(c.lines or "", c.first_line_number)[: c.limit]
+            s = [e.satrec() for e in entries]
+            n = []
+            seen: set[str] = set()
+            for e in entries:
+                base = _UNSAFE.sub("-", e.name).strip("-") or e.line1[2:7].strip()
+                nm = base if base not in seen else f"{base}-{e.line1[2:7].strip()}"
+                seen.add(nm)
+                n.append(nm)
+            p, sl = [-1] * len(s), [-1] * len(s)
+        else:  # pragma: no cover - the scenario union has no other kinds
+            raise TypeError(f"unknown constellation kind {c!r}")
+        satrecs += s
+        names += n
+        cidx += [k] * len(s)
+        planes += p
+        slots += sl
+    taken = {g.name for g in scenario.ground_stations}
+    counts = Counter(names)
+    dupes = sorted({x for x, k in counts.items() if k > 1} | (set(counts) & taken))
+    if dupes:
+        raise ValueError(f"satellite names must be unique across the scenario; repeated: {dupes[:5]}")
+    return SatelliteSet(
+        names=names,
+        constellation_names=[c.name for c in scenario.constellations],
+        constellation=np.asarray(cidx, dtype=np.int32),
+        plane=np.asarray(planes, dtype=np.int32),
+        slot=np.asarray(slots, dtype=np.int32),
+        satrecs=satrecs,
+    )

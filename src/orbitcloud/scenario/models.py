@@ -1,0 +1,373 @@
+"""Scenario file schema: pydantic v2 models, frozen, ``extra="forbid"``, ``kind:`` unions.
+
+Every raw number carries its unit in its name. A scenario is pure data: references to other
+files (TLE files, ground-station CSVs, ISL pair lists) are read by
+:func:`orbitcloud.scenario.load_scenario`, which turns them into inline data before validation,
+so a ``Scenario`` object is complete and self-contained (the run manifest stores it whole).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+__all__ = [
+    "ElementsConstellation",
+    "FixedRate",
+    "GridTopology",
+    "GroundStation",
+    "GroundStationFile",
+    "HardwareProfile",
+    "IslSpec",
+    "LinkBudgetRate",
+    "ListTopology",
+    "OrbitElements",
+    "RangeTopology",
+    "Scenario",
+    "TleConstellation",
+    "WalkerConstellation",
+]
+
+_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+Name = Annotated[
+    str,
+    Field(
+        pattern=_NAME,
+        max_length=64,
+        description="letters, digits, '_', '-', '.'; no spaces (names become node ids)",
+    ),
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+# --- hardware ------------------------------------------------------------------------------
+
+
+class HardwareProfile(_Model):
+    """What one satellite of a constellation carries. Stored and validated here; the power,
+    compute, storage and assessment stages use it."""
+
+    storage_tb: float = Field(0.0, ge=0, description="usable storage capacity [TB, 1e12 bytes]")
+    compute_tflops: float = Field(0.0, ge=0, description="peak compute [TFLOPS]")
+    compute_power_w: float = Field(0.0, ge=0, description="IT (compute + storage) power at full load [W]")
+    bus_power_w: float = Field(0.0, ge=0, description="platform (bus, comms) power [W]")
+    solar_array_w: float = Field(0.0, ge=0, description="solar array output at beginning of life, Sun-pointing [W]")
+    battery_wh: float = Field(0.0, ge=0, description="battery capacity [Wh]")
+    radiator_area_m2: float = Field(0.0, ge=0, description="radiator area [m^2]")
+    mass_kg: float = Field(0.0, ge=0, description="wet mass of one satellite [kg]")
+
+
+# --- constellations ------------------------------------------------------------------------
+
+
+class WalkerConstellation(_Model):
+    """A Walker constellation i:T/P/F, built with ``sgp4init`` as SGP4 *mean* elements.
+
+    Plane ``p`` (0..P-1) has RAAN ``raan0 + p * raan_spread / P``; slot ``s`` of plane ``p`` has
+    mean anomaly ``ma0 + s * 360/S + p * F * 360/T`` (Walker 1984, "Satellite constellations",
+    JBIS 37, 559). Delta patterns spread planes over 360°, star patterns over 180°.
+    """
+
+    kind: Literal["walker"]
+    name: Name
+    pattern: Literal["delta", "star"] = "delta"
+    planes: int = Field(ge=1, le=10_000)
+    sats_per_plane: int = Field(ge=1, le=10_000)
+    phasing: int = Field(0, ge=0, description="Walker phasing factor F, 0 <= F < planes")
+    altitude_km: float = Field(gt=80, lt=100_000, description="circular altitude above the WGS72 equator")
+    inclination_deg: float = Field(ge=0, le=180)
+    raan_spread_deg: float | None = Field(
+        None, gt=0, le=360, description="default 360 for delta, 180 for star"
+    )
+    raan0_deg: float = Field(0.0, ge=-360, le=360, description="RAAN of plane 0")
+    mean_anomaly0_deg: float = Field(0.0, ge=-360, le=360, description="mean anomaly of slot 0")
+    bstar_per_earth_radii: float = Field(0.0, ge=0, lt=1, description="SGP4 drag term B*; 0 = no drag")
+    hardware: HardwareProfile = HardwareProfile()
+
+    @model_validator(mode="after")
+    def _phasing_below_planes(self) -> WalkerConstellation:
+        if self.planes > 1 and self.phasing >= self.planes:
+            raise ValueError(f"phasing F={self.phasing} must be < planes={self.planes}")
+        return self
+
+    @property
+    def n_sat(self) -> int:
+        return self.planes * self.sats_per_plane
+
+    @property
+    def effective_raan_spread_deg(self) -> float:
+        if self.raan_spread_deg is not None:
+            return self.raan_spread_deg
+        return 360.0 if self.pattern == "delta" else 180.0
+
+
+_TLE_LINE1 = re.compile(r"^1 [ 0-9A-Z]{5}")
+_TLE_LINE2 = re.compile(r"^2 [ 0-9A-Z]{5}")
+
+
+class TleConstellation(_Model):
+    """Satellites from two-line element sets (e.g. a CelesTrak Starlink file).
+
+    Give ``file`` (a path relative to the scenario file, read by ``load_scenario``) or ``lines``
+    (the TLE text inline: 2-line or 3-line format, a name line before each pair optional).
+    """
+
+    kind: Literal["tle"]
+    name: Name
+    file: str | None = None
+    lines: str | None = None
+    first_line_number: int = Field(
+        1, ge=1, description="line number of `lines` in its file (for error messages)"
+    )
+    limit: int | None = Field(None, ge=1, description="use only the first N satellites")
+    hardware: HardwareProfile = HardwareProfile()
+
+    @model_validator(mode="after")
+    def _has_lines(self) -> TleConstellation:
+        if self.lines is None:
+            if self.file is None:
+                raise ValueError("give the TLEs as `file: path.tle` or inline `lines: |`")
+            raise ValueError(
+                f"file {self.file!r} has not been read: build scenarios that reference files with "
+                "orbitcloud.load_scenario(), or pass the TLE text as `lines`"
+            )
+        return self
+
+
+class OrbitElements(_Model):
+    """One satellite's SGP4 mean elements (angles in degrees).
+
+    Give either ``altitude_km`` (circular-orbit convenience: semi-major axis = WGS72 radius +
+    altitude) or ``semi_major_axis_km``.
+    """
+
+    name: Name
+    altitude_km: float | None = Field(None, gt=80, lt=1_000_000)
+    semi_major_axis_km: float | None = Field(None, gt=6458.0, lt=2_000_000)
+    eccentricity: float = Field(0.0, ge=0, lt=1)
+    inclination_deg: float = Field(ge=0, le=180)
+    raan_deg: float = Field(0.0, ge=-360, le=360)
+    arg_perigee_deg: float = Field(0.0, ge=-360, le=360)
+    mean_anomaly_deg: float = Field(0.0, ge=-360, le=360)
+    bstar_per_earth_radii: float = Field(0.0, ge=0, lt=1)
+
+    @model_validator(mode="after")
+    def _one_size(self) -> OrbitElements:
+        if (self.altitude_km is None) == (self.semi_major_axis_km is None):
+            raise ValueError("give exactly one of altitude_km or semi_major_axis_km")
+        return self
+
+
+class ElementsConstellation(_Model):
+    """Explicitly listed satellites (custom designs, e.g. a few large data-centre modules)."""
+
+    kind: Literal["elements"]
+    name: Name
+    satellites: list[OrbitElements] = Field(min_length=1)
+    hardware: HardwareProfile = HardwareProfile()
+
+
+Constellation = Annotated[
+    WalkerConstellation | TleConstellation | ElementsConstellation,
+    Field(discriminator="kind"),
+]
+
+
+# --- ground stations -----------------------------------------------------------------------
+
+
+class GroundStation(_Model):
+    """A ground station. ``jurisdiction`` is the ISO 3166-1 alpha-2 code of the country whose
+    law applies to data up- or downlinked there (used by data-sovereignty policies)."""
+
+    name: Name
+    lat_deg: float = Field(ge=-90, le=90)
+    lon_deg: float = Field(ge=-180, le=180)
+    alt_m: float = Field(0.0, ge=-500, le=9000)
+    min_elevation_deg: float = Field(10.0, ge=0, lt=90)
+    jurisdiction: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2, e.g. IT")
+    link_type: Literal["rf", "optical"] = "rf"
+    rate_bps: float = Field(gt=0, description="downlink rate (satellite to ground) [bit/s]")
+    uplink_rate_bps: float | None = Field(None, gt=0, description="default: rate_bps")
+
+    @field_validator("jurisdiction", mode="before")
+    @classmethod
+    def _upper(cls, v: object) -> object:
+        return v.upper() if isinstance(v, str) and len(v) == 2 else v
+
+    @property
+    def effective_uplink_rate_bps(self) -> float:
+        return self.rate_bps if self.uplink_rate_bps is None else self.uplink_rate_bps
+
+
+class GroundStationFile(_Model):
+    """A CSV file of ground stations, read by ``load_scenario``.
+
+    The header names columns among the ``GroundStation`` fields (``name``, ``lat_deg`` and
+    ``lon_deg`` at least); ``defaults`` fills fields a row leaves empty or has no column for.
+    """
+
+    path: str
+    defaults: dict[str, str | float | int] = Field(default_factory=dict)
+
+
+# --- inter-satellite links -----------------------------------------------------------------
+
+
+class GridTopology(_Model):
+    """+Grid: each satellite links to its two in-plane neighbours and to the same slot in the
+    two adjacent planes (Walker constellations only). The seam between the last and first
+    plane is linked for delta patterns and left open for star patterns unless ``seam`` says."""
+
+    kind: Literal["grid"]
+    seam: bool | None = Field(None, description="link last plane to first; default: delta yes, star no")
+
+
+class RangeTopology(_Model):
+    """Every pair in line of sight within ``max_range_km``; optionally at most
+    ``max_terminals`` links per satellite, chosen greedily shortest-first at each time step."""
+
+    kind: Literal["range"]
+    max_terminals: int | None = Field(None, ge=1, le=64)
+
+
+class ListTopology(_Model):
+    """Explicit satellite pairs: ``pairs`` inline, or ``file`` (CSV ``a,b`` per line, read by
+    ``load_scenario``)."""
+
+    kind: Literal["list"]
+    file: str | None = None
+    pairs: list[tuple[str, str]] | None = None
+
+    @model_validator(mode="after")
+    def _has_pairs(self) -> ListTopology:
+        if self.pairs is None:
+            raise ValueError(
+                "give the pairs inline (`pairs: [[a, b], ...]`) or as `file:` read by load_scenario()"
+            )
+        return self
+
+
+Topology = Annotated[GridTopology | RangeTopology | ListTopology, Field(discriminator="kind")]
+
+
+class FixedRate(_Model):
+    """The same rate on every link of this set."""
+
+    kind: Literal["fixed"]
+    rate_bps: float = Field(gt=0)
+
+
+class LinkBudgetRate(_Model):
+    """Rate from a free-space link budget and the Shannon limit, capped at ``max_rate_bps``.
+
+    Received power ``P_r = P_t G_t G_r (λ / 4π d)^2 / L`` (Friis 1946), noise ``N = k T B``,
+    rate ``min(max_rate, η B log2(1 + P_r / N))`` (Shannon 1948) with implementation efficiency η.
+    Works for RF and, with telescope gains ``G = (π D / λ)^2``, for optical terminals.
+    """
+
+    kind: Literal["link_budget"]
+    tx_power_w: float = Field(gt=0)
+    tx_gain_dbi: float
+    rx_gain_dbi: float
+    wavelength_m: float = Field(gt=0, description="carrier wavelength (c / frequency)")
+    bandwidth_hz: float = Field(gt=0)
+    system_noise_temp_k: float = Field(gt=0)
+    losses_db: float = Field(0.0, ge=0, description="pointing, implementation and other losses")
+    efficiency: float = Field(0.75, gt=0, le=1, description="fraction of the Shannon limit achieved")
+    max_rate_bps: float = Field(gt=0)
+
+
+Rate = Annotated[FixedRate | LinkBudgetRate, Field(discriminator="kind")]
+
+
+class IslSpec(_Model):
+    """One set of inter-satellite links.
+
+    The line-of-sight test requires the segment between the satellites to stay above a sphere
+    of radius WGS84 equatorial radius + ``grazing_altitude_km`` (the atmosphere a laser must
+    not cross)."""
+
+    name: Name = "isl"
+    constellations: list[str] | None = Field(None, description="default: all constellations")
+    topology: Topology
+    max_range_km: float = Field(5000.0, gt=0)
+    grazing_altitude_km: float = Field(80.0, ge=0)
+    rate: Rate
+
+
+# --- scenario ------------------------------------------------------------------------------
+
+
+class Scenario(_Model):
+    """One orbitcloud scenario: when, what flies, who is on the ground, how they link."""
+
+    name: Name
+    description: str = ""
+    epoch: AwareDatetime = Field(description="UTC start of the run, e.g. 2026-03-20T00:00:00Z")
+    duration_s: float = Field(gt=0, le=10 * 365.25 * 86400)
+    step_s: float = Field(gt=0, le=86400, description="sampling step of the time grid")
+    seed: int = Field(0, ge=0)
+    constellations: list[Constellation] = Field(min_length=1)
+    ground_stations: list[GroundStation] = Field(default_factory=list)
+    ground_station_files: list[GroundStationFile] = Field(
+        default_factory=list, description="CSV imports; merged into ground_stations on load"
+    )
+    isls: list[IslSpec] = Field(default_factory=list)
+
+    @field_validator("epoch")
+    @classmethod
+    def _utc(cls, v: dt.datetime) -> dt.datetime:
+        return v.astimezone(dt.UTC)
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Scenario:
+        if self.step_s > self.duration_s:
+            raise ValueError(f"step_s={self.step_s} is longer than duration_s={self.duration_s}")
+        if self.ground_station_files:
+            raise ValueError(
+                "ground_station_files have not been read: load scenarios that reference files "
+                "with orbitcloud.load_scenario()"
+            )
+        names: dict[str, str] = {}
+        for c in self.constellations:
+            if c.name in names:
+                raise ValueError(f"two constellations are named {c.name!r}; names must be unique")
+            names[c.name] = "constellation"
+        for g in self.ground_stations:
+            if g.name in names:
+                raise ValueError(
+                    f"ground station name {g.name!r} is used twice (or by a constellation); "
+                    "node names must be unique"
+                )
+            names[g.name] = "ground station"
+        by_name = {c.name: c for c in self.constellations}
+        for isl in self.isls:
+            for cname in isl.constellations or []:
+                if cname not in by_name:
+                    raise ValueError(
+                        f"isl {isl.name!r} names constellation {cname!r}, which is not defined; "
+                        f"defined: {', '.join(by_name)}"
+                    )
+            if isinstance(isl.topology, GridTopology):
+                targets = isl.constellations or list(by_name)
+                bad = [n for n in targets if not isinstance(by_name[n], WalkerConstellation)]
+                if bad:
+                    raise ValueError(
+                        f"isl {isl.name!r}: grid topology needs Walker constellations (planes and "
+                        f"slots); {', '.join(bad)} is not one. Use topology kind `range` or `list`."
+                    )
+        return self

@@ -1,0 +1,76 @@
+"""Run summary: the numbers a person looks at first, computed from the stage outputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from orbitcloud.links.contactplan import ContactPlan
+from orbitcloud.pipeline import RunResult
+
+__all__ = ["coverage_gaps", "summarise"]
+
+
+def coverage_gaps(starts_s: NDArray[np.float64], ends_s: NDArray[np.float64], span_s: float) -> dict[str, float]:
+    """Gaps in the union of ``[start, end]`` intervals over ``[0, span_s]``.
+
+    Returns the number of gaps, the longest gap [s] and the fraction of time with no contact.
+    """
+    if starts_s.size == 0:
+        return {"gaps": 1, "max_gap_s": span_s, "gap_fraction": 1.0}
+    order = np.argsort(starts_s)
+    s, e = starts_s[order], np.maximum.accumulate(ends_s[order])
+    # a gap opens wherever a start lies beyond every earlier end
+    gap_len = np.concatenate([[s[0] - 0.0], s[1:] - e[:-1], [span_s - e[-1]]])
+    gap_len = gap_len[gap_len > 1e-9]
+    return {
+        "gaps": int(gap_len.size),
+        "max_gap_s": float(gap_len.max(initial=0.0)),
+        "gap_fraction": float(gap_len.sum() / span_s),
+    }
+
+
+def _station_rows(plan: ContactPlan) -> list[dict[str, Any]]:
+    down = plan.of_kind("downlink")
+    rows = []
+    span = plan.duration_s
+    for g in range(plan.nodes.n_sat, plan.nodes.n_node):
+        sel = down.dst == g
+        gaps = coverage_gaps(down.start_s[sel], down.end_s[sel], span)
+        rows.append(
+            {
+                "station": plan.nodes.names[g],
+                "passes": int(sel.sum()),
+                "mean_pass_s": float(down.duration_each_s[sel].mean()) if sel.any() else 0.0,
+                **gaps,
+            }
+        )
+    return rows
+
+
+def summarise(result: RunResult) -> dict[str, Any]:
+    """A JSON-ready summary of a run."""
+    plan = result.contacts
+    eph = result.ephemeris
+    down = plan.of_kind("downlink")
+    isl = plan.of_kind("isl")
+    isl_pairs = {(int(a), int(b)) for a, b in zip(isl.src, isl.dst, strict=True) if a < b}
+    valid = eph.valid
+    return {
+        "scenario": result.scenario.name,
+        "satellites": eph.n_sat,
+        "ground_stations": plan.nodes.n_ground,
+        "time_steps": eph.grid.n_time,
+        "duration_s": eph.grid.duration_s,
+        "contacts_directed": len(plan),
+        "ground_passes": len(down),
+        "mean_pass_s": float(down.duration_each_s.mean()) if len(down) else 0.0,
+        "isl_windows": len(isl) // 2,
+        "isl_pairs": len(isl_pairs),
+        "sunlit_fraction": float(eph.sunlit[valid].mean()) if valid.any() else 0.0,
+        "propagation_failures": int((~valid).sum()),
+        "stations": _station_rows(plan),
+        "timings_s": result.timings_s,
+    }
