@@ -86,30 +86,43 @@ def refine_roots(
 
 def _short_window_peaks(
     m: F64, vis: NDArray[np.bool_], t_s: F64, margin_at: MarginFn, peak_tol_s: float
-) -> tuple[IDX, IDX, F64, F64]:
-    """Peaks of windows hidden between samples: (elem, sample k near the peak, t_peak,
-    margin at the peak); the samples k-1 and k+1 bracket the peak and are both < 0."""
-    if m.shape[1] < 3:
-        empty = np.empty(0)
-        return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp), empty, empty
+) -> tuple[IDX, F64, F64, F64, F64, F64]:
+    """Peaks of windows hidden between samples: ``(elem, lo_s, hi_s, t_peak, m_peak,
+    m_lo_hi)``, where samples ``lo_s < t_peak < hi_s`` bracket each peak with margins
+    ``m_lo_hi`` (float64[n, 2]) < 0 at both ends and ``m_peak >= 0``."""
+    n_time = m.shape[1]
+    empty = np.empty(0)
+    if n_time < 3:
+        return np.empty(0, dtype=np.intp), empty, empty, empty, empty, np.empty((0, 2))
     left, mid, right = m[:, :-2], m[:, 1:-1], m[:, 2:]
     curv = left - 2.0 * mid + right  # < 0 at a maximum
-    cand = ~vis[:, :-2] & ~vis[:, 1:-1] & ~vis[:, 2:] & (mid >= left) & (mid >= right) & (curv < 0)
+    dark = ~vis[:, :-2] & ~vis[:, 1:-1] & ~vis[:, 2:]
     with np.errstate(divide="ignore", invalid="ignore"):
+        # vertex of the parabola through three samples, in steps from the middle one
+        x_v = (left - right) / (2.0 * curv)
         peak_est = mid - (right - left) ** 2 / (8.0 * curv)
-        # generous slack: a cubic term can lift the true peak above the parabola's
-        cand &= peak_est > 0.5 * curv
-    e, k = np.nonzero(cand)
-    k = k + 1
-    lo, hi = t_s[k - 1].copy(), t_s[k + 1].copy()
-    x1 = hi - _GOLDEN * (hi - lo)
-    x2 = lo + _GOLDEN * (hi - lo)
+    # generous slack: a cubic term can lift the true peak above the parabola's
+    near = dark & (curv < 0) & (peak_est > 0.5 * curv)
+    interior = near & (mid > left) & (mid >= right)
+    # a peak between the first two (last two) samples shows as a parabola vertex there
+    first = near[:, 0] & (x_v[:, 0] < 0) & (m[:, 0] > m[:, 1])
+    last = near[:, -1] & (x_v[:, -1] > 0) & (m[:, -1] > m[:, -2])
+    e_i, k_i = np.nonzero(interior)
+    e_f, e_l = np.flatnonzero(first), np.flatnonzero(last)
+    e = np.concatenate([e_i, e_f, e_l]).astype(np.intp)
+    k_lo = np.concatenate([k_i, np.zeros(e_f.size, np.intp), np.full(e_l.size, n_time - 2)])
+    k_hi = np.concatenate([k_i + 2, np.ones(e_f.size, np.intp), np.full(e_l.size, n_time - 1)])
+    lo, hi = t_s[k_lo], t_s[k_hi]
+    m_lohi = np.stack([m[e, k_lo], m[e, k_hi]], axis=1)
+    a, b = lo.copy(), hi.copy()
+    x1 = b - _GOLDEN * (b - a)
+    x2 = a + _GOLDEN * (b - a)
     f1, f2 = _clean(margin_at(e, x1)), _clean(margin_at(e, x2))
-    while e.size and np.max(hi - lo) > peak_tol_s:
+    while e.size and np.max(b - a) > peak_tol_s:
         left_better = f1 >= f2
-        hi = np.where(left_better, x2, hi)
-        lo = np.where(left_better, lo, x1)
-        new_x = np.where(left_better, hi - _GOLDEN * (hi - lo), lo + _GOLDEN * (hi - lo))
+        b = np.where(left_better, x2, b)
+        a = np.where(left_better, a, x1)
+        new_x = np.where(left_better, b - _GOLDEN * (b - a), a + _GOLDEN * (b - a))
         f_new = _clean(margin_at(e, new_x))
         x2, f2, x1, f1 = (
             np.where(left_better, x1, new_x),
@@ -120,7 +133,7 @@ def _short_window_peaks(
     t_peak = np.where(f1 >= f2, x1, x2)
     f_peak = np.maximum(f1, f2)
     keep = f_peak >= 0
-    return e[keep].astype(np.intp), k[keep].astype(np.intp), t_peak[keep], f_peak[keep]
+    return e[keep], lo[keep], hi[keep], t_peak[keep], f_peak[keep], m_lohi[keep]
 
 
 def find_windows(
@@ -155,9 +168,9 @@ def find_windows(
     end_e = [e_edge[~rising], open1]
     end_t = [roots[~rising], np.full(open1.shape, t_s[-1])]
     if find_short:
-        pe, pk, pt, fp = _short_window_peaks(m, vis, t_s, margin_at, peak_tol_s=max(tol_s, 0.5))
-        rise = refine_roots(pe, t_s[pk - 1], pt, m[pe, pk - 1], fp, margin_at, tol_s)
-        fall = refine_roots(pe, pt, t_s[pk + 1], fp, m[pe, pk + 1], margin_at, tol_s)
+        pe, lo, hi, pt, fp, m_lohi = _short_window_peaks(m, vis, t_s, margin_at, peak_tol_s=max(tol_s, 0.5))
+        rise = refine_roots(pe, lo, pt, m_lohi[:, 0], fp, margin_at, tol_s)
+        fall = refine_roots(pe, pt, hi, fp, m_lohi[:, 1], margin_at, tol_s)
         start_e.append(pe)
         start_t.append(rise)
         end_e.append(pe)
@@ -168,7 +181,20 @@ def find_windows(
     eo = np.lexsort((et, ee))
     if not np.array_equal(se[so], ee[eo]):  # pragma: no cover - would be a logic error
         raise RuntimeError("window starts and ends do not pair up")
-    return Windows(se[so].astype(np.intp), st[so], et[eo])
+    return _merge_overlaps(se[so].astype(np.intp), st[so], et[eo])
+
+
+def _merge_overlaps(elem: IDX, start_s: F64, end_s: F64) -> Windows:
+    """Merge windows of one element that touch or overlap; input sorted by (elem, start)."""
+    if elem.size < 2:
+        return Windows(elem, start_s, end_s)
+    # running max of earlier ends within each element: offset elements far apart in value
+    span = float(np.max(np.abs(np.concatenate([start_s, end_s])))) * 4.0 + 1.0
+    shifted = end_s + elem * span
+    prev_end = np.r_[-np.inf, np.maximum.accumulate(shifted)[:-1]] - elem * span
+    new_run = np.r_[True, elem[1:] != elem[:-1]] | (start_s > prev_end)
+    starts = np.flatnonzero(new_run)
+    return Windows(elem[starts], start_s[starts], np.maximum.reduceat(end_s, starts))
 
 
 def step_windows(active: NDArray[np.bool_], t_s: F64) -> Windows:

@@ -302,7 +302,9 @@ class IslSpec(_Model):
     not cross)."""
 
     name: Name = "isl"
-    constellations: list[str] | None = Field(None, description="default: all constellations")
+    constellations: list[str] | None = Field(
+        None, description="default: all constellations (grid: all Walker constellations)"
+    )
     topology: Topology
     max_range_km: float = Field(5000.0, gt=0)
     grazing_altitude_km: float = Field(80.0, ge=0)
@@ -363,8 +365,11 @@ class Scenario(_Model):
                         f"defined: {', '.join(by_name)}"
                     )
             if isinstance(isl.topology, GridTopology):
-                targets = isl.constellations or list(by_name)
-                bad = [n for n in targets if not isinstance(by_name[n], WalkerConstellation)]
+                # without a list, a grid links the Walker constellations (others have no planes)
+                named = isl.constellations or []
+                bad = [n for n in named if not isinstance(by_name[n], WalkerConstellation)]
+                if not named and not any(isinstance(c, WalkerConstellation) for c in self.constellations):
+                    bad = list(by_name)
                 if bad:
                     raise ValueError(
                         f"isl {isl.name!r}: grid topology needs Walker constellations (planes and "
