@@ -1,0 +1,207 @@
+"""NASA HDTN contact-plan export/import (orbitcloud.links.hdtn)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from orbitcloud.constants import SPEED_OF_LIGHT_KM_S
+from orbitcloud.links.contactplan import KINDS, ContactPlan, NodeTable
+from orbitcloud.links.hdtn import read_hdtn, to_hdtn, write_hdtn
+
+EPOCH = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+NODES = NodeTable(
+    names=["sat-a", "sat-b", "sat-c", "gs-x", "gs-y"],
+    n_sat=3,
+    group=["walker", "walker", "walker", "ground", "ground"],
+    jurisdiction=["", "", "", "US", "NO"],
+)
+#: Every allowed directed pair with its kind: sat→sat, sat→ground, ground→sat.
+PAIRS = [(a, b, "isl" if b < 3 else "downlink") for a in range(3) for b in range(5) if a != b] + [
+    (g, s, "uplink") for g in (3, 4) for s in range(3)
+]
+
+
+def make_plan(rows: list[tuple[int, int, str, float, float, float, float]]) -> ContactPlan:
+    """A plan from (src, dst, kind, start_s, end_s, rate_bps, owlt_s) rows, sorted by start."""
+    rows = sorted(rows, key=lambda r: r[3])
+    col = list(zip(*rows, strict=True)) if rows else [()] * 7
+    owlt_s = np.asarray(col[6], dtype=np.float64)
+    return ContactPlan(
+        epoch=EPOCH,
+        duration_s=6000.0,
+        nodes=NODES,
+        src=np.asarray(col[0], dtype=np.int32),
+        dst=np.asarray(col[1], dtype=np.int32),
+        start_s=np.asarray(col[3], dtype=np.float64),
+        end_s=np.asarray(col[4], dtype=np.float64),
+        rate_bps=np.asarray(col[5], dtype=np.float64),
+        owlt_s=owlt_s,
+        range_km=owlt_s * SPEED_OF_LIGHT_KM_S,
+        kind=np.asarray([KINDS.index(k) for k in col[2]], dtype=np.uint8),
+    )
+
+
+@st.composite
+def plans(draw: st.DrawFn) -> ContactPlan:
+    """Random small plans over 3 satellites and 2 ground stations, float windows and rates."""
+    times = st.one_of(st.integers(0, 400).map(float), st.floats(0.0, 400.0))
+    keys = draw(
+        st.lists(
+            st.tuples(st.sampled_from(PAIRS), st.integers(0, 4)),
+            max_size=12,
+            unique_by=lambda k: (k[0][0], k[0][1], k[1]),
+        )
+    )
+    rows = []
+    for (a, b, kind), slot in keys:
+        start_s = 1000.0 * slot + draw(times)
+        end_s = start_s + draw(st.one_of(st.floats(0.0, 3.0), st.floats(0.0, 590.0)))
+        rate_bps = draw(st.one_of(st.floats(0.0, 3.0), st.floats(1.0, 1e11)))
+        owlt_s = draw(st.one_of(st.floats(1e-4, 0.1), st.floats(0.0, 5.0), st.just(2.0)))
+        rows.append((a, b, kind, start_s, end_s, rate_bps, owlt_s))
+    return make_plan(rows)
+
+
+@settings(max_examples=60, deadline=None)
+@given(plans())
+def test_round_trip_is_conservative(plan: ContactPlan) -> None:
+    """to_hdtn → JSON → read_hdtn shrinks windows < 1 s, floors rates, ceils light times."""
+    back = read_hdtn(json.dumps(to_hdtn(plan)))
+    kept = [
+        i
+        for i in range(len(plan))
+        if math.floor(plan.end_s[i]) > math.ceil(plan.start_s[i]) and plan.rate_bps[i] >= 1.0
+    ]
+    assert len(back) == len(kept)
+    assert back.epoch == plan.epoch
+    assert back.duration_s == plan.duration_s
+    assert back.nodes == plan.nodes
+    names = plan.nodes.names
+    for j, i in enumerate(kept):
+        assert names[back.src[j]] == names[plan.src[i]]
+        assert names[back.dst[j]] == names[plan.dst[i]]
+        assert KINDS[back.kind[j]] == KINDS[plan.kind[i]]
+        assert 0.0 <= back.start_s[j] - plan.start_s[i] <= 1.0  # < 1 s up to float rounding
+        assert 0.0 <= plan.end_s[i] - back.end_s[j] <= 1.0
+        assert 0.0 <= plan.rate_bps[i] - back.rate_bps[j] < 1.0
+        assert back.owlt_s[j] == max(math.ceil(plan.owlt_s[i]), 1)
+        assert back.range_km[j] == pytest.approx(back.owlt_s[j] * SPEED_OF_LIGHT_KM_S)
+
+
+def test_exact_contacts_of_two_rows() -> None:
+    """A downlink/uplink pair gives the expected integer entries, numbered from 1."""
+    plan = make_plan(
+        [
+            (0, 3, "downlink", 9.2, 70.9, 1e7 + 0.5, 0.004),
+            (3, 0, "uplink", 9.5, 70.0, 2e6, 1.2),
+            (1, 2, "isl", 5.2, 5.9, 1e9, 0.01),  # empty after rounding: [6, 5]
+        ]
+    )
+    data = to_hdtn(plan)
+    assert data["contacts"] == [
+        {
+            "contact": 1,
+            "source": 1,
+            "dest": 4,
+            "startTime": 10,
+            "endTime": 70,
+            "rateBitsPerSec": 10_000_000,
+            "owlt": 1,
+        },
+        {
+            "contact": 2,
+            "source": 4,
+            "dest": 1,
+            "startTime": 10,
+            "endTime": 70,
+            "rateBitsPerSec": 2_000_000,
+            "owlt": 2,
+        },
+    ]
+    assert all(type(v) is int for c in data["contacts"] for v in c.values())
+    block = data["orbitcloud"]
+    assert block["epoch"] == "2025-01-01T00:00:00+00:00"
+    assert block["nodes"] == {"1": "sat-a", "2": "sat-b", "3": "sat-c", "4": "gs-x", "5": "gs-y"}
+
+
+def test_write_hdtn(tmp_path: Path) -> None:
+    """write_hdtn writes JSON that read_hdtn reads back, given nodes/epoch or not."""
+    plan = make_plan([(0, 3, "downlink", 0.0, 60.0, 8e6, 0.01)])
+    path = tmp_path / "contactPlan.json"
+    write_hdtn(plan, path)
+    text = path.read_text(encoding="utf-8")
+    assert json.loads(text) == to_hdtn(plan)
+    back = read_hdtn(text, NODES, EPOCH, 100.0)
+    assert back.duration_s == 100.0
+    np.testing.assert_array_equal(back.end_s, [60.0])
+
+
+def test_plain_hdtn_plan_needs_nodes_and_epoch() -> None:
+    """Without the orbitcloud block, pass nodes and epoch; duration defaults to the last end."""
+    data: dict[str, Any] = {
+        "contacts": [
+            {
+                "contact": 1,
+                "source": 4,
+                "dest": 2,
+                "startTime": 0,
+                "endTime": 120,
+                "rateBitsPerSec": 1000,
+                "owlt": 1,
+            }
+        ]
+    }
+    with pytest.raises(ValueError, match=r"pass nodes="):
+        read_hdtn(data)
+    with pytest.raises(ValueError, match=r"pass epoch="):
+        read_hdtn(data, NODES)
+    plan = read_hdtn(data, NODES, EPOCH)
+    assert plan.duration_s == 120.0
+    assert [KINDS[k] for k in plan.kind] == ["uplink"]
+    np.testing.assert_array_equal(plan.src, [3])
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"source": 9}, "source=9 is not in the node table"),
+        ({"startTime": 1.5}, "startTime=1.5; expected an integer"),
+        ({"endTime": 0}, "expected startTime < endTime"),
+        ({"owlt": -1}, "owlt=-1"),
+        ({"rateBitsPerSec": "fast"}, "rateBitsPerSec='fast'"),
+    ],
+)
+def test_bad_entry_names_its_index(change: dict[str, Any], expected: str) -> None:
+    """A bad contact raises ValueError naming contacts[i] and what was expected."""
+    data = to_hdtn(make_plan([(0, 3, "downlink", 0.0, 60.0, 8e6, 0.01)] * 1))
+    data["contacts"].append({**data["contacts"][0], "contact": 2, **change})
+    with pytest.raises(ValueError, match=r"contacts\[1\]") as info:
+        read_hdtn(data)
+    assert expected in str(info.value)
+
+
+def test_missing_key_and_bad_json() -> None:
+    """Missing keys and non-JSON text are reported with what was expected."""
+    with pytest.raises(ValueError, match=r"contacts\[0\]: missing key\(s\) \['owlt'\]"):
+        read_hdtn(
+            {
+                "contacts": [
+                    {"source": 1, "dest": 4, "startTime": 0, "endTime": 5, "rateBitsPerSec": 1}
+                ]
+            },
+            NODES,
+            EPOCH,
+        )
+    with pytest.raises(ValueError, match="not valid JSON"):
+        read_hdtn("{contacts: []}")
+    with pytest.raises(ValueError, match=r'\{"contacts": \[\.\.\.\]\}'):
+        read_hdtn({"contact": []}, NODES, EPOCH)
