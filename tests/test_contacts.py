@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import ISS_LINE1, ISS_LINE2, iss_scenario
 
+from conftest import ISS_LINE1, ISS_LINE2, iss_scenario
 from orbitcloud.constants import SPEED_OF_LIGHT_KM_S, WGS84_A_KM
 from orbitcloud.links import KINDS, build_contact_plan
 from orbitcloud.links.visibility import isl_margin, los_clearance_km
@@ -14,10 +14,41 @@ from orbitcloud.scenario import load_scenario
 from orbitcloud.timegrid import TimeGrid
 
 STATIONS = [
-    {"name": "Fucino", "lat_deg": 41.978, "lon_deg": 13.604, "alt_m": 680, "min_elevation_deg": 10, "jurisdiction": "IT", "rate_bps": 1e9},
-    {"name": "Svalbard", "lat_deg": 78.23, "lon_deg": 15.41, "alt_m": 500, "min_elevation_deg": 5, "jurisdiction": "NO", "rate_bps": 2e9, "uplink_rate_bps": 1e8},
-    {"name": "Houston", "lat_deg": 29.56, "lon_deg": -95.09, "min_elevation_deg": 20, "jurisdiction": "US", "rate_bps": 5e8},
-    {"name": "Malindi", "lat_deg": -2.996, "lon_deg": 40.195, "min_elevation_deg": 0, "jurisdiction": "KE", "rate_bps": 1e9},
+    {
+        "name": "Fucino",
+        "lat_deg": 41.978,
+        "lon_deg": 13.604,
+        "alt_m": 680,
+        "min_elevation_deg": 10,
+        "jurisdiction": "IT",
+        "rate_bps": 1e9,
+    },
+    {
+        "name": "Svalbard",
+        "lat_deg": 78.23,
+        "lon_deg": 15.41,
+        "alt_m": 500,
+        "min_elevation_deg": 5,
+        "jurisdiction": "NO",
+        "rate_bps": 2e9,
+        "uplink_rate_bps": 1e8,
+    },
+    {
+        "name": "Houston",
+        "lat_deg": 29.56,
+        "lon_deg": -95.09,
+        "min_elevation_deg": 20,
+        "jurisdiction": "US",
+        "rate_bps": 5e8,
+    },
+    {
+        "name": "Malindi",
+        "lat_deg": -2.996,
+        "lon_deg": 40.195,
+        "min_elevation_deg": 0,
+        "jurisdiction": "KE",
+        "rate_bps": 1e9,
+    },
 ]
 
 
@@ -73,7 +104,9 @@ def test_refined_edges_are_within_10_ms_of_a_brute_force_scan():
         t = (edges[:, None] + offsets[None, :]).ravel()
         gi = np.repeat(g, offsets.size)
         r = eph.propagator.ecef_at(np.zeros(t.size, dtype=np.intp), t)
-        m = elevation_margin(r, sites.r_ecef_km[gi], sites.up[gi], sites.sin_mask[gi]).reshape(-1, offsets.size)
+        m = elevation_margin(r, sites.r_ecef_km[gi], sites.up[gi], sites.sin_mask[gi]).reshape(
+            -1, offsets.size
+        )
         # before a start (after an end) the margin is negative; after it (before) positive
         assert np.all(sign * m[:, 0] < 0)
         assert np.all(sign * m[:, -1] > 0)
@@ -82,7 +115,7 @@ def test_refined_edges_are_within_10_ms_of_a_brute_force_scan():
 def test_plan_rows_carry_rates_directions_and_light_time():
     """Each pass appears as a downlink and an uplink with the station's rates; owlt is the
     longest range over c, and that range is at least the range at every sample inside."""
-    sc, eph, plan = _plan(60.0)
+    _, eph, plan = _plan(60.0)
     assert len(plan.of_kind("downlink")) == len(plan.of_kind("uplink")) > 0
     sval = plan.nodes.names.index("Svalbard")
     down = plan.of_kind("downlink")
@@ -93,8 +126,15 @@ def test_plan_rows_carry_rates_directions_and_light_time():
     from orbitcloud.orbits.frames import geodetic_to_ecef
 
     g = STATIONS[1]
-    r_gs = geodetic_to_ecef(np.array(g["lat_deg"]), np.array(g["lon_deg"]), np.array(g["alt_m"] / 1000))
-    for s, e, rng in zip(down.start_s[down.dst == sval], down.end_s[down.dst == sval], down.range_km[down.dst == sval], strict=True):
+    r_gs = geodetic_to_ecef(
+        np.array(g["lat_deg"]), np.array(g["lon_deg"]), np.array(g["alt_m"] / 1000)
+    )
+    for s, e, rng in zip(
+        down.start_s[down.dst == sval],
+        down.end_s[down.dst == sval],
+        down.range_km[down.dst == sval],
+        strict=True,
+    ):
         k = (eph.grid.t_s >= s) & (eph.grid.t_s <= e)
         d = np.linalg.norm(eph.r_ecef_km[0, k] - r_gs, axis=1)
         assert np.all(d <= rng + 1e-6)
@@ -116,7 +156,9 @@ def test_line_of_sight_by_hand():
     clear = isl_margin(r1, r30, 20000.0, 80.0)
     assert clear == pytest.approx(7000 * np.cos(np.radians(15)) - (WGS84_A_KM + 80.0))
     # range limit binds when it is the tighter constraint
-    assert isl_margin(r1, r30, 3000.0, 80.0) == pytest.approx(3000.0 - 7000.0 * 2 * np.sin(np.radians(15)))
+    assert isl_margin(r1, r30, 3000.0, 80.0) == pytest.approx(
+        3000.0 - 7000.0 * 2 * np.sin(np.radians(15))
+    )
 
 
 def _walker_isl_scenario(topology):
@@ -127,9 +169,23 @@ def _walker_isl_scenario(topology):
             "duration_s": 4 * 3600,
             "step_s": 120,
             "constellations": [
-                {"kind": "walker", "name": "a", "planes": 4, "sats_per_plane": 8, "phasing": 1, "altitude_km": 600, "inclination_deg": 70},
+                {
+                    "kind": "walker",
+                    "name": "a",
+                    "planes": 4,
+                    "sats_per_plane": 8,
+                    "phasing": 1,
+                    "altitude_km": 600,
+                    "inclination_deg": 70,
+                },
             ],
-            "isls": [{"topology": topology, "max_range_km": 4500, "rate": {"kind": "fixed", "rate_bps": 1e10}}],
+            "isls": [
+                {
+                    "topology": topology,
+                    "max_range_km": 4500,
+                    "rate": {"kind": "fixed", "rate_bps": 1e10},
+                }
+            ],
         }
     )
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from conftest import ISS_LINE1, ISS_LINE2, iss_scenario
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import ISS_LINE1, ISS_LINE2, iss_scenario
 from orbitcloud.orbits import build_satellites, propagate
 from orbitcloud.orbits.frames import ecef_to_geodetic, geodetic_to_ecef, gmst82_rad
 from orbitcloud.scenario import load_scenario
@@ -44,7 +44,7 @@ def test_geodetic_matches_skyfield_wgs84(skyfield_ts_eph):
     _, eph = _iss_ephemeris(step_s=600)
     sat = EarthSatellite(ISS_LINE1, ISS_LINE2, "ISS", ts)
     t = ts.utc(2014, 1, 21, 0, 0, eph.grid.t_s)
-    lat, lon, alt_km = ecef_to_geodetic(eph.r_ecef_km[0])
+    _, _, alt_km = ecef_to_geodetic(eph.r_ecef_km[0])
     pos = wgs84.geographic_position_of(sat.at(t))
     # compare the geodetic conversion itself on skyfield's own ITRS positions
     from skyfield.framelib import itrs
@@ -112,7 +112,12 @@ def test_sgp4_failure_is_nan_and_masked():
                     "name": "low",
                     "satellites": [
                         {"name": "ok", "altitude_km": 500, "inclination_deg": 50},
-                        {"name": "sinker", "altitude_km": 150, "inclination_deg": 50, "bstar_per_earth_radii": 0.5},
+                        {
+                            "name": "sinker",
+                            "altitude_km": 150,
+                            "inclination_deg": 50,
+                            "bstar_per_earth_radii": 0.5,
+                        },
                     ],
                 }
             ],

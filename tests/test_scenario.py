@@ -6,8 +6,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import ISS_LINE1, ISS_LINE2
 
+from conftest import ISS_LINE1, ISS_LINE2
 from orbitcloud.scenario import ScenarioError, load_scenario
 from orbitcloud.scenario.models import WalkerConstellation
 
@@ -88,14 +88,21 @@ def test_yaml_and_toml_give_the_same_scenario(tmp_path):
 
 def test_each_problem_is_one_line_with_file_line_field_and_value(tmp_path):
     """Bad values are reported with file:line, the field path, the value and what is allowed."""
-    bad = GOOD_YAML.replace("altitude_km: 550", "altitude_km: -550").replace(
-        "name: shell", "name: shell\n    colour: red"
-    ).replace("jurisdiction: it", "jurisdiction: Italy")
+    bad = (
+        GOOD_YAML.replace("altitude_km: 550", "altitude_km: -550")
+        .replace("name: shell", "name: shell\n    colour: red")
+        .replace("jurisdiction: it", "jurisdiction: Italy")
+    )
     path = _write(tmp_path, "bad.yaml", bad)
     lines = _problems(path)
-    assert f"{path}:13: constellations[0].altitude_km: Input should be greater than 80 (got -550)" in lines
+    assert (
+        f"{path}:13: constellations[0].altitude_km: Input should be greater than 80 (got -550)"
+        in lines
+    )
     assert any(
-        ln.startswith(f"{path}:9: constellations[0].colour: unknown field 'colour'; allowed: kind, name")
+        ln.startswith(
+            f"{path}:9: constellations[0].colour: unknown field 'colour'; allowed: kind, name"
+        )
         for ln in lines
     )
     assert any(
@@ -162,15 +169,26 @@ def test_cross_checks(tmp_path):
 def test_ground_station_csv_import_and_its_errors(tmp_path):
     """CSV rows become stations (defaults fill gaps); a bad row is named by CSV file:line."""
     csv = tmp_path / "gs.csv"
-    csv.write_text("# sites\nname,lat_deg,lon_deg,jurisdiction\nTokyo,35.6895,139.69171,JP\nDelhi,28.66667,77.21667,IN\n")
-    text = GOOD_YAML + "ground_station_files:\n  - path: gs.csv\n    defaults: {min_elevation_deg: 25, rate_bps: 2.0e9}\n"
+    csv.write_text(
+        "# sites\nname,lat_deg,lon_deg,jurisdiction\n"
+        "Tokyo,35.6895,139.69171,JP\nDelhi,28.66667,77.21667,IN\n"
+    )
+    text = (
+        GOOD_YAML
+        + "ground_station_files:\n  - path: gs.csv\n"
+        + "    defaults: {min_elevation_deg: 25, rate_bps: 2.0e9}\n"
+    )
     sc = load_scenario(_write(tmp_path, "c.yaml", text))
     assert [g.name for g in sc.ground_stations] == ["Fucino", "Tokyo", "Delhi"]
     assert sc.ground_stations[2].min_elevation_deg == 25 and sc.ground_stations[2].rate_bps == 2e9
     assert sc.ground_station_files == []
-    csv.write_text("name,lat_deg,lon_deg,jurisdiction\nTokyo,35.6895,139.69171,JP\nDelhi,128.7,77.2,IN\n")
+    csv.write_text(
+        "name,lat_deg,lon_deg,jurisdiction\nTokyo,35.6895,139.69171,JP\nDelhi,128.7,77.2,IN\n"
+    )
     (line,) = _problems(tmp_path / "c.yaml")
-    assert line.startswith(f"{csv}:3: ground_stations[2].lat_deg: Input should be less than or equal to 90")
+    assert line.startswith(
+        f"{csv}:3: ground_stations[2].lat_deg: Input should be less than or equal to 90"
+    )
 
 
 def test_tle_errors_point_at_the_tle_line(tmp_path):
@@ -178,7 +196,9 @@ def test_tle_errors_point_at_the_tle_line(tmp_path):
     tle = tmp_path / "sats.tle"
     bad2 = ISS_LINE2[:20] + "9" + ISS_LINE2[21:]
     tle.write_text(f"ISS (ZARYA)\n{ISS_LINE1}\n{bad2}\n")
-    text = GOOD_YAML.replace("ground_stations:", "  - kind: tle\n    name: iss\n    file: sats.tle\nground_stations:")
+    text = GOOD_YAML.replace(
+        "ground_stations:", "  - kind: tle\n    name: iss\n    file: sats.tle\nground_stations:"
+    )
     (line,) = _problems(_write(tmp_path, "t.yaml", text))
     assert line.startswith(f"{tle}:3: constellations[1].lines: checksum digit")
 

@@ -26,7 +26,13 @@ def _walker(**kw):
     }
     c.update(kw)
     return load_scenario(
-        {"name": "w", "epoch": "2026-03-20T00:00:00Z", "duration_s": 6000, "step_s": 60, "constellations": [c]}
+        {
+            "name": "w",
+            "epoch": "2026-03-20T00:00:00Z",
+            "duration_s": 6000,
+            "step_s": 60,
+            "constellations": [c],
+        }
     )
 
 
@@ -38,7 +44,9 @@ def test_walker_elements_follow_the_pattern():
     raan = np.degrees([s.nodeo for s in sats.satrecs]).reshape(P, S)
     ma = np.degrees([s.mo for s in sats.satrecs]).reshape(P, S)
     assert np.allclose(raan, (np.arange(P) * 360.0 / P)[:, None])
-    expected_ma = (np.arange(S)[None, :] * 360.0 / S + np.arange(P)[:, None] * F * 360.0 / (P * S)) % 360
+    expected_ma = (
+        np.arange(S)[None, :] * 360.0 / S + np.arange(P)[:, None] * F * 360.0 / (P * S)
+    ) % 360
     assert np.allclose(ma, expected_ma)
     assert sats.names[0] == "w-0-0" and sats.names[-1] == "w-5-3"
 
@@ -78,7 +86,15 @@ def test_j2_nodal_regression_matches_the_secular_formula():
 def test_grid_pairs_give_four_neighbours_and_shift_the_seam():
     """+Grid: every satellite has exactly 4 links; across the delta seam slot s meets slot
     s+F of plane 0."""
-    c = WalkerConstellation(kind="walker", name="w", planes=5, sats_per_plane=7, phasing=3, altitude_km=550, inclination_deg=53)
+    c = WalkerConstellation(
+        kind="walker",
+        name="w",
+        planes=5,
+        sats_per_plane=7,
+        phasing=3,
+        altitude_km=550,
+        inclination_deg=53,
+    )
     pairs = grid_pairs(c, 0, None)
     degree = np.bincount(pairs.ravel(), minlength=35)
     assert np.all(degree == 4)
@@ -89,7 +105,15 @@ def test_grid_pairs_give_four_neighbours_and_shift_the_seam():
 
 def test_grid_pairs_star_has_no_seam():
     """A star pattern leaves the seam open: edge planes have 3 links."""
-    c = WalkerConstellation(kind="walker", name="w", pattern="star", planes=4, sats_per_plane=6, altitude_km=780, inclination_deg=86.4)
+    c = WalkerConstellation(
+        kind="walker",
+        name="w",
+        pattern="star",
+        planes=4,
+        sats_per_plane=6,
+        altitude_km=780,
+        inclination_deg=86.4,
+    )
     degree = np.bincount(grid_pairs(c, 0, None).ravel(), minlength=24).reshape(4, 6)
     assert np.all(degree[[0, 3]] == 3) and np.all(degree[[1, 2]] == 4)
 
@@ -107,8 +131,15 @@ def test_elements_constellation_uses_given_elements():
                     "kind": "elements",
                     "name": "m",
                     "satellites": [
-                        {"name": "m1", "semi_major_axis_km": 7778.0, "eccentricity": 0.001,
-                         "inclination_deg": 101.4, "raan_deg": 270, "arg_perigee_deg": 10, "mean_anomaly_deg": 45},
+                        {
+                            "name": "m1",
+                            "semi_major_axis_km": 7778.0,
+                            "eccentricity": 0.001,
+                            "inclination_deg": 101.4,
+                            "raan_deg": 270,
+                            "arg_perigee_deg": 10,
+                            "mean_anomaly_deg": 45,
+                        },
                     ],
                 }
             ],

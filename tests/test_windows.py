@@ -92,7 +92,9 @@ def test_nan_margins_count_as_blocked():
 def test_step_windows_run_from_first_to_last_active_sample():
     """Step-resolution windows begin and end on active samples."""
     t_s = np.arange(6.0) * 10
-    active = np.array([[True, True, False, False, True, True], [False, True, True, True, False, False]])
+    active = np.array(
+        [[True, True, False, False, True, True], [False, True, True, True, False, False]]
+    )
     w = step_windows(active, t_s)
     assert list(w.elem) == [0, 0, 1]
     assert list(w.start_s) == [0.0, 40.0, 10.0]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,7 +23,7 @@ from orbitcloud.scenario import Scenario, ScenarioError, load_scenario
 
 app = typer.Typer(
     name="orbitcloud",
-    help="Digital twin of data centres in orbit: scenario → orbits → contact plan → network → cloud.",
+    help="Digital twin of data centres in orbit: scenario → orbits → contact plan → network.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -34,7 +34,7 @@ err = Console(stderr=True)
 Source = Annotated[str, typer.Argument(help="scenario file (.yaml/.toml) or built-in example name")]
 
 
-class ContactFormat(str, Enum):
+class ContactFormat(StrEnum):
     parquet = "parquet"
     ion = "ion"
     hdtn = "hdtn"
@@ -62,7 +62,12 @@ def examples() -> None:
         sc = load_scenario(example_path(name))
         from orbitcloud.orbits.satellites import build_satellites
 
-        table.add_row(name, str(build_satellites(sc).n_sat), str(len(sc.ground_stations)), sc.description.split("\n")[0])
+        table.add_row(
+            name,
+            str(build_satellites(sc).n_sat),
+            str(len(sc.ground_stations)),
+            sc.description.split("\n")[0],
+        )
     out.print(table)
 
 
@@ -100,9 +105,11 @@ def _run(sc: Scenario) -> Any:
 @app.command()
 def run(
     source: Source,
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="parent folder of run folders")] = Path("runs"),
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="parent folder of run folders")
+    ] = Path("runs"),
 ) -> None:
-    """Run a scenario: write runs/<name>-<stamp>/ (manifest, contacts, positions) and print a summary."""
+    """Run a scenario: write runs/<name>-<stamp>/ (manifest, tables) and print a summary."""
     from orbitcloud.runfolder import write_run_folder
     from orbitcloud.summary import summarise
 
@@ -132,14 +139,22 @@ def _print_summary(s: dict[str, Any]) -> None:
         table.add_row(k, v)
     out.print(table)
     if s["stations"]:
-        st = Table("station", "passes", "mean pass [s]", "gaps", "longest gap [min]", "no-contact share",
-                   title="coverage per ground station")  # fmt: skip
+        headers = ("station", "passes", "mean pass [s]", "gaps", "longest gap [min]", "no-contact")
+        st = Table(*headers, title="coverage per ground station")
         shown = sorted(s["stations"], key=lambda r: -r["gap_fraction"])
         for r in shown[:12]:
-            st.add_row(r["station"], str(r["passes"]), f"{r['mean_pass_s']:.0f}", str(r["gaps"]),
-                       f"{r['max_gap_s'] / 60:.1f}", f"{r['gap_fraction']:.1%}")  # fmt: skip
+            st.add_row(
+                r["station"],
+                str(r["passes"]),
+                f"{r['mean_pass_s']:.0f}",
+                str(r["gaps"]),
+                f"{r['max_gap_s'] / 60:.1f}",
+                f"{r['gap_fraction']:.1%}",
+            )
         if len(shown) > 12:
-            st.caption = f"{len(shown) - 12} more stations in metrics.json (worst coverage shown first)"
+            st.caption = (
+                f"{len(shown) - 12} more stations in metrics.json (worst coverage shown first)"
+            )
         out.print(st)
     timings = ", ".join(f"{k} {v:.2f} s" for k, v in s["timings_s"].items())
     out.print(f"stage timings: {timings}")
@@ -148,8 +163,12 @@ def _print_summary(s: dict[str, Any]) -> None:
 @app.command()
 def contacts(
     source: Source,
-    fmt: Annotated[ContactFormat, typer.Option("--format", "-f", help="output format")] = ContactFormat.parquet,
-    output: Annotated[Path, typer.Option("--output", "-o", help="output file")] = Path("contacts.parquet"),
+    fmt: Annotated[
+        ContactFormat, typer.Option("--format", "-f", help="output format")
+    ] = ContactFormat.parquet,
+    output: Annotated[Path, typer.Option("--output", "-o", help="output file")] = Path(
+        "contacts.parquet"
+    ),
 ) -> None:
     """Compute the contact plan and write it as Parquet, ION contact-plan commands or HDTN JSON."""
     sc = _load(source)

@@ -35,7 +35,9 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
     timings[stage] = round(time.perf_counter() - t0, 4)
 
 
-def run_pipeline(scenario: Scenario, progress: Progress | None = None, tol_s: float = 1e-3) -> RunResult:
+def run_pipeline(
+    scenario: Scenario, progress: Progress | None = None, tol_s: float = 1e-3
+) -> RunResult:
     """Run every stage implemented so far on ``scenario``."""
     timings: dict[str, float] = {}
     with _timed(timings, "satellites"):

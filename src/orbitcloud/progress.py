@@ -65,9 +65,9 @@ class RichProgress:
             TimeElapsedColumn,
             TimeRemainingColumn,
         )
-        from rich.progress import Progress as _P
+        from rich.progress import Progress as RichBar
 
-        with _P(
+        with RichBar(
             TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),

@@ -21,7 +21,16 @@ __all__ = ["MAX_POSITION_ROWS", "write_run_folder"]
 #: positions.parquet keeps at most this many rows; larger runs keep every k-th time step.
 MAX_POSITION_ROWS = 2_000_000
 
-_PACKAGES = ("orbitcloud", "numpy", "scipy", "sgp4", "skyfield", "skyfield-data", "pydantic", "pyarrow")
+_PACKAGES = (
+    "orbitcloud",
+    "numpy",
+    "scipy",
+    "sgp4",
+    "skyfield",
+    "skyfield-data",
+    "pydantic",
+    "pyarrow",
+)
 
 
 def _versions() -> dict[str, str]:
@@ -59,7 +68,10 @@ def _positions_table(result: RunResult) -> tuple[pa.Table, int]:
 
 
 def write_run_folder(
-    result: RunResult, summary: dict[str, Any], root: Path = Path("runs"), scenario_file: str | None = None
+    result: RunResult,
+    summary: dict[str, Any],
+    root: Path = Path("runs"),
+    scenario_file: str | None = None,
 ) -> Path:
     """Write the run folder and return its path."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -13,7 +13,9 @@ from orbitcloud.pipeline import RunResult
 __all__ = ["coverage_gaps", "summarise"]
 
 
-def coverage_gaps(starts_s: NDArray[np.float64], ends_s: NDArray[np.float64], span_s: float) -> dict[str, float]:
+def coverage_gaps(
+    starts_s: NDArray[np.float64], ends_s: NDArray[np.float64], span_s: float
+) -> dict[str, float]:
     """Gaps in the union of ``[start, end]`` intervals over ``[0, span_s]``.
 
     Returns the number of gaps, the longest gap [s] and the fraction of time with no contact.

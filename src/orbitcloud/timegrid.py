@@ -26,7 +26,9 @@ def epoch_to_jd(epoch: dt.datetime) -> tuple[float, float]:
     fraction, which keeps ~1 µs resolution where a single float64 JD keeps only ~20 µs.
     """
     if epoch.tzinfo is None or epoch.utcoffset() is None:
-        raise ValueError(f"epoch {epoch!r} has no time zone; give it in UTC, e.g. 2026-01-01T00:00Z")
+        raise ValueError(
+            f"epoch {epoch!r} has no time zone; give it in UTC, e.g. 2026-01-01T00:00Z"
+        )
     e = epoch.astimezone(dt.UTC)
     seconds = e.second + e.microsecond * 1e-6
     jd, fr = jday(e.year, e.month, e.day, e.hour, e.minute, seconds)
@@ -57,7 +59,7 @@ class TimeGrid:
 
     @classmethod
     def regular(cls, epoch: dt.datetime, duration_s: float, step_s: float) -> TimeGrid:
-        """A grid from 0 to ``duration_s`` inclusive every ``step_s`` (the last step may be short)."""
+        """Times 0, step, 2 step, ... to ``duration_s`` inclusive (the last step may be short)."""
         if step_s <= 0 or duration_s <= 0:
             raise ValueError(f"need duration_s > 0 and step_s > 0, got {duration_s}, {step_s}")
         n = int(np.floor(duration_s / step_s + 1e-9))

@@ -57,7 +57,12 @@ class NodeTable:
 
     def to_json(self) -> str:
         return json.dumps(
-            {"names": self.names, "n_sat": self.n_sat, "group": self.group, "jurisdiction": self.jurisdiction}
+            {
+                "names": self.names,
+                "n_sat": self.n_sat,
+                "group": self.group,
+                "jurisdiction": self.jurisdiction,
+            }
         )
 
     @classmethod
@@ -129,7 +134,9 @@ class ContactPlan:
                 "rate_bps": self.rate_bps,
                 "owlt_s": self.owlt_s,
                 "range_km": self.range_km,
-                "kind": pa.array(np.asarray(KINDS, dtype=object)[self.kind], pa.string()).dictionary_encode(),
+                "kind": pa.array(
+                    np.asarray(KINDS, dtype=object)[self.kind], pa.string()
+                ).dictionary_encode(),
             }
         )
         meta = {

@@ -44,7 +44,12 @@ class PairWindows:
     def concat(cls, parts: list[PairWindows]) -> PairWindows:
         if not parts:
             return cls.empty()
-        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("a", "b", "start_s", "end_s", "range_max_km")))
+        return cls(
+            *(
+                np.concatenate([getattr(p, f) for p in parts])
+                for f in ("a", "b", "start_s", "end_s", "range_max_km")
+            )
+        )
 
 
 def node_table(scenario: Scenario, eph: Ephemeris) -> NodeTable:
@@ -91,7 +96,11 @@ def ground_windows(
             s1 = min(s0 + chunk, n_sat)
             r = eph.r_ecef_km[s0:s1].reshape(-1, 3)
             # |r - g|^2 and (r - g)·up for all stations by two (n, 3) x (3, n_gs) products
-            dist = np.sqrt(np.maximum(np.einsum("ni,ni->n", r, r)[:, None] - 2.0 * (r @ sites.r_ecef_km.T) + gg, 0.0))
+            dist = np.sqrt(
+                np.maximum(
+                    np.einsum("ni,ni->n", r, r)[:, None] - 2.0 * (r @ sites.r_ecef_km.T) + gg, 0.0
+                )
+            )
             margin = ((r @ sites.up.T) - gu) / dist - sites.sin_mask
             # to [sat, gs, time] rows: element = (sat - s0) * n_gs + gs
             margin = margin.reshape(s1 - s0, n_time, n_gs).transpose(0, 2, 1).reshape(-1, n_time)
@@ -104,8 +113,12 @@ def ground_windows(
 
             w = find_windows(margin, t_s, exact, tol_s)
             sat, g = s0 + w.elem // n_gs, w.elem % n_gs
-            edge_r = eph.propagator.ecef_at(np.concatenate([sat, sat]), np.concatenate([w.start_s, w.end_s]))
-            edge_d = np.linalg.norm(edge_r - np.concatenate([sites.r_ecef_km[g], sites.r_ecef_km[g]]), axis=1)
+            edge_r = eph.propagator.ecef_at(
+                np.concatenate([sat, sat]), np.concatenate([w.start_s, w.end_s])
+            )
+            edge_d = np.linalg.norm(
+                edge_r - np.concatenate([sites.r_ecef_km[g], sites.r_ecef_km[g]]), axis=1
+            )
             rmax = np.fmax(_window_max(dist, w, t_s), np.fmax(edge_d[: len(w)], edge_d[len(w) :]))
             parts.append(PairWindows(sat, g, w.start_s, w.end_s, rmax))
             task.advance(s1 - s0)
@@ -142,14 +155,21 @@ def isl_windows(
                 margin = isl_margin(r1, r2, spec.max_range_km, spec.grazing_altitude_km)
 
                 def exact(elem: IDX, t: F64, p: IDX = p) -> F64:
-                    both = eph.propagator.ecef_at(np.concatenate([p[elem, 0], p[elem, 1]]), np.concatenate([t, t]))
+                    both = eph.propagator.ecef_at(
+                        np.concatenate([p[elem, 0], p[elem, 1]]), np.concatenate([t, t])
+                    )
                     m = elem.shape[0]
-                    return isl_margin(both[:m], both[m:], spec.max_range_km, spec.grazing_altitude_km)
+                    return isl_margin(
+                        both[:m], both[m:], spec.max_range_km, spec.grazing_altitude_km
+                    )
 
                 w = find_windows(margin, t_s, exact, tol_s)
             a, b = p[w.elem, 0], p[w.elem, 1]
             m = len(w)
-            edge = eph.propagator.ecef_at(np.concatenate([a, b, a, b]), np.concatenate([w.start_s, w.start_s, w.end_s, w.end_s]))
+            edge = eph.propagator.ecef_at(
+                np.concatenate([a, b, a, b]),
+                np.concatenate([w.start_s, w.start_s, w.end_s, w.end_s]),
+            )
             d0 = np.linalg.norm(edge[:m] - edge[m : 2 * m], axis=1)
             d1 = np.linalg.norm(edge[2 * m : 3 * m] - edge[3 * m :], axis=1)
             rmax = np.fmax(_window_max(dist, w, t_s), np.fmax(d0, d1))
@@ -188,19 +208,20 @@ def build_contact_plan(
         add(iw.a, iw.b, iw, r_bps, "isl")
         add(iw.b, iw.a, iw, r_bps, "isl")
     if not src:
-        e = np.empty(0)
-        arrays = [np.empty(0, np.int32), np.empty(0, np.int32), e, e, e, e, e, np.empty(0, np.uint8)]
-    else:
-        arrays = [
-            np.concatenate(src).astype(np.int32),
-            np.concatenate(dst).astype(np.int32),
-            np.concatenate(start),
-            np.concatenate(end),
-            np.concatenate(rate),
-            owlt_s(np.concatenate(rng)),
-            np.concatenate(rng),
-            np.concatenate(kind),
-        ]
-    order = np.lexsort((arrays[1], arrays[0], arrays[2]))
-    s, d, st, en, rt, ow, rg, kd = (x[order] for x in arrays)
-    return ContactPlan(scenario.epoch, eph.grid.duration_s, nodes, s, d, st, en, rt, ow, rg, kd)
+        add(np.empty(0, np.intp), np.empty(0, np.intp), PairWindows.empty(), np.empty(0), "isl")
+    s_, d_, st_ = np.concatenate(src), np.concatenate(dst), np.concatenate(start)
+    order = np.lexsort((d_, s_, st_))
+    rg = np.concatenate(rng)[order]
+    return ContactPlan(
+        scenario.epoch,
+        eph.grid.duration_s,
+        nodes,
+        s_[order].astype(np.int32),
+        d_[order].astype(np.int32),
+        st_[order],
+        np.concatenate(end)[order],
+        np.concatenate(rate)[order],
+        owlt_s(rg),
+        rg,
+        np.concatenate(kind)[order],
+    )

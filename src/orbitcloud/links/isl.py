@@ -62,9 +62,7 @@ def grid_pairs(c: WalkerConstellation, first_index: int, seam: bool | None) -> P
     return _unique_pairs(np.concatenate(pairs))
 
 
-def candidate_pairs(
-    spec: IslSpec, scenario: Scenario, sats: SatelliteSet, r_ecef_km: F64
-) -> PAIRS:
+def candidate_pairs(spec: IslSpec, scenario: Scenario, sats: SatelliteSet, r_ecef_km: F64) -> PAIRS:
     """Pairs that may link under ``spec``'s topology, int[n_pair, 2] with ``a < b``.
 
     For ``range`` topologies these are all pairs within ``max_range_km`` at any grid time
@@ -76,7 +74,9 @@ def candidate_pairs(
         out, first = [], 0
         for k, c in enumerate(scenario.constellations):
             n = int(np.count_nonzero(sats.constellation == k))
-            if isinstance(c, WalkerConstellation) and (spec.constellations is None or c.name in spec.constellations):
+            if isinstance(c, WalkerConstellation) and (
+                spec.constellations is None or c.name in spec.constellations
+            ):
                 out.append(grid_pairs(c, first, topo.seam))
             first += n
         return _unique_pairs(np.concatenate(out)) if out else np.empty((0, 2), dtype=np.intp)
@@ -117,7 +117,9 @@ def mutual_nearest_active(
     a, b = pairs[:, 0], pairs[:, 1]
     n_node = int(pairs.max()) + 1
     for k in range(n_time):
-        m = isl_margin(r_ecef_km[a, k], r_ecef_km[b, k], spec.max_range_km, spec.grazing_altitude_km)
+        m = isl_margin(
+            r_ecef_km[a, k], r_ecef_km[b, k], spec.max_range_km, spec.grazing_altitude_km
+        )
         d = np.linalg.norm(r_ecef_km[a, k] - r_ecef_km[b, k], axis=1)
         ok = np.flatnonzero(m >= 0)
         # rank each pair at both of its ends: sort by (node, range)

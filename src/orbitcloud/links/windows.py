@@ -168,7 +168,9 @@ def find_windows(
     end_e = [e_edge[~rising], open1]
     end_t = [roots[~rising], np.full(open1.shape, t_s[-1])]
     if find_short:
-        pe, lo, hi, pt, fp, m_lohi = _short_window_peaks(m, vis, t_s, margin_at, peak_tol_s=max(tol_s, 0.5))
+        pe, lo, hi, pt, fp, m_lohi = _short_window_peaks(
+            m, vis, t_s, margin_at, peak_tol_s=max(tol_s, 0.5)
+        )
         rise = refine_roots(pe, lo, pt, m_lohi[:, 0], fp, margin_at, tol_s)
         fall = refine_roots(pe, pt, hi, fp, m_lohi[:, 1], margin_at, tol_s)
         start_e.append(pe)
@@ -204,5 +206,5 @@ def step_windows(active: NDArray[np.bool_], t_s: F64) -> Windows:
     a = active.view(np.int8)
     step = np.diff(np.concatenate([pad, a, pad], axis=1), axis=1)
     se, sk = np.nonzero(step > 0)
-    ee, ek = np.nonzero(step < 0)
+    _, ek = np.nonzero(step < 0)
     return Windows(se.astype(np.intp), t_s[sk], t_s[ek - 1])

@@ -100,7 +100,9 @@ def ecef_to_geodetic(r_ecef_km: F64) -> tuple[F64, F64, F64]:
     Q = np.sqrt(1.0 + 2.0 * e2 * e2 * P)
     r0 = -(P * e2 * p) / (1.0 + Q) + np.sqrt(
         np.maximum(
-            0.5 * a * a * (1.0 + 1.0 / Q) - P * (1.0 - e2) * z * z / (Q * (1.0 + Q)) - 0.5 * P * p * p,
+            0.5 * a * a * (1.0 + 1.0 / Q)
+            - P * (1.0 - e2) * z * z / (Q * (1.0 + Q))
+            - 0.5 * P * p * p,
             0.0,
         )
     )

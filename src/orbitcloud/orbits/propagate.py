@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from orbitcloud.constants import DAY_S
 from orbitcloud.orbits.frames import ecef_to_geodetic, gmst82_rad, teme_to_ecef
 from orbitcloud.orbits.satellites import SatelliteSet
 from orbitcloud.orbits.sun import dut1_s, sun_ecef_km, sunlit_mask
@@ -127,12 +126,12 @@ class Ephemeris:
         return ecef_to_geodetic(self.r_ecef_km)
 
 
-def propagate(satellites: SatelliteSet, grid: TimeGrid, progress: Progress | None = None) -> Ephemeris:
+def propagate(
+    satellites: SatelliteSet, grid: TimeGrid, progress: Progress | None = None
+) -> Ephemeris:
     """Propagate every satellite over the grid; add the Sun vector and eclipse state."""
     prop = Propagator.for_satellites(satellites, grid.epoch)
     r, err = prop.ecef_grid(grid.t_s, progress)
     sun = sun_ecef_km(grid.epoch, grid.t_s)
     sunlit = sunlit_mask(r, sun) & (err == 0)
     return Ephemeris(grid, satellites, r, err, sun, sunlit, prop)
-
-

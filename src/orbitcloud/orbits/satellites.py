@@ -69,9 +69,7 @@ def mean_motion_rad_per_min(semi_major_axis_km: float) -> float:
     return float(np.sqrt(WGS72_MU_KM3_S2 / semi_major_axis_km**3) * 60.0)
 
 
-def _init(
-    satnum: int, epoch: dt.datetime, el: OrbitElements | None = None, **kw: float
-) -> Satrec:
+def _init(satnum: int, epoch: dt.datetime, el: OrbitElements | None = None, **kw: float) -> Satrec:
     if el is not None:
         a_km = el.semi_major_axis_km or WGS72_RADIUS_KM + float(el.altitude_km or 0.0)
         kw = {
@@ -93,23 +91,37 @@ def _init(
     return sat
 
 
-def _walker(c: WalkerConstellation, epoch: dt.datetime, first_satnum: int) -> tuple[list[Satrec], list[str], list[int], list[int]]:
+def _walker(
+    c: WalkerConstellation, epoch: dt.datetime, first_satnum: int
+) -> tuple[list[Satrec], list[str], list[int], list[int]]:
     n_total = c.n_sat
     a_km = WGS72_RADIUS_KM + c.altitude_km
-    sats, names, planes, slots = [], [], [], []
+    sats: list[Satrec] = []
+    names: list[str] = []
+    planes: list[int] = []
+    slots: list[int] = []
     for p in range(c.planes):
         raan_deg = c.raan0_deg + p * c.effective_raan_spread_deg / c.planes
         for s in range(c.sats_per_plane):
-            ma_deg = c.mean_anomaly0_deg + s * 360.0 / c.sats_per_plane + p * c.phasing * 360.0 / n_total
+            ma_deg = (
+                c.mean_anomaly0_deg + s * 360.0 / c.sats_per_plane + p * c.phasing * 360.0 / n_total
+            )
             sats.append(
                 _init(
-                    first_satnum + len(sats), epoch,
-                    ecco=0.0, argpo=0.0, bstar=c.bstar_per_earth_radii,
-                    inclo=np.radians(c.inclination_deg), nodeo=np.radians(raan_deg % 360.0),
-                    mo=np.radians(ma_deg % 360.0), no_kozai=mean_motion_rad_per_min(a_km),
-                )  # fmt: skip
+                    first_satnum + len(sats),
+                    epoch,
+                    ecco=0.0,
+                    argpo=0.0,
+                    bstar=c.bstar_per_earth_radii,
+                    inclo=np.radians(c.inclination_deg),
+                    nodeo=np.radians(raan_deg % 360.0),
+                    mo=np.radians(ma_deg % 360.0),
+                    no_kozai=mean_motion_rad_per_min(a_km),
+                )
             )
-            names.append(f"{c.name}-{p:0{len(str(c.planes - 1))}d}-{s:0{len(str(c.sats_per_plane - 1))}d}")
+            names.append(
+                f"{c.name}-{p:0{len(str(c.planes - 1))}d}-{s:0{len(str(c.sats_per_plane - 1))}d}"
+            )
             planes.append(p)
             slots.append(s)
     return sats, names, planes, slots
@@ -129,7 +141,9 @@ def build_satellites(scenario: Scenario) -> SatelliteSet:
         if isinstance(c, WalkerConstellation):
             s, n, p, sl = _walker(c, scenario.epoch, len(satrecs) + 1)
         elif isinstance(c, ElementsConstellation):
-            s = [_init(len(satrecs) + i + 1, scenario.epoch, el) for i, el in enumerate(c.satellites)]
+            s = [
+                _init(len(satrecs) + i + 1, scenario.epoch, el) for i, el in enumerate(c.satellites)
+            ]
             n = [el.name for el in c.satellites]
             p, sl = [-1] * len(s), [-1] * len(s)
         elif isinstance(c, TleConstellation):
@@ -154,7 +168,9 @@ def build_satellites(scenario: Scenario) -> SatelliteSet:
     counts = Counter(names)
     dupes = sorted({x for x, k in counts.items() if k > 1} | (set(counts) & taken))
     if dupes:
-        raise ValueError(f"satellite names must be unique across the scenario; repeated: {dupes[:5]}")
+        raise ValueError(
+            f"satellite names must be unique across the scenario; repeated: {dupes[:5]}"
+        )
     return SatelliteSet(
         names=names,
         constellation_names=[c.name for c in scenario.constellations],

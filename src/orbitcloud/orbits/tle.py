@@ -58,7 +58,9 @@ def parse_tle_text(text: str, first_line_number: int = 1) -> list[TleEntry]:
         n, ln = lines[i]
         if not ln.startswith("1 "):
             if ln.startswith("2 "):
-                raise TleFormatError(n, f"line 2 of a TLE without its line 1 before it\n{_TEMPLATE}")
+                raise TleFormatError(
+                    n, f"line 2 of a TLE without its line 1 before it\n{_TEMPLATE}"
+                )
             name = ln[2:].strip() if ln.startswith("0 ") else ln.strip()
             i += 1
             if i >= len(lines):

@@ -101,10 +101,19 @@ def _read_file(path: Path) -> Any:
         try:
             return tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise ScenarioError([Problem(str(path), None, "", f"TOML syntax error: {exc}")]) from None
+            raise ScenarioError(
+                [Problem(str(path), None, "", f"TOML syntax error: {exc}")]
+            ) from None
     if suffix not in (".yaml", ".yml"):
         raise ScenarioError(
-            [Problem(str(path), None, "", f"unknown scenario format {suffix!r}; use .yaml, .yml or .toml")]
+            [
+                Problem(
+                    str(path),
+                    None,
+                    "",
+                    f"unknown scenario format {suffix!r}; use .yaml, .yml or .toml",
+                )
+            ]
         )
     try:
         doc = YAML(typ="rt").load(text)
@@ -136,32 +145,50 @@ def _plain(node: Any) -> Any:
 # --- file references ------------------------------------------------------------------------
 
 
-def _resolve_files(data: dict[str, Any], base: Path, origins: dict[Loc, tuple[str, int]]) -> list[Problem]:
+def _resolve_files(
+    data: dict[str, Any], base: Path, origins: dict[Loc, tuple[str, int]]
+) -> list[Problem]:
     problems: list[Problem] = []
     for i, c in enumerate(data.get("constellations") or []):
-        if isinstance(c, dict) and c.get("kind") == "tle" and c.get("file") and c.get("lines") is None:
+        if (
+            isinstance(c, dict)
+            and c.get("kind") == "tle"
+            and c.get("file")
+            and c.get("lines") is None
+        ):
             p = base / str(c["file"])
             try:
                 c["lines"] = p.read_text(encoding="utf-8")
             except OSError as exc:
-                problems.append(Problem(str(p), None, f"constellations[{i}].file", f"cannot read: {exc}"))
+                problems.append(
+                    Problem(str(p), None, f"constellations[{i}].file", f"cannot read: {exc}")
+                )
                 continue
             origins[("constellations", i, "lines")] = (str(p), 1)
     for i, isl in enumerate(data.get("isls") or []):
         topo = isl.get("topology") if isinstance(isl, dict) else None
-        if isinstance(topo, dict) and topo.get("kind") == "list" and topo.get("file") and topo.get("pairs") is None:
+        if (
+            isinstance(topo, dict)
+            and topo.get("kind") == "list"
+            and topo.get("file")
+            and topo.get("pairs") is None
+        ):
             p = base / str(topo["file"])
             try:
                 rows = [r for r in csv.reader(p.read_text(encoding="utf-8").splitlines()) if r]
             except OSError as exc:
-                problems.append(Problem(str(p), None, f"isls[{i}].topology.file", f"cannot read: {exc}"))
+                problems.append(
+                    Problem(str(p), None, f"isls[{i}].topology.file", f"cannot read: {exc}")
+                )
                 continue
             pairs = []
             for n, r in enumerate(rows, start=1):
                 if r[0].strip().startswith("#"):
                     continue
                 if len(r) != 2:
-                    problems.append(Problem(str(p), n, "", f"expected two satellite names `a,b`, got {r!r}"))
+                    problems.append(
+                        Problem(str(p), n, "", f"expected two satellite names `a,b`, got {r!r}")
+                    )
                     continue
                 pairs.append([r[0].strip(), r[1].strip()])
             topo["pairs"] = pairs
@@ -173,10 +200,14 @@ def _resolve_files(data: dict[str, Any], base: Path, origins: dict[Loc, tuple[st
         for j, f in enumerate(files):
             if not isinstance(f, dict) or "path" not in f:
                 problems.append(
-                    Problem("scenario", None, f"ground_station_files[{j}]", "needs `path: stations.csv`")
+                    Problem(
+                        "scenario", None, f"ground_station_files[{j}]", "needs `path: stations.csv`"
+                    )
                 )
                 continue
-            problems += _read_station_csv(base / str(f["path"]), dict(f.get("defaults") or {}), stations, origins)
+            problems += _read_station_csv(
+                base / str(f["path"]), dict(f.get("defaults") or {}), stations, origins
+            )
         data["ground_station_files"] = []
     return problems
 
@@ -201,19 +232,27 @@ def _read_station_csv(
             unknown = [h for h in header if h not in allowed]
             if unknown:
                 problems.append(
-                    Problem(str(path), n, "", f"unknown column(s) {unknown}; allowed: {sorted(allowed)}")
+                    Problem(
+                        str(path), n, "", f"unknown column(s) {unknown}; allowed: {sorted(allowed)}"
+                    )
                 )
                 return problems
             continue
         if len(row) != len(header):
-            problems.append(Problem(str(path), n, "", f"{len(row)} values for {len(header)} columns {header}"))
+            problems.append(
+                Problem(str(path), n, "", f"{len(row)} values for {len(header)} columns {header}")
+            )
             continue
         entry: dict[str, Any] = dict(defaults)
         entry.update({h: v.strip() for h, v in zip(header, row, strict=True) if v.strip() != ""})
         origins[("ground_stations", len(stations))] = (str(path), n)
         stations.append(entry)
     if header is None:
-        problems.append(Problem(str(path), None, "", "empty CSV: expected a header such as name,lat_deg,lon_deg"))
+        problems.append(
+            Problem(
+                str(path), None, "", "empty CSV: expected a header such as name,lat_deg,lon_deg"
+            )
+        )
     return problems
 
 
@@ -260,7 +299,9 @@ def _problem_from_pydantic(
     msg = err["msg"]
     if etype == "extra_forbidden":
         allowed = _allowed_fields(data, data_loc[:-1])
-        msg = f"unknown field {data_loc[-1]!r}" + (f"; allowed: {', '.join(allowed)}" if allowed else "")
+        msg = f"unknown field {data_loc[-1]!r}" + (
+            f"; allowed: {', '.join(allowed)}" if allowed else ""
+        )
     elif etype == "missing":
         msg = "required field is missing"
     elif etype == "value_error":
@@ -282,7 +323,12 @@ def _data_loc(data: Any, loc: Loc) -> Loc:
     out: list[str | int] = []
     node = data
     for key in loc:
-        if isinstance(node, dict) and isinstance(key, str) and key not in node and node.get("kind") == key:
+        if (
+            isinstance(node, dict)
+            and isinstance(key, str)
+            and key not in node
+            and node.get("kind") == key
+        ):
             continue
         out.append(key)
         try:
@@ -325,7 +371,11 @@ def _field_description(data: Any, loc: Loc) -> str:
     if not loc or not isinstance(loc[-1], str):
         return ""
     parent = _model_at(data, loc[:-1])
-    if isinstance(parent, type) and issubclass(parent, BaseModel) and loc[-1] in parent.model_fields:
+    if (
+        isinstance(parent, type)
+        and issubclass(parent, BaseModel)
+        and loc[-1] in parent.model_fields
+    ):
         field = parent.model_fields[loc[-1]]
         desc = field.description or ""
         if not desc:

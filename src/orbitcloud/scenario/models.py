@@ -62,9 +62,13 @@ class HardwareProfile(_Model):
 
     storage_tb: float = Field(0.0, ge=0, description="usable storage capacity [TB, 1e12 bytes]")
     compute_tflops: float = Field(0.0, ge=0, description="peak compute [TFLOPS]")
-    compute_power_w: float = Field(0.0, ge=0, description="IT (compute + storage) power at full load [W]")
+    compute_power_w: float = Field(
+        0.0, ge=0, description="IT (compute + storage) power at full load [W]"
+    )
     bus_power_w: float = Field(0.0, ge=0, description="platform (bus, comms) power [W]")
-    solar_array_w: float = Field(0.0, ge=0, description="solar array output at beginning of life, Sun-pointing [W]")
+    solar_array_w: float = Field(
+        0.0, ge=0, description="solar array output at beginning of life, Sun-pointing [W]"
+    )
     battery_wh: float = Field(0.0, ge=0, description="battery capacity [Wh]")
     radiator_area_m2: float = Field(0.0, ge=0, description="radiator area [m^2]")
     mass_kg: float = Field(0.0, ge=0, description="wet mass of one satellite [kg]")
@@ -87,14 +91,18 @@ class WalkerConstellation(_Model):
     planes: int = Field(ge=1, le=10_000)
     sats_per_plane: int = Field(ge=1, le=10_000)
     phasing: int = Field(0, ge=0, description="Walker phasing factor F, 0 <= F < planes")
-    altitude_km: float = Field(gt=80, lt=100_000, description="circular altitude above the WGS72 equator")
+    altitude_km: float = Field(
+        gt=80, lt=100_000, description="circular altitude above the WGS72 equator"
+    )
     inclination_deg: float = Field(ge=0, le=180)
     raan_spread_deg: float | None = Field(
         None, gt=0, le=360, description="default 360 for delta, 180 for star"
     )
     raan0_deg: float = Field(0.0, ge=-360, le=360, description="RAAN of plane 0")
     mean_anomaly0_deg: float = Field(0.0, ge=-360, le=360, description="mean anomaly of slot 0")
-    bstar_per_earth_radii: float = Field(0.0, ge=0, lt=1, description="SGP4 drag term B*; 0 = no drag")
+    bstar_per_earth_radii: float = Field(
+        0.0, ge=0, lt=1, description="SGP4 drag term B*; 0 = no drag"
+    )
     hardware: HardwareProfile = HardwareProfile()
 
     @model_validator(mode="after")
@@ -233,7 +241,9 @@ class GridTopology(_Model):
     plane is linked for delta patterns and left open for star patterns unless ``seam`` says."""
 
     kind: Literal["grid"]
-    seam: bool | None = Field(None, description="link last plane to first; default: delta yes, star no")
+    seam: bool | None = Field(
+        None, description="link last plane to first; default: delta yes, star no"
+    )
 
 
 class RangeTopology(_Model):
@@ -256,7 +266,8 @@ class ListTopology(_Model):
     def _has_pairs(self) -> ListTopology:
         if self.pairs is None:
             raise ValueError(
-                "give the pairs inline (`pairs: [[a, b], ...]`) or as `file:` read by load_scenario()"
+                "give the pairs inline (`pairs: [[a, b], ...]`) or as a `file:` that "
+                "load_scenario() reads"
             )
         return self
 
@@ -287,7 +298,9 @@ class LinkBudgetRate(_Model):
     bandwidth_hz: float = Field(gt=0)
     system_noise_temp_k: float = Field(gt=0)
     losses_db: float = Field(0.0, ge=0, description="pointing, implementation and other losses")
-    efficiency: float = Field(0.75, gt=0, le=1, description="fraction of the Shannon limit achieved")
+    efficiency: float = Field(
+        0.75, gt=0, le=1, description="fraction of the Shannon limit achieved"
+    )
     max_rate_bps: float = Field(gt=0)
 
 
@@ -368,7 +381,9 @@ class Scenario(_Model):
                 # without a list, a grid links the Walker constellations (others have no planes)
                 named = isl.constellations or []
                 bad = [n for n in named if not isinstance(by_name[n], WalkerConstellation)]
-                if not named and not any(isinstance(c, WalkerConstellation) for c in self.constellations):
+                if not named and not any(
+                    isinstance(c, WalkerConstellation) for c in self.constellations
+                ):
                     bad = list(by_name)
                 if bad:
                     raise ValueError(
