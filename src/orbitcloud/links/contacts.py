@@ -94,17 +94,20 @@ def ground_windows(
     with (progress or NullProgress()).task("ground passes", n_sat) as task:
         for s0 in range(0, n_sat, chunk):
             s1 = min(s0 + chunk, n_sat)
-            r = eph.r_ecef_km[s0:s1].reshape(-1, 3)
-            # |r - g|^2 and (r - g)·up for all stations by two (n, 3) x (3, n_gs) products
-            dist = np.sqrt(
-                np.maximum(
-                    np.einsum("ni,ni->n", r, r)[:, None] - 2.0 * (r @ sites.r_ecef_km.T) + gg, 0.0
-                )
-            )
-            margin = ((r @ sites.up.T) - gu) / dist - sites.sin_mask
-            # to [sat, gs, time] rows: element = (sat - s0) * n_gs + gs
-            margin = margin.reshape(s1 - s0, n_time, n_gs).transpose(0, 2, 1).reshape(-1, n_time)
-            dist = dist.reshape(s1 - s0, n_time, n_gs).transpose(0, 2, 1).reshape(-1, n_time)
+            # [sat, 3, time] view; (n_gs, 3) @ it gives [sat, gs, time] rows directly, so
+            # element = (sat - s0) * n_gs + gs, with no transposed copies
+            rt = eph.r_ecef_km[s0:s1].transpose(0, 2, 1)
+            dist = sites.r_ecef_km @ rt
+            dist *= -2.0
+            dist += np.einsum("cit,cit->ct", rt, rt)[:, None, :]
+            dist += gg[:, None]
+            np.sqrt(np.maximum(dist, 0.0, out=dist), out=dist)
+            margin = sites.up @ rt
+            margin -= gu[:, None]
+            margin /= dist
+            margin -= sites.sin_mask[:, None]
+            margin = margin.reshape(-1, n_time)
+            dist = dist.reshape(-1, n_time)
 
             def exact(elem: IDX, t: F64, s0: int = s0) -> F64:
                 sat, g = s0 + elem // n_gs, elem % n_gs

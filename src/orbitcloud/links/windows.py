@@ -84,8 +84,20 @@ def refine_roots(
     return 0.5 * (a + b)
 
 
+def _parabola_near_zero(left: F64, mid: F64, right: F64) -> tuple[NDArray[np.bool_], F64]:
+    """For the parabola through three equally spaced samples: whether its peak may reach
+    zero (with slack for higher-order terms), and the vertex position in steps from ``mid``
+    (-1 = at ``left``, +1 = at ``right``)."""
+    curv = left - 2.0 * mid + right  # < 0 for a maximum
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x_vertex = (left - right) / (2.0 * curv)
+        peak = mid - (right - left) ** 2 / (8.0 * curv)
+    # generous slack: a cubic term can lift the true peak above the parabola's
+    return (curv < 0) & (peak > 0.5 * curv), x_vertex
+
+
 def _short_window_peaks(
-    m: F64, vis: NDArray[np.bool_], t_s: F64, margin_at: MarginFn, peak_tol_s: float
+    m: F64, t_s: F64, margin_at: MarginFn, peak_tol_s: float
 ) -> tuple[IDX, F64, F64, F64, F64, F64]:
     """Peaks of windows hidden between samples: ``(elem, lo_s, hi_s, t_peak, m_peak,
     m_lo_hi)``, where samples ``lo_s < t_peak < hi_s`` bracket each peak with margins
@@ -94,24 +106,22 @@ def _short_window_peaks(
     empty = np.empty(0)
     if n_time < 3:
         return np.empty(0, dtype=np.intp), empty, empty, empty, empty, np.empty((0, 2))
-    left, mid, right = m[:, :-2], m[:, 1:-1], m[:, 2:]
-    curv = left - 2.0 * mid + right  # < 0 at a maximum
-    dark = ~vis[:, :-2] & ~vis[:, 1:-1] & ~vis[:, 2:]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # vertex of the parabola through three samples, in steps from the middle one
-        x_v = (left - right) / (2.0 * curv)
-        peak_est = mid - (right - left) ** 2 / (8.0 * curv)
-    # generous slack: a cubic term can lift the true peak above the parabola's
-    near = dark & (curv < 0) & (peak_est > 0.5 * curv)
-    interior = near & (mid > left) & (mid >= right)
+    # Sampled local maxima below zero (their neighbours are lower, so also below zero),
+    # found with cheap comparisons; the parabola test runs only on those few candidates.
+    mid = m[:, 1:-1]
+    e_i, k_i = np.nonzero((mid < 0) & (mid > m[:, :-2]) & (mid >= m[:, 2:]))
+    k_i = k_i + 1
+    near_i = _parabola_near_zero(m[e_i, k_i - 1], m[e_i, k_i], m[e_i, k_i + 1])[0]
+    e_i, k_i = e_i[near_i], k_i[near_i] - 1
     # a peak between the first two (last two) samples shows as a parabola vertex there
-    first = near[:, 0] & (x_v[:, 0] < 0) & (m[:, 0] > m[:, 1])
-    last = near[:, -1] & (x_v[:, -1] > 0) & (m[:, -1] > m[:, -2])
-    e_i, k_i = np.nonzero(interior)
-    e_f, e_l = np.flatnonzero(first), np.flatnonzero(last)
+    near_f, x_f = _parabola_near_zero(m[:, 0], m[:, 1], m[:, 2])
+    near_l, x_l = _parabola_near_zero(m[:, -3], m[:, -2], m[:, -1])
+    e_f = np.flatnonzero(near_f & (x_f < 0.0) & (m[:, 0] < 0) & (m[:, 0] > m[:, 1]))
+    e_l = np.flatnonzero(near_l & (x_l > 0.0) & (m[:, -1] < 0) & (m[:, -1] > m[:, -2]))
     e = np.concatenate([e_i, e_f, e_l]).astype(np.intp)
     k_lo = np.concatenate([k_i, np.zeros(e_f.size, np.intp), np.full(e_l.size, n_time - 2)])
     k_hi = np.concatenate([k_i + 2, np.ones(e_f.size, np.intp), np.full(e_l.size, n_time - 1)])
+    k_lo, k_hi = k_lo.astype(np.intp), k_hi.astype(np.intp)
     lo, hi = t_s[k_lo], t_s[k_hi]
     m_lohi = np.stack([m[e, k_lo], m[e, k_hi]], axis=1)
     a, b = lo.copy(), hi.copy()
@@ -152,7 +162,9 @@ def find_windows(
         tol_s: edge accuracy; each refined edge is within ``tol_s / 2`` of the exact root.
         find_short: also find windows that open and close between two samples.
     """
-    m = _clean(np.asarray(margin, dtype=np.float64))
+    m = np.asarray(margin, dtype=np.float64)
+    if not np.isfinite(m).all():
+        m = _clean(m)
     vis = m >= 0
     step = vis[:, 1:].view(np.int8) - vis[:, :-1].view(np.int8)
     e_edge, k_edge = np.nonzero(step)
@@ -169,7 +181,7 @@ def find_windows(
     end_t = [roots[~rising], np.full(open1.shape, t_s[-1])]
     if find_short:
         pe, lo, hi, pt, fp, m_lohi = _short_window_peaks(
-            m, vis, t_s, margin_at, peak_tol_s=max(tol_s, 0.5)
+            m, t_s, margin_at, peak_tol_s=max(tol_s, 0.5)
         )
         rise = refine_roots(pe, lo, pt, m_lohi[:, 0], fp, margin_at, tol_s)
         fall = refine_roots(pe, pt, hi, fp, m_lohi[:, 1], margin_at, tol_s)
