@@ -1,0 +1,101 @@
+"""The command line: validate, run (run folder), contacts exports, examples."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from orbitcloud.cli import app
+from orbitcloud.links import ContactPlan
+from orbitcloud.links.ion import read_ion
+
+TINY = """\
+name: tiny
+description: two planes and one station, for CLI tests
+epoch: 2026-03-20T00:00:00Z
+duration_s: 7200
+step_s: 60
+constellations:
+  - kind: walker
+    name: w
+    planes: 2
+    sats_per_plane: 10
+    phasing: 1
+    altitude_km: 550
+    inclination_deg: 53
+ground_stations:
+  - {name: Fucino, lat_deg: 41.98, lon_deg: 13.6, jurisdiction: IT, rate_bps: 1.0e9}
+isls:
+  - topology: {kind: grid}
+    rate: {kind: fixed, rate_bps: 1.0e10}
+"""
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    p = tmp_path / "tiny.yaml"
+    p.write_text(TINY)
+    return p
+
+
+def test_validate_ok_and_invalid_exit_codes(tiny: Path):
+    """Valid scenarios exit 0; invalid ones exit 2 with one file:line problem per line."""
+    ok = runner.invoke(app, ["validate", str(tiny)])
+    assert ok.exit_code == 0
+    assert "ok: tiny: 20 satellites" in ok.stdout
+    tiny.write_text(TINY.replace("altitude_km: 550", "altitude_km: -1").replace("step_s: 60", "step_s: 0"))
+    bad = runner.invoke(app, ["validate", str(tiny)])
+    assert bad.exit_code == 2
+    lines = bad.stderr.strip().splitlines()
+    assert lines == [
+        f"{tiny}:5: step_s: Input should be greater than 0 (got 0)",
+        f"{tiny}:12: constellations[0].altitude_km: Input should be greater than 80 (got -1)",
+    ]
+    assert "Traceback" not in bad.output
+
+
+def test_run_writes_a_run_folder_and_prints_a_summary(tiny: Path, tmp_path: Path):
+    """`run` writes manifest, metrics, contacts and positions that agree with each other."""
+    res = runner.invoke(app, ["run", str(tiny), "--out", str(tmp_path / "runs")])
+    assert res.exit_code == 0, res.output
+    (folder,) = (tmp_path / "runs").iterdir()
+    assert folder.name.startswith("tiny-")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["scenario"]["name"] == "tiny"
+    assert set(manifest["timings_s"]) == {"satellites", "orbits", "contacts"}
+    assert manifest["versions"]["sgp4"]
+    plan = ContactPlan.read_parquet(folder / "contacts.parquet")
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["contacts_directed"] == len(plan)
+    assert metrics["ground_passes"] == len(plan.of_kind("downlink")) > 0
+    pos = pq.read_table(folder / "positions.parquet")
+    assert pos.num_rows == 20 * 121
+    assert {"t_s", "sat", "x_km", "lat_deg", "sunlit"} <= set(pos.column_names)
+    assert "ground passes" in res.stdout and "Fucino" in res.stdout
+
+
+def test_contacts_exports_ion_and_hdtn(tiny: Path, tmp_path: Path):
+    """`contacts --format ion|hdtn|parquet` writes plans with the same contacts."""
+    outs = {}
+    for fmt, name in (("parquet", "c.parquet"), ("ion", "c.ionrc"), ("hdtn", "c.json")):
+        res = runner.invoke(app, ["contacts", str(tiny), "--format", fmt, "-o", str(tmp_path / name)])
+        assert res.exit_code == 0, res.output
+        outs[fmt] = tmp_path / name
+    plan = ContactPlan.read_parquet(outs["parquet"])
+    ion = read_ion(outs["ion"].read_text(), plan.nodes, plan.epoch, plan.duration_s)
+    assert 0 < len(ion) <= len(plan)
+    hdtn = json.loads(outs["hdtn"].read_text())
+    assert len(hdtn["contacts"]) == len(ion)
+
+
+def test_unknown_scenario_is_one_line():
+    """An unknown scenario name exits 2 and lists the examples."""
+    res = runner.invoke(app, ["run", "nope-not-here"])
+    assert res.exit_code == 2
+    assert "no built-in example" in res.stderr
