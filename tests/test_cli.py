@@ -49,7 +49,9 @@ def test_validate_ok_and_invalid_exit_codes(tiny: Path):
     ok = runner.invoke(app, ["validate", str(tiny)])
     assert ok.exit_code == 0
     assert "ok: tiny: 20 satellites" in ok.stdout
-    tiny.write_text(TINY.replace("altitude_km: 550", "altitude_km: -1").replace("step_s: 60", "step_s: 0"))
+    tiny.write_text(
+        TINY.replace("altitude_km: 550", "altitude_km: -1").replace("step_s: 60", "step_s: 0")
+    )
     bad = runner.invoke(app, ["validate", str(tiny)])
     assert bad.exit_code == 2
     lines = bad.stderr.strip().splitlines()
@@ -84,7 +86,9 @@ def test_contacts_exports_ion_and_hdtn(tiny: Path, tmp_path: Path):
     """`contacts --format ion|hdtn|parquet` writes plans with the same contacts."""
     outs = {}
     for fmt, name in (("parquet", "c.parquet"), ("ion", "c.ionrc"), ("hdtn", "c.json")):
-        res = runner.invoke(app, ["contacts", str(tiny), "--format", fmt, "-o", str(tmp_path / name)])
+        res = runner.invoke(
+            app, ["contacts", str(tiny), "--format", fmt, "-o", str(tmp_path / name)]
+        )
         assert res.exit_code == 0, res.output
         outs[fmt] = tmp_path / name
     plan = ContactPlan.read_parquet(outs["parquet"])
