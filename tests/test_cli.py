@@ -103,3 +103,17 @@ def test_unknown_scenario_is_one_line():
     res = runner.invoke(app, ["run", "nope-not-here"])
     assert res.exit_code == 2
     assert "no built-in example" in res.stderr
+
+
+def test_examples_lists_every_built_in_scenario():
+    """`examples` lists the four built-in scenarios with their satellite counts."""
+    res = runner.invoke(app, ["examples"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0
+    for name, n_sat in (
+        ("milsca", "54"),
+        ("starlink-550", "1584"),
+        ("ascend", "6"),
+        ("iss-node", "1"),
+    ):
+        line = next(ln for ln in res.stdout.splitlines() if f" {name} " in ln)
+        assert f" {n_sat} " in line
