@@ -10,6 +10,7 @@ its boundary lies in the middle of the penumbra, which a LEO satellite crosses i
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import functools
 import warnings
@@ -37,7 +38,9 @@ def _skyfield() -> tuple[Any, Any]:
         from skyfield.api import Loader
 
         loader = Loader(skyfield_data.get_skyfield_data_path(), verbose=False)
-        return loader.timescale(builtin=True), loader("de421.bsp")
+        eph = loader("de421.bsp")
+        atexit.register(eph.close)  # the kernel keeps its file open while cached
+        return loader.timescale(builtin=True), eph
 
 
 def _times(epoch: dt.datetime, t_s: F64) -> Any:
