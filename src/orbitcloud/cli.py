@@ -135,6 +135,14 @@ def _print_summary(s: dict[str, Any]) -> None:
     ]
     if s["propagation_failures"]:
         rows.append(("SGP4 failures (samples)", f"{s['propagation_failures']}"))
+    if s["max_element_age_days"] > 14:
+        rows.append(
+            (
+                "warning",
+                f"elements are up to {s['max_element_age_days']:.0f} days from the run's epoch: "
+                "SGP4 errors grow by ~1-3 km per day from a TLE's epoch",
+            )
+        )
     for k, v in rows:
         table.add_row(k, v)
     out.print(table)

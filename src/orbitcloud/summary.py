@@ -58,8 +58,12 @@ def summarise(result: RunResult) -> dict[str, Any]:
     eph = result.ephemeris
     down = plan.of_kind("downlink")
     isl = plan.of_kind("isl")
-    isl_pairs = {(int(a), int(b)) for a, b in zip(isl.src, isl.dst, strict=True) if a < b}
+    forward = isl.src < isl.dst
+    isl_pairs = np.unique(np.stack([isl.src[forward], isl.dst[forward]], axis=1), axis=0)
     valid = eph.valid
+    jd0, fr0 = eph.grid.jd_fr(np.zeros(1))
+    sat_epochs = np.array([s.jdsatepoch + s.jdsatepochF for s in eph.satellites.satrecs])
+    age_d = np.abs(sat_epochs - (jd0[0] + fr0[0])) if sat_epochs.size else np.zeros(1)
     return {
         "scenario": result.scenario.name,
         "satellites": eph.n_sat,
@@ -73,6 +77,7 @@ def summarise(result: RunResult) -> dict[str, Any]:
         "isl_pairs": len(isl_pairs),
         "sunlit_fraction": float(eph.sunlit[valid].mean()) if valid.any() else 0.0,
         "propagation_failures": int((~valid).sum()),
+        "max_element_age_days": float(age_d.max()),
         "stations": _station_rows(plan),
         "timings_s": result.timings_s,
     }
