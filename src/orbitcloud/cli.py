@@ -147,7 +147,7 @@ def _print_summary(s: dict[str, Any]) -> None:
         table.add_row(k, v)
     out.print(table)
     if s["stations"]:
-        headers = ("station", "passes", "mean pass [s]", "gaps", "longest gap [min]", "no-contact")
+        headers = ("station", "passes", "mean pass (s)", "gaps", "longest gap (min)", "no-contact")
         st = Table(*headers, title="coverage per ground station")
         shown = sorted(s["stations"], key=lambda r: -r["gap_fraction"])
         for r in shown[:12]:
@@ -192,6 +192,74 @@ def contacts(
 
         write_hdtn(plan, output)
     out.print(f"{len(plan)} contacts → {output} ({fmt.value})")
+
+
+@app.command()
+def routes(
+    source: Source,
+    pairs: Annotated[
+        str, typer.Option(help="`all-ground`, or a CSV file of `src,dst` endpoint names")
+    ] = "all-ground",
+    output: Annotated[Path, typer.Option("--output", "-o", help="Parquet output")] = Path(
+        "routes.parquet"
+    ),
+    step_s: Annotated[float | None, typer.Option(help="override the scenario's step_s")] = None,
+    duration_s: Annotated[
+        float | None, typer.Option(help="override the scenario's duration_s")
+    ] = None,
+    paths: Annotated[bool, typer.Option(help="write the hop list of every route")] = True,
+) -> None:
+    """Shortest-delay routes between endpoints at every time step (t_s, src, dst, rtt_ms,
+    hops, path), written to Parquet, with a summary."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    from orbitcloud.pipeline import all_ground_pairs, run_routes
+
+    sc = _load(source)
+    update = {k: v for k, v in (("step_s", step_s), ("duration_s", duration_s)) if v is not None}
+    if update:
+        try:
+            sc = Scenario.model_validate({**sc.model_dump(), **update})
+        except ValueError as exc:
+            raise _fail(f"--step-s/--duration-s: {exc}") from None
+    if pairs == "all-ground":
+        src, dst = all_ground_pairs(sc)
+    else:
+        try:
+            rows = [ln.split(",") for ln in Path(pairs).read_text().splitlines() if ln.strip()]
+        except OSError as exc:
+            raise _fail(f"cannot read pairs file: {exc}") from None
+        bad = [i + 1 for i, r in enumerate(rows) if len(r) != 2]
+        if bad:
+            raise _fail(f"{pairs}:{bad[0]}: expected `src,dst` (two endpoint names)")
+        src, dst = [r[0].strip() for r in rows], [r[1].strip() for r in rows]
+    if not src:
+        raise _fail("no endpoint pairs (a scenario needs two ground stations for all-ground)")
+    try:
+        table, timings = run_routes(sc, src, dst, keep_paths=paths, progress=RichProgress())
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    pq.write_table(table.to_arrow(), output, compression="zstd")
+    n_step = table.t_s.size
+    rtt = table.rtt_ms[np.isfinite(table.rtt_ms)]
+    ms_per_step = 1000.0 * (timings["orbits"] + timings["routing"]) / max(n_step, 1)
+    hours = max(sc.duration_s, sc.step_s) / 3600.0
+    summary = Table(title=f"routes: {sc.name}", show_header=False)
+    for k, v in (
+        ("pairs x steps", f"{len(src)} x {n_step}"),
+        ("reachable", f"{np.isfinite(table.rtt_ms).mean():.1%}"),
+        (
+            "RTT median / p95 (ms)",
+            f"{np.median(rtt):.1f} / {np.percentile(rtt, 95):.1f}" if rtt.size else "-",
+        ),
+        ("mean hops", f"{table.hops[table.hops >= 0].mean():.2f}" if rtt.size else "-"),
+        ("path changes per pair per hour", f"{table.path_changes.mean() / hours:.1f}"),
+        ("time per step (orbits + routing)", f"{ms_per_step:.2f} ms"),
+    ):
+        summary.add_row(k, v)
+    out.print(summary)
+    out.print(f"{table.rtt_ms.size} routes → {output}")
 
 
 def main() -> None:

@@ -1,0 +1,119 @@
+"""Per-time-step network graphs (snapshots), built vectorised from positions.
+
+Nodes: satellites ``0 .. n_sat-1``, then each ground station twice: an *uplink* node
+(``n_sat + g``, edges only towards satellites) and a *downlink* node (``n_sat + n_gs + g``,
+edges only from satellites). Routes therefore start and end at stations but never transit
+one (no ground relays), the usual assumption of LEO-network studies (e.g. Hypatia, Kassing
+et al. 2020). Edge weight: propagation delay, distance / c [s].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.sparse import csr_matrix
+
+from orbitcloud.constants import SPEED_OF_LIGHT_KM_S, WGS84_A_KM
+from orbitcloud.links.isl import candidate_pairs
+from orbitcloud.links.visibility import GroundSites, los_clearance_km
+from orbitcloud.orbits.propagate import Ephemeris
+from orbitcloud.scenario.models import Scenario
+
+__all__ = ["SnapshotBuilder"]
+
+F64 = NDArray[np.float64]
+IDX = NDArray[np.intp]
+
+
+@dataclass(frozen=True)
+class SnapshotBuilder:
+    """What does not change between steps: which pairs may link, and the stations.
+
+    Attributes:
+        n_sat, n_gs: satellites and ground stations.
+        isl_a, isl_b: int[n_isl] candidate ISL pairs; ``isl_max_range_km`` and
+            ``isl_min_radius_km`` (Earth radius + grazing altitude) per pair, float64[n_isl].
+        sites: ground-station positions, normals and masks.
+    """
+
+    n_sat: int
+    n_gs: int
+    isl_a: IDX
+    isl_b: IDX
+    isl_max_range_km: F64
+    isl_min_radius_km: F64
+    sites: GroundSites
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario, eph: Ephemeris) -> SnapshotBuilder:
+        """Candidate ISL pairs from every ISL set of the scenario (``range`` topologies: all
+        pairs within range at some sample of ``eph``); terminal limits are not applied."""
+        a: list[IDX] = []
+        b: list[IDX] = []
+        rmax: list[F64] = []
+        rmin: list[F64] = []
+        for spec in scenario.isls:
+            p = candidate_pairs(spec, scenario, eph.satellites, eph.r_ecef_km)
+            a.append(p[:, 0])
+            b.append(p[:, 1])
+            rmax.append(np.full(p.shape[0], spec.max_range_km))
+            rmin.append(np.full(p.shape[0], WGS84_A_KM + spec.grazing_altitude_km))
+
+        def ints(x: list[IDX]) -> IDX:
+            return np.concatenate(x).astype(np.intp) if x else np.empty(0, dtype=np.intp)
+
+        def floats(x: list[F64]) -> F64:
+            return np.concatenate(x) if x else np.empty(0)
+
+        return cls(
+            n_sat=eph.n_sat,
+            n_gs=len(scenario.ground_stations),
+            isl_a=ints(a),
+            isl_b=ints(b),
+            isl_max_range_km=floats(rmax),
+            isl_min_radius_km=floats(rmin),
+            sites=GroundSites.from_stations(list(scenario.ground_stations)),
+        )
+
+    @property
+    def n_node(self) -> int:
+        return self.n_sat + 2 * self.n_gs
+
+    def uplink_node(self, g: IDX | int) -> IDX | int:
+        return self.n_sat + g
+
+    def downlink_node(self, g: IDX | int) -> IDX | int:
+        return self.n_sat + self.n_gs + g
+
+    def edges(self, r_sat_km: F64) -> tuple[IDX, IDX, F64]:
+        """Directed edges ``(from, to, delay_s)`` at one instant; positions float64[n_sat, 3]."""
+        # inter-satellite links: in range and clear of the atmosphere, both directions
+        ra, rb = r_sat_km[self.isl_a], r_sat_km[self.isl_b]
+        d_isl = np.linalg.norm(rb - ra, axis=1)
+        clear = los_clearance_km(ra, rb) >= self.isl_min_radius_km
+        ok = (d_isl <= self.isl_max_range_km) & clear
+        ia, ib, di = self.isl_a[ok], self.isl_b[ok], d_isl[ok]
+        # station ↔ satellite: elevation above each station's mask, as one (n_gs, 3) @ (3, n_sat)
+        s = self.sites
+        if self.n_gs:
+            rt = r_sat_km.T
+            d2 = (r_sat_km * r_sat_km).sum(axis=1)[None, :] - 2.0 * (s.r_ecef_km @ rt)
+            d2 += (s.r_ecef_km * s.r_ecef_km).sum(axis=1)[:, None]
+            dist = np.sqrt(np.maximum(d2, 0.0))
+            up = s.up @ rt - (s.r_ecef_km * s.up).sum(axis=1)[:, None]
+            g, sat = np.nonzero(up >= s.sin_mask[:, None] * dist)
+            dg = dist[g, sat]
+        else:
+            g = sat = np.empty(0, dtype=np.intp)
+            dg = np.empty(0)
+        src = np.concatenate([ia, ib, self.n_sat + g, sat])
+        dst = np.concatenate([ib, ia, sat, self.n_sat + self.n_gs + g])
+        delay = np.concatenate([di, di, dg, dg]) / SPEED_OF_LIGHT_KM_S
+        return src.astype(np.intp), dst.astype(np.intp), delay
+
+    def graph(self, r_sat_km: F64) -> csr_matrix:
+        """The snapshot as a sparse delay matrix [n_node, n_node] (seconds)."""
+        src, dst, delay = self.edges(r_sat_km)
+        return csr_matrix((delay, (src, dst)), shape=(self.n_node, self.n_node))
