@@ -117,3 +117,36 @@ def test_examples_lists_every_built_in_scenario():
     ):
         line = next(ln for ln in res.stdout.splitlines() if f" {name} " in ln)
         assert f" {n_sat} " in line
+
+
+def test_routes_writes_one_row_per_step_and_pair(tiny: Path, tmp_path: Path):
+    """`routes` writes t_s, src, dst, rtt_ms, hops, path; hop lists run src → dst and have
+    hops + 1 entries; a pairs file selects the pairs."""
+    tiny.write_text(
+        TINY.replace(
+            "ground_stations:\n",
+            "ground_stations:\n"
+            "  - {name: Rome, lat_deg: 41.9, lon_deg: 12.5, jurisdiction: IT, rate_bps: 1.0e9}\n",
+        )
+    )
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("Fucino,Rome\nRome,w-1-3\n")
+    out_file = tmp_path / "r.parquet"
+    args = ["routes", str(tiny), "--pairs", str(pairs), "-o", str(out_file), "--duration-s", "600"]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    rows = pq.read_table(out_file).to_pylist()
+    assert len(rows) == 2 * 11
+    assert {r["src"] for r in rows} == {"Fucino", "Rome"}
+    for r in rows:
+        if r["hops"] >= 0:
+            assert r["path"][0] == r["src"] and r["path"][-1] == r["dst"]
+            assert len(r["path"]) == r["hops"] + 1
+            assert r["rtt_ms"] > 0
+        else:
+            assert r["path"] == []
+    bad = runner.invoke(
+        app, ["routes", str(tiny), "--pairs", str(pairs), "-o", str(out_file), "--step-s", "-1"]
+    )
+    assert bad.exit_code == 1
+    assert "step_s" in bad.stderr
