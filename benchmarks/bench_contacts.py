@@ -13,13 +13,12 @@ also appended to ``benchmarks/results/contacts.jsonl`` (ignored by git).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import time
-from pathlib import Path
 
 import numpy as np
+from _record import record
 
 from orbitcloud.links import build_contact_plan
 from orbitcloud.orbits import build_satellites, propagate
@@ -63,11 +62,7 @@ def main() -> None:
         "cpus_allowed": len(os.sched_getaffinity(0)),
         "machine": platform.processor() or platform.machine(),
     }
-    print(json.dumps(result, indent=2))
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    with (out / "contacts.jsonl").open("a") as f:
-        f.write(json.dumps(result) + "\n")
+    record("contacts", result)
 
 
 if __name__ == "__main__":

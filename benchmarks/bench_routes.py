@@ -9,12 +9,11 @@ Prints ms per step (orbits + snapshot graph + Dijkstra + hop lists), and the spl
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
-from pathlib import Path
 
 import numpy as np
+from _record import record
 
 from orbitcloud.pipeline import all_ground_pairs, run_routes
 from orbitcloud.scenario import Scenario, load_scenario
@@ -48,11 +47,7 @@ def main() -> None:
         "median_rtt_ms": round(float(np.nanmedian(table.rtt_ms)), 2),
         "cpus_allowed": len(os.sched_getaffinity(0)),
     }
-    print(json.dumps(result, indent=2))
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    with (out / "routes.jsonl").open("a") as f:
-        f.write(json.dumps(result) + "\n")
+    record("routes", result)
 
 
 if __name__ == "__main__":
