@@ -3,16 +3,21 @@
 from orbitcloud.examples import list_examples
 from orbitcloud.links.contactplan import ContactPlan, NodeTable
 from orbitcloud.links.contacts import build_contact_plan
+from orbitcloud.network.cgr import ContactGraphRouter, Delivery
+from orbitcloud.network.routes import RouteTable
 from orbitcloud.orbits.propagate import Ephemeris, propagate
 from orbitcloud.orbits.satellites import build_satellites
-from orbitcloud.pipeline import RunResult, run_pipeline
+from orbitcloud.pipeline import RunResult, run_pipeline, run_routes
 from orbitcloud.scenario import Scenario, ScenarioError, load_scenario
 from orbitcloud.timegrid import TimeGrid
 
 __all__ = [
+    "ContactGraphRouter",
     "ContactPlan",
+    "Delivery",
     "Ephemeris",
     "NodeTable",
+    "RouteTable",
     "RunResult",
     "Scenario",
     "ScenarioError",
@@ -23,4 +28,5 @@ __all__ = [
     "load_scenario",
     "propagate",
     "run_pipeline",
+    "run_routes",
 ]

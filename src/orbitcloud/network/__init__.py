@@ -1,6 +1,7 @@
-"""Network: routing over time-varying snapshots of the constellation."""
+"""Network: routing on time-varying snapshots, and store-and-forward delivery (CGR)."""
 
+from orbitcloud.network.cgr import ContactGraphRouter, Delivery
 from orbitcloud.network.routes import RouteTable, route_pairs
 from orbitcloud.network.snapshots import SnapshotBuilder
 
-__all__ = ["RouteTable", "SnapshotBuilder", "route_pairs"]
+__all__ = ["ContactGraphRouter", "Delivery", "RouteTable", "SnapshotBuilder", "route_pairs"]
