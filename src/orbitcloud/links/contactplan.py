@@ -19,7 +19,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
-__all__ = ["KINDS", "ContactPlan", "NodeTable"]
+from orbitcloud.constants import SPEED_OF_LIGHT_KM_S
+
+__all__ = ["KINDS", "ContactPlan", "NodeTable", "kind_codes"]
 
 #: Contact kinds, in the order of their integer codes.
 KINDS: tuple[str, ...] = ("downlink", "uplink", "isl")
@@ -69,6 +71,17 @@ class NodeTable:
     def from_json(cls, text: str | bytes) -> NodeTable:
         d = json.loads(text)
         return cls(d["names"], int(d["n_sat"]), d["group"], d["jurisdiction"])
+
+
+def kind_codes(nodes: NodeTable, src: I32, dst: I32) -> NDArray[np.uint8]:
+    """uint8 codes into :data:`KINDS` from the node table: satellite → ground is a downlink,
+    ground → anything an uplink, satellite → satellite an ISL."""
+    sat_src = src < nodes.n_sat
+    sat_dst = dst < nodes.n_sat
+    kind = np.full(src.shape, KINDS.index("uplink"), dtype=np.uint8)
+    kind[sat_src & ~sat_dst] = KINDS.index("downlink")
+    kind[sat_src & sat_dst] = KINDS.index("isl")
+    return kind
 
 
 @dataclass(frozen=True)
@@ -145,6 +158,33 @@ class ContactPlan:
             b"orbitcloud.nodes": self.nodes.to_json().encode(),
         }
         return table.replace_schema_metadata(meta)
+
+    @classmethod
+    def from_light_times(
+        cls,
+        epoch: dt.datetime,
+        duration_s: float,
+        nodes: NodeTable,
+        src: I32,
+        dst: I32,
+        start_s: F64,
+        end_s: F64,
+        rate_bps: F64,
+        owlt_s: F64,
+    ) -> ContactPlan:
+        """A plan from contact rows as exchange formats give them (ION, HDTN): kinds come
+        from the node table, ``range_km = owlt_s * c``, rows are sorted by start."""
+        order = np.argsort(start_s, kind="stable")
+        src, dst = src[order].astype(np.int32), dst[order].astype(np.int32)
+
+        def f64(x: F64) -> F64:
+            return np.asarray(x, dtype=np.float64)[order]
+
+        owlt = f64(owlt_s)
+        return cls(
+            epoch, float(duration_s), nodes, src, dst, f64(start_s), f64(end_s), f64(rate_bps),
+            owlt, owlt * SPEED_OF_LIGHT_KM_S, kind_codes(nodes, src, dst),
+        )  # fmt: skip
 
     @classmethod
     def from_arrow(cls, table: pa.Table) -> ContactPlan:

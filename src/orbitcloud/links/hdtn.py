@@ -28,9 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from orbitcloud.constants import SPEED_OF_LIGHT_KM_S
 from orbitcloud.links.contactplan import ContactPlan, NodeTable
-from orbitcloud.links.ion import kind_codes, whole_second_rows
+from orbitcloud.links.ion import whole_second_rows
 
 __all__ = ["read_hdtn", "to_hdtn", "write_hdtn"]
 
@@ -124,7 +123,7 @@ def read_hdtn(
     ``owlt`` [s], ``range_km = owlt * c``. ``nodes`` / ``epoch`` / ``duration_s`` default to the
     ``orbitcloud`` block written by :func:`to_hdtn` (``duration_s`` then to the last
     ``endTime``). Node number n is node index n - 1; kinds come from the node table (see
-    :func:`orbitcloud.links.ion.kind_codes`). Bad entries raise ``ValueError`` naming
+    :func:`orbitcloud.links.contactplan.kind_codes`). Bad entries raise ``ValueError`` naming
     ``contacts[i]``.
     """
     if isinstance(data, str):
@@ -181,24 +180,11 @@ def read_hdtn(
         rows.append((a - 1, b - 1, t0, t1, rate, owlt))
 
     table = np.asarray(rows, dtype=np.float64).reshape(-1, 6)
-    src = table[:, 0].astype(np.int32)
-    dst = table[:, 1].astype(np.int32)
     if duration_s is None:
         duration_s = float(block["duration_s"]) if block and "duration_s" in block else None
     if duration_s is None:
         duration_s = float(table[:, 3].max()) if len(rows) else 0.0
-    order = np.argsort(table[:, 2], kind="stable")
-    plan = ContactPlan(
-        epoch=epoch,
-        duration_s=float(duration_s),
-        nodes=nodes,
-        src=src,
-        dst=dst,
-        start_s=table[:, 2].copy(),
-        end_s=table[:, 3].copy(),
-        rate_bps=table[:, 4].copy(),
-        owlt_s=table[:, 5].copy(),
-        range_km=table[:, 5] * SPEED_OF_LIGHT_KM_S,
-        kind=kind_codes(nodes, src, dst),
-    )
-    return plan.select(order)
+    return ContactPlan.from_light_times(
+        epoch, duration_s, nodes, table[:, 0].astype(np.int32), table[:, 1].astype(np.int32),
+        table[:, 2], table[:, 3], table[:, 4], table[:, 5],
+    )  # fmt: skip

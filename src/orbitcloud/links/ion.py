@@ -27,10 +27,9 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from orbitcloud.constants import SPEED_OF_LIGHT_KM_S
-from orbitcloud.links.contactplan import KINDS, ContactPlan, NodeTable
+from orbitcloud.links.contactplan import ContactPlan, NodeTable
 
-__all__ = ["kind_codes", "read_ion", "to_ion", "whole_second_rows", "write_ion"]
+__all__ = ["read_ion", "to_ion", "whole_second_rows", "write_ion"]
 
 I64 = NDArray[np.int64]
 
@@ -81,21 +80,6 @@ def whole_second_rows(plan: ContactPlan, rate_quantum_bps: int = 1) -> WholeSeco
     keep = np.flatnonzero((stop > start) & (quanta > 0))
     owlt = np.maximum(np.ceil(plan.owlt_s[keep]), 1.0).astype(np.int64)
     return WholeSecondRows(keep, start[keep], stop[keep], owlt, quanta[keep] * rate_quantum_bps)
-
-
-def kind_codes(
-    nodes: NodeTable, src: NDArray[np.int32], dst: NDArray[np.int32]
-) -> NDArray[np.uint8]:
-    """uint8 codes into :data:`KINDS` from the node table.
-
-    Satellite → ground is a downlink, ground → anything an uplink, satellite → satellite an ISL.
-    """
-    sat_src = src < nodes.n_sat
-    sat_dst = dst < nodes.n_sat
-    kind = np.full(src.shape, KINDS.index("uplink"), dtype=np.uint8)
-    kind[sat_src & ~sat_dst] = KINDS.index("downlink")
-    kind[sat_src & sat_dst] = KINDS.index("isl")
-    return kind
 
 
 def _header(plan: ContactPlan) -> list[str]:
@@ -207,7 +191,8 @@ def read_ion(text: str, nodes: NodeTable, epoch: dt.datetime, duration_s: float)
     largest light time among ranges whose period covers the contact's window. Registration
     (start ``-1``) and hypothetical (stop ``0``) contacts, comments, blank lines and all other
     commands (``1``, ``s``, ``m ...``, ``c``/``d`` edits, ...) are ignored. The kind comes from
-    the node table (see :func:`kind_codes`). Malformed lines raise ``ValueError("line N: ...")``.
+    the node table (:func:`orbitcloud.links.contactplan.kind_codes`). Malformed lines raise
+    ``ValueError("line N: ...")``.
     """
     if epoch.tzinfo is None:
         raise ValueError(f"epoch {epoch.isoformat()} is naive; expected an aware UTC datetime")
@@ -310,21 +295,14 @@ def read_ion(text: str, nodes: NodeTable, epoch: dt.datetime, duration_s: float)
                 )
             owlt_s[k] = max(cover)
 
-    src = np.asarray([c[3] for c in contacts], dtype=np.int32)
-    dst = np.asarray([c[4] for c in contacts], dtype=np.int32)
-    start_s = np.asarray([c[1] for c in contacts], dtype=np.float64)
-    order = np.argsort(start_s, kind="stable")
-    plan = ContactPlan(
-        epoch=epoch,
-        duration_s=float(duration_s),
-        nodes=nodes,
-        src=src,
-        dst=dst,
-        start_s=start_s,
-        end_s=np.asarray([c[2] for c in contacts], dtype=np.float64),
-        rate_bps=8.0 * np.asarray([c[5] for c in contacts], dtype=np.float64),
-        owlt_s=owlt_s,
-        range_km=owlt_s * SPEED_OF_LIGHT_KM_S,
-        kind=kind_codes(nodes, src, dst),
+    return ContactPlan.from_light_times(
+        epoch,
+        duration_s,
+        nodes,
+        np.asarray([c[3] for c in contacts], dtype=np.int32),
+        np.asarray([c[4] for c in contacts], dtype=np.int32),
+        np.asarray([c[1] for c in contacts], dtype=np.float64),
+        np.asarray([c[2] for c in contacts], dtype=np.float64),
+        8.0 * np.asarray([c[5] for c in contacts], dtype=np.float64),
+        owlt_s,
     )
-    return plan.select(order)
