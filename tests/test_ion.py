@@ -3,45 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from orbitcloud.constants import SPEED_OF_LIGHT_KM_S
 from orbitcloud.links.contactplan import KINDS, ContactPlan
 from orbitcloud.links.ion import read_ion, to_ion, write_ion
-from strategies import EPOCH, NODES, make_plan, plans
-
-
-def kept_rows(plan: ContactPlan, rate_quantum_bps: float) -> list[int]:
-    """Rows that survive whole-second rounding (computed independently of the module)."""
-    return [
-        i
-        for i in range(len(plan))
-        if math.floor(plan.end_s[i]) > math.ceil(plan.start_s[i])
-        and math.floor(plan.rate_bps[i] / rate_quantum_bps) > 0
-    ]
-
-
-def check_round_trip(plan: ContactPlan, back: ContactPlan, rate_quantum_bps: float) -> None:
-    """Assert that ``back`` is ``plan`` rounded conservatively to whole seconds / rate quanta."""
-    kept = kept_rows(plan, rate_quantum_bps)
-    assert len(back) == len(kept)
-    assert back.epoch == plan.epoch
-    assert back.nodes == plan.nodes
-    names = plan.nodes.names
-    for j, i in enumerate(kept):
-        assert names[back.src[j]] == names[plan.src[i]]
-        assert names[back.dst[j]] == names[plan.dst[i]]
-        assert KINDS[back.kind[j]] == KINDS[plan.kind[i]]
-        assert 0.0 <= back.start_s[j] - plan.start_s[i] <= 1.0  # < 1 s up to float rounding
-        assert 0.0 <= plan.end_s[i] - back.end_s[j] <= 1.0
-        assert 0.0 <= plan.rate_bps[i] - back.rate_bps[j] < rate_quantum_bps
-        assert back.owlt_s[j] == max(math.ceil(plan.owlt_s[i]), 1)
-        assert back.range_km[j] == pytest.approx(back.owlt_s[j] * SPEED_OF_LIGHT_KM_S)
+from strategies import EPOCH, NODES, check_round_trip, make_plan, plans
 
 
 @settings(max_examples=60, deadline=None)
