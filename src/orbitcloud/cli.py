@@ -57,11 +57,11 @@ def _fail(message: str) -> typer.Exit:
 @app.command()
 def examples() -> None:
     """List the built-in example scenarios (run one with `orbitcloud run NAME`)."""
+    from orbitcloud.orbits.satellites import build_satellites
+
     table = Table("name", "satellites", "ground stations", "description")
     for name in list_examples():
         sc = load_scenario(example_path(name))
-        from orbitcloud.orbits.satellites import build_satellites
-
         table.add_row(
             name,
             str(build_satellites(sc).n_sat),

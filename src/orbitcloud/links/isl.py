@@ -90,15 +90,17 @@ def candidate_pairs(spec: IslSpec, scenario: Scenario, sats: SatelliteSet, r_ece
             )
         pairs = np.array([[index[a], index[b]] for a, b in topo.pairs or []], dtype=np.intp)
         return _unique_pairs(pairs.reshape(-1, 2))
-    found: set[tuple[int, int]] = set()
+    found = np.empty((0, 2), dtype=np.intp)
+    batch: list[PAIRS] = []
     for k in range(r_ecef_km.shape[1]):
         pos = r_ecef_km[members, k]
         ok = np.isfinite(pos).all(axis=1)
-        tree = cKDTree(pos[ok])
-        local = tree.query_pairs(spec.max_range_km, output_type="ndarray")
-        glob = members[np.flatnonzero(ok)][local]
-        found.update(map(tuple, glob.tolist()))
-    return _unique_pairs(np.array(sorted(found), dtype=np.intp).reshape(-1, 2))
+        local = cKDTree(pos[ok]).query_pairs(spec.max_range_km, output_type="ndarray")
+        batch.append(members[np.flatnonzero(ok)][local])
+        if sum(b.shape[0] for b in batch) > 2_000_000:  # merge now and then: bounded memory
+            found = _unique_pairs(np.concatenate([found, *batch]))
+            batch = []
+    return _unique_pairs(np.concatenate([found, *batch]))
 
 
 def mutual_nearest_active(
