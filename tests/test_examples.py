@@ -27,7 +27,7 @@ from orbitcloud.scenario.models import (
     WalkerConstellation,
 )
 
-EXAMPLES = ["milsca", "starlink-550", "ascend", "iss-node"]
+EXAMPLES = ["milsca", "starlink-550", "ascend", "iss-node", "starlink-gen1", "synthetic-20k"]
 DATA = Path(example_path("milsca")).parent / "data"
 
 # SGP4's WGS72 constants (Vallado et al. 2006, AIAA 2006-6753, Table 1) and the Sun's mean motion.
@@ -89,8 +89,53 @@ def test_station_coordinates_lie_in_their_jurisdiction(
 def test_masks_follow_link_type(name: str, scenarios: dict[str, Scenario]) -> None:
     """RF masks 10 deg (starlink: 25 deg, FCC filing); optical 20 deg (air mass, turbulence)."""
     for g in scenarios[name].ground_stations:
-        expected = 20.0 if g.link_type == "optical" else (25.0 if name == "starlink-550" else 10.0)
+        starlink_like = name in ("starlink-550", "starlink-gen1", "synthetic-20k")
+        expected = 20.0 if g.link_type == "optical" else (25.0 if starlink_like else 10.0)
         assert g.min_elevation_deg == expected, g.name
+
+
+# --- mega-constellations --------------------------------------------------------------------
+
+# FCC 21-48 (April 2021), SpaceX Gen1 modification: (planes, sats/plane, altitude km, incl. deg)
+FCC_21_48_SHELLS = [
+    (72, 22, 550.0, 53.0),
+    (72, 22, 540.0, 53.2),
+    (36, 20, 570.0, 70.0),
+    (6, 58, 560.0, 97.6),
+    (4, 43, 560.0, 97.6),
+]
+
+
+def test_starlink_gen1_is_the_fcc_21_48_constellation(scenarios: dict[str, Scenario]) -> None:
+    sc = scenarios["starlink-gen1"]
+    got = sorted(
+        (c.planes, c.sats_per_plane, c.altitude_km, c.inclination_deg)
+        for c in sc.constellations
+        if isinstance(c, WalkerConstellation)
+    )
+    assert got == sorted(FCC_21_48_SHELLS)
+    assert build_satellites(sc).n_sat == 4408 == sum(p * s for p, s, _, _ in FCC_21_48_SHELLS)
+    assert len(sc.ground_stations) == 100
+
+
+def test_polar_shells_of_gen1_do_not_share_planes(scenarios: dict[str, Scenario]) -> None:
+    """Shells 4 and 5 fly at the same altitude and inclination: their RAANs must differ."""
+    sats = build_satellites(scenarios["starlink-gen1"])
+    names = sats.constellation_names
+    raan = np.degrees([s.nodeo for s in sats.satrecs])
+    r4 = np.unique(raan[sats.constellation == names.index("shell4")].round(6))
+    r5 = np.unique(raan[sats.constellation == names.index("shell5")].round(6))
+    assert len(r4) == 6 and len(r5) == 4
+    assert np.abs(r4[:, None] - r5[None, :]).min() >= 10.0
+
+
+def test_synthetic_20k_has_20000_satellites_in_distinct_shells(
+    scenarios: dict[str, Scenario],
+) -> None:
+    sc = scenarios["synthetic-20k"]
+    assert build_satellites(sc).n_sat >= 20_000
+    shells = {(c.altitude_km, c.inclination_deg) for c in sc.constellations}  # type: ignore[union-attr]
+    assert len(shells) == len(sc.constellations)
 
 
 # --- starlink-550: Hypatia (Kassing et al. 2020) ------------------------------------------------

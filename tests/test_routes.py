@@ -114,7 +114,7 @@ def test_equatorial_ring_by_hand():
         for n, k in (("A", 0), ("B", 3))
     ]
     sc = sc.model_copy(update={"ground_stations": [GroundStation(**s) for s in stations]})
-    builder = SnapshotBuilder.from_scenario(sc, eph)
+    builder = SnapshotBuilder.from_scenario(sc, eph.satellites, eph.r_ecef_km)
     table = route_pairs(builder, [(0.0, r)], ["A"], ["B"], [*eph.satellites.names, "A", "B"])
     path = table.paths[0][0]
     names = [table.node_names[i] for i in path[path >= 0]]
@@ -137,7 +137,7 @@ def test_snapshot_edges_agree_with_the_contact_plan():
     sc = sc.model_copy(update={"duration_s": 3 * 3600.0})
     eph = propagate(build_satellites(sc), TimeGrid.regular(sc.epoch, sc.duration_s, sc.step_s))
     plan = build_contact_plan(sc, eph)
-    builder = SnapshotBuilder.from_scenario(sc, eph)
+    builder = SnapshotBuilder.from_scenario(sc, eph.satellites, eph.r_ecef_km)
     for k in (17, 61, 150):
         t = eph.grid.t_s[k]
         s, d, _ = builder.edges(eph.r_ecef_km[:, k])

@@ -1,25 +1,36 @@
-"""The stages of a run, in order: scenario → satellites → ephemeris → contact plan."""
+"""The stages of a run, in order: scenario → satellites → ephemeris → contact plan → routes."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import NDArray
 
+from orbitcloud.executor import Executor, SerialExecutor
 from orbitcloud.links.contactplan import ContactPlan
-from orbitcloud.links.contacts import build_contact_plan, node_table
-from orbitcloud.network.routes import RouteTable, route_pairs
+from orbitcloud.links.contacts import build_contact_plan
+from orbitcloud.network.routes import RouteTable, endpoints, route_pairs
 from orbitcloud.network.snapshots import SnapshotBuilder
-from orbitcloud.orbits.propagate import Ephemeris, propagate
-from orbitcloud.orbits.satellites import build_satellites
-from orbitcloud.progress import Progress
-from orbitcloud.scenario.models import Scenario
+from orbitcloud.orbits.propagate import Ephemeris, Propagator, propagate
+from orbitcloud.orbits.satellites import SatelliteSet, build_satellites
+from orbitcloud.progress import NullProgress, Progress
+from orbitcloud.scenario.models import RangeTopology, Scenario
 from orbitcloud.timegrid import TimeGrid
 
-__all__ = ["RunResult", "all_ground_pairs", "run_pipeline", "run_routes"]
+__all__ = [
+    "RouteChunk",
+    "RunResult",
+    "all_ground_pairs",
+    "route_chunk",
+    "run_pipeline",
+    "run_routes",
+    "satellites_of",
+]
 
 
 @dataclass
@@ -61,23 +72,78 @@ def all_ground_pairs(scenario: Scenario) -> tuple[list[str], list[str]]:
     return [names[k] for k in i], [names[k] for k in j]
 
 
+@dataclass(frozen=True)
+class RouteChunk:
+    """One task of :func:`run_routes`: the routes of ``src_names[i] → dst_names[i]`` at the
+    times ``t_s`` (float64[n]), positions computed by the worker itself."""
+
+    scenario: Scenario
+    builder: SnapshotBuilder
+    t_s: NDArray[np.float64]
+    src_names: list[str]
+    dst_names: list[str]
+    node_names: list[str]
+    keep_paths: bool
+
+
+_SATELLITES: dict[str, SatelliteSet] = {}
+
+
+def satellites_of(scenario: Scenario) -> SatelliteSet:
+    """``build_satellites(scenario)``, built once per worker process and scenario."""
+    key = scenario.model_dump_json()
+    if key not in _SATELLITES:
+        _SATELLITES.clear()
+        _SATELLITES[key] = build_satellites(scenario)
+    return _SATELLITES[key]
+
+
+def route_chunk(job: RouteChunk) -> RouteTable:
+    """Run one :class:`RouteChunk` (module-level so process pools and Dask can import it)."""
+    sats = satellites_of(job.scenario)
+    r, _ = Propagator.for_satellites(sats, job.scenario.epoch).ecef_grid(job.t_s)
+    positions = ((float(t), r[:, k]) for k, t in enumerate(job.t_s))
+    return route_pairs(
+        job.builder, positions, job.src_names, job.dst_names, job.node_names, job.keep_paths
+    )
+
+
 def run_routes(
     scenario: Scenario,
     src: list[str],
     dst: list[str],
     keep_paths: bool = True,
     progress: Progress | None = None,
+    executor: Executor | None = None,
 ) -> tuple[RouteTable, dict[str, float]]:
     """Shortest-delay routes for the given endpoint pairs at every step of the scenario's
-    grid; returns the table and stage timings [s]."""
+    grid; returns the table and stage timings [s].
+
+    The grid is cut into chunks of consecutive steps; each chunk propagates its own positions
+    and routes them (:func:`route_chunk`), on ``executor`` (default: in this process). Steps
+    are independent, so the table is identical whatever runs the chunks.
+    """
     timings: dict[str, float] = {}
-    with _timed(timings, "orbits"):
+    ex = executor or SerialExecutor()
+    with _timed(timings, "setup"):
         sats = build_satellites(scenario)
         grid = TimeGrid.regular(scenario.epoch, scenario.duration_s, scenario.step_s)
-        eph = propagate(sats, grid, progress)
-    with _timed(timings, "routing"):
-        builder = SnapshotBuilder.from_scenario(scenario, eph)
-        names = node_table(scenario, eph).names
-        positions = ((float(t), eph.r_ecef_km[:, k]) for k, t in enumerate(grid.t_s))
-        table = route_pairs(builder, positions, src, dst, names, keep_paths, progress, grid.n_time)
-    return table, timings
+        r_all = None
+        if any(isinstance(i.topology, RangeTopology) for i in scenario.isls):
+            r_all = propagate(sats, grid, progress).r_ecef_km  # range topologies need them
+        builder = SnapshotBuilder.from_scenario(scenario, sats, r_all)
+        names = sats.names + [g.name for g in scenario.ground_stations]
+        endpoints(builder, list(src) + list(dst), names)  # fail early on unknown names
+    n_chunk = 1 if ex.workers == 1 else min(grid.n_time, 8 * ex.workers)
+    bounds = np.linspace(0, grid.n_time, n_chunk + 1).round().astype(int)
+    jobs = [
+        RouteChunk(scenario, builder, grid.t_s[a:b], list(src), list(dst), names, keep_paths)
+        for a, b in itertools.pairwise(bounds.tolist())
+        if b > a
+    ]
+    with (
+        _timed(timings, "routing"),
+        (progress or NullProgress()).task("routing", grid.n_time) as task,
+    ):
+        parts = ex.map(route_chunk, jobs, lambda i: task.advance(jobs[i].t_s.size))
+    return RouteTable.concat(parts), timings

@@ -62,7 +62,9 @@ def grid_pairs(c: WalkerConstellation, first_index: int, seam: bool | None) -> P
     return _unique_pairs(np.concatenate(pairs))
 
 
-def candidate_pairs(spec: IslSpec, scenario: Scenario, sats: SatelliteSet, r_ecef_km: F64) -> PAIRS:
+def candidate_pairs(
+    spec: IslSpec, scenario: Scenario, sats: SatelliteSet, r_ecef_km: F64 | None
+) -> PAIRS:
     """Pairs that may link under ``spec``'s topology, int[n_pair, 2] with ``a < b``.
 
     For ``range`` topologies these are all pairs within ``max_range_km`` at any grid time
@@ -90,6 +92,11 @@ def candidate_pairs(spec: IslSpec, scenario: Scenario, sats: SatelliteSet, r_ece
             )
         pairs = np.array([[index[a], index[b]] for a, b in topo.pairs or []], dtype=np.intp)
         return _unique_pairs(pairs.reshape(-1, 2))
+    if r_ecef_km is None:
+        raise ValueError(
+            f"isl {spec.name!r} has a range topology: its candidate pairs need the positions "
+            "(r_ecef_km) to find which satellites come within range"
+        )
     found = np.empty((0, 2), dtype=np.intp)
     batch: list[PAIRS] = []
     for k in range(r_ecef_km.shape[1]):

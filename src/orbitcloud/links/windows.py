@@ -6,7 +6,8 @@ then refined with the Illinois variant of regula falsi (Dowell & Jarratt 1971, B
 the *exact* margin (SGP4 at the trial time, not an interpolant) until the bracket is shorter
 than ``tol_s``. Windows that open and close between two samples are found too: at sampled
 local maxima whose parabolic peak estimate comes near zero, a golden-section search (Kiefer
-1953) on the exact margin finds the peak, and both edges are refined around it.
+1953) on the exact margin looks for a point inside the window, and both edges are refined
+around it.
 
 All loops here run over *iterations*, each vectorised over every edge at once.
 """
@@ -57,29 +58,47 @@ def refine_roots(
 ) -> F64:
     """Times where each margin changes sign inside ``[a, b]``, float64[n], to within ``tol_s``.
 
-    Requires ``(fa >= 0) != (fb >= 0)``. Illinois regula falsi, vectorised over all brackets;
-    only brackets still wider than ``tol_s`` are evaluated in each iteration.
+    Requires ``(fa >= 0) != (fb >= 0)``. Vectorised over all brackets; only brackets still
+    wider than ``tol_s`` are evaluated in each iteration. Each iteration evaluates the margin
+    at two probes ``c ± 0.45 tol_s`` around an estimate ``c`` (one SGP4 call per satellite
+    either way), so the bracket closes as soon as ``c`` is within ``0.45 tol_s`` of the root.
+    The estimate is a Newton step from the probes' difference quotient when it falls inside
+    the bracket (quadratic convergence), otherwise Illinois regula falsi (Dowell & Jarratt
+    1971), and a bisection every 8th iteration, so the bracket always shrinks.
     """
     a, b = a.astype(np.float64, copy=True), b.astype(np.float64, copy=True)
     fa, fb = _clean(fa.astype(np.float64)), _clean(fb.astype(np.float64))
     last = np.zeros(a.shape, dtype=np.int8)  # +1: a moved last, -1: b moved last
+    newton = np.full(a.shape, np.nan)
+    half = 0.45 * tol_s
     active = np.flatnonzero(b - a > tol_s)
     for it in range(200):
         if active.size == 0:
             break
         ai, bi, fai, fbi = a[active], b[active], fa[active], fb[active]
         c = (ai * fbi - bi * fai) / (fbi - fai)
-        # Every 8th step bisects, so the bracket shrinks even where regula falsi stalls.
+        nw = newton[active]
+        use_newton = (nw > ai) & (nw < bi)
+        c[use_newton] = nw[use_newton]
         bad = ~((c > ai) & (c < bi)) | (it % 8 == 7)
         c[bad] = 0.5 * (ai[bad] + bi[bad])
-        fc = _clean(margin_at(elem[active], c))
-        move_a = (fc >= 0) == (fai >= 0)
-        ia, ib = active[move_a], active[~move_a]
+        lo, hi = np.maximum(c - half, ai), np.minimum(c + half, bi)
+        n = active.size
+        f = _clean(margin_at(np.concatenate([elem[active], elem[active]]), np.r_[lo, hi]))
+        flo, fhi = f[:n], f[n:]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            newton[active] = lo - flo * (hi - lo) / (fhi - flo)
+        sign_a = fai >= 0
+        in_left = (flo >= 0) != sign_a  # root in [a, lo]: b moves
+        in_mid = ~in_left & ((fhi >= 0) != sign_a)  # root in [lo, hi]: done
+        in_right = ~in_left & ~in_mid  # root in [hi, b]: a moves
+        il, im, ir = active[in_left], active[in_mid], active[in_right]
         # Illinois: when the same end moves twice running, halve the other end's value.
-        fb[ia[last[ia] == 1]] *= 0.5
-        fa[ib[last[ib] == -1]] *= 0.5
-        a[ia], fa[ia], last[ia] = c[move_a], fc[move_a], 1
-        b[ib], fb[ib], last[ib] = c[~move_a], fc[~move_a], -1
+        fa[il[last[il] == -1]] *= 0.5
+        fb[ir[last[ir] == 1]] *= 0.5
+        b[il], fb[il], last[il] = lo[in_left], flo[in_left], -1
+        a[im], fa[im], b[im], fb[im] = lo[in_mid], flo[in_mid], hi[in_mid], fhi[in_mid]
+        a[ir], fa[ir], last[ir] = hi[in_right], fhi[in_right], 1
         active = active[b[active] - a[active] > tol_s]
     return 0.5 * (a + b)
 
@@ -96,12 +115,25 @@ def _parabola_near_zero(left: F64, mid: F64, right: F64) -> tuple[NDArray[np.boo
     return (curv < 0) & (peak > 0.5 * curv), x_vertex
 
 
+#: Safety factor on the curvature bound used to drop short-window candidates (see below).
+CURVATURE_SAFETY = 4.0
+
+
 def _short_window_peaks(
     m: F64, t_s: F64, margin_at: MarginFn, peak_tol_s: float
 ) -> tuple[IDX, F64, F64, F64, F64, F64]:
-    """Peaks of windows hidden between samples: ``(elem, lo_s, hi_s, t_peak, m_peak,
-    m_lo_hi)``, where samples ``lo_s < t_peak < hi_s`` bracket each peak with margins
-    ``m_lo_hi`` (float64[n, 2]) < 0 at both ends and ``m_peak >= 0``."""
+    """Windows hidden between samples: ``(elem, lo_s, hi_s, t_in, m_in, m_lo_hi)``, where
+    samples ``lo_s < t_in < hi_s`` have margins ``m_lo_hi`` (float64[n, 2]) < 0 and the
+    margin at ``t_in`` is ``m_in >= 0`` (a point inside the window).
+
+    Each candidate (a sampled local maximum below zero whose parabola may reach zero) is
+    searched by golden section (Kiefer 1953) on the exact margin, and leaves the search as
+    soon as (a) a probe is >= 0 (window found), (b) its bracket is shorter than
+    ``peak_tol_s`` (no window), or (c) the peak provably stays below zero under a curvature
+    bound: with best probe ``f*`` in a bracket of length ``L`` around the peak,
+    ``max m <= f* + M L^2 / 2`` (Taylor), where ``M`` is ``CURVATURE_SAFETY`` times the
+    curvature seen in the samples. Each candidate's search depends on its own values only.
+    """
     n_time = m.shape[1]
     empty = np.empty(0)
     if n_time < 3:
@@ -122,28 +154,43 @@ def _short_window_peaks(
     k_lo = np.concatenate([k_i, np.zeros(e_f.size, np.intp), np.full(e_l.size, n_time - 2)])
     k_hi = np.concatenate([k_i + 2, np.ones(e_f.size, np.intp), np.full(e_l.size, n_time - 1)])
     k_lo, k_hi = k_lo.astype(np.intp), k_hi.astype(np.intp)
+    # curvature bound M [margin / s^2] from the three samples around each candidate
+    k_c = np.concatenate([k_i + 1, np.ones(e_f.size, np.intp), np.full(e_l.size, n_time - 2)])
+    h = 0.5 * (t_s[k_c + 1] - t_s[k_c - 1])
+    curv = np.abs(m[e, k_c - 1] - 2.0 * m[e, k_c] + m[e, k_c + 1]) / h**2
+    bound = CURVATURE_SAFETY * curv
     lo, hi = t_s[k_lo], t_s[k_hi]
     m_lohi = np.stack([m[e, k_lo], m[e, k_hi]], axis=1)
     a, b = lo.copy(), hi.copy()
     x1 = b - _GOLDEN * (b - a)
     x2 = a + _GOLDEN * (b - a)
     f1, f2 = _clean(margin_at(e, x1)), _clean(margin_at(e, x2))
-    while e.size and np.max(b - a) > peak_tol_s:
-        left_better = f1 >= f2
-        b = np.where(left_better, x2, b)
-        a = np.where(left_better, a, x1)
-        new_x = np.where(left_better, b - _GOLDEN * (b - a), a + _GOLDEN * (b - a))
-        f_new = _clean(margin_at(e, new_x))
-        x2, f2, x1, f1 = (
-            np.where(left_better, x1, new_x),
-            np.where(left_better, f1, f_new),
-            np.where(left_better, new_x, x2),
-            np.where(left_better, f_new, f2),
-        )
-    t_peak = np.where(f1 >= f2, x1, x2)
-    f_peak = np.maximum(f1, f2)
-    keep = f_peak >= 0
-    return e[keep], lo[keep], hi[keep], t_peak[keep], f_peak[keep], m_lohi[keep]
+    t_in, f_in = np.full(e.size, np.nan), np.full(e.size, -np.inf)
+    live = np.arange(e.size)
+    while live.size:
+        best = np.maximum(f1[live], f2[live])
+        found = best >= 0
+        fl = live[found]
+        t_in[fl] = np.where(f1[fl] >= f2[fl], x1[fl], x2[fl])
+        f_in[fl] = best[found]
+        width = b[live] - a[live]
+        hopeless = best + 0.5 * bound[live] * width**2 < 0
+        live = live[~found & ~hopeless & (width > peak_tol_s)]
+        if not live.size:
+            break
+        left = f1[live] >= f2[live]
+        la, lb = live[left], live[~left]
+        # left better: the peak is in [a, x2]; right better: in [x1, b]
+        b[la], x2[la], f2[la] = x2[la], x1[la], f1[la]
+        x1[la] = b[la] - _GOLDEN * (b[la] - a[la])
+        a[lb], x1[lb], f1[lb] = x1[lb], x2[lb], f2[lb]
+        x2[lb] = a[lb] + _GOLDEN * (b[lb] - a[lb])
+        x_new = np.where(left, x1[live], x2[live])
+        f_new = _clean(margin_at(e[live], x_new))
+        f1[la] = f_new[left]
+        f2[lb] = f_new[~left]
+    keep = np.isfinite(t_in)
+    return e[keep], lo[keep], hi[keep], t_in[keep], f_in[keep], m_lohi[keep]
 
 
 def find_windows(

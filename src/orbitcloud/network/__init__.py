@@ -2,6 +2,13 @@
 
 from orbitcloud.network.cgr import ContactGraphRouter, Delivery
 from orbitcloud.network.routes import RouteTable, route_pairs
-from orbitcloud.network.snapshots import SnapshotBuilder
+from orbitcloud.network.snapshots import SnapshotBuilder, SnapshotLinks
 
-__all__ = ["ContactGraphRouter", "Delivery", "RouteTable", "SnapshotBuilder", "route_pairs"]
+__all__ = [
+    "ContactGraphRouter",
+    "Delivery",
+    "RouteTable",
+    "SnapshotBuilder",
+    "SnapshotLinks",
+    "route_pairs",
+]

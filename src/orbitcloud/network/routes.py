@@ -93,9 +93,10 @@ class RouteTable:
         t_s: float64[n_step]; ``src``, ``dst``: endpoint names, list[n_pair].
         rtt_ms: float64[n_step, n_pair] round-trip propagation time (2 x one-way; NaN if none).
         hops: int32[n_step, n_pair] (-1 if unreachable).
-        path_changes: int[n_pair], steps at which the hop list differs from the step before.
-        paths: per step, int32[n_pair, L] snapshot node ids (kept only if asked).
+        path_hash: uint64[n_step, n_pair], a hash of each hop list (equal lists, equal hashes;
+            a collision between two different lists has probability ~2^-64).
         node_names: names of the snapshot nodes (stations appear twice: up and down).
+        paths: per step, int32[n_pair, L] snapshot node ids (kept only if asked).
     """
 
     t_s: F64
@@ -103,9 +104,29 @@ class RouteTable:
     dst: list[str]
     rtt_ms: F64
     hops: NDArray[np.int32]
-    path_changes: NDArray[np.int64]
+    path_hash: NDArray[np.uint64]
     node_names: list[str]
     paths: list[NDArray[np.int32]] = field(default_factory=list, repr=False)
+
+    @property
+    def path_changes(self) -> NDArray[np.int64]:
+        """int[n_pair]: steps at which a pair's hop list differs from the step before."""
+        return (self.path_hash[1:] != self.path_hash[:-1]).sum(axis=0).astype(np.int64)
+
+    @classmethod
+    def concat(cls, parts: list[RouteTable]) -> RouteTable:
+        """Join tables of consecutive time chunks (same pairs and nodes) into one."""
+        first = parts[0]
+        return cls(
+            np.concatenate([p.t_s for p in parts]),
+            first.src,
+            first.dst,
+            np.concatenate([p.rtt_ms for p in parts]),
+            np.concatenate([p.hops for p in parts]),
+            np.concatenate([p.path_hash for p in parts]),
+            first.node_names,
+            [x for p in parts for x in p.paths],
+        )
 
     def to_arrow(self) -> pa.Table:
         """Long table: one row per (step, pair) with ``t_s, src, dst, rtt_ms, hops, path``."""
@@ -158,23 +179,25 @@ def route_pairs(
     _, d_nodes = endpoints(builder, dst, node_names)
     snap_names = node_names[: builder.n_sat] + node_names[builder.n_sat :] * 2
     weights = np.random.default_rng(0).integers(1, 2**63, size=4096, dtype=np.uint64)
-    t_out, rtt, hops, paths = [], [], [], []
-    changes = np.zeros(len(src), dtype=np.int64)
-    prev: NDArray[np.uint64] | None = None
+    t_out, rtt, hops, paths, hashes = [], [], [], [], []
     with (progress or NullProgress()).task("routing", n_step or 0) as task:
         for t, r in positions:
             step = routes_at(builder.graph(r), s_nodes, d_nodes)
-            h = _path_hash(step.path, weights)
-            if prev is not None:
-                changes += h != prev
-            prev = h
+            hashes.append(_path_hash(step.path, weights))
             t_out.append(t)
             rtt.append(2000.0 * step.delay_s)
             hops.append(step.hops)
             if keep_paths:
                 paths.append(step.path)
             task.advance()
+    n_pair = len(src)
     return RouteTable(
-        np.asarray(t_out), list(src), list(dst), np.array(rtt), np.array(hops, dtype=np.int32),
-        changes, snap_names, paths,
-    )  # fmt: skip
+        np.asarray(t_out, dtype=np.float64),
+        list(src),
+        list(dst),
+        np.array(rtt).reshape(-1, n_pair),
+        np.array(hops, dtype=np.int32).reshape(-1, n_pair),
+        np.array(hashes, dtype=np.uint64).reshape(-1, n_pair),
+        snap_names,
+        paths,
+    )

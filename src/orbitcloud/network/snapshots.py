@@ -9,22 +9,33 @@ et al. 2020). Edge weight: propagation delay, distance / c [s].
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
 
 from orbitcloud.constants import SPEED_OF_LIGHT_KM_S, WGS84_A_KM
-from orbitcloud.links.isl import candidate_pairs
+from orbitcloud.links.isl import candidate_pairs, link_rate_bps
 from orbitcloud.links.visibility import GroundSites, los_clearance_km
-from orbitcloud.orbits.propagate import Ephemeris
-from orbitcloud.scenario.models import Scenario
+from orbitcloud.orbits.satellites import SatelliteSet
+from orbitcloud.scenario.models import FixedRate, LinkBudgetRate, Scenario
 
-__all__ = ["SnapshotBuilder"]
+__all__ = ["SnapshotBuilder", "SnapshotLinks"]
 
 F64 = NDArray[np.float64]
 IDX = NDArray[np.intp]
+
+
+@dataclass(frozen=True)
+class SnapshotLinks:
+    """The directed links of one snapshot, arrays ``[n_link]``: ``src``, ``dst`` snapshot
+    node ids, ``delay_s`` propagation delay, ``capacity_bps`` data rate of the link model."""
+
+    src: IDX
+    dst: IDX
+    delay_s: F64
+    capacity_bps: F64
 
 
 @dataclass(frozen=True)
@@ -36,6 +47,9 @@ class SnapshotBuilder:
         isl_a, isl_b: int[n_isl] candidate ISL pairs; ``isl_max_range_km`` and
             ``isl_min_radius_km`` (Earth radius + grazing altitude) per pair, float64[n_isl].
         sites: ground-station positions, normals and masks.
+        isl_rates: the rate model of each ISL set; ``isl_set``: int[n_isl], which one per pair.
+        gs_uplink_bps, gs_downlink_bps: float64[n_gs] station rates (station → satellite and
+            satellite → station).
     """
 
     n_sat: int
@@ -45,21 +59,30 @@ class SnapshotBuilder:
     isl_max_range_km: F64
     isl_min_radius_km: F64
     sites: GroundSites
+    isl_rates: tuple[FixedRate | LinkBudgetRate, ...] = ()
+    isl_set: IDX = field(default_factory=lambda: np.empty(0, dtype=np.intp))
+    gs_uplink_bps: F64 = field(default_factory=lambda: np.empty(0))
+    gs_downlink_bps: F64 = field(default_factory=lambda: np.empty(0))
 
     @classmethod
-    def from_scenario(cls, scenario: Scenario, eph: Ephemeris) -> SnapshotBuilder:
-        """Candidate ISL pairs from every ISL set of the scenario (``range`` topologies: all
-        pairs within range at some sample of ``eph``); terminal limits are not applied."""
+    def from_scenario(
+        cls, scenario: Scenario, satellites: SatelliteSet, r_ecef_km: F64 | None = None
+    ) -> SnapshotBuilder:
+        """Candidate ISL pairs from every ISL set of the scenario; terminal limits are not
+        applied. ``range`` topologies take all pairs within range at some sample of
+        ``r_ecef_km`` (float64[n_sat, n_time, 3]), which they therefore need."""
         a: list[IDX] = []
         b: list[IDX] = []
         rmax: list[F64] = []
         rmin: list[F64] = []
-        for spec in scenario.isls:
-            p = candidate_pairs(spec, scenario, eph.satellites, eph.r_ecef_km)
+        which: list[IDX] = []
+        for k, spec in enumerate(scenario.isls):
+            p = candidate_pairs(spec, scenario, satellites, r_ecef_km)
             a.append(p[:, 0])
             b.append(p[:, 1])
             rmax.append(np.full(p.shape[0], spec.max_range_km))
             rmin.append(np.full(p.shape[0], WGS84_A_KM + spec.grazing_altitude_km))
+            which.append(np.full(p.shape[0], k, dtype=np.intp))
 
         def ints(x: list[IDX]) -> IDX:
             return np.concatenate(x).astype(np.intp) if x else np.empty(0, dtype=np.intp)
@@ -68,13 +91,17 @@ class SnapshotBuilder:
             return np.concatenate(x) if x else np.empty(0)
 
         return cls(
-            n_sat=eph.n_sat,
+            n_sat=satellites.n_sat,
             n_gs=len(scenario.ground_stations),
             isl_a=ints(a),
             isl_b=ints(b),
             isl_max_range_km=floats(rmax),
             isl_min_radius_km=floats(rmin),
             sites=GroundSites.from_stations(list(scenario.ground_stations)),
+            isl_rates=tuple(spec.rate for spec in scenario.isls),
+            isl_set=ints(which),
+            gs_uplink_bps=np.array([g.effective_uplink_rate_bps for g in scenario.ground_stations]),
+            gs_downlink_bps=np.array([g.rate_bps for g in scenario.ground_stations]),
         )
 
     @property
@@ -89,11 +116,24 @@ class SnapshotBuilder:
 
     def edges(self, r_sat_km: F64) -> tuple[IDX, IDX, F64]:
         """Directed edges ``(from, to, delay_s)`` at one instant; positions float64[n_sat, 3]."""
+        lk = self._links(r_sat_km, with_capacity=False)
+        return lk.src, lk.dst, lk.delay_s
+
+    def links(self, r_sat_km: F64) -> SnapshotLinks:
+        """Directed links at one instant with their capacities; positions float64[n_sat, 3].
+
+        ISL capacity comes from each set's rate model at the current range (the same
+        :func:`orbitcloud.links.isl.link_rate_bps` as the contact plan); station links carry
+        the station's uplink or downlink rate.
+        """
+        return self._links(r_sat_km, with_capacity=True)
+
+    def _links(self, r_sat_km: F64, with_capacity: bool) -> SnapshotLinks:
         # inter-satellite links: in range and clear of the atmosphere, both directions
         ra, rb = r_sat_km[self.isl_a], r_sat_km[self.isl_b]
         d_isl = np.linalg.norm(rb - ra, axis=1)
         clear = los_clearance_km(ra, rb) >= self.isl_min_radius_km
-        ok = (d_isl <= self.isl_max_range_km) & clear
+        ok = np.flatnonzero((d_isl <= self.isl_max_range_km) & clear)
         ia, ib, di = self.isl_a[ok], self.isl_b[ok], d_isl[ok]
         # station ↔ satellite: elevation above each station's mask, as one (n_gs, 3) @ (3, n_sat)
         s = self.sites
@@ -111,7 +151,15 @@ class SnapshotBuilder:
         src = np.concatenate([ia, ib, self.n_sat + g, sat])
         dst = np.concatenate([ib, ia, sat, self.n_sat + self.n_gs + g])
         delay = np.concatenate([di, di, dg, dg]) / SPEED_OF_LIGHT_KM_S
-        return src.astype(np.intp), dst.astype(np.intp), delay
+        cap = np.empty(0)
+        if with_capacity:
+            isl_bps = np.empty(ok.size)
+            which = self.isl_set[ok]
+            for k, rate in enumerate(self.isl_rates):
+                sel = which == k
+                isl_bps[sel] = link_rate_bps(rate, di[sel])
+            cap = np.concatenate([isl_bps, isl_bps, self.gs_uplink_bps[g], self.gs_downlink_bps[g]])
+        return SnapshotLinks(src.astype(np.intp), dst.astype(np.intp), delay, cap)
 
     def graph(self, r_sat_km: F64) -> csr_matrix:
         """The snapshot as a sparse delay matrix [n_node, n_node] (seconds)."""
