@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from orbitcloud.cli import app
 from orbitcloud.links import ContactPlan
 from orbitcloud.links.ion import read_ion
+from orbitcloud.scenario import load_scenario
 
 TINY = """\
 name: tiny
@@ -150,3 +151,37 @@ def test_routes_writes_one_row_per_step_and_pair(tiny: Path, tmp_path: Path):
     )
     assert bad.exit_code == 1
     assert "step_s" in bad.stderr
+
+
+def test_transfers_report_completion_and_throughput(tiny: Path, tmp_path: Path):
+    """`transfers` reads a CSV of requests and writes one row per transfer; no transfer is
+    faster than the slowest station link it must cross (an upper bound from the link model)."""
+    tiny.write_text(
+        TINY.replace(
+            "ground_stations:\n",
+            "ground_stations:\n"
+            "  - {name: Rome, lat_deg: 41.9, lon_deg: 12.5, jurisdiction: IT, rate_bps: 1.0e9}\n",
+        )
+    )
+    sc = load_scenario(tiny)
+    rates = {g.name: (g.effective_uplink_rate_bps, g.rate_bps) for g in sc.ground_stations}
+    reqs = tmp_path / "t.csv"
+    reqs.write_text(
+        "src,dst,size_bytes,start_s,name\nFucino,Rome,1e8,0,first\nRome,Fucino,5e8,30,second\n"
+    )
+    out_file = tmp_path / "t.parquet"
+    res = runner.invoke(app, ["transfers", str(tiny), str(reqs), "-o", str(out_file)])
+    assert res.exit_code == 0, res.output
+    rows = pq.read_table(out_file).to_pylist()
+    assert [r["name"] for r in rows] == ["first", "second"]
+    assert any(r["completed"] for r in rows)
+    for r in rows:
+        bound = min(rates[r["src"]][0], rates[r["dst"]][1])
+        if r["completed"]:
+            assert r["finish_s"] > r["start_s"]
+            assert r["arrival_s"] > r["finish_s"]
+            assert r["throughput_bps"] <= bound * (1 + 1e-9)
+    reqs.write_text("src,dst,size_bytes\nFucino,Rome,1e8\n")
+    res = runner.invoke(app, ["transfers", str(tiny), str(reqs)])
+    assert res.exit_code == 1
+    assert "t.csv:2: missing start_s" in res.output

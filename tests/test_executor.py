@@ -58,6 +58,30 @@ def test_dask_cluster_routes_identical_to_one_core(small_routes):
     assert sorted(done) == [0, 1, 2]
 
 
+def test_process_pool_contact_plan_identical_to_one_core(monkeypatch):
+    from orbitcloud.links import contacts
+    from orbitcloud.pipeline import run_pipeline
+
+    sc = load_scenario("milsca").model_copy(update={"duration_s": 6 * 3600.0})
+    # cut the 54 satellites into 7 ground-pass tasks of 8 satellites
+    monkeypatch.setattr(contacts, "TASK_ELEMENTS", 8 * len(sc.ground_stations) * 361)
+    done: list[int] = []
+    real_map = SerialExecutor.map
+
+    def counting_map(self, fn, items, on_done=None):
+        done.append(len(items))
+        return real_map(self, fn, items, on_done)
+
+    monkeypatch.setattr(SerialExecutor, "map", counting_map)
+    serial = run_pipeline(sc, executor=SerialExecutor()).contacts
+    assert done == [7]
+    with LocalExecutor(2) as ex:
+        pooled = run_pipeline(sc, executor=ex).contacts
+    assert len(serial) == len(pooled) > 1000
+    for col in ("src", "dst", "start_s", "end_s", "rate_bps", "owlt_s", "range_km", "kind"):
+        np.testing.assert_array_equal(getattr(serial, col), getattr(pooled, col))
+
+
 def _boom(x: int) -> int:
     if x == 2:
         raise ValueError("task 2 failed")

@@ -1,13 +1,15 @@
 """The public API: re-exports only. Everything else is implementation."""
 
 from orbitcloud.examples import list_examples
+from orbitcloud.executor import make_executor
 from orbitcloud.links.contactplan import ContactPlan, NodeTable
 from orbitcloud.links.contacts import build_contact_plan
 from orbitcloud.network.cgr import ContactGraphRouter, Delivery
 from orbitcloud.network.routes import RouteTable
+from orbitcloud.network.transfers import Transfer, TransferTable
 from orbitcloud.orbits.propagate import Ephemeris, propagate
 from orbitcloud.orbits.satellites import build_satellites
-from orbitcloud.pipeline import RunResult, run_pipeline, run_routes
+from orbitcloud.pipeline import RunResult, all_ground_pairs, run_pipeline, run_routes, run_transfers
 from orbitcloud.scenario import Scenario, ScenarioError, load_scenario
 from orbitcloud.timegrid import TimeGrid
 
@@ -22,11 +24,16 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "TimeGrid",
+    "Transfer",
+    "TransferTable",
+    "all_ground_pairs",
     "build_contact_plan",
     "build_satellites",
     "list_examples",
     "load_scenario",
+    "make_executor",
     "propagate",
     "run_pipeline",
     "run_routes",
+    "run_transfers",
 ]

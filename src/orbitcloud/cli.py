@@ -93,12 +93,20 @@ def schema() -> None:
     out.print_json(json.dumps(Scenario.model_json_schema()))
 
 
-def _run(sc: Scenario) -> Any:
+Workers = Annotated[
+    int | None, typer.Option(help="local worker processes (default: all cores; 1 = none)")
+]
+Scheduler = Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786")]
+
+
+def _run(sc: Scenario, workers: int | None, scheduler: str | None) -> Any:
+    from orbitcloud.executor import make_executor
     from orbitcloud.pipeline import run_pipeline
 
     try:
-        return run_pipeline(sc, progress=RichProgress())
-    except ValueError as exc:
+        with make_executor(workers, scheduler) as ex:
+            return run_pipeline(sc, progress=RichProgress(), executor=ex)
+    except (ValueError, RuntimeError) as exc:
         raise _fail(str(exc)) from None
 
 
@@ -108,6 +116,8 @@ def run(
     out_dir: Annotated[
         Path, typer.Option("--out", "-o", help="parent folder of run folders")
     ] = Path("runs"),
+    workers: Workers = None,
+    scheduler: Scheduler = None,
 ) -> None:
     """Run a scenario: write runs/<name>-<stamp>/ (manifest, tables) and print a summary."""
     from orbitcloud.runfolder import write_run_folder
@@ -115,7 +125,7 @@ def run(
 
     sc = _load(source)
     t0 = time.perf_counter()
-    result = _run(sc)
+    result = _run(sc, workers, scheduler)
     summary = summarise(result)
     folder = write_run_folder(result, summary, out_dir, scenario_file=source)
     _print_summary(summary)
@@ -177,10 +187,12 @@ def contacts(
     output: Annotated[Path, typer.Option("--output", "-o", help="output file")] = Path(
         "contacts.parquet"
     ),
+    workers: Workers = None,
+    scheduler: Scheduler = None,
 ) -> None:
     """Compute the contact plan and write it as Parquet, ION contact-plan commands or HDTN JSON."""
     sc = _load(source)
-    plan = _run(sc).contacts
+    plan = _run(sc, workers, scheduler).contacts
     if fmt is ContactFormat.parquet:
         plan.write_parquet(output)
     elif fmt is ContactFormat.ion:
@@ -208,12 +220,8 @@ def routes(
         float | None, typer.Option(help="override the scenario's duration_s")
     ] = None,
     paths: Annotated[bool, typer.Option(help="write the hop list of every route")] = True,
-    workers: Annotated[
-        int | None, typer.Option(help="local worker processes (default: all cores; 1 = none)")
-    ] = None,
-    scheduler: Annotated[
-        str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786")
-    ] = None,
+    workers: Workers = None,
+    scheduler: Scheduler = None,
 ) -> None:
     """Shortest-delay routes between endpoints at every time step (t_s, src, dst, rtt_ms,
     hops, path), written to Parquet, with a summary. Steps run in parallel on local worker
@@ -271,6 +279,69 @@ def routes(
         summary.add_row(k, v)
     out.print(summary)
     out.print(f"{table.rtt_ms.size} routes → {output}")
+
+
+@app.command()
+def transfers(
+    source: Source,
+    requests: Annotated[
+        Path,
+        typer.Argument(help="CSV with header src,dst,size_bytes,start_s (and optional name)"),
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Parquet output")] = Path(
+        "transfers.parquet"
+    ),
+) -> None:
+    """Bulk transfers sharing the network max-min fairly: completion time and throughput of
+    each, written to Parquet, with a summary."""
+    import csv
+
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    from orbitcloud.network.transfers import Transfer
+    from orbitcloud.pipeline import run_transfers
+
+    sc = _load(source)
+    try:
+        with requests.open(newline="") as f:
+            rows = list(csv.DictReader(f))
+    except OSError as exc:
+        raise _fail(f"cannot read transfers file: {exc}") from None
+    need = ("src", "dst", "size_bytes", "start_s")
+    items = []
+    for i, row in enumerate(rows, start=2):
+        missing = [k for k in need if not (row.get(k) or "").strip()]
+        if missing:
+            raise _fail(f"{requests}:{i}: missing {', '.join(missing)} (header: {','.join(need)})")
+        try:
+            size, start = float(row["size_bytes"]), float(row["start_s"])
+        except ValueError:
+            raise _fail(f"{requests}:{i}: size_bytes and start_s must be numbers") from None
+        items.append(
+            Transfer(row["src"].strip(), row["dst"].strip(), size, start, row.get("name") or "")
+        )
+    if not items:
+        raise _fail(f"{requests}: no transfers (one row per transfer after the header)")
+    try:
+        table = run_transfers(sc, items, progress=RichProgress())
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    pq.write_table(table.to_arrow(), output, compression="zstd")
+    took = table.finish_s - table.start_s
+    summary = Table(title=f"transfers: {sc.name}", show_header=False)
+    done = table.completed
+    for k, v in (
+        ("completed", f"{int(done.sum())} of {len(table)}"),
+        ("median completion (s)", f"{np.median(took[done]):.2f}" if done.any() else "-"),
+        (
+            "median throughput (Gbit/s)",
+            f"{np.nanmedian(table.throughput_bps) / 1e9:.3f}" if len(table) else "-",
+        ),
+    ):
+        summary.add_row(k, v)
+    out.print(summary)
+    out.print(f"{len(table)} transfers → {output}")
 
 
 def main() -> None:

@@ -16,8 +16,9 @@ from orbitcloud.links.contactplan import ContactPlan
 from orbitcloud.links.contacts import build_contact_plan
 from orbitcloud.network.routes import RouteTable, endpoints, route_pairs
 from orbitcloud.network.snapshots import SnapshotBuilder
+from orbitcloud.network.transfers import Transfer, TransferTable, simulate_transfers
 from orbitcloud.orbits.propagate import Ephemeris, Propagator, propagate
-from orbitcloud.orbits.satellites import SatelliteSet, build_satellites
+from orbitcloud.orbits.satellites import build_satellites, satellites_of
 from orbitcloud.progress import NullProgress, Progress
 from orbitcloud.scenario.models import RangeTopology, Scenario
 from orbitcloud.timegrid import TimeGrid
@@ -29,7 +30,7 @@ __all__ = [
     "route_chunk",
     "run_pipeline",
     "run_routes",
-    "satellites_of",
+    "run_transfers",
 ]
 
 
@@ -51,9 +52,13 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
 
 
 def run_pipeline(
-    scenario: Scenario, progress: Progress | None = None, tol_s: float = 1e-3
+    scenario: Scenario,
+    progress: Progress | None = None,
+    tol_s: float = 1e-3,
+    executor: Executor | None = None,
 ) -> RunResult:
-    """Run every stage implemented so far on ``scenario``."""
+    """Run every stage implemented so far on ``scenario`` (parallel parts on ``executor``,
+    default: in this process; the result does not depend on it)."""
     timings: dict[str, float] = {}
     with _timed(timings, "satellites"):
         sats = build_satellites(scenario)
@@ -61,7 +66,7 @@ def run_pipeline(
     with _timed(timings, "orbits"):
         eph = propagate(sats, grid, progress)
     with _timed(timings, "contacts"):
-        plan = build_contact_plan(scenario, eph, tol_s, progress)
+        plan = build_contact_plan(scenario, eph, tol_s, progress, executor)
     return RunResult(scenario, eph, plan, timings)
 
 
@@ -84,18 +89,6 @@ class RouteChunk:
     dst_names: list[str]
     node_names: list[str]
     keep_paths: bool
-
-
-_SATELLITES: dict[str, SatelliteSet] = {}
-
-
-def satellites_of(scenario: Scenario) -> SatelliteSet:
-    """``build_satellites(scenario)``, built once per worker process and scenario."""
-    key = scenario.model_dump_json()
-    if key not in _SATELLITES:
-        _SATELLITES.clear()
-        _SATELLITES[key] = build_satellites(scenario)
-    return _SATELLITES[key]
 
 
 def route_chunk(job: RouteChunk) -> RouteTable:
@@ -147,3 +140,16 @@ def run_routes(
     ):
         parts = ex.map(route_chunk, jobs, lambda i: task.advance(jobs[i].t_s.size))
     return RouteTable.concat(parts), timings
+
+
+def run_transfers(
+    scenario: Scenario, transfers: list[Transfer], progress: Progress | None = None
+) -> TransferTable:
+    """Bulk transfers over the scenario's snapshot network with max-min fair sharing (see
+    :mod:`orbitcloud.network.transfers` for the model); the API the cloud services call."""
+    sats = build_satellites(scenario)
+    grid = TimeGrid.regular(scenario.epoch, scenario.duration_s, scenario.step_s)
+    r = propagate(sats, grid, progress).r_ecef_km
+    builder = SnapshotBuilder.from_scenario(scenario, sats, r)
+    names = sats.names + [g.name for g in scenario.ground_stations]
+    return simulate_transfers(builder, grid.t_s, r, names, transfers, progress)

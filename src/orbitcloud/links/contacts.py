@@ -7,21 +7,34 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from orbitcloud.executor import Executor, SerialExecutor
 from orbitcloud.links.contactplan import KINDS, ContactPlan, NodeTable
 from orbitcloud.links.isl import candidate_pairs, link_rate_bps, mutual_nearest_active, owlt_s
 from orbitcloud.links.visibility import GroundSites, elevation_margin, isl_margin
 from orbitcloud.links.windows import Windows, find_windows, step_windows
-from orbitcloud.orbits.propagate import Ephemeris
+from orbitcloud.orbits.propagate import Ephemeris, Propagator
+from orbitcloud.orbits.satellites import satellites_of
 from orbitcloud.progress import NullProgress, Progress
 from orbitcloud.scenario.models import IslSpec, RangeTopology, Scenario
+from orbitcloud.timegrid import TimeGrid
 
-__all__ = ["PairWindows", "build_contact_plan", "ground_windows", "isl_windows", "node_table"]
+__all__ = [
+    "GroundChunk",
+    "PairWindows",
+    "build_contact_plan",
+    "ground_chunk",
+    "ground_windows",
+    "isl_windows",
+    "node_table",
+]
 
 F64 = NDArray[np.float64]
 IDX = NDArray[np.intp]
 
 #: Elements (pairs x samples) per chunk of margin evaluation; bounds peak memory (~40 MB/array).
 CHUNK_ELEMENTS = 4_000_000
+#: Elements (station-satellite pairs x samples) per ground-pass task of an executor.
+TASK_ELEMENTS = 4 * CHUNK_ELEMENTS
 
 
 @dataclass(frozen=True)
@@ -79,14 +92,20 @@ def _window_max(values: F64, w: Windows, t_s: F64) -> F64:
 
 
 def ground_windows(
-    eph: Ephemeris, sites: GroundSites, tol_s: float = 1e-3, progress: Progress | None = None
+    r_ecef_km: F64,
+    t_s: F64,
+    propagator: Propagator,
+    sites: GroundSites,
+    tol_s: float = 1e-3,
+    progress: Progress | None = None,
 ) -> PairWindows:
-    """Passes of every satellite over every ground station (``a`` = satellite, ``b`` = station
-    index counted from 0). Margin: elevation above each station's mask."""
-    n_sat, n_time, n_gs = eph.n_sat, eph.grid.n_time, sites.n_gs
+    """Passes of every satellite over every ground station (``a`` = satellite index into
+    ``r_ecef_km`` float64[n_sat, n_time, 3], ``b`` = station index counted from 0). Margin:
+    elevation above each station's mask; ``propagator`` evaluates the same satellites
+    exactly between samples."""
+    n_sat, n_time, n_gs = r_ecef_km.shape[0], t_s.shape[0], sites.n_gs
     if n_gs == 0 or n_sat == 0:
         return PairWindows.empty()
-    t_s = eph.grid.t_s
     gu = np.einsum("gi,gi->g", sites.r_ecef_km, sites.up)
     gg = np.einsum("gi,gi->g", sites.r_ecef_km, sites.r_ecef_km)
     chunk = max(1, CHUNK_ELEMENTS // (n_gs * n_time))
@@ -96,7 +115,7 @@ def ground_windows(
             s1 = min(s0 + chunk, n_sat)
             # [sat, 3, time] view; (n_gs, 3) @ it gives [sat, gs, time] rows directly, so
             # element = (sat - s0) * n_gs + gs, with no transposed copies
-            rt = eph.r_ecef_km[s0:s1].transpose(0, 2, 1)
+            rt = r_ecef_km[s0:s1].transpose(0, 2, 1)
             dist = sites.r_ecef_km @ rt
             dist *= -2.0
             dist += np.einsum("cit,cit->ct", rt, rt)[:, None, :]
@@ -111,12 +130,12 @@ def ground_windows(
 
             def exact(elem: IDX, t: F64, s0: int = s0) -> F64:
                 sat, g = s0 + elem // n_gs, elem % n_gs
-                r_sat = eph.propagator.ecef_at(sat, t)
+                r_sat = propagator.ecef_at(sat, t)
                 return elevation_margin(r_sat, sites.r_ecef_km[g], sites.up[g], sites.sin_mask[g])
 
             w = find_windows(margin, t_s, exact, tol_s)
             sat, g = s0 + w.elem // n_gs, w.elem % n_gs
-            edge_r = eph.propagator.ecef_at(
+            edge_r = propagator.ecef_at(
                 np.concatenate([sat, sat]), np.concatenate([w.start_s, w.end_s])
             )
             edge_d = np.linalg.norm(
@@ -125,6 +144,50 @@ def ground_windows(
             rmax = np.fmax(_window_max(dist, w, t_s), np.fmax(edge_d[: len(w)], edge_d[len(w) :]))
             parts.append(PairWindows(sat, g, w.start_s, w.end_s, rmax))
             task.advance(s1 - s0)
+    return PairWindows.concat(parts)
+
+
+@dataclass(frozen=True)
+class GroundChunk:
+    """One task of the ground-pass search: satellites ``s0 .. s1-1`` of ``scenario``, with
+    their sampled positions ``r_ecef_km`` float64[s1 - s0, n_time, 3] on ``grid``."""
+
+    scenario: Scenario
+    grid: TimeGrid
+    s0: int
+    s1: int
+    r_ecef_km: F64
+    tol_s: float
+
+
+def ground_chunk(job: GroundChunk) -> PairWindows:
+    """Run one :class:`GroundChunk` (module-level so process pools and Dask can import it)."""
+    sats = satellites_of(job.scenario).subset(job.s0, job.s1)
+    prop = Propagator.for_satellites(sats, job.grid.epoch)
+    sites = GroundSites.from_stations(list(job.scenario.ground_stations))
+    w = ground_windows(job.r_ecef_km, job.grid.t_s, prop, sites, job.tol_s)
+    return PairWindows(w.a + job.s0, w.b, w.start_s, w.end_s, w.range_max_km)
+
+
+def _all_ground_windows(
+    scenario: Scenario,
+    eph: Ephemeris,
+    tol_s: float,
+    progress: Progress | None,
+    executor: Executor | None,
+) -> PairWindows:
+    """Ground passes of all satellites as tasks of ``SATS_PER_TASK_ELEMENTS / (n_gs n_time)``
+    satellites each: the cut does not depend on the executor, so neither do the results."""
+    n_gs, n_time = len(scenario.ground_stations), eph.grid.n_time
+    per_task = max(1, TASK_ELEMENTS // max(1, n_gs * n_time))
+    jobs = [
+        GroundChunk(scenario, eph.grid, s0, min(s0 + per_task, eph.n_sat),
+                    eph.r_ecef_km[s0 : s0 + per_task], tol_s)
+        for s0 in range(0, eph.n_sat, per_task)
+    ]  # fmt: skip
+    ex = executor or SerialExecutor()
+    with (progress or NullProgress()).task("ground passes", eph.n_sat) as task:
+        parts = ex.map(ground_chunk, jobs, lambda i: task.advance(jobs[i].s1 - jobs[i].s0))
     return PairWindows.concat(parts)
 
 
@@ -182,11 +245,17 @@ def isl_windows(
 
 
 def build_contact_plan(
-    scenario: Scenario, eph: Ephemeris, tol_s: float = 1e-3, progress: Progress | None = None
+    scenario: Scenario,
+    eph: Ephemeris,
+    tol_s: float = 1e-3,
+    progress: Progress | None = None,
+    executor: Executor | None = None,
 ) -> ContactPlan:
-    """All contacts of a scenario: ground passes (both directions) and ISL windows."""
+    """All contacts of a scenario: ground passes (both directions) and ISL windows.
+
+    Ground passes run as tasks on ``executor`` (default: in this process); the plan is
+    identical whatever runs them. ISL windows run in this process."""
     nodes = node_table(scenario, eph)
-    sites = GroundSites.from_stations(list(scenario.ground_stations))
     src, dst, start, end, rate, rng, kind = [], [], [], [], [], [], []
 
     def add(s: IDX, d: IDX, w: PairWindows, r_bps: F64, k: str) -> None:
@@ -199,7 +268,7 @@ def build_contact_plan(
         kind.append(np.full(s.shape, KINDS.index(k), dtype=np.uint8))
 
     if scenario.ground_stations:
-        gw = ground_windows(eph, sites, tol_s, progress)
+        gw = _all_ground_windows(scenario, eph, tol_s, progress, executor)
         down = np.array([g.rate_bps for g in scenario.ground_stations])
         up = np.array([g.effective_uplink_rate_bps for g in scenario.ground_stations])
         gs_node = gw.b + nodes.n_sat

@@ -1,8 +1,15 @@
-"""Network: routing on time-varying snapshots, and store-and-forward delivery (CGR)."""
+"""Network: routing on time-varying snapshots, store-and-forward delivery (CGR), and
+flow-level transfers with max-min fair sharing."""
 
 from orbitcloud.network.cgr import ContactGraphRouter, Delivery
 from orbitcloud.network.routes import RouteTable, route_pairs
 from orbitcloud.network.snapshots import SnapshotBuilder, SnapshotLinks
+from orbitcloud.network.transfers import (
+    Transfer,
+    TransferTable,
+    max_min_fair_rates,
+    simulate_transfers,
+)
 
 __all__ = [
     "ContactGraphRouter",
@@ -10,5 +17,9 @@ __all__ = [
     "RouteTable",
     "SnapshotBuilder",
     "SnapshotLinks",
+    "Transfer",
+    "TransferTable",
+    "max_min_fair_rates",
     "route_pairs",
+    "simulate_transfers",
 ]

@@ -28,7 +28,7 @@ from orbitcloud.scenario.models import (
 )
 from orbitcloud.timegrid import epoch_to_jd
 
-__all__ = ["SatelliteSet", "build_satellites", "mean_motion_rad_per_min"]
+__all__ = ["SatelliteSet", "build_satellites", "mean_motion_rad_per_min", "satellites_of"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,17 @@ class SatelliteSet:
 
     def array(self) -> SatrecArray:
         return SatrecArray(self.satrecs)
+
+    def subset(self, start: int, stop: int) -> SatelliteSet:
+        """Satellites ``start .. stop-1`` (node ``i`` of the subset is node ``start + i``)."""
+        return SatelliteSet(
+            self.names[start:stop],
+            self.constellation_names,
+            self.constellation[start:stop],
+            self.plane[start:stop],
+            self.slot[start:stop],
+            self.satrecs[start:stop],
+        )
 
     def indices_of(self, constellation_names: list[str] | None) -> NDArray[np.int64]:
         """Satellite indices belonging to the named constellations (all when None)."""
@@ -179,3 +190,16 @@ def build_satellites(scenario: Scenario) -> SatelliteSet:
         slot=np.asarray(slots, dtype=np.int32),
         satrecs=satrecs,
     )
+
+
+_BUILT: dict[str, SatelliteSet] = {}
+
+
+def satellites_of(scenario: Scenario) -> SatelliteSet:
+    """``build_satellites(scenario)``, built once per process and scenario (worker processes
+    of an executor call this for every task; ``Satrec`` objects do not pickle)."""
+    key = scenario.model_dump_json()
+    if key not in _BUILT:
+        _BUILT.clear()
+        _BUILT[key] = build_satellites(scenario)
+    return _BUILT[key]
