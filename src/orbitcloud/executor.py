@@ -34,6 +34,8 @@ __all__ = [
 
 T = TypeVar("T")
 R = TypeVar("R")
+#: Called with an item's index as soon as that item's task has finished (progress bars).
+OnDone = Callable[[int], None] | None
 
 
 def available_cores() -> int:
@@ -49,12 +51,7 @@ class Executor(Protocol):
 
     workers: int
 
-    def map(
-        self,
-        fn: Callable[[T], R],
-        items: Sequence[T],
-        on_done: Callable[[int], None] | None = None,
-    ) -> list[R]:
+    def map(self, fn: Callable[[T], R], items: Sequence[T], on_done: OnDone = None) -> list[R]:
         """``[fn(x) for x in items]``; ``on_done(i)`` is called as item ``i`` finishes."""
         ...
 
@@ -89,12 +86,7 @@ class _Base:
 class SerialExecutor(_Base):
     """Runs every task in this process, one after the other."""
 
-    def map(
-        self,
-        fn: Callable[[T], R],
-        items: Sequence[T],
-        on_done: Callable[[int], None] | None = None,
-    ) -> list[R]:
+    def map(self, fn: Callable[[T], R], items: Sequence[T], on_done: OnDone = None) -> list[R]:
         out = []
         for i, x in enumerate(items):
             out.append(fn(x))
@@ -103,7 +95,7 @@ class SerialExecutor(_Base):
         return out
 
 
-def _collect(futures: list[Future[Any]], on_done: Callable[[int], None] | None) -> list[Any]:
+def _collect(futures: list[Future[Any]], on_done: OnDone) -> list[Any]:
     index = {id(f): i for i, f in enumerate(futures)}
     for f in as_completed(futures):
         f.result()  # raise the first failure at once
@@ -132,12 +124,7 @@ class LocalExecutor(_Base):
             self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
         return self._pool
 
-    def map(
-        self,
-        fn: Callable[[T], R],
-        items: Sequence[T],
-        on_done: Callable[[int], None] | None = None,
-    ) -> list[R]:
+    def map(self, fn: Callable[[T], R], items: Sequence[T], on_done: OnDone = None) -> list[R]:
         pool = self._get_pool()
         return _collect([pool.submit(fn, x) for x in items], on_done)
 
@@ -172,12 +159,7 @@ class DaskExecutor(_Base):
         info = self._client.scheduler_info()
         self.workers = max(1, sum(w.get("nthreads", 1) for w in info["workers"].values()))
 
-    def map(
-        self,
-        fn: Callable[[T], R],
-        items: Sequence[T],
-        on_done: Callable[[int], None] | None = None,
-    ) -> list[R]:
+    def map(self, fn: Callable[[T], R], items: Sequence[T], on_done: OnDone = None) -> list[R]:
         from distributed import as_completed as dask_completed
 
         futures = self._client.map(fn, list(items), pure=False)
