@@ -143,6 +143,19 @@ def _print_summary(s: dict[str, Any]) -> None:
         ("ISL pairs / windows", f"{s['isl_pairs']} / {s['isl_windows']}"),
         ("sunlit fraction", f"{s['sunlit_fraction']:.3f}"),
     ]
+    if s.get("power"):
+        p = s["power"]
+        rows.append(
+            (
+                "compute sustained (full load asked)",
+                f"{p['compute_sustained_fraction']:.1%} of rated compute power",
+            )
+        )
+        rows.append(("min battery state of charge", f"{p['min_battery_soc']:.1%}"))
+        if p["max_temperature_c"] == p["max_temperature_c"]:  # not NaN
+            rows.append(("max node temperature", f"{p['max_temperature_c']:.1f} °C"))
+        if p["unmet_kwh"] > 0:
+            rows.append(("unmet bus load", f"{p['unmet_kwh']:.2f} kWh"))
     if s["propagation_failures"]:
         rows.append(("SGP4 failures (samples)", f"{s['propagation_failures']}"))
     if s["max_element_age_days"] > 14:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from orbitcloud.cloud.power import PowerBudget, node_power
 from orbitcloud.executor import Executor, SerialExecutor
 from orbitcloud.links.contactplan import ContactPlan
 from orbitcloud.links.contacts import build_contact_plan
@@ -42,6 +43,7 @@ class RunResult:
     ephemeris: Ephemeris
     contacts: ContactPlan
     timings_s: dict[str, float] = field(default_factory=dict)
+    power: PowerBudget | None = None
 
 
 @contextmanager
@@ -67,7 +69,9 @@ def run_pipeline(
         eph = propagate(sats, grid, progress)
     with _timed(timings, "contacts"):
         plan = build_contact_plan(scenario, eph, tol_s, progress, executor)
-    return RunResult(scenario, eph, plan, timings)
+    with _timed(timings, "power"):
+        power = node_power(scenario, eph, plan)
+    return RunResult(scenario, eph, plan, timings, power)
 
 
 def all_ground_pairs(scenario: Scenario) -> tuple[list[str], list[str]]:

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from numpy.typing import NDArray
 
 from orbitcloud.orbits.frames import ecef_to_geodetic
 from orbitcloud.pipeline import RunResult
@@ -64,6 +65,20 @@ def _positions_table(result: RunResult) -> tuple[pa.Table, int]:
             "sunlit": eph.sunlit[:, k].ravel(),
         }
     )
+    pw = result.power
+    if pw is not None:
+        # per-step flows hold for [t_k, t_k+1); the last grid time starts no step
+        def at_samples(flow_w: NDArray[np.float64]) -> NDArray[np.float64]:
+            return np.concatenate([flow_w, np.full((n_sat, 1), np.nan)], axis=1)[:, k].ravel()
+
+        cap = np.array([c.hardware.battery_wh * 3600.0 for c in result.scenario.constellations])
+        cap_sat = cap[eph.satellites.constellation][:, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            soc = np.where(cap_sat > 0, pw.battery_j / cap_sat, np.nan)
+        table = table.append_column("generated_w", pa.array(at_samples(pw.generated_w)))
+        table = table.append_column("compute_w", pa.array(at_samples(pw.compute_w)))
+        table = table.append_column("battery_soc", pa.array(soc[:, k].ravel()))
+        table = table.append_column("temperature_k", pa.array(pw.temperature_k[:, k].ravel()))
     return table, every
 
 

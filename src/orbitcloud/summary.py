@@ -79,5 +79,37 @@ def summarise(result: RunResult) -> dict[str, Any]:
         "propagation_failures": int((~valid).sum()),
         "max_element_age_days": float(age_d.max()),
         "stations": _station_rows(plan),
+        "power": _power_summary(result),
         "timings_s": result.timings_s,
+    }
+
+
+def _power_summary(result: RunResult) -> dict[str, float] | None:
+    """Fleet-wide power figures with compute asked at full load (see cloud.power)."""
+    pw = result.power
+    if pw is None:
+        return None
+    hw = [c.hardware for c in result.scenario.constellations]
+    k = result.ephemeris.satellites.constellation
+    compute_max = np.array([h.compute_power_w for h in hw])[k]
+    cap_j = np.array([h.battery_wh * 3600.0 for h in hw])[k]
+    gen = float(pw.energy_j(pw.generated_w).sum())
+    has_compute = compute_max > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        soc = pw.battery_j[cap_j > 0] / cap_j[cap_j > 0, None]
+    return {
+        "compute_sustained_fraction": float(
+            pw.energy_j(pw.compute_w)[has_compute].sum()
+            / (compute_max[has_compute] * pw.dt_s.sum()).sum()
+        )
+        if has_compute.any()
+        else 0.0,
+        "generated_kwh": gen / 3.6e6,
+        "curtailed_fraction": float(pw.energy_j(pw.curtailed_w).sum() / gen) if gen else 0.0,
+        "unmet_kwh": float(pw.energy_j(pw.unmet_w).sum() / 3.6e6),
+        "min_battery_soc": float(soc.min()) if soc.size else float("nan"),
+        "max_temperature_c": float(np.nanmax(pw.temperature_k) - 273.15)
+        if np.isfinite(pw.temperature_k).any()
+        else float("nan"),
+        "energy_balance_residual_j": float(np.abs(pw.balance_residual_j()).max()),
     }

@@ -13,6 +13,9 @@ Model (stated; each step ``k`` covers ``[t_k, t_{k+1})`` with the state at ``t_k
   ``η``): surplus charges it (``η`` of the surplus is stored) until full, the rest is
   *curtailed*; a deficit discharges it (``1/η`` of the deficit is drawn) down to
   ``(1 - DoD) E_max``. Load that neither source can cover is *unmet* (the bus browns out).
+- **Reserve**: compute may discharge the battery only down to the floor plus a reserve that
+  carries the bus and communications through the satellite's longest eclipse of the run,
+  ``(P_bus + P_comms) t_eclipse / η``, so compute never starves the platform.
 
 Energy balance, per satellite, exactly (tests check it to 1e-6 relative)::
 
@@ -30,10 +33,20 @@ import numpy as np
 from numpy.typing import NDArray
 
 from orbitcloud.cloud.thermal import ThermalSpec, heat_limit_w, steady_state_temperature_k
+from orbitcloud.links.contactplan import ContactPlan
+from orbitcloud.orbits.propagate import Ephemeris
 from orbitcloud.orbits.satellites import SatelliteSet
 from orbitcloud.scenario.models import Scenario
 
-__all__ = ["PowerBudget", "PowerSpec", "integrate_power", "solar_generation_w"]
+__all__ = [
+    "PowerBudget",
+    "PowerSpec",
+    "integrate_power",
+    "link_activity",
+    "longest_eclipse_s",
+    "node_power",
+    "solar_generation_w",
+]
 
 F64 = NDArray[np.float64]
 WH_TO_J = 3600.0
@@ -169,6 +182,8 @@ def integrate_power(
     fixed = spec.bus_w[:, None] + comms
     cap, eta = spec.battery_capacity_j, spec.battery_efficiency
     floor = (1.0 - spec.battery_max_dod) * cap
+    reserve = (spec.bus_w + spec.comms_w) * longest_eclipse_s(sunlit, t) / eta
+    compute_floor = np.minimum(floor + reserve, cap)
     e = np.empty((n_sat, n_time))
     e[:, 0] = np.maximum(initial_soc * cap, 0.0)
     keys = ("cons", "comp", "avail", "curt", "loss", "unmet", "therm")
@@ -184,11 +199,12 @@ def integrate_power(
         temp[:, 0] = initial_temperature_k
     for k in range(n_step):
         h = dt[k]
-        # most the battery can deliver over the step, as load power
-        deliverable_w = np.maximum(e[:, k] - floor, 0.0) * eta / h
-        supply_w = gen[:, k] + deliverable_w
+        # most the battery can deliver over the step, as load power: to the platform down to
+        # the DoD floor, to compute only down to the floor plus the eclipse reserve
+        supply_w = gen[:, k] + np.maximum(e[:, k] - floor, 0.0) * eta / h
         fixed_met = np.minimum(fixed[:, k], supply_w)
-        avail = supply_w - fixed_met
+        compute_supply_w = gen[:, k] + np.maximum(e[:, k] - compute_floor, 0.0) * eta / h
+        avail = np.maximum(np.minimum(compute_supply_w, supply_w) - fixed_met, 0.0)
         comp = np.minimum(want[:, k], avail)
         if thermal is not None:
             therm = np.maximum(heat_limit_w(thermal, temp[:, k], h) - fixed_met, 0.0)
@@ -224,3 +240,45 @@ def integrate_power(
         out["therm"],
         temp,
     )
+
+
+def longest_eclipse_s(sunlit: NDArray[np.bool_], t_s: F64) -> F64:
+    """Longest run of eclipsed steps per satellite [s], float64[n_sat] (step resolution)."""
+    dark = ~sunlit[:, :-1]
+    dt = np.diff(t_s)
+    # running sum of dark-step durations, restarted at every sunlit step
+    cum = np.cumsum(np.where(dark, dt[None, :], 0.0), axis=1)
+    restart = np.maximum.accumulate(np.where(dark, 0.0, cum), axis=1)
+    return (cum - restart).max(axis=1, initial=0.0)
+
+
+def link_activity(plan: ContactPlan, n_sat: int, t_s: F64) -> NDArray[np.bool_]:
+    """bool[n_sat, n_time - 1]: some contact from or to the satellite is open during step
+    ``[t_k, t_{k+1})`` (any overlap counts). Built with a difference array, no loop."""
+    n_step = t_s.size - 1
+    diff = np.zeros((n_sat, n_step + 1), dtype=np.int32)
+    for node in (plan.src, plan.dst):
+        sat = node < n_sat
+        k0 = np.searchsorted(t_s, plan.start_s[sat], side="right") - 1
+        k1 = np.searchsorted(t_s, plan.end_s[sat], side="left")
+        k0, k1 = np.clip(k0, 0, n_step), np.clip(k1, 0, n_step)
+        ok = k1 > k0
+        np.add.at(diff, (node[sat][ok], k0[ok]), 1)
+        np.add.at(diff, (node[sat][ok], k1[ok]), -1)
+    return np.cumsum(diff, axis=1)[:, :n_step] > 0
+
+
+def node_power(scenario: Scenario, eph: Ephemeris, plan: ContactPlan) -> PowerBudget | None:
+    """The power budget of every satellite with compute asked at full load, so
+    ``compute_w`` is the compute power each satellite can sustain at each step. Thermal
+    coupling when every constellation has a radiator and a heat capacity. ``None`` when no
+    constellation has a solar array (nothing to model)."""
+    hw = [c.hardware for c in scenario.constellations]
+    if not any(h.solar_array_w > 0 for h in hw):
+        return None
+    spec = PowerSpec.from_scenario(scenario, eph.satellites)
+    thermal = None
+    if all(h.radiator_area_m2 > 0 and h.effective_heat_capacity_j_per_k > 0 for h in hw):
+        thermal = ThermalSpec.from_scenario(scenario, eph.satellites)
+    active = link_activity(plan, eph.n_sat, eph.grid.t_s)
+    return integrate_power(spec, eph.sunlit, eph.grid.t_s, comms_active=active, thermal=thermal)
