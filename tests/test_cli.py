@@ -71,7 +71,7 @@ def test_run_writes_a_run_folder_and_prints_a_summary(tiny: Path, tmp_path: Path
     assert folder.name.startswith("tiny-")
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["scenario"]["name"] == "tiny"
-    assert set(manifest["timings_s"]) == {"satellites", "orbits", "contacts"}
+    assert set(manifest["timings_s"]) == {"satellites", "orbits", "contacts", "power"}
     assert manifest["versions"]["sgp4"]
     plan = ContactPlan.read_parquet(folder / "contacts.parquet")
     metrics = json.loads((folder / "metrics.json").read_text())
