@@ -20,6 +20,7 @@ from orbitcloud.links.visibility import GroundSites
 from orbitcloud.network.snapshots import SnapshotBuilder
 from orbitcloud.network.transfers import (
     Transfer,
+    TransferTable,
     max_min_fair_rates,
     simulate_transfers,
 )
@@ -203,6 +204,11 @@ SATS = [_equator(lon, R_SAT_KM) for lon in (0.0, 5.0, 10.0)]
 A_TO_B_DELAY_S = _delay_s(GS_A, *SATS, GS_B)
 
 
+def _simulate(transfers: list[Transfer]) -> TransferTable:
+    """The standard line network (A up 1e9, ISLs 2e9, B down 5e8), static positions."""
+    return simulate_transfers(_builder(1e9, 2e9, 5e8), T_S, _positions(), NAMES, transfers)
+
+
 def test_hand_network_has_the_intended_links() -> None:
     """Precondition of the cases below: the line A↑ s0 ⇄ s1 ⇄ s2 B↓ and nothing else."""
     lk = _builder(1e9, 1e9, 1e9).links(_positions()[:, 0])
@@ -233,11 +239,7 @@ def test_one_transfer_runs_at_the_bottleneck_capacity() -> None:
 
 def test_two_equal_transfers_share_the_bottleneck_and_finish_together() -> None:
     """Each gets 5e8 / 2: 8e9 bits take 32 s."""
-    table = simulate_transfers(
-        _builder(1e9, 2e9, 5e8),
-        T_S,
-        _positions(),
-        NAMES,
+    table = _simulate(
         [Transfer("A", "B", 1e9, 3.0), Transfer("A", "B", 1e9, 3.0)],
     )
     assert table.completed.all()
@@ -249,11 +251,7 @@ def test_large_transfer_speeds_up_when_the_small_one_finishes() -> None:
     """C = 5e8 bit/s. Large (16e9 bits) alone from 0 to 10 s sends 5e9 bits; then both run at
     2.5e8: small (4e9 bits) finishes at 10 + 16 = 26 s, large has sent 9e9 bits; the other
     7e9 bits at full C take 14 s: large finishes at 40 s (not 10 + 2 * 11e9 / 5e8 = 54 s)."""
-    table = simulate_transfers(
-        _builder(1e9, 2e9, 5e8),
-        T_S,
-        _positions(),
-        NAMES,
+    table = _simulate(
         [Transfer("A", "B", 2e9, 0.0, "large"), Transfer("A", "B", 5e8, 10.0, "small")],
     )
     assert table.completed.all()
@@ -313,11 +311,7 @@ def test_transfers_not_finished_by_the_end_are_reported_incomplete() -> None:
 
 
 def test_to_arrow_columns() -> None:
-    table = simulate_transfers(
-        _builder(1e9, 2e9, 5e8),
-        T_S,
-        _positions(),
-        NAMES,
+    table = _simulate(
         [Transfer("A", "B", 1e9, 3.0, "backup"), Transfer("s0", "B", 1e6, 100.0)],
     )
     arrow = table.to_arrow()

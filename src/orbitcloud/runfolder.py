@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
+from orbitcloud.cloud.hardware import per_satellite
 from orbitcloud.orbits.frames import ecef_to_geodetic
 from orbitcloud.pipeline import RunResult
 
@@ -71,8 +72,7 @@ def _positions_table(result: RunResult) -> tuple[pa.Table, int]:
         def at_samples(flow_w: NDArray[np.float64]) -> NDArray[np.float64]:
             return np.concatenate([flow_w, np.full((n_sat, 1), np.nan)], axis=1)[:, k].ravel()
 
-        cap = np.array([c.hardware.battery_wh * 3600.0 for c in result.scenario.constellations])
-        cap_sat = cap[eph.satellites.constellation][:, None]
+        cap_sat = per_satellite(result.scenario, eph.satellites, "battery_wh", 3600.0)[:, None]
         with np.errstate(invalid="ignore", divide="ignore"):
             soc = np.where(cap_sat > 0, pw.battery_j / cap_sat, np.nan)
         table = table.append_column("generated_w", pa.array(at_samples(pw.generated_w)))

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from orbitcloud.cloud.hardware import per_satellite
 from orbitcloud.links.contactplan import ContactPlan
 from orbitcloud.pipeline import RunResult
 
@@ -89,10 +90,9 @@ def _power_summary(result: RunResult) -> dict[str, float] | None:
     pw = result.power
     if pw is None:
         return None
-    hw = [c.hardware for c in result.scenario.constellations]
-    k = result.ephemeris.satellites.constellation
-    compute_max = np.array([h.compute_power_w for h in hw])[k]
-    cap_j = np.array([h.battery_wh * 3600.0 for h in hw])[k]
+    sc, sats = result.scenario, result.ephemeris.satellites
+    compute_max = per_satellite(sc, sats, "compute_power_w")
+    cap_j = per_satellite(sc, sats, "battery_wh", 3600.0)
     gen = float(pw.energy_j(pw.generated_w).sum())
     has_compute = compute_max > 0
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from orbitcloud.cloud.hardware import per_satellite
 from orbitcloud.cloud.thermal import ThermalSpec, heat_limit_w, steady_state_temperature_k
 from orbitcloud.links.contactplan import ContactPlan
 from orbitcloud.orbits.propagate import Ephemeris
@@ -68,11 +69,8 @@ class PowerSpec:
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, satellites: SatelliteSet) -> PowerSpec:
-        hw = [c.hardware for c in scenario.constellations]
-        k = satellites.constellation
-
         def col(name: str, scale: float = 1.0) -> F64:
-            return np.array([getattr(h, name) * scale for h in hw], dtype=np.float64)[k]
+            return per_satellite(scenario, satellites, name, scale)
 
         return cls(
             array_bol_w=col("solar_array_w"),

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from orbitcloud.cloud.hardware import per_satellite
 from orbitcloud.orbits.satellites import SatelliteSet
 from orbitcloud.scenario.models import Scenario
 
@@ -69,14 +70,15 @@ class ThermalSpec:
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, satellites: SatelliteSet) -> ThermalSpec:
-        hw = [c.hardware for c in scenario.constellations]
-        k = satellites.constellation
+        def col(name: str) -> F64:
+            return per_satellite(scenario, satellites, name)
+
         spec = cls(
-            area_m2=np.array([h.radiator_area_m2 for h in hw])[k],
-            emissivity=np.array([h.radiator_emissivity for h in hw])[k],
-            sink_k=np.array([h.radiator_sink_k for h in hw])[k],
-            max_temp_k=np.array([h.max_temperature_k for h in hw])[k],
-            heat_capacity_j_per_k=np.array([h.effective_heat_capacity_j_per_k for h in hw])[k],
+            area_m2=col("radiator_area_m2"),
+            emissivity=col("radiator_emissivity"),
+            sink_k=col("radiator_sink_k"),
+            max_temp_k=col("max_temperature_k"),
+            heat_capacity_j_per_k=col("effective_heat_capacity_j_per_k"),
         )
         bad = [
             c.name
