@@ -1,5 +1,6 @@
-"""Cloud services and node physics: power, thermal (and, to come, compute and storage)."""
+"""Cloud services and node physics: power, heat, faults (and, to come, compute and storage)."""
 
+from orbitcloud.cloud.faults import FaultModel
 from orbitcloud.cloud.power import PowerBudget, PowerSpec, integrate_power, solar_generation_w
 from orbitcloud.cloud.thermal import (
     ThermalSpec,
@@ -9,6 +10,7 @@ from orbitcloud.cloud.thermal import (
 )
 
 __all__ = [
+    "FaultModel",
     "PowerBudget",
     "PowerSpec",
     "ThermalSpec",
