@@ -176,7 +176,7 @@ def _all_ground_windows(
     progress: Progress | None,
     executor: Executor | None,
 ) -> PairWindows:
-    """Ground passes of all satellites as tasks of ``SATS_PER_TASK_ELEMENTS / (n_gs n_time)``
+    """Ground passes of all satellites as tasks of ``TASK_ELEMENTS / (n_gs n_time)``
     satellites each: the cut does not depend on the executor, so neither do the results."""
     n_gs, n_time = len(scenario.ground_stations), eph.grid.n_time
     per_task = max(1, TASK_ELEMENTS // max(1, n_gs * n_time))
