@@ -14,12 +14,12 @@ from numpy.typing import NDArray
 from orbitcloud.cloud.power import PowerBudget, node_power
 from orbitcloud.executor import Executor, SerialExecutor
 from orbitcloud.links.contactplan import ContactPlan
-from orbitcloud.links.contacts import build_contact_plan
+from orbitcloud.links.contacts import build_contact_plan, node_table
 from orbitcloud.network.routes import RouteTable, endpoints, route_pairs
 from orbitcloud.network.snapshots import SnapshotBuilder
 from orbitcloud.network.transfers import Transfer, TransferTable, simulate_transfers
 from orbitcloud.orbits.propagate import Ephemeris, Propagator, propagate
-from orbitcloud.orbits.satellites import build_satellites, satellites_of
+from orbitcloud.orbits.satellites import satellites_of
 from orbitcloud.progress import NullProgress, Progress
 from orbitcloud.scenario.models import RangeTopology, Scenario
 from orbitcloud.timegrid import TimeGrid
@@ -63,7 +63,7 @@ def run_pipeline(
     default: in this process; the result does not depend on it)."""
     timings: dict[str, float] = {}
     with _timed(timings, "satellites"):
-        sats = build_satellites(scenario)
+        sats = satellites_of(scenario)  # shared with in-process tasks
         grid = TimeGrid.regular(scenario.epoch, scenario.duration_s, scenario.step_s)
     with _timed(timings, "orbits"):
         eph = propagate(sats, grid, progress)
@@ -123,13 +123,13 @@ def run_routes(
     timings: dict[str, float] = {}
     ex = executor or SerialExecutor()
     with _timed(timings, "setup"):
-        sats = build_satellites(scenario)
+        sats = satellites_of(scenario)  # shared with in-process tasks
         grid = TimeGrid.regular(scenario.epoch, scenario.duration_s, scenario.step_s)
         r_all = None
         if any(isinstance(i.topology, RangeTopology) for i in scenario.isls):
             r_all = propagate(sats, grid, progress).r_ecef_km  # range topologies need them
         builder = SnapshotBuilder.from_scenario(scenario, sats, r_all)
-        names = sats.names + [g.name for g in scenario.ground_stations]
+        names = node_table(scenario, sats).names
         endpoints(builder, list(src) + list(dst), names)  # fail early on unknown names
     n_chunk = 1 if ex.workers == 1 else min(grid.n_time, 8 * ex.workers)
     bounds = np.linspace(0, grid.n_time, n_chunk + 1).round().astype(int)
@@ -151,9 +151,9 @@ def run_transfers(
 ) -> TransferTable:
     """Bulk transfers over the scenario's snapshot network with max-min fair sharing (see
     :mod:`orbitcloud.network.transfers` for the model); the API the cloud services call."""
-    sats = build_satellites(scenario)
+    sats = satellites_of(scenario)  # shared with in-process tasks
     grid = TimeGrid.regular(scenario.epoch, scenario.duration_s, scenario.step_s)
     r = propagate(sats, grid, progress).r_ecef_km
     builder = SnapshotBuilder.from_scenario(scenario, sats, r)
-    names = sats.names + [g.name for g in scenario.ground_stations]
+    names = node_table(scenario, sats).names
     return simulate_transfers(builder, grid.t_s, r, names, transfers, progress)

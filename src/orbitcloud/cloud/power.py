@@ -187,7 +187,9 @@ def integrate_power(
     keys = ("cons", "comp", "avail", "curt", "loss", "unmet", "therm")
     out = {k: np.zeros((n_sat, n_step)) for k in keys}
     temp = np.full((n_sat, n_time), np.nan)
-    if thermal is not None:
+    if thermal is None:
+        out["therm"][:] = np.inf
+    else:
         if n_step:
             thermal.check_step(float(dt.max()))
         if initial_temperature_k is None:
@@ -208,8 +210,6 @@ def integrate_power(
             therm = np.maximum(heat_limit_w(thermal, temp[:, k], h) - fixed_met, 0.0)
             comp = np.minimum(comp, therm)
             out["therm"][:, k] = therm
-        else:
-            out["therm"][:, k] = np.inf
         load = fixed_met + comp
         if thermal is not None:
             temp[:, k + 1] = thermal.step(temp[:, k], load, h)

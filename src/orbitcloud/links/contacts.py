@@ -13,7 +13,7 @@ from orbitcloud.links.isl import candidate_pairs, link_rate_bps, mutual_nearest_
 from orbitcloud.links.visibility import GroundSites, elevation_margin, isl_margin
 from orbitcloud.links.windows import Windows, find_windows, step_windows
 from orbitcloud.orbits.propagate import Ephemeris, Propagator
-from orbitcloud.orbits.satellites import satellites_of
+from orbitcloud.orbits.satellites import SatelliteSet, satellites_of
 from orbitcloud.progress import NullProgress, Progress
 from orbitcloud.scenario.models import IslSpec, RangeTopology, Scenario
 from orbitcloud.timegrid import TimeGrid
@@ -65,9 +65,8 @@ class PairWindows:
         )
 
 
-def node_table(scenario: Scenario, eph: Ephemeris) -> NodeTable:
-    """Satellites (node order of the ephemeris) then ground stations."""
-    sats = eph.satellites
+def node_table(scenario: Scenario, sats: SatelliteSet) -> NodeTable:
+    """Satellites (node order of ``sats``) then ground stations."""
     return NodeTable(
         names=sats.names + [g.name for g in scenario.ground_stations],
         n_sat=sats.n_sat,
@@ -155,9 +154,12 @@ class GroundChunk:
     scenario: Scenario
     grid: TimeGrid
     s0: int
-    s1: int
     r_ecef_km: F64
     tol_s: float
+
+    @property
+    def s1(self) -> int:
+        return self.s0 + int(self.r_ecef_km.shape[0])
 
 
 def ground_chunk(job: GroundChunk) -> PairWindows:
@@ -181,10 +183,9 @@ def _all_ground_windows(
     n_gs, n_time = len(scenario.ground_stations), eph.grid.n_time
     per_task = max(1, TASK_ELEMENTS // max(1, n_gs * n_time))
     jobs = [
-        GroundChunk(scenario, eph.grid, s0, min(s0 + per_task, eph.n_sat),
-                    eph.r_ecef_km[s0 : s0 + per_task], tol_s)
+        GroundChunk(scenario, eph.grid, s0, eph.r_ecef_km[s0 : s0 + per_task], tol_s)
         for s0 in range(0, eph.n_sat, per_task)
-    ]  # fmt: skip
+    ]
     ex = executor or SerialExecutor()
     with (progress or NullProgress()).task("ground passes", eph.n_sat) as task:
         parts = ex.map(ground_chunk, jobs, lambda i: task.advance(jobs[i].s1 - jobs[i].s0))
@@ -255,7 +256,7 @@ def build_contact_plan(
 
     Ground passes run as tasks on ``executor`` (default: in this process); the plan is
     identical whatever runs them. ISL windows run in this process."""
-    nodes = node_table(scenario, eph)
+    nodes = node_table(scenario, eph.satellites)
     src, dst, start, end, rate, rng, kind = [], [], [], [], [], [], []
 
     def add(s: IDX, d: IDX, w: PairWindows, r_bps: F64, k: str) -> None:
