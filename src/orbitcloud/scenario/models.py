@@ -14,12 +14,15 @@ from typing import Annotated, Literal
 
 from pydantic import (
     AwareDatetime,
-    BaseModel,
-    ConfigDict,
     Field,
     field_validator,
     model_validator,
 )
+
+from orbitcloud.scenario.assessment import AssessmentSpec
+from orbitcloud.scenario.base import Name, _Model
+from orbitcloud.scenario.storage import StorageSpec
+from orbitcloud.scenario.workload import WorkloadSpec
 
 __all__ = [
     "ElementsConstellation",
@@ -37,21 +40,6 @@ __all__ = [
     "TleConstellation",
     "WalkerConstellation",
 ]
-
-_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
-Name = Annotated[
-    str,
-    Field(
-        pattern=_NAME,
-        max_length=64,
-        description="letters, digits, '_', '-', '.'; no spaces (names become node ids)",
-    ),
-]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
-
 
 # --- hardware ------------------------------------------------------------------------------
 
@@ -386,6 +374,16 @@ class Scenario(_Model):
         default_factory=list, description="CSV imports; merged into ground_stations on load"
     )
     isls: list[IslSpec] = Field(default_factory=list)
+    workload: WorkloadSpec | None = Field(
+        None, description="compute jobs to run (Earth-observation captures); none: no jobs"
+    )
+    storage: StorageSpec | None = Field(
+        None, description="object storage service: tenants, placement, faults; none: off"
+    )
+    assessment: AssessmentSpec = Field(
+        default_factory=lambda: AssessmentSpec(),
+        description="lifecycle carbon, water and cost: parameter overrides and options",
+    )
 
     @field_validator("epoch")
     @classmethod
