@@ -1,0 +1,85 @@
+"""The run's event log: one row per thing that happened in a cloud service, for ``events.parquet``.
+
+Every service (compute, storage, faults) appends to one :class:`EventLog`; the run folder writes
+it as ``events.parquet`` with columns
+
+=========  =======  ==========================================================================
+column     type     meaning
+=========  =======  ==========================================================================
+t_s        float64  simulation time, seconds since the scenario epoch
+service    string   ``compute``, ``storage``, ``faults``, ``network``, ...
+kind       string   what happened, e.g. ``job_submitted``, ``job_finished``, ``shard_lost``
+node       string   the node it happened on (satellite or ground-station name; "" if none)
+subject    string   what it happened to (job id, object key, ...; "" if none)
+value      float64  one number that goes with it (bytes, joules, seconds; NaN if none)
+detail     string   free text (reason of a failure, policy name, ...)
+=========  =======  ==========================================================================
+
+Appending is a list append of a tuple (cheap inside simpy processes); the columns are built
+once by :meth:`EventLog.to_arrow`. Rows are sorted by time on export (stable, so events at the
+same instant keep the order in which they were logged).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyarrow as pa
+
+__all__ = ["EVENT_SCHEMA", "EventLog"]
+
+EVENT_SCHEMA = pa.schema(
+    [
+        ("t_s", pa.float64()),
+        ("service", pa.string()),
+        ("kind", pa.string()),
+        ("node", pa.string()),
+        ("subject", pa.string()),
+        ("value", pa.float64()),
+        ("detail", pa.string()),
+    ]
+)
+
+
+class EventLog:
+    """Append-only log of service events (see the module docstring for the columns)."""
+
+    def __init__(self) -> None:
+        self._rows: list[tuple[float, str, str, str, str, float, str]] = []
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def add(
+        self,
+        t_s: float,
+        service: str,
+        kind: str,
+        node: str = "",
+        subject: str = "",
+        value: float = math.nan,
+        detail: str = "",
+    ) -> None:
+        """Record one event at time ``t_s`` [s since epoch]."""
+        self._rows.append((float(t_s), service, kind, node, subject, float(value), detail))
+
+    def extend(self, other: EventLog) -> None:
+        """Append every event of ``other`` (e.g. a service run in its own log)."""
+        self._rows.extend(other._rows)
+
+    def count(self, kind: str) -> int:
+        """Number of events of one kind."""
+        return sum(1 for r in self._rows if r[2] == kind)
+
+    def to_arrow(self) -> pa.Table:
+        """The log as an Arrow table with :data:`EVENT_SCHEMA`, sorted by time (stable)."""
+        if not self._rows:
+            return EVENT_SCHEMA.empty_table()
+        cols = list(zip(*self._rows, strict=True))
+        order = np.argsort(np.asarray(cols[0], dtype=np.float64), kind="stable")
+        arrays = [
+            pa.array(np.asarray(col, dtype=object)[order].tolist(), type=field.type)
+            for col, field in zip(cols, EVENT_SCHEMA, strict=True)
+        ]
+        return pa.Table.from_arrays(arrays, schema=EVENT_SCHEMA)
