@@ -115,3 +115,39 @@ def test_ties_in_arrival_prefer_fewer_hops():
     plan = _plan([(0, 2, 10, 20, 10, 0), (0, 1, 0, 5, 10, 0), (1, 2, 10, 20, 10, 0)])
     got = ContactGraphRouter(plan).route(0, 2, 0.0, 10.0)
     assert got is not None and got.arrival_s == 11.0 and got.contacts == (0,)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    rows=st.lists(contacts, min_size=1, max_size=14),
+    src=st.integers(0, N_NODE - 1),
+    t0=st.integers(0, 20),
+    size=st.sampled_from([10, 20, 30]),
+    targets=st.sets(st.integers(0, N_NODE - 1), min_size=1, max_size=3),
+)
+def test_arrivals_and_multi_target_routes_equal_brute_force(rows, src, t0, size, targets):
+    """One search gives every node's earliest arrival; a route to several targets reaches the
+    one the time-expanded graph reaches first, and only at that time."""
+    plan = _plan([(a, b, s, s + d, r, o) for a, b, s, d, r, o in rows])
+    router = ContactGraphRouter(plan)
+    arrival = router.arrivals(src, float(t0), float(size))
+    booked = router.booked_bytes.copy()
+    for dst in range(N_NODE):
+        if dst == src:
+            assert arrival[dst] == t0
+            continue
+        expected = _teg_oracle(plan, booked, src, dst, t0, size)
+        assert arrival[dst] == (np.inf if expected is None else expected[0])
+    # a horizon cuts the search there and changes nothing before it
+    cut = router.arrivals(src, float(t0), float(size), horizon_s=t0 + 10.0)
+    assert np.array_equal(cut, np.where(arrival <= t0 + 10.0, arrival, np.inf))
+    targets.discard(src)
+    if not targets:
+        return
+    got = router.route(src, targets, float(t0), float(size))
+    first = min(arrival[list(targets)])
+    if not np.isfinite(first):
+        assert got is None
+    else:
+        assert got is not None and got.arrival_s == first
+        assert int(plan.dst[got.contacts[-1]]) in targets

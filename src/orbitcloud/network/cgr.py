@@ -20,6 +20,7 @@ Timing and volume model (stated, and shared with the brute-force oracle in the t
 from __future__ import annotations
 
 import heapq
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -75,17 +76,73 @@ class ContactGraphRouter:
         fits = tx + size_bytes / rate <= p.end_s[idx] + 1e-9
         return np.where(fits, tx, np.nan)
 
-    def route(self, src: int, dst: int, t0_s: float, size_bytes: float) -> Delivery | None:
-        """Earliest delivery of ``size_bytes`` from node ``src`` (ready at ``t0_s``) to ``dst``;
-        None if no sequence of contacts delivers it. Nothing is booked."""
+    def route(
+        self,
+        src: int,
+        dst: int | Collection[int],
+        t0_s: float,
+        size_bytes: float,
+        transit: NDArray[np.bool_] | None = None,
+    ) -> Delivery | None:
+        """Earliest delivery of ``size_bytes`` from node ``src`` (ready at ``t0_s``) to ``dst``
+        (a node, or several: the first one reached); None if no sequence of contacts delivers
+        it. ``transit``: bool[n_node], nodes allowed to forward (default all; the source always
+        may send). Nothing is booked."""
+        targets = {dst} if isinstance(dst, int | np.integer) else {int(d) for d in dst}
+        if src in targets:
+            return Delivery(t0_s, (), ())
+        found = self._search(src, t0_s, size_bytes, targets, transit)
+        if found is None:
+            return None
+        c, a, parent = found
+        chain, starts = [], []
+        while c != -1:
+            chain.append(c)
+            via, t = parent[c]
+            starts.append(t)
+            c = via
+        return Delivery(a, tuple(chain[::-1]), tuple(starts[::-1]))
+
+    def arrivals(
+        self,
+        src: int,
+        t0_s: float,
+        size_bytes: float,
+        transit: NDArray[np.bool_] | None = None,
+        horizon_s: float = np.inf,
+    ) -> NDArray[np.float64]:
+        """Earliest arrival time [s] of the bundle at every node: float64[n_node], ``t0_s`` at
+        the source, inf where unreachable or later than ``horizon_s`` (the search stops
+        there). Nothing is booked."""
+        arrival = np.full(self.plan.nodes.n_node, np.inf)
+        arrival[src] = t0_s
+        self._search(src, t0_s, size_bytes, set(), transit, arrival, horizon_s)
+        return arrival
+
+    def _search(
+        self,
+        src: int,
+        t0_s: float,
+        size_bytes: float,
+        targets: set[int],
+        transit: NDArray[np.bool_] | None,
+        arrival: NDArray[np.float64] | None = None,
+        horizon_s: float = np.inf,
+    ) -> tuple[int, float, dict[int, tuple[int, float]]] | None:
+        """Dijkstra over contacts with label (arrival, hops). Two prunings keep it exact: from
+        one node, of the contacts to the same neighbour only the earliest arrival can lead
+        anywhere better (waiting is free and arrival grows with readiness); and a node reached
+        again with no fewer hops than an earlier (hence not later) label is dominated.
+        Returns (last contact, arrival, parents) for the first target reached, or None;
+        fills ``arrival`` (first arrival per node) when given."""
         if size_bytes <= 0:
             raise ValueError(f"bundle size must be > 0 bytes, got {size_bytes}")
-        if src == dst:
-            return Delivery(t0_s, (), ())
         p = self.plan
         best: dict[int, tuple[float, int]] = {}
         parent: dict[int, tuple[int, float]] = {}
         heap: list[tuple[float, int, int]] = []
+        min_hops = np.full(p.nodes.n_node, np.iinfo(np.int64).max, dtype=np.int64)
+        min_hops[src] = 0
 
         def relax(node: int, ready_s: float, hops: int, via: int) -> None:
             lo, hi = self._first[node], self._first[node + 1]
@@ -94,9 +151,17 @@ class ContactGraphRouter:
             if cand.size == 0:
                 return
             tx = self._earliest_tx(cand, ready_s, size_bytes)
-            ok = np.isfinite(tx)
-            arrive = tx[ok] + size_bytes / self._rate[cand[ok]] + p.owlt_s[cand[ok]]
-            for c, a, t in zip(cand[ok].tolist(), arrive.tolist(), tx[ok].tolist(), strict=True):
+            ok = np.isfinite(tx) & (min_hops[p.dst[cand]] > hops + 1)
+            cand, tx = cand[ok], tx[ok]
+            if cand.size == 0:
+                return
+            arrive = tx + size_bytes / self._rate[cand] + p.owlt_s[cand]
+            # earliest contact per neighbour (ties: lowest contact index)
+            order = np.lexsort((cand, arrive, p.dst[cand]))
+            nb = p.dst[cand[order]]
+            first = order[np.r_[True, nb[1:] != nb[:-1]]]
+            c_, a_, t_ = cand[first].tolist(), arrive[first].tolist(), tx[first].tolist()
+            for c, a, t in zip(c_, a_, t_, strict=True):
                 key = (a, hops + 1)
                 if c not in best or key < best[c]:
                     best[c] = key
@@ -104,22 +169,20 @@ class ContactGraphRouter:
                     heapq.heappush(heap, (a, hops + 1, c))
 
         relax(src, t0_s, 0, -1)
-        done: set[int] = set()
         while heap:
             a, hops, c = heapq.heappop(heap)
-            if c in done or best[c] != (a, hops):
-                continue
-            done.add(c)
+            if a > horizon_s:
+                break
             node = int(p.dst[c])
-            if node == dst:
-                chain, starts = [], []
-                while c != -1:
-                    chain.append(c)
-                    via, t = parent[c]
-                    starts.append(t)
-                    c = via
-                return Delivery(a, tuple(chain[::-1]), tuple(starts[::-1]))
-            relax(node, a, hops, c)
+            if best[c] != (a, hops) or min_hops[node] <= hops:
+                continue
+            if arrival is not None and not np.isfinite(arrival[node]):
+                arrival[node] = a
+            min_hops[node] = hops
+            if node in targets:
+                return c, a, parent
+            if transit is None or transit[node]:
+                relax(node, a, hops, c)
         return None
 
     def book(self, delivery: Delivery, size_bytes: float) -> None:
@@ -127,9 +190,16 @@ class ContactGraphRouter:
         for c in delivery.contacts:
             self.booked_bytes[c] += size_bytes
 
-    def deliver(self, src: int, dst: int, t0_s: float, size_bytes: float) -> Delivery | None:
+    def deliver(
+        self,
+        src: int,
+        dst: int | Collection[int],
+        t0_s: float,
+        size_bytes: float,
+        transit: NDArray[np.bool_] | None = None,
+    ) -> Delivery | None:
         """Route and book; None (nothing booked) if the bundle cannot be delivered."""
-        d = self.route(src, dst, t0_s, size_bytes)
+        d = self.route(src, dst, t0_s, size_bytes, transit)
         if d is not None:
             self.book(d, size_bytes)
         return d
