@@ -10,6 +10,9 @@ from __future__ import annotations
 WGS84_A_KM = 6378.137
 #: WGS84 flattening [-]. NIMA TR8350.2 (2000), Table 3.1.
 WGS84_F = 1.0 / 298.257223563
+#: Mean Earth radius R1 = (2a + b) / 3 [km] (IUGG; Moritz 2000, Geodetic Reference System 1980),
+#: for spherical-Earth relations such as ground range.
+EARTH_MEAN_RADIUS_KM = 6371.0088
 #: WGS84 polar radius [km], derived: a (1 - f).
 WGS84_B_KM = WGS84_A_KM * (1.0 - WGS84_F)
 #: WGS84 first eccentricity squared [-], derived: f (2 - f).

@@ -266,9 +266,15 @@ def link_activity(plan: ContactPlan, n_sat: int, t_s: F64) -> NDArray[np.bool_]:
     return np.cumsum(diff, axis=1)[:, :n_step] > 0
 
 
-def node_power(scenario: Scenario, eph: Ephemeris, plan: ContactPlan) -> PowerBudget | None:
-    """The power budget of every satellite with compute asked at full load, so
-    ``compute_w`` is the compute power each satellite can sustain at each step. Thermal
+def node_power(
+    scenario: Scenario,
+    eph: Ephemeris,
+    plan: ContactPlan,
+    compute_request_w: F64 | float = np.inf,
+) -> PowerBudget | None:
+    """The power budget of every satellite with compute asked at ``compute_request_w``
+    (float or float64[n_sat, n_time - 1]; default full load, so ``compute_w`` is the compute
+    power each satellite can sustain at each step). Thermal
     coupling when every constellation has a radiator and a heat capacity. ``None`` when no
     constellation has a solar array (nothing to model)."""
     hw = [c.hardware for c in scenario.constellations]
@@ -279,4 +285,6 @@ def node_power(scenario: Scenario, eph: Ephemeris, plan: ContactPlan) -> PowerBu
     if all(h.radiator_area_m2 > 0 and h.effective_heat_capacity_j_per_k > 0 for h in hw):
         thermal = ThermalSpec.from_scenario(scenario, eph.satellites)
     active = link_activity(plan, eph.n_sat, eph.grid.t_s)
-    return integrate_power(spec, eph.sunlit, eph.grid.t_s, comms_active=active, thermal=thermal)
+    return integrate_power(
+        spec, eph.sunlit, eph.grid.t_s, compute_request_w, comms_active=active, thermal=thermal
+    )

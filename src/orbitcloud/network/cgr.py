@@ -19,6 +19,7 @@ Timing and volume model (stated, and shared with the brute-force oracle in the t
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -59,22 +60,20 @@ class ContactGraphRouter:
     def __post_init__(self) -> None:
         p = self.plan
         self.booked_bytes = np.zeros(len(p))
-        self._rate = p.rate_bps / 8.0
-        # outgoing contacts of each node, sorted by end time (so "still open" is a suffix)
+        # outgoing contacts of each node, sorted by end time (so "still open" is a suffix);
+        # the per-contact columns are stored in that order so a node's contacts are a slice
         order = np.lexsort((p.end_s, p.src))
         self._by_src = order
-        self._first = np.searchsorted(p.src[order], np.arange(p.nodes.n_node + 1))
-
-    def _earliest_tx(
-        self, idx: NDArray[np.intp], ready_s: float, size_bytes: float
-    ) -> NDArray[np.float64]:
-        """Earliest start of transmission on contacts ``idx`` for a bundle ready at ``ready_s``
-        (NaN where it no longer fits)."""
-        p = self.plan
-        rate = self._rate[idx]
-        tx = np.maximum(ready_s, p.start_s[idx] + self.booked_bytes[idx] / rate)
-        fits = tx + size_bytes / rate <= p.end_s[idx] + 1e-9
-        return np.where(fits, tx, np.nan)
+        self._pos = np.empty(len(p), dtype=np.intp)
+        self._pos[order] = np.arange(len(p))
+        self._first = np.searchsorted(p.src[order], np.arange(p.nodes.n_node + 1)).tolist()
+        self._end_list = p.end_s[order].tolist()
+        self._s_rate = p.rate_bps[order] / 8.0
+        self._s_start = p.start_s[order]
+        self._s_end = p.end_s[order] + 1e-9
+        self._s_dst = p.dst[order].astype(np.intp)
+        self._s_owlt = p.owlt_s[order]
+        self._s_booked = np.zeros(len(p))
 
     def route(
         self,
@@ -144,23 +143,31 @@ class ContactGraphRouter:
         min_hops = np.full(p.nodes.n_node, np.iinfo(np.int64).max, dtype=np.int64)
         min_hops[src] = 0
 
+        by_src, first_of, end_list = self._by_src, self._first, self._end_list
+
         def relax(node: int, ready_s: float, hops: int, via: int) -> None:
-            lo, hi = self._first[node], self._first[node + 1]
-            cand = self._by_src[lo:hi]
-            cand = cand[p.end_s[cand] > ready_s]
-            if cand.size == 0:
+            hi = first_of[node + 1]
+            lo = bisect.bisect_right(end_list, ready_s, first_of[node], hi)  # still open
+            if lo >= hi:
                 return
-            tx = self._earliest_tx(cand, ready_s, size_bytes)
-            ok = np.isfinite(tx) & (min_hops[p.dst[cand]] > hops + 1)
-            cand, tx = cand[ok], tx[ok]
-            if cand.size == 0:
+            rate = self._s_rate[lo:hi]
+            tx = np.maximum(ready_s, self._s_start[lo:hi] + self._s_booked[lo:hi] / rate)
+            dur = size_bytes / rate
+            nb = self._s_dst[lo:hi]
+            ok = (tx + dur <= self._s_end[lo:hi]) & (min_hops[nb] > hops + 1)
+            idx = np.flatnonzero(ok)
+            if idx.size == 0:
                 return
-            arrive = tx + size_bytes / self._rate[cand] + p.owlt_s[cand]
-            # earliest contact per neighbour (ties: lowest contact index)
-            order = np.lexsort((cand, arrive, p.dst[cand]))
-            nb = p.dst[cand[order]]
-            first = order[np.r_[True, nb[1:] != nb[:-1]]]
-            c_, a_, t_ = cand[first].tolist(), arrive[first].tolist(), tx[first].tolist()
+            arrive = tx[idx] + dur[idx] + self._s_owlt[lo:hi][idx]
+            cand = by_src[lo + idx]
+            if idx.size > 1:  # earliest contact per neighbour (ties: lowest contact index)
+                order = np.lexsort((cand, arrive, nb[idx]))
+                nbo = nb[idx[order]]
+                keep = np.ones(order.size, dtype=bool)
+                keep[1:] = nbo[1:] != nbo[:-1]
+                sel = order[keep]
+                idx, arrive, cand = idx[sel], arrive[sel], cand[sel]
+            c_, a_, t_ = cand.tolist(), arrive.tolist(), tx[idx].tolist()
             for c, a, t in zip(c_, a_, t_, strict=True):
                 key = (a, hops + 1)
                 if c not in best or key < best[c]:
@@ -189,6 +196,7 @@ class ContactGraphRouter:
         """Commit the volume a delivery uses on each of its contacts."""
         for c in delivery.contacts:
             self.booked_bytes[c] += size_bytes
+            self._s_booked[self._pos[c]] += size_bytes
 
     def deliver(
         self,

@@ -1,0 +1,357 @@
+"""The compute service: jobs placed by a policy, moved over the network, run within each
+node's power and thermal envelope, hit by single-event upsets, their products sent down.
+
+One simpy process per job (on the shared :class:`~orbitcloud.cloud.engine.Engine`):
+
+``orbit`` mode
+    input ready on the capturing satellite → the policy picks a node
+    (:mod:`orbitcloud.cloud.scheduler`) → input sent over ISLs if the node is another one →
+    the node's queue (one job at a time, by priority then arrival; simpy ``PriorityResource``)
+    → attempts: the run time is exact for the node's compute envelope
+    (:class:`~orbitcloud.cloud.capacity.ComputeCapacity`); an upset (Poisson, rate from
+    :class:`~orbitcloud.cloud.faults.FaultModel`) kills the attempt at an exponential time and
+    it restarts from the beginning, up to ``max_attempts`` → product sent to the first ground
+    station the tenant may use (store-and-forward over the contact plan).
+
+``ground`` mode (the baseline)
+    raw tile sent to the first allowed ground station → processed in the ground data centre at
+    ``tflops_per_job × efficiency`` (no queueing: a data centre has many such nodes) → done.
+
+Storage: a node holds a job's input from arrival to completion; a candidate without room for
+it is not offered to the policy; a capture that does not fit on its satellite is dropped.
+
+Energy per job [J]: compute (J/FLOP × FLOP, wasted attempts included; ground: × PUE) plus
+transmission (bits × J/bit per ISL hop and per downlink hop, from the contacts used).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import simpy
+from numpy.typing import NDArray
+
+from orbitcloud.cloud.capacity import ComputeCapacity
+from orbitcloud.cloud.engine import Engine, Sent
+from orbitcloud.cloud.faults import FaultModel
+from orbitcloud.cloud.scheduler import Candidates, JobView, Policy
+from orbitcloud.cloud.workload import Jobs
+from orbitcloud.scenario.workload import Mode, WorkloadSpec
+
+__all__ = ["JOB_STATUS", "ComputeService", "JobRecord"]
+
+F64 = NDArray[np.float64]
+IDX = NDArray[np.intp]
+
+#: done: product on the ground by the deadline; late: after it; failed: upsets exhausted the
+#: attempts or no route exists; unfinished: not done by the end of the run; dropped: no
+#: storage for the capture.
+JOB_STATUS = ("done", "late", "failed", "unfinished", "dropped")
+
+
+@dataclass
+class JobRecord:
+    """What happened to the jobs of one mode; arrays [n_job] (NaN / -1 where not reached)."""
+
+    mode: Mode
+    node: NDArray[np.int64]
+    submitted_s: F64
+    started_s: F64
+    finished_s: F64
+    delivered_s: F64
+    energy_j: F64
+    retries: NDArray[np.int64]
+    downlink_bytes: F64
+    isl_bytes: F64
+    status: list[str] = field(default_factory=list)
+
+    @classmethod
+    def empty(cls, mode: Mode, n: int) -> JobRecord:
+        nan = np.full(n, np.nan)
+        return cls(
+            mode, np.full(n, -1, np.int64), nan.copy(), nan.copy(), nan.copy(), nan.copy(),
+            np.zeros(n), np.zeros(n, np.int64), np.zeros(n), np.zeros(n), ["unfinished"] * n,
+        )  # fmt: skip
+
+
+class ComputeService:
+    """Runs a workload's jobs in one mode on an engine (see the module docstring).
+
+    Args:
+        engine: the run's engine (its contact plan gives the network).
+        jobs: the jobs (sorted by ``ready_s``).
+        spec: the workload settings.
+        capacity: per-satellite compute envelope.
+        sunlit: bool[n_sat, n_time] on ``capacity.t_s``.
+        storage_bytes: float64[n_sat], storage capacity per satellite.
+        station_jurisdiction: ISO code per ground station (node ``n_sat + i``).
+        policy: the placement policy (orbit mode).
+        battery_efficiency: float64[n_sat], one-way charge/discharge efficiency.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        jobs: Jobs,
+        spec: WorkloadSpec,
+        capacity: ComputeCapacity,
+        sunlit: NDArray[np.bool_],
+        storage_bytes: F64,
+        station_jurisdiction: list[str],
+        policy: Policy,
+        battery_efficiency: F64,
+    ) -> None:
+        self.engine, self.jobs, self.spec, self.cap = engine, jobs, spec, capacity
+        self.sunlit, self.policy = sunlit, policy
+        nodes = engine.plan.nodes
+        self.n_sat = nodes.n_sat
+        self.storage_bytes = np.asarray(storage_bytes, dtype=np.float64)
+        self.used_bytes = np.zeros(self.n_sat)
+        self.queue_free_s = np.full(self.n_sat, -np.inf)
+        self.battery_penalty = 1.0 / np.maximum(battery_efficiency, 1e-9) ** 2
+        self.sat_only = np.zeros(nodes.n_node, dtype=bool)
+        self.sat_only[: self.n_sat] = True
+        self.has_compute = np.isfinite(capacity.j_per_flop)
+        self.faults = FaultModel(spec.seu_per_bit_day, spec.sensitive_bits)
+        self.rng = engine.rng("compute.seu")
+        self.grounds = [
+            self._allowed_stations(t.allowed_jurisdictions, station_jurisdiction)
+            for t in spec.tenants
+        ]
+        self._downlinks = _DownlinkIndex(engine, self.n_sat)
+        self.busy: list[tuple[int, float, float]] = []  # (node, start, end) of compute
+
+    def _allowed_stations(self, allowed: list[str] | None, juris: list[str]) -> list[int]:
+        return [self.n_sat + i for i, j in enumerate(juris) if allowed is None or j in set(allowed)]
+
+    def run(self, mode: Mode) -> JobRecord:
+        """Schedule every job (arrival process + one process per job) and run the engine."""
+        rec = JobRecord.empty(mode, len(self.jobs))
+        env = self.engine.env
+        self.resources = [simpy.PriorityResource(env, capacity=1) for _ in range(self.n_sat)]
+        job = self._orbit_job if mode == "orbit" else self._ground_job
+
+        def arrivals() -> Generator[Any, Any, None]:
+            for i in range(len(self.jobs)):
+                wait = self.jobs.ready_s[i] - env.now
+                if wait > 0:
+                    yield env.timeout(wait)
+                env.process(job(i, rec))
+
+        env.process(arrivals())
+        self.engine.run(until_s=float(self.cap.t_s[-1]))
+        return rec
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _view(self, i: int) -> JobView:
+        j = self.jobs
+        return JobView(
+            i, j.tenant_names[j.tenant[i]], int(j.priority[i]), int(j.source[i]),
+            float(j.ready_s[i]), float(j.deadline_s[i]), float(j.input_bytes[i]),
+            float(j.flops[i]), float(j.output_bytes[i]),
+        )  # fmt: skip
+
+    def _sunlit_at(self, node: IDX, t_s: F64) -> NDArray[np.bool_]:
+        t = self.cap.t_s
+        k = np.clip(np.searchsorted(t, t_s, side="right") - 1, 0, t.size - 1)
+        return self.sunlit[node, k]
+
+    def candidates(self, job: JobView) -> Candidates:
+        """Estimates for every satellite that can take ``job`` now (module docstring of
+        :mod:`orbitcloud.cloud.scheduler`)."""
+        now, src = self.engine.env.now, job.source
+        local_start = np.array([max(now, self.queue_free_s[src])])
+        local = self.cap.finish_s(np.array([src]), local_start, np.array([job.flops]))[0]
+        arrival = self.engine.router.arrivals(
+            src, now, max(job.input_bytes, 1.0), self.sat_only, horizon_s=local
+        )[: self.n_sat]
+        arrival[src] = now
+        room = self.used_bytes + job.input_bytes <= self.storage_bytes
+        room[src] = True  # the input is already there
+        node = np.flatnonzero(np.isfinite(arrival) & self.has_compute & room)
+        start = np.maximum(arrival[node], self.queue_free_s[node])
+        finish = self.cap.finish_s(node, start, np.full(node.size, job.flops))
+        grounds = self.grounds[self.jobs.tenant[job.job_id]]
+        deliver = self._downlinks.next_contact_s(node, finish, grounds)
+        sunlit = self._sunlit_at(node, start)
+        energy = job.flops * self.cap.j_per_flop[node] * np.where(
+            sunlit, 1.0, self.battery_penalty[node]
+        ) + np.where(node != src, job.input_bytes * 8.0 * self.spec.isl_j_per_bit, 0.0)
+        return Candidates(node, arrival[node], start, finish, deliver, energy, sunlit)
+
+    def _transmit_energy(self, sent: Sent, size_bytes: float) -> tuple[float, float, float]:
+        """(energy J, downlink bytes, ISL bytes) of a delivered bundle."""
+        if sent.delivery is None:
+            return 0.0, 0.0, 0.0
+        p, n_sat = self.engine.plan, self.n_sat
+        c = np.asarray(sent.delivery.contacts, dtype=np.intp)
+        isl = int(((p.src[c] < n_sat) & (p.dst[c] < n_sat)).sum())
+        down = int((p.dst[c] >= n_sat).sum())
+        bits = size_bytes * 8.0
+        energy = bits * (isl * self.spec.isl_j_per_bit + down * self.spec.downlink_j_per_bit)
+        return energy, size_bytes * down, size_bytes * isl
+
+    def _finish(self, i: int, rec: JobRecord, mode: Mode) -> None:
+        t = rec.delivered_s[i]
+        rec.status[i] = "done" if t <= self.jobs.deadline_s[i] else "late"
+        self.engine.log.add(
+            t, f"compute-{mode}", "job_done", "", str(i), float(rec.energy_j[i]), rec.status[i]
+        )
+
+    # --- the two modes ---------------------------------------------------------------------
+
+    def _orbit_job(self, i: int, rec: JobRecord) -> Generator[Any, Any, None]:
+        env, log, jobs, svc = self.engine.env, self.engine.log, self.jobs, "compute-orbit"
+        src, size = int(jobs.source[i]), float(jobs.input_bytes[i])
+        rec.submitted_s[i] = env.now
+        log.add(env.now, svc, "job_submitted", self.engine.names[src], str(i), size)
+        if self.used_bytes[src] + size > self.storage_bytes[src]:
+            rec.status[i] = "dropped"
+            log.add(env.now, svc, "job_dropped", self.engine.names[src], str(i), size, "storage")
+            return
+        self.used_bytes[src] += size
+        job = self._view(i)
+        cand = self.candidates(job)
+        if len(cand) == 0:
+            rec.status[i] = "failed"
+            self.used_bytes[src] -= size
+            log.add(env.now, svc, "job_failed", self.engine.names[src], str(i), 0.0, "no node")
+            return
+        pick = int(self.policy(job, cand))
+        if not 0 <= pick < len(cand):
+            raise ValueError(f"policy returned row {pick}; candidates have {len(cand)} rows")
+        node = int(cand.node[pick])
+        rec.node[i] = node
+        self.queue_free_s[node] = max(float(cand.finish_s[pick]), self.queue_free_s[node])
+        log.add(env.now, svc, "job_placed", self.engine.names[node], str(i), 0.0)
+        if node != src:
+            self.used_bytes[node] += size
+            sent = yield env.process(self.engine.send(svc, str(i), src, node, size, self.sat_only))
+            self.used_bytes[src] -= size
+            e, _, isl = self._transmit_energy(sent, size)
+            rec.energy_j[i] += e
+            rec.isl_bytes[i] += isl
+            if sent.delivery is None:
+                self.used_bytes[node] -= size
+                rec.status[i] = "failed"
+                return
+        with self.resources[node].request(priority=job.priority) as req:
+            yield req
+            ok = yield from self._attempts(i, node, rec)
+        self.used_bytes[node] -= size
+        if not ok:
+            return
+        out = max(float(jobs.output_bytes[i]), 1.0)
+        grounds = self.grounds[jobs.tenant[i]]
+        sent = yield env.process(self.engine.send(svc, str(i), node, grounds, out, self.sat_only))
+        e, down, isl = self._transmit_energy(sent, out)
+        rec.energy_j[i] += e
+        rec.downlink_bytes[i] += down
+        rec.isl_bytes[i] += isl
+        if sent.delivery is None:
+            rec.status[i] = "failed"
+            return
+        rec.delivered_s[i] = env.now
+        self._finish(i, rec, "orbit")
+
+    def _attempts(self, i: int, node: int, rec: JobRecord) -> Generator[Any, Any, bool]:
+        """Run job ``i`` on ``node`` until an attempt survives (True) or attempts run out."""
+        env, log, svc = self.engine.env, self.engine.log, "compute-orbit"
+        flops = float(self.jobs.flops[i])
+        j_per_flop = float(self.cap.j_per_flop[node])
+        rate = self.faults.seu_rate_per_s
+        nodes = np.array([node])
+        rec.started_s[i] = env.now
+        log.add(env.now, svc, "job_started", self.engine.names[node], str(i), flops)
+        for attempt in range(self.spec.max_attempts):
+            start = env.now
+            end = float(self.cap.finish_s(nodes, np.array([start]), np.array([flops]))[0])
+            if not np.isfinite(end):
+                rec.status[i] = "unfinished"
+                return False
+            t_fail = float(self.rng.exponential(1.0 / rate)) if rate > 0 else np.inf
+            if start + t_fail < end:
+                yield env.timeout(t_fail)
+                self.busy.append((node, start, env.now))
+                spent = float(self.cap.done_by(nodes, np.array([env.now]))[0]) - float(
+                    self.cap.done_by(nodes, np.array([start]))[0]
+                )
+                rec.energy_j[i] += spent * j_per_flop
+                rec.retries[i] = attempt + 1
+                log.add(env.now, svc, "job_upset", self.engine.names[node], str(i), spent)
+                continue
+            yield env.timeout(end - start)
+            self.busy.append((node, start, end))
+            rec.energy_j[i] += flops * j_per_flop
+            rec.finished_s[i] = env.now
+            log.add(env.now, svc, "job_computed", self.engine.names[node], str(i), flops)
+            return True
+        rec.status[i] = "failed"
+        log.add(env.now, svc, "job_failed", self.engine.names[node], str(i), 0.0, "upsets")
+        return False
+
+    def _ground_job(self, i: int, rec: JobRecord) -> Generator[Any, Any, None]:
+        env, jobs, g, svc = self.engine.env, self.jobs, self.spec.ground, "compute-ground"
+        src, size = int(jobs.source[i]), float(jobs.input_bytes[i])
+        rec.submitted_s[i] = env.now
+        self.engine.log.add(env.now, svc, "job_submitted", self.engine.names[src], str(i), size)
+        grounds = self.grounds[jobs.tenant[i]]
+        sent = yield env.process(self.engine.send(svc, str(i), src, grounds, size, self.sat_only))
+        e, down, isl = self._transmit_energy(sent, size)
+        rec.energy_j[i] += e
+        rec.downlink_bytes[i] += down
+        rec.isl_bytes[i] += isl
+        if sent.delivery is None:
+            rec.status[i] = "failed"
+            return
+        rec.node[i] = sent.dst
+        rec.started_s[i] = env.now
+        peak = g.tflops_per_job * 1e12 * self.spec.compute_efficiency
+        yield env.timeout(float(jobs.flops[i]) / peak)
+        rec.finished_s[i] = rec.delivered_s[i] = env.now
+        joules_per_flop = 1.0 / (g.tflops_per_w * 1e12 * self.spec.compute_efficiency)
+        rec.energy_j[i] += float(jobs.flops[i]) * joules_per_flop * g.pue
+        self._finish(i, rec, "ground")
+
+
+class _DownlinkIndex:
+    """Next downlink contact of a satellite to one of a set of stations, vectorised: contacts
+    keyed by ``sat × span + end_s`` so one ``searchsorted`` finds, per query, the first
+    contact of that satellite still open at the query time."""
+
+    def __init__(self, engine: Engine, n_sat: int) -> None:
+        p = engine.plan
+        down = np.flatnonzero((p.src < n_sat) & (p.dst >= n_sat))
+        self.span = float(max(p.end_s.max(initial=0.0), 1.0)) * 2.0 + 1.0
+        self.src, self.dst = p.src[down].astype(np.int64), p.dst[down].astype(np.int64)
+        self.start_s, self.end_s = p.start_s[down], p.end_s[down]
+        self._cache: dict[tuple[int, ...], tuple[F64, F64, NDArray[np.int64]]] = {}
+
+    def _keys(self, grounds: list[int]) -> tuple[F64, F64, NDArray[np.int64]]:
+        key = tuple(grounds)
+        if key not in self._cache:
+            m = np.isin(self.dst, grounds)
+            k = self.src[m] * self.span + self.end_s[m]
+            order = np.argsort(k)
+            self._cache[key] = (k[order], self.start_s[m][order], self.src[m][order])
+        return self._cache[key]
+
+    def next_contact_s(self, sat: IDX, t_s: F64, grounds: list[int]) -> F64:
+        """Earliest time >= t_s at which satellite ``sat[i]`` has a downlink open (inf if
+        none; NaN/inf times give inf)."""
+        keys, starts, srcs = self._keys(grounds)
+        out = np.full(sat.shape, np.inf)
+        ok = np.isfinite(t_s)
+        q = sat[ok] * self.span + t_s[ok]
+        idx = np.searchsorted(keys, q, side="right")
+        valid = idx < keys.size
+        hit = np.zeros(q.shape, dtype=bool)
+        hit[valid] = srcs[idx[valid]] == sat[ok][valid]
+        res = np.full(q.shape, np.inf)
+        res[hit] = np.maximum(starts[idx[hit]], t_s[ok][hit])
+        out[ok] = res
+        return out

@@ -1,0 +1,200 @@
+"""Run a scenario's workload on a computed run: jobs in each mode, the job table, the summary,
+and the power budget under the real load.
+
+Each mode runs on its own :class:`~orbitcloud.cloud.engine.Engine` over the same contact plan
+(fresh contact volume), so ``orbit`` and ``ground`` are compared on the same captures, not
+competing for the same links. After the orbit mode, the busy time of every node gives its
+compute utilisation per step, and the node physics is integrated again with that load
+(:func:`orbitcloud.cloud.power.node_power` with ``compute_request_w``): the battery and
+temperature the workload really produces.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from numpy.typing import NDArray
+
+from orbitcloud.cloud.capacity import ComputeCapacity
+from orbitcloud.cloud.compute import JOB_STATUS, ComputeService, JobRecord
+from orbitcloud.cloud.engine import Engine
+from orbitcloud.cloud.events import EventLog
+from orbitcloud.cloud.hardware import per_satellite
+from orbitcloud.cloud.power import PowerBudget, node_power
+from orbitcloud.cloud.scheduler import load_policy
+from orbitcloud.cloud.workload import Captures, Jobs, eo_captures, eo_jobs
+from orbitcloud.links.contactplan import ContactPlan
+from orbitcloud.orbits.propagate import Ephemeris
+from orbitcloud.scenario.models import Scenario
+
+__all__ = ["WorkloadResult", "busy_fraction", "run_workload"]
+
+F64 = NDArray[np.float64]
+
+
+@dataclass
+class WorkloadResult:
+    """Jobs and what happened to them in each mode, with engine statistics."""
+
+    captures: Captures
+    jobs: Jobs
+    records: dict[str, JobRecord]
+    log: EventLog
+    engine_events: int
+    engine_wall_s: float
+    wall_s: float
+    power: PowerBudget | None
+    utilisation: F64
+
+    @property
+    def events_per_s(self) -> float:
+        return self.engine_events / self.engine_wall_s if self.engine_wall_s > 0 else 0.0
+
+    def jobs_table(self, node_names: list[str]) -> pa.Table:
+        """One row per job and mode (``jobs.parquet``)."""
+        base = self.jobs.to_arrow()
+        names = np.asarray([*node_names, ""], dtype=object)
+        parts = []
+        for mode, r in self.records.items():
+            t = base.append_column("mode", pa.array([mode] * len(self.jobs), pa.string()))
+            cols = {
+                "node": pa.array(names[r.node].tolist(), pa.string()),
+                "submitted_s": r.submitted_s,
+                "started_s": r.started_s,
+                "finished_s": r.finished_s,
+                "delivered_s": r.delivered_s,
+                "energy_j": r.energy_j,
+                "retries": r.retries,
+                "downlink_bytes": r.downlink_bytes,
+                "isl_bytes": r.isl_bytes,
+                "status": pa.array(r.status, pa.string()),
+            }
+            for k, v in cols.items():
+                t = t.append_column(k, v if isinstance(v, pa.Array) else pa.array(v))
+            parts.append(t)
+        return pa.concat_tables(parts)
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready figures per mode and the orbit-vs-ground comparison."""
+        out: dict[str, Any] = {
+            "captures": len(self.captures),
+            "jobs": len(self.jobs),
+            "raw_bytes": float(self.jobs.input_bytes.sum()),
+            "engine_events": self.engine_events,
+            "engine_events_per_s": round(self.events_per_s),
+            "wall_s": round(self.wall_s, 3),
+        }
+        for mode, r in self.records.items():
+            status = np.asarray(r.status)
+            delivered = np.isfinite(r.delivered_s)
+            latency = (r.delivered_s - self.jobs.ready_s)[delivered]
+            out[mode] = {
+                **{s: int((status == s).sum()) for s in JOB_STATUS},
+                "median_time_to_product_s": float(np.median(latency)) if latency.size else None,
+                "p95_time_to_product_s": float(np.percentile(latency, 95))
+                if latency.size
+                else None,
+                "downlink_bytes": float(r.downlink_bytes.sum()),
+                "isl_bytes": float(r.isl_bytes.sum()),
+                "energy_j": float(r.energy_j.sum()),
+                "retries": int(r.retries.sum()),
+                "moved_jobs": int(((r.node >= 0) & (r.node != self.jobs.source)).sum())
+                if mode == "orbit"
+                else None,
+            }
+        if "orbit" in out:
+            out["orbit"]["utilisation"] = float(self.utilisation.mean())
+            if self.power is not None:
+                out["orbit"]["min_battery_soc_under_load"] = _min_soc(self.power)
+                out["orbit"]["unmet_kwh_under_load"] = float(
+                    self.power.energy_j(self.power.unmet_w).sum() / 3.6e6
+                )
+        if "orbit" in out and "ground" in out:
+            o, g = out["orbit"], out["ground"]
+            out["comparison"] = {
+                "downlink_ratio": o["downlink_bytes"] / g["downlink_bytes"]
+                if g["downlink_bytes"]
+                else None,
+                "energy_ratio": o["energy_j"] / g["energy_j"] if g["energy_j"] else None,
+                "median_time_to_product_ratio": o["median_time_to_product_s"]
+                / g["median_time_to_product_s"]
+                if o["median_time_to_product_s"] and g["median_time_to_product_s"]
+                else None,
+            }
+        return out
+
+
+def _min_soc(pw: PowerBudget) -> float | None:
+    cap = pw.battery_j.max(axis=1, initial=0.0)
+    ok = cap > 0
+    return float((pw.battery_j[ok] / cap[ok, None]).min()) if ok.any() else None
+
+
+def busy_fraction(busy: list[tuple[int, float, float]], n_sat: int, t_s: F64) -> F64:
+    """Fraction of each step ``[t_k, t_k+1)`` each node computed, float64[n_sat, n_time-1],
+    from busy intervals ``(node, start_s, end_s)`` (overlap lengths, vectorised)."""
+    if not busy:
+        return np.zeros((n_sat, t_s.size - 1))
+    a = np.array(busy, dtype=np.float64)
+    node, start, end = a[:, 0].astype(np.intp), a[:, 1], a[:, 2]
+    # busy time up to each grid time: sum over intervals of clip(t - start, 0, end - start)
+    cum = np.zeros((n_sat, t_s.size))
+    chunk = max(1, 4_000_000 // t_s.size)
+    for i in range(0, len(busy), chunk):
+        s = slice(i, i + chunk)
+        part = np.clip(t_s[None, :] - start[s, None], 0.0, (end[s] - start[s])[:, None])
+        np.add.at(cum, node[s], part)
+    return np.clip(np.diff(cum, axis=1) / np.diff(t_s)[None, :], 0.0, 1.0)
+
+
+def run_workload(
+    scenario: Scenario, eph: Ephemeris, plan: ContactPlan, power: PowerBudget | None
+) -> WorkloadResult | None:
+    """Run the scenario's ``workload`` (None if it has none) in each of its modes."""
+    spec = scenario.workload
+    if spec is None:
+        return None
+    t_wall = time.perf_counter()
+    policy = load_policy(spec.policy)
+    sats, grid = eph.satellites, eph.grid
+    rated_w = per_satellite(scenario, sats, "compute_power_w")
+    envelope = (
+        power.compute_w
+        if power is not None
+        else np.repeat(rated_w[:, None], grid.n_time - 1, axis=1)
+    )
+    capacity = ComputeCapacity.from_power(
+        grid.t_s, envelope, rated_w, per_satellite(scenario, sats, "compute_tflops"),
+        spec.compute_efficiency,
+    )  # fmt: skip
+    captures = eo_captures(spec, eph)
+    jobs = eo_jobs(spec, captures, Engine(plan, scenario.seed).rng("workload.tenants"))
+    juris = [g.jurisdiction for g in scenario.ground_stations]
+    storage = per_satellite(scenario, sats, "storage_tb", 1e12)
+    efficiency = per_satellite(scenario, sats, "battery_efficiency")
+    log = EventLog()
+    records: dict[str, JobRecord] = {}
+    events, engine_wall = 0, 0.0
+    utilisation = np.zeros((eph.n_sat, grid.n_time - 1))
+    for mode in spec.modes:
+        engine = Engine(plan, scenario.seed, float(grid.t_s[0]))
+        svc = ComputeService(
+            engine, jobs, spec, capacity, eph.sunlit, storage, juris, policy, efficiency
+        )
+        records[mode] = svc.run(mode)
+        log.extend(engine.log)
+        events += engine.env.processed
+        engine_wall += engine.wall_s
+        if mode == "orbit":
+            utilisation = busy_fraction(svc.busy, eph.n_sat, grid.t_s)
+    loaded = None
+    if power is not None and "orbit" in spec.modes:
+        loaded = node_power(scenario, eph, plan, compute_request_w=utilisation * rated_w[:, None])
+    return WorkloadResult(
+        captures, jobs, records, log, events, engine_wall, time.perf_counter() - t_wall,
+        loaded, utilisation,
+    )  # fmt: skip

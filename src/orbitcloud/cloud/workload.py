@@ -1,0 +1,177 @@
+"""Earth-observation workload: captures over areas of interest, cut into tiles, one job each.
+
+**Captures.** A satellite images an area while the area's centre lies within ``radius_km +
+swath_km / 2`` of its ground track, i.e. while the central angle between the satellite's nadir
+and the centre is at most ``θ = (radius + swath/2) / R⊕``. On a spherical Earth, a satellite at
+orbital radius ``r`` seen from the centre at central angle ``θ`` has elevation ``ε`` with
+``tan ε = (cos θ − R⊕/r) / sin θ`` (Vallado, *Fundamentals of Astrodynamics and Applications*,
+4th ed., §5.3 / the standard ground-range relation), so "within ground range" is "above
+elevation ``ε``". Each area therefore becomes a pseudo ground station whose elevation mask is
+``ε`` at the constellation's mean orbital radius, and the captures are its passes, found and
+refined (to ``tol_s``) by the contact search :func:`orbitcloud.links.contacts.ground_windows`,
+windows shorter than a grid step included. Stated approximations: spherical Earth for the
+range-to-elevation step (the areas' positions use WGS-84), circular orbits (one radius per
+constellation).
+
+**Jobs.** A capture of duration ``d`` yields ``sensor_rate_bps × d / 8`` raw bytes, cut into
+tiles of ``tile_bytes`` (the last one partial); tile ``i`` is ready when its last byte has been
+recorded. Each tile is a job: ``flops = flops_per_byte × bytes``, product
+``product_ratio × bytes``, due ``deadline_s`` after the capture ends, owned by a tenant drawn
+per capture in proportion to the tenants' shares (seeded).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+from numpy.typing import NDArray
+
+from orbitcloud.constants import EARTH_MEAN_RADIUS_KM
+from orbitcloud.links.contacts import ground_windows
+from orbitcloud.links.visibility import GroundSites
+from orbitcloud.orbits.frames import geodetic_to_ecef, up_unit_vector
+from orbitcloud.orbits.propagate import Ephemeris, Propagator
+from orbitcloud.scenario.workload import WorkloadSpec
+
+__all__ = ["Captures", "Jobs", "area_sites", "eo_captures", "eo_jobs", "mask_elevation_rad"]
+
+F64 = NDArray[np.float64]
+I32 = NDArray[np.int32]
+
+
+def mask_elevation_rad(ground_range_km: F64 | float, orbit_radius_km: F64 | float) -> F64:
+    """Elevation [rad] of a satellite at orbital radius ``r`` seen at central angle
+    ``θ = ground_range / R⊕``: ``tan ε = (cos θ − R⊕/r) / sin θ`` (spherical Earth)."""
+    theta = np.asarray(ground_range_km, dtype=np.float64) / EARTH_MEAN_RADIUS_KM
+    ratio = EARTH_MEAN_RADIUS_KM / np.asarray(orbit_radius_km, dtype=np.float64)
+    return np.arctan2(np.cos(theta) - ratio, np.sin(theta))
+
+
+def area_sites(spec: WorkloadSpec, orbit_radius_km: float) -> GroundSites:
+    """The areas of interest as pseudo ground stations whose elevation mask is the swath edge
+    for satellites at ``orbit_radius_km``."""
+    lat = np.array([a.lat_deg for a in spec.areas])
+    lon = np.array([a.lon_deg for a in spec.areas])
+    reach_km = np.array([a.radius_km for a in spec.areas]) + spec.swath_km / 2.0
+    eps = mask_elevation_rad(reach_km, orbit_radius_km)
+    return GroundSites(
+        geodetic_to_ecef(lat, lon, np.zeros_like(lat)).reshape(-1, 3),
+        up_unit_vector(lat, lon).reshape(-1, 3),
+        np.sin(eps),
+    )
+
+
+@dataclass(frozen=True)
+class Captures:
+    """Imaging passes, arrays [n_capture] sorted by start: satellite node index, area index,
+    start and end [s since epoch]."""
+
+    sat: I32
+    area: I32
+    start_s: F64
+    end_s: F64
+
+    def __len__(self) -> int:
+        return int(self.sat.shape[0])
+
+
+def eo_captures(spec: WorkloadSpec, eph: Ephemeris, tol_s: float = 1e-3) -> Captures:
+    """Every pass of every satellite over every area (see the module docstring), one ground
+    search per constellation (its own mean orbital radius)."""
+    radius = np.linalg.norm(eph.r_ecef_km, axis=2)
+    parts = []
+    for ci in range(len(eph.satellites.constellation_names)):
+        idx = np.flatnonzero(eph.satellites.constellation == ci)
+        if idx.size == 0:
+            continue
+        s0, s1 = int(idx[0]), int(idx[-1]) + 1  # constellations are contiguous node ranges
+        sites = area_sites(spec, float(np.nanmean(radius[s0:s1])))
+        prop = Propagator.for_satellites(eph.satellites.subset(s0, s1), eph.grid.epoch)
+        w = ground_windows(eph.r_ecef_km[s0:s1], eph.grid.t_s, prop, sites, tol_s)
+        parts.append((s0 + w.a, w.b, w.start_s, w.end_s))
+    if not parts:
+        e = np.zeros(0)
+        return Captures(e.astype(np.int32), e.astype(np.int32), e, e)
+    sat, area, start, end = (np.concatenate(c) for c in zip(*parts, strict=True))
+    order = np.lexsort((area, sat, start))
+    return Captures(
+        sat[order].astype(np.int32),
+        area[order].astype(np.int32),
+        start[order].astype(np.float64),
+        end[order].astype(np.float64),
+    )
+
+
+@dataclass(frozen=True)
+class Jobs:
+    """Compute jobs, arrays [n_job] sorted by ``ready_s`` (see the module docstring).
+
+    ``source`` is the node holding the input (the capturing satellite), ``capture`` the
+    capture index, ``tenant`` an index into ``tenant_names``.
+    """
+
+    tenant_names: list[str]
+    tenant: I32
+    priority: I32
+    source: I32
+    capture: I32
+    area: I32
+    ready_s: F64
+    deadline_s: F64
+    input_bytes: F64
+    flops: F64
+    output_bytes: F64
+
+    def __len__(self) -> int:
+        return int(self.ready_s.shape[0])
+
+    def to_arrow(self) -> pa.Table:
+        return pa.table(
+            {
+                "job_id": np.arange(len(self), dtype=np.int64),
+                "tenant": pa.array(self.tenant_names, pa.string()).take(self.tenant),
+                "priority": self.priority,
+                "source": self.source,
+                "capture": self.capture,
+                "area": self.area,
+                "ready_s": self.ready_s,
+                "deadline_s": self.deadline_s,
+                "input_bytes": self.input_bytes,
+                "flops": self.flops,
+                "output_bytes": self.output_bytes,
+            }
+        )
+
+
+def eo_jobs(spec: WorkloadSpec, captures: Captures, rng: np.random.Generator) -> Jobs:
+    """Cut captures into tiles, one job per tile (vectorised over captures and tiles)."""
+    rate_bytes_s = spec.sensor_rate_bps / 8.0
+    total = (captures.end_s - captures.start_s) * rate_bytes_s
+    n_tile = np.ceil(total / spec.tile_bytes).astype(np.int64)
+    n_tile[total <= 0] = 0
+    cap = np.repeat(np.arange(len(captures)), n_tile)
+    first = np.cumsum(n_tile) - n_tile
+    i = np.arange(cap.size) - np.repeat(first, n_tile)  # tile index within its capture
+    done_bytes = np.minimum((i + 1) * spec.tile_bytes, total[cap])
+    size = done_bytes - i * spec.tile_bytes
+    ready = captures.start_s[cap] + done_bytes / rate_bytes_s
+    share = np.array([t.share for t in spec.tenants])
+    tenant_of_capture = rng.choice(len(share), size=len(captures), p=share / share.sum())
+    tenant = tenant_of_capture[cap].astype(np.int32)
+    prio = np.array([t.priority for t in spec.tenants], dtype=np.int32)
+    order = np.argsort(ready, kind="stable")
+    return Jobs(
+        tenant_names=[t.name for t in spec.tenants],
+        tenant=tenant[order],
+        priority=prio[tenant][order],
+        source=captures.sat[cap][order],
+        capture=cap[order].astype(np.int32),
+        area=captures.area[cap][order],
+        ready_s=ready[order],
+        deadline_s=(captures.end_s[cap] + spec.deadline_s)[order],
+        input_bytes=size[order],
+        flops=(size * spec.flops_per_byte)[order],
+        output_bytes=(size * spec.product_ratio)[order],
+    )
