@@ -156,6 +156,7 @@ def _print_summary(s: dict[str, Any]) -> None:
             rows.append(("max node temperature", f"{p['max_temperature_c']:.1f} °C"))
         if p["unmet_kwh"] > 0:
             rows.append(("unmet bus load", f"{p['unmet_kwh']:.2f} kWh"))
+    rows += _compute_rows(s.get("compute"))
     if s["propagation_failures"]:
         rows.append(("SGP4 failures (samples)", f"{s['propagation_failures']}"))
     if s["max_element_age_days"] > 14:
@@ -189,6 +190,47 @@ def _print_summary(s: dict[str, Any]) -> None:
         out.print(st)
     timings = ", ".join(f"{k} {v:.2f} s" for k, v in s["timings_s"].items())
     out.print(f"stage timings: {timings}")
+
+
+def _compute_rows(c: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """Summary rows of the compute workload (orbit vs ground)."""
+    if not c:
+        return []
+
+    def mode_row(m: dict[str, Any]) -> str:
+        t = m["median_time_to_product_s"]
+        late = m["late"] + m["failed"] + m["unfinished"] + m["dropped"]
+        return (
+            f"{m['done']} on time, {late} not; product in {t:.1f} s (median), "
+            f"downlink {m['downlink_bytes'] / 1e9:,.0f} GB, energy {m['energy_j'] / 3.6e6:.2f} kWh"
+            if t is not None
+            else f"{m['done']} on time, {late} not"
+        )
+
+    rows = [("EO jobs", f"{c['jobs']} tiles from {c['captures']} captures")]
+    for mode in ("orbit", "ground"):
+        if mode in c:
+            rows.append(
+                (f"  processed {'in orbit' if mode == 'orbit' else 'on ground'}", mode_row(c[mode]))
+            )
+    if "orbit" in c:
+        o = c["orbit"]
+        rows.append(
+            ("  compute utilisation", f"{o['utilisation']:.2%}; {o['retries']} upset retries")
+        )
+    cmp = c.get("comparison")
+    if cmp and cmp["downlink_ratio"] is not None:
+        rows.append(
+            (
+                "  in orbit vs ground",
+                f"downlink x{cmp['downlink_ratio']:.3f}, energy x{cmp['energy_ratio']:.2f}, "
+                f"time to product x{cmp['median_time_to_product_ratio']:.2f}",
+            )
+        )
+    rows.append(
+        ("  engine", f"{c['engine_events']:,} events, {c['engine_events_per_s']:,} events/s")
+    )
+    return rows
 
 
 @app.command()
@@ -355,6 +397,172 @@ def transfers(
         summary.add_row(k, v)
     out.print(summary)
     out.print(f"{len(table)} transfers → {output}")
+
+
+@app.command()
+def sweep(
+    source: Annotated[
+        str, typer.Argument(help="sweep file (.yaml) or built-in sweep name, e.g. durability")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Parquet output")] = Path(
+        "sweep.parquet"
+    ),
+    workers: Workers = None,
+    scheduler: Scheduler = None,
+) -> None:
+    """Monte Carlo durability sweep: seeded trials of each placement policy over a parameter
+    grid, on local worker processes or a Dask cluster (same results for the same seed),
+    written to Parquet, with a summary."""
+    import pyarrow.parquet as pq
+
+    from orbitcloud.executor import make_executor
+    from orbitcloud.sweep import load_sweep, run_sweep
+
+    try:
+        spec = load_sweep(source)
+    except ScenarioError as exc:
+        for p in exc.problems:
+            print(p, file=sys.stderr)
+        raise typer.Exit(2) from None
+    t0 = time.perf_counter()
+    try:
+        with make_executor(workers, scheduler) as ex:
+            table = run_sweep(spec, executor=ex, progress=RichProgress())
+    except (ValueError, RuntimeError) as exc:
+        raise _fail(str(exc)) from None
+    pq.write_table(table, output, compression="zstd")
+    grid = list(spec.grid)
+    summary = Table(
+        *grid, "policy", "P(loss) [95 % CI]", "availability", "repairs/object",
+        title=f"sweep {spec.name}: {spec.trials} trials per point, "
+        f"{spec.design.mission_years:g}-year mission",
+    )  # fmt: skip
+    for r in table.to_pylist()[:40]:
+        summary.add_row(
+            *(str(r[k]) for k in grid),
+            r["policy"],
+            f"{r['p_loss']:.2e} [{r['p_loss_low']:.1e}, {r['p_loss_high']:.1e}]",
+            f"{r['availability']:.6f}",
+            f"{r['repairs_per_object']:.2f}",
+        )
+    if table.num_rows > 40:
+        summary.caption = f"{table.num_rows - 40} more rows in {output}"
+    out.print(summary)
+    out.print(f"{table.num_rows} rows → {output}  ({time.perf_counter() - t0:.1f} s)")
+
+
+@app.command()
+def assess(
+    source: Source,
+    target_mw: Annotated[
+        float | None, typer.Option(help="capacity target [MW of IT] to size modules and launches")
+    ] = None,
+    launch_boundary: Annotated[
+        str | None,
+        typer.Option(
+            help="combustion-production | lifecycle | lifecycle-high-altitude "
+            "(default: the scenario's, else lifecycle)"
+        ),
+    ] = None,
+    grid: Annotated[
+        str | None, typer.Option(help="ground grid COUNTRY:YEAR, e.g. EU:2023, FR:2023")
+    ] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="JSON output")] = Path(
+        "assessment.json"
+    ),
+) -> None:
+    """Lifecycle CO2e, water and cost of the orbital data centre against a ground one, with
+    break-even launcher factor and price, a tornado and an uncertainty band; writes JSON."""
+    from orbitcloud.assess import assess_scenario
+
+    sc = _load(source)
+    try:
+        a = assess_scenario(sc, target_mw=target_mw, launch_boundary=launch_boundary, grid=grid)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    output.write_text(json.dumps(a.to_dict(), indent=1, allow_nan=False) + "\n")
+    o = a.options
+    table = Table(
+        "per unit of service", "unit", "orbital", "ground",
+        title=f"assessment: {a.scenario} ({o['launcher']}, {o['launch_boundary']}, "
+        f"grid {o['grid']})",
+    )  # fmt: skip
+    for row in a.rows():
+        table.add_row(*row)
+    out.print(table)
+    be, sz, u = a.break_even, a.sizing, a.uncertainty
+    payback = be["carbon_payback_years"]
+    lines = [
+        f"launch share of orbital CO2e: {a.orbital['launch_share_of_co2e']:.0%} "
+        f"(launcher {a.orbital['launch_ef_kgco2e_per_kg']:.0f} kgCO2e/kg)",
+        f"break-even launcher factor: {be['launcher_kgco2e_per_kg']:.0f} kgCO2e/kg"
+        + ("" if be["orbit_can_win_co2e"] else " (orbit never wins on CO2e)"),
+        "carbon payback: "
+        + (f"{payback:.1f} years" if payback is not None else "never (no yearly saving)"),
+        f"break-even launch price: {be['launch_price_per_kg']:.0f} USD/kg"
+        + ("" if be["orbit_can_win_cost"] else " (orbit never cheaper, even launched free)"),
+        f"modules: {sz['modules']} x {sz['module_mass_kg'] / 1000:.1f} t, "
+        f"{sz['launches']:.0f} {sz['launcher']} launches",
+        f"orbital CO2e 90 % band: {u['p05']:.3f} - {u['p95']:.3f} kgCO2e/kWh "
+        f"(P(orbit lower) = {u['probability_orbit_lower_co2e']:.0%})",
+    ]
+    if "target" in sz:
+        t = sz["target"]
+        lines.append(
+            f"target {t['target_mw']:g} MW: {t['modules']:.0f} modules, {t['launches']:.0f} "
+            f"launches ({t['launches_per_year_build']:.0f}/yr over {t['build_years']:g} yr)"
+        )
+    if a.sensitivity:
+        top = ", ".join(b.parameter for b in a.sensitivity[:3])
+        lines.append(f"largest sensitivities: {top}")
+    for line in lines:
+        out.print(line)
+    out.print(f"assessment → {output}")
+
+
+RunDir = Annotated[Path, typer.Argument(help="run folder written by `orbitcloud run`")]
+
+
+@app.command()
+def report(run_dir: RunDir) -> None:
+    """Write RUN_DIR/report.html (offline), figures/ (PNG + SVG) and scene.czml; print the path."""
+    from orbitcloud.report import RunFolderError, write_report
+
+    try:
+        path = write_report(run_dir)
+    except RunFolderError as exc:
+        raise _fail(str(exc)) from None
+    out.print(f"report: {path}")
+
+
+@app.command()
+def view(
+    run_dir: RunDir,
+    port: Annotated[int, typer.Option(help="port on 127.0.0.1 (0: any free port)")] = 8765,
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="only print the URL")] = False,
+) -> None:
+    """Serve RUN_DIR's 3D scene with CesiumJS on localhost (offline, no token); Ctrl-C stops."""
+    from orbitcloud.report import RunFolderError
+    from orbitcloud.report.viewer import start_viewer
+
+    try:
+        server = start_viewer(run_dir, port)
+    except (RunFolderError, FileNotFoundError) as exc:
+        raise _fail(str(exc)) from None
+    except OSError as exc:
+        raise _fail(f"cannot listen on 127.0.0.1:{port} ({exc}); try --port 0") from None
+    out.print(f"viewer: {server.url}  (Ctrl-C stops)")
+    if not no_browser:
+        import webbrowser
+
+        webbrowser.open(server.url)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
 
 
 def main() -> None:

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from orbitcloud.cloud.events import EventLog
 from orbitcloud.cloud.power import PowerBudget, node_power
+from orbitcloud.cloud.runner import WorkloadResult, run_workload
 from orbitcloud.executor import Executor, SerialExecutor
 from orbitcloud.links.contactplan import ContactPlan
 from orbitcloud.links.contacts import build_contact_plan, node_table
@@ -44,6 +46,8 @@ class RunResult:
     contacts: ContactPlan
     timings_s: dict[str, float] = field(default_factory=dict)
     power: PowerBudget | None = None
+    workload: WorkloadResult | None = None
+    events: EventLog = field(default_factory=EventLog)
 
 
 @contextmanager
@@ -71,7 +75,13 @@ def run_pipeline(
         plan = build_contact_plan(scenario, eph, tol_s, progress, executor)
     with _timed(timings, "power"):
         power = node_power(scenario, eph, plan)
-    return RunResult(scenario, eph, plan, timings, power)
+    result = RunResult(scenario, eph, plan, timings, power)
+    if scenario.workload is not None:
+        with _timed(timings, "compute"):
+            result.workload = run_workload(scenario, eph, plan, power)
+        if result.workload is not None:
+            result.events.extend(result.workload.log)
+    return result
 
 
 def all_ground_pairs(scenario: Scenario) -> tuple[list[str], list[str]]:

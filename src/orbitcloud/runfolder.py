@@ -99,6 +99,7 @@ def write_run_folder(
     result.contacts.write_parquet(folder / "contacts.parquet")
     positions, every = _positions_table(result)
     pq.write_table(positions, folder / "positions.parquet", compression="zstd")
+    files = ["manifest.json", "metrics.json", "contacts.parquet", "positions.parquet"]
     manifest = {
         "scenario": result.scenario.model_dump(mode="json"),
         "scenario_file": scenario_file,
@@ -107,8 +108,15 @@ def write_run_folder(
         "versions": _versions(),
         "timings_s": result.timings_s,
         "positions_every_nth_step": every,
-        "files": ["manifest.json", "metrics.json", "contacts.parquet", "positions.parquet"],
+        "files": files,
     }
+    if result.workload is not None:
+        jobs = result.workload.jobs_table(result.contacts.nodes.names)
+        pq.write_table(jobs, folder / "jobs.parquet", compression="zstd")
+        files.append("jobs.parquet")
+    if len(result.events):
+        pq.write_table(result.events.to_arrow(), folder / "events.parquet", compression="zstd")
+        files.append("events.parquet")
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     (folder / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
     return folder

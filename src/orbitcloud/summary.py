@@ -81,6 +81,7 @@ def summarise(result: RunResult) -> dict[str, Any]:
         "max_element_age_days": float(age_d.max()),
         "stations": _station_rows(plan),
         "power": _power_summary(result),
+        "compute": result.workload.summary() if result.workload is not None else None,
         "timings_s": result.timings_s,
     }
 
