@@ -20,3 +20,15 @@ if [[ ! -f $stamp || "$(cat "$stamp")" != "$want" ]]; then
     .venv/bin/python -m pip install --quiet -e '.[test]'
     echo "$want" > "$stamp"
 fi
+# Browser assets for the offline 3D viewer (CesiumJS from npm, see package.json).
+npm_stamp=node_modules/.orbitcloud-npm-stamp
+npm_want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [[ ! -f $npm_stamp || "$(cat "$npm_stamp")" != "$npm_want" ]]; then
+    if ! command -v npm >/dev/null; then
+        echo "setup: npm is missing; install Node.js and npm (Debian: apt-get install npm), then re-run" >&2
+        exit 1
+    fi
+    echo "setup: installing the viewer's npm packages (cesium) into node_modules" >&2
+    npm ci --no-audit --no-fund --loglevel=error
+    echo "$npm_want" > "$npm_stamp"
+fi

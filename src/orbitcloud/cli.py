@@ -127,9 +127,39 @@ def run(
     t0 = time.perf_counter()
     result = _run(sc, workers, scheduler)
     summary = summarise(result)
+    assessment = _assess_run(sc, summary)
     folder = write_run_folder(result, summary, out_dir, scenario_file=source)
+    if assessment is not None:
+        text = json.dumps(assessment.to_dict(), indent=1, allow_nan=False)
+        (folder / "assessment.json").write_text(text + "\n")
     _print_summary(summary)
+    if assessment is not None:
+        _print_assessment(assessment)
+    from orbitcloud.report import RunFolderError, write_report
+
+    try:
+        out.print(f"report: {write_report(folder)}")
+    except (RunFolderError, OSError) as exc:
+        err.print(f"[yellow]report skipped:[/] {exc}")
     out.print(f"run folder: {folder}  ({time.perf_counter() - t0:.1f} s)")
+
+
+def _assess_run(sc: Scenario, summary: dict[str, Any]) -> Any:
+    """The assessment of a run (None, with a warning, when the scenario cannot be assessed)."""
+    from orbitcloud.assess import assess_scenario
+
+    try:
+        a = assess_scenario(sc, summary)
+    except ValueError as exc:
+        err.print(f"[yellow]assessment skipped:[/] {exc}")
+        return None
+    o, g, be = a.orbital, a.ground, a.break_even
+    summary["assessment"] = {
+        "orbital_co2e_kg_per_kwh": o["co2e_kg_per_kwh"],
+        "ground_co2e_kg_per_kwh": g["co2e_kg_per_kwh"],
+        "break_even_launcher_kgco2e_per_kg": be["launcher_kgco2e_per_kg"],
+    }
+    return a
 
 
 def _print_summary(s: dict[str, Any]) -> None:
@@ -157,6 +187,26 @@ def _print_summary(s: dict[str, Any]) -> None:
         if p["unmet_kwh"] > 0:
             rows.append(("unmet bus load", f"{p['unmet_kwh']:.2f} kWh"))
     rows += _compute_rows(s.get("compute"))
+    if s.get("storage"):
+        st = s["storage"]
+        rows.append(
+            (
+                "stored objects",
+                ", ".join(
+                    f"{k} {v}"
+                    for k, v in st.items()
+                    if isinstance(v, int) and not isinstance(v, bool)
+                )[:200],
+            )
+        )
+    if s.get("restore"):
+        r = s["restore"]
+        rows.append(
+            (
+                "ground restore",
+                f"{r['restore_days']:.2f} days ({r['bytes_per_day'] / 1e12:.0f} TB/day)",
+            )
+        )
     if s["propagation_failures"]:
         rows.append(("SGP4 failures (samples)", f"{s['propagation_failures']}"))
     if s["max_element_age_days"] > 14:
@@ -451,36 +501,8 @@ def sweep(
     out.print(f"{table.num_rows} rows → {output}  ({time.perf_counter() - t0:.1f} s)")
 
 
-@app.command()
-def assess(
-    source: Source,
-    target_mw: Annotated[
-        float | None, typer.Option(help="capacity target [MW of IT] to size modules and launches")
-    ] = None,
-    launch_boundary: Annotated[
-        str | None,
-        typer.Option(
-            help="combustion-production | lifecycle | lifecycle-high-altitude "
-            "(default: the scenario's, else lifecycle)"
-        ),
-    ] = None,
-    grid: Annotated[
-        str | None, typer.Option(help="ground grid COUNTRY:YEAR, e.g. EU:2023, FR:2023")
-    ] = None,
-    output: Annotated[Path, typer.Option("--output", "-o", help="JSON output")] = Path(
-        "assessment.json"
-    ),
-) -> None:
-    """Lifecycle CO2e, water and cost of the orbital data centre against a ground one, with
-    break-even launcher factor and price, a tornado and an uncertainty band; writes JSON."""
-    from orbitcloud.assess import assess_scenario
-
-    sc = _load(source)
-    try:
-        a = assess_scenario(sc, target_mw=target_mw, launch_boundary=launch_boundary, grid=grid)
-    except ValueError as exc:
-        raise _fail(str(exc)) from None
-    output.write_text(json.dumps(a.to_dict(), indent=1, allow_nan=False) + "\n")
+def _print_assessment(a: Any) -> None:
+    """The comparison table and the derived answers of an assessment."""
     o = a.options
     table = Table(
         "per unit of service", "unit", "orbital", "ground",
@@ -517,6 +539,39 @@ def assess(
         lines.append(f"largest sensitivities: {top}")
     for line in lines:
         out.print(line)
+
+
+@app.command()
+def assess(
+    source: Source,
+    target_mw: Annotated[
+        float | None, typer.Option(help="capacity target [MW of IT] to size modules and launches")
+    ] = None,
+    launch_boundary: Annotated[
+        str | None,
+        typer.Option(
+            help="combustion-production | lifecycle | lifecycle-high-altitude "
+            "(default: the scenario's, else lifecycle)"
+        ),
+    ] = None,
+    grid: Annotated[
+        str | None, typer.Option(help="ground grid COUNTRY:YEAR, e.g. EU:2023, FR:2023")
+    ] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="JSON output")] = Path(
+        "assessment.json"
+    ),
+) -> None:
+    """Lifecycle CO2e, water and cost of the orbital data centre against a ground one, with
+    break-even launcher factor and price, a tornado and an uncertainty band; writes JSON."""
+    from orbitcloud.assess import assess_scenario
+
+    sc = _load(source)
+    try:
+        a = assess_scenario(sc, target_mw=target_mw, launch_boundary=launch_boundary, grid=grid)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    output.write_text(json.dumps(a.to_dict(), indent=1, allow_nan=False) + "\n")
+    _print_assessment(a)
     out.print(f"assessment → {output}")
 
 

@@ -82,6 +82,24 @@ def _positions_table(result: RunResult) -> tuple[pa.Table, int]:
     return table, every
 
 
+def _storage(result: RunResult, folder: Path) -> dict[str, Any]:
+    """Run the storage service on real bytes under ``folder/storage`` (events go to the run's
+    log), write ``storage.parquet``, and estimate the ground-restore time when asked."""
+    from orbitcloud.cloud.restore import restore_time
+    from orbitcloud.cloud.storage import run_storage
+
+    spec = result.scenario.storage
+    assert spec is not None
+    report = run_storage(result.scenario, result, folder / "storage", result.events)
+    pq.write_table(report.objects_table(), folder / "storage.parquet", compression="zstd")
+    out: dict[str, Any] = {"storage": report.to_dict()}
+    if spec.restore_tb:
+        lost = (spec.lost_site,) if spec.lost_site else ()
+        est = restore_time(result.contacts, spec.restore_tb * 1e12, exclude=lost)
+        out["restore"] = est.to_dict()
+    return out
+
+
 def write_run_folder(
     result: RunResult,
     summary: dict[str, Any],
@@ -114,6 +132,9 @@ def write_run_folder(
         jobs = result.workload.jobs_table(result.contacts.nodes.names)
         pq.write_table(jobs, folder / "jobs.parquet", compression="zstd")
         files.append("jobs.parquet")
+    if result.scenario.storage is not None:
+        summary.update(_storage(result, folder))
+        files.append("storage.parquet")
     if len(result.events):
         pq.write_table(result.events.to_arrow(), folder / "events.parquet", compression="zstd")
         files.append("events.parquet")

@@ -1,0 +1,327 @@
+"""``run_storage``: the scenario's storage demo on real bytes, for ``orbitcloud run``.
+
+Timeline (one pass in time order; at equal times faults come first, then scrubs, puts, gets):
+the workloads' puts and gets, the fault schedule (scenario list, CSV file, or given events)
+and a scrub + repair every ``scrub_interval_s``. At the end of the run every object is read
+from disk once more: it is *readable* if at least ``k`` shards verify. Object bytes are seeded
+random, so a run repeats exactly (ciphertexts differ: AES-GCM nonces are random by design).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+
+from orbitcloud.cloud.events import EventLog
+from orbitcloud.cloud.storage.crypto import derive_tenant_key, master_key_from_seed, sha256_hex
+from orbitcloud.cloud.storage.faults import FaultEvent, apply_fault, read_fault_csv, targets_of
+from orbitcloud.cloud.storage.placement import (
+    TB_BYTES,
+    Erasure,
+    PlacementError,
+    PlacementPolicy,
+    Replication,
+    StorageNode,
+)
+from orbitcloud.cloud.storage.repair import RepairResult, repair, scrub
+from orbitcloud.cloud.storage.service import ObjectLostError, ObjectStore, StorageError
+from orbitcloud.cloud.storage.timing import NetworkTimer
+from orbitcloud.links.contactplan import NodeTable
+from orbitcloud.orbits.satellites import SatelliteSet, satellites_of
+from orbitcloud.scenario.models import Scenario
+from orbitcloud.scenario.storage import ErasurePlacement, ReplicationPlacement, StorageSpec
+
+if TYPE_CHECKING:  # the pipeline imports the cloud package: no import cycle at run time
+    from orbitcloud.pipeline import RunResult
+
+__all__ = ["StorageReport", "policy_of", "run_storage", "storage_nodes"]
+
+
+def policy_of(spec: ReplicationPlacement | ErasurePlacement) -> PlacementPolicy:
+    """The service's placement policy for a scenario ``placement:`` block."""
+    if isinstance(spec, ErasurePlacement):
+        return Erasure(spec.k, spec.m, spec.distinct_planes, spec.distinct_constellations)
+    return Replication(
+        spec.copies, spec.distinct_planes, spec.distinct_constellations, spec.ground_copy,
+        spec.ground_site,
+    )  # fmt: skip
+
+
+def storage_nodes(
+    scenario: Scenario, sats: SatelliteSet, nodes: NodeTable, ground_storage_tb: float
+) -> list[StorageNode]:
+    """One storage node per contact-plan node: satellites with their constellation's
+    ``hardware.storage_tb``, ground stations with ``ground_storage_tb``."""
+    cap = {c.name: c.hardware.storage_tb * TB_BYTES for c in scenario.constellations}
+    out = []
+    for i, name in enumerate(nodes.names):
+        if i < nodes.n_sat:
+            const = sats.constellation_names[int(sats.constellation[i])]
+            p = int(sats.plane[i])
+            plane = f"{const}/{p}" if p >= 0 else f"{const}/{name}"
+            out.append(StorageNode(name, "satellite", const, plane, "", cap[const]))
+        else:
+            out.append(StorageNode(name, "ground", "ground", name, nodes.jurisdiction[i],
+                                   ground_storage_tb * TB_BYTES))  # fmt: skip
+    return out
+
+
+@dataclass
+class _Row:
+    tenant: str
+    bucket: str
+    key: str
+    size_bytes: int
+    policy: str
+    put_station: str
+    put_s: float
+    sha256: str
+    k_durable_s: float = math.nan
+    durable_s: float = math.nan
+    get_station: str = ""
+    get_s: float = math.nan
+    get_ready_s: float = math.nan
+    get_ok: bool = False
+    readable: bool = False
+    lost: bool = False
+    healthy_shards: int = 0
+    n_shards: int = 0
+    k: int = 0
+    refusal: str = ""
+
+
+_COLUMNS: dict[str, pa.DataType] = {
+    "tenant": pa.string(), "bucket": pa.string(), "key": pa.string(),
+    "size_bytes": pa.int64(), "policy": pa.string(), "put_station": pa.string(),
+    "put_s": pa.float64(), "k_durable_s": pa.float64(), "durable_s": pa.float64(),
+    "durability_latency_s": pa.float64(), "get_station": pa.string(), "get_s": pa.float64(),
+    "get_ready_s": pa.float64(), "get_latency_s": pa.float64(), "get_ok": pa.bool_(),
+    "readable": pa.bool_(), "lost": pa.bool_(), "healthy_shards": pa.int32(),
+    "n_shards": pa.int32(), "k": pa.int32(), "sha256": pa.string(), "refusal": pa.string(),
+}  # fmt: skip
+
+
+def _nan_none(x: float) -> float | None:
+    return None if not math.isfinite(x) else round(float(x), 6)
+
+
+def _median(xs: Sequence[float]) -> float:
+    a = np.asarray([x for x in xs if math.isfinite(x)], dtype=float)
+    return float(np.median(a)) if a.size else math.nan
+
+
+@dataclass
+class StorageReport:
+    """What the storage demo did: per-object rows, refusals, faults, scrubs and repairs."""
+
+    rows: list[_Row] = field(default_factory=list)
+    refusals: list[dict[str, Any]] = field(default_factory=list)
+    repairs: list[RepairResult] = field(default_factory=list)
+    bytes_on_disk: float = 0.0
+    shards_lost: int = 0
+    shards_corrupted_detected: int = 0
+    bit_flips: int = 0
+    nodes_lost: int = 0
+    get_mismatches: int = 0
+    root: str = ""
+
+    def objects_table(self) -> pa.Table:
+        """One row per object put (or refused), columns as in :data:`_COLUMNS`."""
+        cols: dict[str, list[Any]] = {c: [] for c in _COLUMNS}
+        for r in self.rows:
+            d = r.__dict__ | {
+                "durability_latency_s": r.durable_s - r.put_s,
+                "get_latency_s": r.get_ready_s - r.get_s,
+            }
+            for c in _COLUMNS:
+                cols[c].append(d[c])
+        return pa.table({c: pa.array(v, type=_COLUMNS[c]) for c, v in cols.items()})
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (NaN as null)."""
+        stored = [r for r in self.rows if not r.refusal]
+        gets = [r for r in stored if r.get_station]
+        return {
+            "objects_put": len(stored),
+            "objects_refused": len(self.rows) - len(stored),
+            "objects_durable": sum(math.isfinite(r.durable_s) for r in stored),
+            "objects_readable_at_end": sum(r.readable for r in stored),
+            "objects_lost": sum(r.lost for r in stored),
+            "bytes_stored": sum(r.size_bytes for r in stored if not r.lost),
+            "bytes_on_disk": int(self.bytes_on_disk),
+            "shards": sum(r.healthy_shards for r in stored),
+            "shards_lost": self.shards_lost,
+            "shards_corrupted_detected": self.shards_corrupted_detected,
+            "bit_flips": self.bit_flips,
+            "nodes_lost": self.nodes_lost,
+            "gets": len(gets),
+            "gets_served": sum(r.get_ok for r in gets),
+            "get_mismatches": self.get_mismatches,
+            "repair_shards_rebuilt": sum(p.shards_rebuilt for p in self.repairs),
+            "repair_shards_failed": sum(p.shards_failed for p in self.repairs),
+            "repair_traffic_bytes": sum(p.traffic_bytes for p in self.repairs),
+            "repair_link_bytes": sum(p.link_bytes for p in self.repairs),
+            "repair_time_s": sum(p.duration_s for p in self.repairs),
+            "repair_longest_s": max((p.duration_s for p in self.repairs), default=0.0),
+            "median_durability_latency_s": _nan_none(
+                _median([r.durable_s - r.put_s for r in stored])
+            ),
+            "median_get_latency_s": _nan_none(
+                _median([r.get_ready_s - r.get_s for r in gets if r.get_ok])
+            ),
+            "refusals": self.refusals,
+            "root": self.root,
+        }
+
+
+def _check_names(spec: StorageSpec, store: ObjectStore) -> None:
+    def station(name: str | None, where: str) -> None:
+        if name is None:
+            return
+        i = store.index.get(name)
+        if i is None or store.nodes[i].kind != "ground":
+            ground = [n.name for n in store.nodes if n.kind == "ground"]
+            raise ValueError(
+                f"storage.{where}: {name!r} is not a ground station of this scenario; "
+                f"stations: {', '.join(ground) or '(none)'}"
+            )
+
+    for j, w in enumerate(spec.workloads):
+        station(w.put_station, f"workloads[{j}].put_station")
+        station(w.get_station, f"workloads[{j}].get_station")
+    for j, t in enumerate(spec.tenants):
+        if t.placement is not None and isinstance(t.placement, ReplicationPlacement):
+            station(t.placement.ground_site, f"tenants[{j}].placement.ground_site")
+    if isinstance(spec.placement, ReplicationPlacement):
+        station(spec.placement.ground_site, "placement.ground_site")
+
+
+def run_storage(
+    scenario: Scenario,
+    result: RunResult,
+    root: Path,
+    log: EventLog,
+    faults: Sequence[FaultEvent] | None = None,
+) -> StorageReport:
+    """Run the scenario's storage workloads and fault schedule on real bytes under ``root``
+    (or ``storage.path``), logging to ``log``. ``faults``: extra events (e.g. from a seeded
+    generator), added to the scenario's."""
+    spec = scenario.storage
+    if spec is None:
+        raise ValueError("scenario has no `storage:` section; add one to run the storage service")
+    plan = result.contacts
+    nodes = storage_nodes(scenario, satellites_of(scenario), plan.nodes, spec.ground_storage_tb)
+    root = Path(spec.path) if spec.path else Path(root)
+    store = ObjectStore(
+        root, nodes, NetworkTimer(plan), log, scenario.seed, spec.fsync, policy_of(spec.placement)
+    )
+    for t in spec.tenants:
+        master = master_key_from_seed(scenario.seed if t.key_seed is None else t.key_seed)
+        store.add_tenant(
+            t.name, t.allowed_jurisdictions, derive_tenant_key(master, t.name),
+            policy_of(t.placement) if t.placement is not None else None,
+        )  # fmt: skip
+    _check_names(spec, store)
+    events = [FaultEvent(f.t_s, f.kind, f.target, f.duration_s, f.bits) for f in spec.faults]
+    if spec.faults_file:
+        path = Path(spec.faults_file)
+        if not path.is_file():
+            raise ValueError(f"storage.faults_file: no such file {str(path)!r}")
+        events += read_fault_csv(path)
+    events += list(faults or [])
+    for ev in events:  # fail before running anything if a target is unknown
+        targets_of(store, ev)
+
+    report = StorageReport(root=str(root))
+    actions: list[tuple[float, int, int, Callable[[], None]]] = []
+
+    def add(t_s: float, prio: int, fn: Callable[[], None]) -> None:
+        actions.append((t_s, prio, len(actions), fn))
+
+    fault_rng = np.random.default_rng([scenario.seed, 0x5E])
+    for ev in events:
+        add(ev.t_s, 0, partial(apply_fault, store, ev, fault_rng))
+    if spec.scrub_interval_s is not None:
+        ticks = np.arange(spec.scrub_interval_s, scenario.duration_s, spec.scrub_interval_s)
+        for t_scrub in ticks.tolist():
+            add(t_scrub, 1, partial(_scrub_repair, store, report, t_scrub))
+    for j, w in enumerate(spec.workloads):
+        data_rng = np.random.default_rng([scenario.seed, 0x570, j])
+        store.create_bucket(w.tenant, w.bucket)
+        for i in range(w.objects):
+            row = _Row(w.tenant, w.bucket, f"obj-{j:02d}-{i:05d}", w.object_bytes, "",
+                       w.put_station, w.put_t_s + i * w.interval_s, "")  # fmt: skip
+            data = data_rng.bytes(w.object_bytes)
+            row.sha256 = sha256_hex(data)
+            report.rows.append(row)
+            add(row.put_s, 2, partial(_put, store, report, row, data))
+            if w.get_station is not None and w.get_t_s is not None:
+                row.get_station = w.get_station
+                row.get_s = w.get_t_s + i * w.interval_s
+                add(row.get_s, 3, partial(_get, store, report, row))
+    for _, _, _, fn in sorted(actions, key=lambda a: a[:3]):
+        fn()
+    _finish(store, report, scenario.duration_s)
+    return report
+
+
+def _scrub_repair(store: ObjectStore, report: StorageReport, t_s: float) -> None:
+    scrub(store, t_s)
+    report.repairs.append(repair(store, t_s))
+
+
+def _refusal(report: StorageReport, row: _Row, t_s: float, action: str, err: Exception) -> None:
+    reason = getattr(err, "reason", None) or str(err)
+    if action == "put":
+        row.refusal = reason
+    report.refusals.append(
+        {"t_s": t_s, "tenant": row.tenant, "key": row.key, "action": action, "reason": reason}
+    )
+
+
+def _put(store: ObjectStore, report: StorageReport, row: _Row, data: bytes) -> None:
+    try:
+        res = store.put(row.tenant, row.bucket, row.key, data, row.put_s, row.put_station)
+    except (PlacementError, ValueError, StorageError) as err:
+        _refusal(report, row, row.put_s, "put", err)
+        return
+    row.policy = res.info.policy
+    row.k_durable_s, row.durable_s = res.k_durable_s, res.durable_s
+    row.k, row.n_shards = res.info.k, res.info.n
+
+
+def _get(store: ObjectStore, report: StorageReport, row: _Row) -> None:
+    if row.refusal:
+        return
+    try:
+        res = store.get(row.tenant, row.bucket, row.key, row.get_s, row.get_station)
+    except (ValueError, StorageError) as err:  # sovereignty, integrity, lost
+        _refusal(report, row, row.get_s, "lost" if isinstance(err, ObjectLostError) else "get", err)
+        return
+    row.get_ready_s = res.ready_s
+    row.get_ok = sha256_hex(res.data) == row.sha256
+    report.get_mismatches += not row.get_ok
+
+
+def _finish(store: ObjectStore, report: StorageReport, t_end_s: float) -> None:
+    """Final read of every object from disk; counts for the report."""
+    by_key = {(r.tenant, r.bucket, r.key): r for r in report.rows if not r.refusal}
+    for o in store._all_objects():
+        store.verify(o, t_end_s)
+        row = by_key[(o.tenant, o.bucket, o.key)]
+        row.lost = o.lost
+        row.readable = not o.lost
+        row.healthy_shards = sum(s.ok for s in o.shards.values())
+    log = store.log
+    report.bytes_on_disk = float(store.used_bytes[store.alive].sum())
+    report.shards_lost = log.count("shard_lost")
+    report.shards_corrupted_detected = log.count("shard_corrupted_detected")
+    report.bit_flips = log.count("bit_flip")
+    report.nodes_lost = log.count("node_lost")

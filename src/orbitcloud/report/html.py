@@ -1,0 +1,311 @@
+"""``report.html``: one self-contained page per run (figures as base64 PNG, CSS inline, no
+scripts, no external URLs), with a section for each part of the run that exists.
+
+========== ======================================================== ==========================
+section id shows                                                    appears when
+========== ======================================================== ==========================
+summary    scenario, headline numbers, stage timings, versions      always
+coverage   ground tracks, coverage per station                      positions or stations
+contacts   contact timeline (Gantt) per station, links over time    contacts.parquet
+routes     RTT distributions, path changes                          routes.parquet
+power      eclipses, battery and power timelines                    positions.parquet
+storage    durability, outcomes, repairs/fault events               storage/events.parquet
+compute    jobs in orbit vs on the ground                           jobs.parquet or "compute"
+assessment carbon/water/cost comparison, sensitivity tornado        assessment.json
+scene      what scene.czml holds and how to view it                 scene summary given
+files      the run folder's files                                   always
+========== ======================================================== ==========================
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from orbitcloud.report.czml import SceneSummary
+from orbitcloud.report.figures import FIGURES
+from orbitcloud.report.folder import RunFolder, codes, column_f64
+
+__all__ = ["SECTIONS", "render_report"]
+
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("summary", "Scenario summary"),
+    ("coverage", "Ground tracks and coverage"),
+    ("contacts", "Contacts"),
+    ("routes", "Routes: latency and path changes"),
+    ("power", "Power, battery and eclipses"),
+    ("storage", "Storage: durability and repair"),
+    ("compute", "Compute jobs: in orbit vs ground"),
+    ("assessment", "Carbon, water and cost"),
+    ("scene", "3D scene"),
+    ("files", "Files"),
+)
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1d2330;
+background:#f5f6f8}
+header{background:#111a2e;color:#fff;padding:1.2em 2em}header h1{margin:0 0 .2em;font-size:1.5em}
+header p{margin:0;color:#c5cbe0}nav{padding:.4em 2em;background:#1d2742}
+nav a{color:#9fc3ff;margin-right:1.2em;text-decoration:none;font-size:.9em}
+main{max-width:1100px;margin:0 auto;padding:1em 2em}
+section{background:#fff;border-radius:6px;padding:1em 1.5em;margin:1em 0;
+box-shadow:0 1px 3px rgba(0,0,0,.08)}h2{margin-top:0;font-size:1.2em}
+figure{margin:1em 0}figure img{max-width:100%;height:auto}
+figcaption{color:#555;font-size:.85em}
+table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
+td,th{border-bottom:1px solid #e3e5ea;padding:.25em .8em;text-align:left}
+th{background:#f0f2f6}td.n{text-align:right;font-variant-numeric:tabular-nums}
+code{background:#eef0f4;padding:0 .3em;border-radius:3px}
+"""
+
+
+def _esc(x: object) -> str:
+    return html.escape(str(x), quote=True)
+
+
+def _fmt(v: object) -> str:
+    if isinstance(v, bool) or v is None:
+        return str(v)
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "–"
+        return f"{v:.4g}" if abs(v) < 1e6 else f"{v:,.0f}"
+    return str(v)
+
+
+def _kv_table(items: Iterable[tuple[str, object]]) -> str:
+    rows = "".join(f"<tr><th>{_esc(k)}</th><td class=n>{_esc(_fmt(v))}</td></tr>" for k, v in items)
+    return f"<table>{rows}</table>" if rows else ""
+
+
+def _flat(block: Mapping[str, Any], prefix: str = "") -> list[tuple[str, object]]:
+    """Scalars of a JSON block, one nesting level flattened as ``outer.inner``."""
+    out: list[tuple[str, object]] = []
+    for k, v in block.items():
+        if isinstance(v, Mapping) and not prefix:
+            out.extend(_flat(v, f"{k}."))
+        elif isinstance(v, str | int | float | bool) or v is None:
+            out.append((f"{prefix}{k}", v))
+    return out
+
+
+def _table(header: list[str], rows: list[list[object]]) -> str:
+    head = "".join(f"<th>{_esc(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f"<td class=n>{_esc(_fmt(c))}</td>"
+            if isinstance(c, int | float)
+            else f"<td>{_esc(c)}</td>"
+            for c in r
+        )
+        + "</tr>"
+        for r in rows
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _figure(png: Path, caption: str) -> str:
+    data = base64.b64encode(png.read_bytes()).decode("ascii")
+    return (
+        f'<figure><img alt="{_esc(caption)}" src="data:image/png;base64,{data}">'
+        f"<figcaption>{_esc(caption)} <code>figures/{_esc(png.stem)}.png/.svg</code>"
+        "</figcaption></figure>"
+    )
+
+
+def _summary(run: RunFolder) -> str:
+    sc, m = run.scenario, run.metrics or {}
+    head = [
+        ("scenario", run.name),
+        ("epoch (UTC)", sc.get("epoch", "")),
+        ("duration (h)", run.duration_s / 3600.0),
+        ("time step (s)", sc.get("step_s", "")),
+        ("seed", run.manifest.get("seed", "")),
+    ]
+    keys = [
+        ("satellites", "satellites"),
+        ("ground_stations", "ground stations"),
+        ("contacts_directed", "contacts (directed)"),
+        ("ground_passes", "ground passes"),
+        ("mean_pass_s", "mean pass (s)"),
+        ("isl_pairs", "ISL pairs"),
+        ("isl_windows", "ISL windows"),
+        ("sunlit_fraction", "sunlit fraction"),
+        ("propagation_failures", "SGP4 failures (samples)"),
+    ]
+    head += [(label, m[k]) for k, label in keys if k in m]
+    timings = run.manifest.get("timings_s") or {}
+    versions = run.manifest.get("versions") or {}
+    desc = f"<p>{_esc(sc.get('description', ''))}</p>" if sc.get("description") else ""
+    return (
+        desc
+        + _kv_table(head)
+        + (
+            "<h3>Stage timings (s)</h3>" + _kv_table(timings.items())
+            if isinstance(timings, dict) and timings
+            else ""
+        )
+        + (
+            "<h3>Versions</h3>" + _kv_table(versions.items())
+            if isinstance(versions, dict) and versions
+            else ""
+        )
+    )
+
+
+def _coverage_table(run: RunFolder) -> str:
+    rows = sorted((run.metrics or {}).get("stations") or [], key=lambda r: -r["gap_fraction"])
+    if not rows:
+        return ""
+    body = [
+        [
+            r["station"],
+            r["passes"],
+            r["mean_pass_s"],
+            r["gaps"],
+            r["max_gap_s"] / 60.0,
+            100 * (1 - r["gap_fraction"]),
+        ]
+        for r in rows[:40]
+    ]
+    more = f"<p>{len(rows) - 40} more stations in metrics.json.</p>" if len(rows) > 40 else ""
+    return (
+        _table(
+            ["station", "passes", "mean pass (s)", "gaps", "longest gap (min)", "coverage (%)"],
+            body,
+        )
+        + more
+    )
+
+
+def _contacts_table(run: RunFolder) -> str:
+    c = run.contacts
+    if c is None or c.num_rows == 0:
+        return ""
+    kind, kinds = codes(c.column("kind"))
+    dur = column_f64(c, "end_s") - column_f64(c, "start_s")
+    rate = column_f64(c, "rate_bps")
+    rows: list[list[object]] = []
+    for k, name in enumerate(kinds):
+        d = dur[kind == k]
+        if d.size:
+            vol = float(np.sum(d * rate[kind == k]) / 8e12)
+            rows.append([name, int(d.size), float(np.median(d)), float(d.sum() / 3600), vol])
+    return _table(["kind", "windows", "median window (s)", "total (h)", "capacity (TB)"], rows)
+
+
+def _routes_table(run: RunFolder) -> str:
+    r = run.routes
+    if r is None or r.num_rows == 0:
+        return ""
+    src, sn = codes(r.column("src"))
+    dst, dn = codes(r.column("dst"))
+    rtt = column_f64(r, "rtt_ms")
+    pair = src * len(dn) + dst
+    uniq, inv = np.unique(pair, return_inverse=True)
+    rows = []
+    for g in range(min(uniq.size, 20)):
+        v = rtt[inv == g]
+        ok = v[np.isfinite(v)]
+        rows.append(
+            [
+                f"{sn[uniq[g] // len(dn)]} → {dn[uniq[g] % len(dn)]}",
+                float(np.median(ok)) if ok.size else math.nan,
+                float(np.percentile(ok, 95)) if ok.size else math.nan,
+                100.0 * ok.size / max(v.size, 1),
+            ]
+        )
+    more = f"<p>First 20 of {uniq.size} pairs.</p>" if uniq.size > 20 else ""
+    return _table(["pair", "median RTT (ms)", "p95 RTT (ms)", "reachable (%)"], rows) + more
+
+
+def _assessment(run: RunFolder) -> str:
+    a = run.assessment or {}
+    parts = []
+    o, g = a.get("orbital"), a.get("ground")
+    if isinstance(o, dict) and isinstance(g, dict):
+        keys = [k for k in o if k in g and isinstance(o[k], int | float)]
+        parts.append(
+            _table(
+                ["per unit", "orbital", "ground"],
+                [[k, float(o[k]), float(g[k])] for k in keys],
+            )
+        )
+    if isinstance(a.get("break_even"), dict):
+        parts.append("<h3>Break-even</h3>" + _kv_table(_flat(a["break_even"])))
+    if isinstance(a.get("uncertainty"), dict):
+        parts.append("<h3>Uncertainty</h3>" + _kv_table(_flat(a["uncertainty"])))
+    if isinstance(a.get("sizing"), dict):
+        parts.append("<h3>Sizing</h3>" + _kv_table(_flat(a["sizing"])))
+    if isinstance(a.get("assumptions"), list) and a["assumptions"]:
+        items = "".join(f"<li>{_esc(x)}</li>" for x in a["assumptions"])
+        parts.append(f"<h3>Assumptions</h3><ul>{items}</ul>")
+    return "".join(parts)
+
+
+def _scene(scene: SceneSummary | None) -> str:
+    if scene is None:
+        return ""
+    thinned = (
+        f"every {scene.sample_stride}th position sample"
+        if scene.sample_stride > 1
+        else "every position sample"
+    )
+    return (
+        "<p><code>scene.czml</code> holds the run for CesiumJS: "
+        f"{scene.satellites} satellites ({thinned}, {scene.samples_per_satellite} per "
+        f"satellite, up to t = {scene.t_end_s / 3600:.2f} h), {scene.stations} ground stations "
+        f"and {scene.links} link lines (of {scene.links_isl_total} ISL and "
+        f"{scene.links_ground_total} ground pairs). Open it offline with "
+        "<code>orbitcloud view RUN_DIR</code>.</p>"
+    )
+
+
+def render_report(
+    run: RunFolder, figures: Mapping[str, Path], scene: SceneSummary | None = None
+) -> str:
+    """The report page as HTML text; ``figures`` maps figure keys to their PNG files."""
+    m = run.metrics or {}
+    blocks: dict[str, list[str]] = {key: [] for key, _ in SECTIONS}
+    blocks["summary"].append(_summary(run))
+    for spec in FIGURES:
+        if spec.key in figures:
+            blocks[spec.section].append(_figure(figures[spec.key], spec.caption))
+    blocks["coverage"].append(_coverage_table(run))
+    blocks["contacts"].append(_contacts_table(run))
+    blocks["routes"].append(_routes_table(run))
+    for key in ("power", "compute", "storage", "restore"):
+        if isinstance(m.get(key), dict):
+            section = "storage" if key == "restore" else key
+            blocks[section].append(
+                f"<h3>{_esc(key)} (metrics.json)</h3>" + _kv_table(_flat(m[key]))
+            )
+    blocks["assessment"].append(_assessment(run))
+    blocks["scene"].append(_scene(scene))
+    files = sorted(p.name for p in run.path.iterdir() if p.is_file() or p.is_dir())
+    blocks["files"].append(
+        "<ul>" + "".join(f"<li><code>{_esc(f)}</code></li>" for f in files) + "</ul>"
+    )
+    shown = [(k, t) for k, t in SECTIONS if any(b.strip() for b in blocks[k])]
+    nav = "".join(f'<a href="#{k}">{_esc(t)}</a>' for k, t in shown)
+    body = "".join(
+        f'<section id="{k}"><h2>{_esc(t)}</h2>{"".join(blocks[k])}</section>' for k, t in shown
+    )
+    return (
+        "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"
+        '<meta name=viewport content="width=device-width, initial-scale=1">'
+        f"<title>orbitcloud report: {_esc(run.name)}</title><style>{CSS}</style></head><body>"
+        f"<header><h1>orbitcloud report: {_esc(run.name)}</h1>"
+        f"<p>run folder <code>{_esc(run.path.name)}</code>, created "
+        f"{_esc(run.manifest.get('created_utc', ''))}</p></header>"
+        f"<nav>{nav}</nav><main>{body}</main></body></html>\n"
+    )
