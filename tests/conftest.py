@@ -33,3 +33,36 @@ def iss_scenario(**overrides: Any) -> dict[str, Any]:
     }
     sc.update(overrides)
     return sc
+
+
+def circular_orbit_scenario(
+    name: str, epoch: str, duration_s: float, step_s: float, inclination_deg: float, raan_deg: float
+) -> dict[str, Any]:
+    """One satellite on a 700 km circular orbit of the given inclination and RAAN."""
+    sat = {
+        "name": "s",
+        "altitude_km": 700,
+        "inclination_deg": inclination_deg,
+        "raan_deg": raan_deg,
+    }
+    return {
+        "name": name,
+        "epoch": epoch,
+        "duration_s": duration_s,
+        "step_s": step_s,
+        "constellations": [{"kind": "elements", "name": "c", "satellites": [sat]}],
+    }
+
+
+def walker_3x9(**hardware: Any) -> dict[str, Any]:
+    """A small MILSCA-like Walker constellation: 3 planes x 9 at 550 km, 55 deg, F = 1."""
+    return {
+        "kind": "walker",
+        "name": "w",
+        "planes": 3,
+        "sats_per_plane": 9,
+        "phasing": 1,
+        "altitude_km": 550,
+        "inclination_deg": 55,
+        "hardware": hardware,
+    }

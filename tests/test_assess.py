@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
+from conftest import circular_orbit_scenario
 from orbitcloud.assess import (
     Options,
     assess_scenario,
@@ -416,26 +417,7 @@ def test_ascend_scenario_mass_is_compared_with_the_bottom_up_sizing(ascend):
 @pytest.mark.parametrize(("inclination_deg", "raan_deg"), [(53, 0), (97.6, 90), (30, 200)])
 def test_analytic_sunlit_fraction_matches_the_ephemeris(inclination_deg, raan_deg):
     sc = Scenario.model_validate(
-        {
-            "name": "sun",
-            "epoch": "2026-03-20T00:00:00Z",
-            "duration_s": 3600,
-            "step_s": 60,
-            "constellations": [
-                {
-                    "kind": "elements",
-                    "name": "c",
-                    "satellites": [
-                        {
-                            "name": "s",
-                            "altitude_km": 700,
-                            "inclination_deg": inclination_deg,
-                            "raan_deg": raan_deg,
-                        }
-                    ],
-                }
-            ],
-        }
+        circular_orbit_scenario("sun", "2026-03-20T00:00:00Z", 3600, 60, inclination_deg, raan_deg)
     )
     sats = build_satellites(sc)
     sunlit, eclipse_s = analytic_sunlight(sc, sats)

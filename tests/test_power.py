@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 from skyfield.api import EarthSatellite, load
 
+from conftest import circular_orbit_scenario
 from orbitcloud.cloud.power import PowerSpec, integrate_power, solar_generation_w
 from orbitcloud.cloud.thermal import (
     ThermalSpec,
@@ -78,26 +79,7 @@ def _beta_formula_fraction(beta_rad: float, radius_km: float) -> float:
 )
 def test_eclipse_fraction_matches_the_beta_angle_formula(inclination_deg, raan_deg):
     sc = Scenario.model_validate(
-        {
-            "name": "beta",
-            "epoch": EPOCH,
-            "duration_s": 3 * 5800.0,
-            "step_s": 5.0,
-            "constellations": [
-                {
-                    "kind": "elements",
-                    "name": "c",
-                    "satellites": [
-                        {
-                            "name": "s",
-                            "altitude_km": 700,
-                            "inclination_deg": inclination_deg,
-                            "raan_deg": raan_deg,
-                        }
-                    ],
-                }
-            ],
-        }
+        circular_orbit_scenario("beta", EPOCH, 3 * 5800.0, 5.0, inclination_deg, raan_deg)
     )
     sats = build_satellites(sc)
     period_s = 2 * np.pi / sats.satrecs[0].no_kozai * 60.0

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from conftest import walker_3x9
 from orbitcloud.cloud.events import EventLog
 from orbitcloud.cloud.storage import read_fault_csv, run_storage
 from orbitcloud.pipeline import RunResult, run_pipeline
@@ -25,18 +26,7 @@ def _scenario(faults: list[dict[str, Any]], **storage: Any) -> dict[str, Any]:
         "duration_s": 6 * 3600,
         "step_s": 60,
         "seed": 7,
-        "constellations": [
-            {
-                "kind": "walker",
-                "name": "w",
-                "planes": 3,
-                "sats_per_plane": 9,
-                "phasing": 1,
-                "altitude_km": 550,
-                "inclination_deg": 55,
-                "hardware": {"storage_tb": 1},
-            },
-        ],
+        "constellations": [walker_3x9(storage_tb=1)],
         "ground_stations": [
             {
                 "name": "Fucino",

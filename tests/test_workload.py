@@ -8,6 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from conftest import walker_3x9
 from orbitcloud.cli import app
 from orbitcloud.cloud.workload import Captures, eo_jobs, mask_elevation_rad
 from orbitcloud.constants import EARTH_MEAN_RADIUS_KM
@@ -16,6 +17,10 @@ from orbitcloud.pipeline import run_pipeline
 from orbitcloud.scenario import Scenario
 from orbitcloud.scenario.workload import WorkloadSpec
 
+MILSCA_HARDWARE = {
+    "compute_tflops": 250, "compute_power_w": 3000, "bus_power_w": 800, "solar_array_w": 9600,
+    "battery_wh": 7500, "storage_tb": 100, "radiator_area_m2": 6.0, "mass_kg": 700,
+}  # fmt: skip
 AREAS = [
     {"name": "Rome", "lat_deg": 41.9, "lon_deg": 12.5, "radius_km": 60},
     {"name": "Sahel", "lat_deg": 13.5, "lon_deg": 2.1, "radius_km": 150},
@@ -31,27 +36,7 @@ def _scenario(**workload):
             "duration_s": 6 * 3600,
             "step_s": 60,
             "seed": 5,
-            "constellations": [
-                {
-                    "kind": "walker",
-                    "name": "w",
-                    "planes": 3,
-                    "sats_per_plane": 9,
-                    "phasing": 1,
-                    "altitude_km": 550,
-                    "inclination_deg": 55,
-                    "hardware": {
-                        "compute_tflops": 250,
-                        "compute_power_w": 3000,
-                        "bus_power_w": 800,
-                        "solar_array_w": 9600,
-                        "battery_wh": 7500,
-                        "storage_tb": 100,
-                        "radiator_area_m2": 6.0,
-                        "mass_kg": 700,
-                    },
-                }
-            ],
+            "constellations": [walker_3x9(**MILSCA_HARDWARE)],
             "ground_stations": [
                 {
                     "name": "Fucino",

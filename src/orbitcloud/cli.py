@@ -192,11 +192,9 @@ def _print_summary(s: dict[str, Any]) -> None:
         rows.append(
             (
                 "stored objects",
-                ", ".join(
-                    f"{k} {v}"
-                    for k, v in st.items()
-                    if isinstance(v, int) and not isinstance(v, bool)
-                )[:200],
+                f"{st['objects_put']} put, {st['objects_durable']} durable, "
+                f"{st['objects_readable_at_end']} readable at the end, "
+                f"{st['objects_lost']} lost, {st['objects_refused']} refused",
             )
         )
     if s.get("restore"):

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
 from orbitcloud.cloud.hardware import per_satellite
+from orbitcloud.cloud.power import state_of_charge
 from orbitcloud.orbits.frames import ecef_to_geodetic
 from orbitcloud.pipeline import RunResult
 
@@ -72,9 +73,9 @@ def _positions_table(result: RunResult) -> tuple[pa.Table, int]:
         def at_samples(flow_w: NDArray[np.float64]) -> NDArray[np.float64]:
             return np.concatenate([flow_w, np.full((n_sat, 1), np.nan)], axis=1)[:, k].ravel()
 
-        cap_sat = per_satellite(result.scenario, eph.satellites, "battery_wh", 3600.0)[:, None]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            soc = np.where(cap_sat > 0, pw.battery_j / cap_sat, np.nan)
+        soc = state_of_charge(
+            pw, per_satellite(result.scenario, eph.satellites, "battery_wh", 3600.0)
+        )
         table = table.append_column("generated_w", pa.array(at_samples(pw.generated_w)))
         table = table.append_column("compute_w", pa.array(at_samples(pw.compute_w)))
         table = table.append_column("battery_soc", pa.array(soc[:, k].ravel()))

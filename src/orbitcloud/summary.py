@@ -8,6 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from orbitcloud.cloud.hardware import per_satellite
+from orbitcloud.cloud.power import state_of_charge
 from orbitcloud.links.contactplan import ContactPlan
 from orbitcloud.pipeline import RunResult
 
@@ -96,8 +97,7 @@ def _power_summary(result: RunResult) -> dict[str, float] | None:
     cap_j = per_satellite(sc, sats, "battery_wh", 3600.0)
     gen = float(pw.energy_j(pw.generated_w).sum())
     has_compute = compute_max > 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        soc = pw.battery_j[cap_j > 0] / cap_j[cap_j > 0, None]
+    soc = state_of_charge(pw, cap_j)[cap_j > 0]
     return {
         "compute_sustained_fraction": float(
             pw.energy_j(pw.compute_w)[has_compute].sum()

@@ -69,10 +69,16 @@ class ComputeCapacity:
     def n_sat(self) -> int:
         return int(self.rate_flops.shape[0])
 
+    def step_of(self, t_s: F64) -> IDX:
+        """Index ``k`` of the grid step ``[t_k, t_k+1)`` holding each time (clamped to the
+        steps), intp[...] like ``t_s``."""
+        k = np.searchsorted(self.t_s, np.asarray(t_s, dtype=np.float64), side="right") - 1
+        return np.clip(k, 0, self.t_s.size - 2)
+
     def done_by(self, sat: IDX, t_s: F64) -> F64:
         """``C(t)`` of satellite ``sat[i]`` at ``t_s[i]`` [FLOP] (clamped to the grid)."""
         t = np.clip(np.asarray(t_s, dtype=np.float64), self.t_s[0], self.t_s[-1])
-        k = np.clip(np.searchsorted(self.t_s, t, side="right") - 1, 0, self.t_s.size - 2)
+        k = self.step_of(t)
         return self.cum_flops[sat, k] + self.rate_flops[sat, k] * (t - self.t_s[k])
 
     def finish_s(self, sat: IDX, start_s: F64, flops: F64) -> F64:

@@ -155,11 +155,6 @@ class ComputeService:
             float(j.flops[i]), float(j.output_bytes[i]),
         )  # fmt: skip
 
-    def _sunlit_at(self, node: IDX, t_s: F64) -> NDArray[np.bool_]:
-        t = self.cap.t_s
-        k = np.clip(np.searchsorted(t, t_s, side="right") - 1, 0, t.size - 1)
-        return self.sunlit[node, k]
-
     def candidates(self, job: JobView) -> Candidates:
         """Estimates for every satellite that can take ``job`` now (module docstring of
         :mod:`orbitcloud.cloud.scheduler`)."""
@@ -177,23 +172,35 @@ class ComputeService:
         finish = self.cap.finish_s(node, start, np.full(node.size, job.flops))
         grounds = self.grounds[self.jobs.tenant[job.job_id]]
         deliver = self._downlinks.next_contact_s(node, finish, grounds)
-        sunlit = self._sunlit_at(node, start)
+        sunlit = self.sunlit[node, self.cap.step_of(start)]
         energy = job.flops * self.cap.j_per_flop[node] * np.where(
             sunlit, 1.0, self.battery_penalty[node]
         ) + np.where(node != src, job.input_bytes * 8.0 * self.spec.isl_j_per_bit, 0.0)
         return Candidates(node, arrival[node], start, finish, deliver, energy, sunlit)
 
-    def _transmit_energy(self, sent: Sent, size_bytes: float) -> tuple[float, float, float]:
-        """(energy J, downlink bytes, ISL bytes) of a delivered bundle."""
+    def _move(
+        self, i: int, rec: JobRecord, svc: str, src: int, dst: int | list[int], size: float
+    ) -> Generator[Any, Any, Sent]:
+        """simpy process: send job ``i``'s ``size`` bytes (satellites forward, stations only
+        receive), add the transmission energy and the downlink/ISL bytes of the contacts used
+        to its record, and mark it failed when no contacts can carry them."""
+        sent: Sent = yield self.engine.env.process(
+            self.engine.send(svc, str(i), src, dst, size, self.sat_only)
+        )
         if sent.delivery is None:
-            return 0.0, 0.0, 0.0
+            rec.status[i] = "failed"
+            return sent
         p, n_sat = self.engine.plan, self.n_sat
         c = np.asarray(sent.delivery.contacts, dtype=np.intp)
         isl = int(((p.src[c] < n_sat) & (p.dst[c] < n_sat)).sum())
         down = int((p.dst[c] >= n_sat).sum())
-        bits = size_bytes * 8.0
-        energy = bits * (isl * self.spec.isl_j_per_bit + down * self.spec.downlink_j_per_bit)
-        return energy, size_bytes * down, size_bytes * isl
+        bits = size * 8.0
+        rec.energy_j[i] += bits * (
+            isl * self.spec.isl_j_per_bit + down * self.spec.downlink_j_per_bit
+        )
+        rec.downlink_bytes[i] += size * down
+        rec.isl_bytes[i] += size * isl
+        return sent
 
     def _finish(self, i: int, rec: JobRecord, mode: Mode) -> None:
         t = rec.delivered_s[i]
@@ -230,14 +237,10 @@ class ComputeService:
         log.add(env.now, svc, "job_placed", self.engine.names[node], str(i), 0.0)
         if node != src:
             self.used_bytes[node] += size
-            sent = yield env.process(self.engine.send(svc, str(i), src, node, size, self.sat_only))
+            sent = yield from self._move(i, rec, svc, src, node, size)
             self.used_bytes[src] -= size
-            e, _, isl = self._transmit_energy(sent, size)
-            rec.energy_j[i] += e
-            rec.isl_bytes[i] += isl
             if sent.delivery is None:
                 self.used_bytes[node] -= size
-                rec.status[i] = "failed"
                 return
         with self.resources[node].request(priority=job.priority) as req:
             yield req
@@ -246,14 +249,8 @@ class ComputeService:
         if not ok:
             return
         out = max(float(jobs.output_bytes[i]), 1.0)
-        grounds = self.grounds[jobs.tenant[i]]
-        sent = yield env.process(self.engine.send(svc, str(i), node, grounds, out, self.sat_only))
-        e, down, isl = self._transmit_energy(sent, out)
-        rec.energy_j[i] += e
-        rec.downlink_bytes[i] += down
-        rec.isl_bytes[i] += isl
+        sent = yield from self._move(i, rec, svc, node, self.grounds[jobs.tenant[i]], out)
         if sent.delivery is None:
-            rec.status[i] = "failed"
             return
         rec.delivered_s[i] = env.now
         self._finish(i, rec, "orbit")
@@ -299,14 +296,8 @@ class ComputeService:
         src, size = int(jobs.source[i]), float(jobs.input_bytes[i])
         rec.submitted_s[i] = env.now
         self.engine.log.add(env.now, svc, "job_submitted", self.engine.names[src], str(i), size)
-        grounds = self.grounds[jobs.tenant[i]]
-        sent = yield env.process(self.engine.send(svc, str(i), src, grounds, size, self.sat_only))
-        e, down, isl = self._transmit_energy(sent, size)
-        rec.energy_j[i] += e
-        rec.downlink_bytes[i] += down
-        rec.isl_bytes[i] += isl
+        sent = yield from self._move(i, rec, svc, src, self.grounds[jobs.tenant[i]], size)
         if sent.delivery is None:
-            rec.status[i] = "failed"
             return
         rec.node[i] = sent.dst
         rec.started_s[i] = env.now

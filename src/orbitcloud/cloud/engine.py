@@ -32,7 +32,14 @@ from orbitcloud.cloud.events import EventLog
 from orbitcloud.links.contactplan import ContactPlan
 from orbitcloud.network.cgr import ContactGraphRouter, Delivery
 
-__all__ = ["CountingEnvironment", "Engine", "Sent"]
+__all__ = ["CountingEnvironment", "Engine", "Sent", "seeded_rng"]
+
+
+def seeded_rng(seed: int, stream: str) -> np.random.Generator:
+    """The random stream ``stream`` of a run seeded ``seed``: same seed and name, same
+    numbers; a new stream never shifts another (``SeedSequence`` spawn key from the name)."""
+    key = int.from_bytes(hashlib.sha256(stream.encode()).digest()[:8], "little")
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(key,)))
 
 
 class CountingEnvironment(simpy.Environment):
@@ -72,9 +79,8 @@ class Engine:
         self.wall_s = 0.0
 
     def rng(self, stream: str) -> np.random.Generator:
-        """The random stream ``stream`` (same scenario seed and name: same numbers)."""
-        key = int.from_bytes(hashlib.sha256(stream.encode()).digest()[:8], "little")
-        return np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(key,)))
+        """The random stream ``stream`` of this run (see :func:`seeded_rng`)."""
+        return seeded_rng(self.seed, stream)
 
     def send(
         self,

@@ -47,6 +47,7 @@ __all__ = [
     "longest_eclipse_s",
     "node_power",
     "solar_generation_w",
+    "state_of_charge",
 ]
 
 F64 = NDArray[np.float64]
@@ -264,6 +265,14 @@ def link_activity(plan: ContactPlan, n_sat: int, t_s: F64) -> NDArray[np.bool_]:
         np.add.at(diff, (node[sat][ok], k0[ok]), 1)
         np.add.at(diff, (node[sat][ok], k1[ok]), -1)
     return np.cumsum(diff, axis=1)[:, :n_step] > 0
+
+
+def state_of_charge(budget: PowerBudget, capacity_j: F64) -> F64:
+    """Battery state of charge, float64[n_sat, n_time] (NaN for satellites without a
+    battery), from ``budget.battery_j`` and the capacities ``capacity_j`` float64[n_sat]."""
+    cap = np.asarray(capacity_j, dtype=np.float64)[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(cap > 0, budget.battery_j / cap, np.nan)
 
 
 def node_power(

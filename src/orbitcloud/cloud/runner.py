@@ -21,10 +21,10 @@ from numpy.typing import NDArray
 
 from orbitcloud.cloud.capacity import ComputeCapacity
 from orbitcloud.cloud.compute import JOB_STATUS, ComputeService, JobRecord
-from orbitcloud.cloud.engine import Engine
+from orbitcloud.cloud.engine import Engine, seeded_rng
 from orbitcloud.cloud.events import EventLog
 from orbitcloud.cloud.hardware import per_satellite
-from orbitcloud.cloud.power import PowerBudget, node_power
+from orbitcloud.cloud.power import PowerBudget, node_power, state_of_charge
 from orbitcloud.cloud.scheduler import load_policy
 from orbitcloud.cloud.workload import Captures, Jobs, eo_captures, eo_jobs
 from orbitcloud.links.contactplan import ContactPlan
@@ -49,6 +49,7 @@ class WorkloadResult:
     wall_s: float
     power: PowerBudget | None
     utilisation: F64
+    battery_capacity_j: F64
 
     @property
     def events_per_s(self) -> float:
@@ -109,7 +110,10 @@ class WorkloadResult:
         if "orbit" in out:
             out["orbit"]["utilisation"] = float(self.utilisation.mean())
             if self.power is not None:
-                out["orbit"]["min_battery_soc_under_load"] = _min_soc(self.power)
+                soc = state_of_charge(self.power, self.battery_capacity_j)
+                out["orbit"]["min_battery_soc_under_load"] = (
+                    float(np.nanmin(soc)) if np.isfinite(soc).any() else None
+                )
                 out["orbit"]["unmet_kwh_under_load"] = float(
                     self.power.energy_j(self.power.unmet_w).sum() / 3.6e6
                 )
@@ -126,12 +130,6 @@ class WorkloadResult:
                 else None,
             }
         return out
-
-
-def _min_soc(pw: PowerBudget) -> float | None:
-    cap = pw.battery_j.max(axis=1, initial=0.0)
-    ok = cap > 0
-    return float((pw.battery_j[ok] / cap[ok, None]).min()) if ok.any() else None
 
 
 def busy_fraction(busy: list[tuple[int, float, float]], n_sat: int, t_s: F64) -> F64:
@@ -172,7 +170,7 @@ def run_workload(
         spec.compute_efficiency,
     )  # fmt: skip
     captures = eo_captures(spec, eph)
-    jobs = eo_jobs(spec, captures, Engine(plan, scenario.seed).rng("workload.tenants"))
+    jobs = eo_jobs(spec, captures, seeded_rng(scenario.seed, "workload.tenants"))
     juris = [g.jurisdiction for g in scenario.ground_stations]
     storage = per_satellite(scenario, sats, "storage_tb", 1e12)
     efficiency = per_satellite(scenario, sats, "battery_efficiency")
@@ -196,5 +194,5 @@ def run_workload(
         loaded = node_power(scenario, eph, plan, compute_request_w=utilisation * rated_w[:, None])
     return WorkloadResult(
         captures, jobs, records, log, events, engine_wall, time.perf_counter() - t_wall,
-        loaded, utilisation,
+        loaded, utilisation, per_satellite(scenario, sats, "battery_wh", 3600.0),
     )  # fmt: skip
