@@ -46,7 +46,7 @@ WORLD = [(0, 1, 0, 1000, 8e9, 0.01), (1, 2, 100, 200, 8e8, 0.002), (0, 2, 500, 6
 
 def _jobs(ready, flops=5e12, size=1e9, prio=None, source=None, deadline=1000.0):
     n = len(ready)
-    return Jobs(
+    return Jobs.on_satellites(
         ["eo"], np.zeros(n, np.int32), np.asarray(prio or [0] * n, np.int32),
         np.asarray(source or [0] * n, np.int32), np.arange(n, dtype=np.int32),
         np.zeros(n, np.int32), np.asarray(ready, float), np.full(n, deadline),

@@ -147,4 +147,4 @@ def test_run_writes_jobs_and_events(tmp_path):
     assert events.num_rows > jobs.num_rows
     t = events.column("t_s").to_numpy()
     assert (np.diff(t) >= 0).all()
-    assert "EO jobs" in res.output
+    assert "tiles from" in res.output

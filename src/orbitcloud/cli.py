@@ -20,6 +20,7 @@ from rich.table import Table
 from orbitcloud.examples import example_path, list_examples
 from orbitcloud.progress import RichProgress
 from orbitcloud.scenario import Scenario, ScenarioError, load_scenario
+from orbitcloud.scenario.workload import MODES
 
 app = typer.Typer(
     name="orbitcloud",
@@ -255,7 +256,11 @@ def _compute_rows(c: dict[str, Any] | None) -> list[tuple[str, str]]:
             else f"{m['done']} on time, {late} not"
         )
 
-    rows = [("EO jobs", f"{c['jobs']} tiles from {c['captures']} captures")]
+    by = c["jobs_by_input"]
+    what = [f"{by['capture']} tiles from {c['captures']} captures"] if by["capture"] else []
+    what += [f"{by[k]} with input {at}" for k, at in (("station", "at a station"),
+             ("storage", "in orbital storage")) if by[k]]  # fmt: skip
+    rows = [("jobs", "; ".join(what))]
     for mode in ("orbit", "ground"):
         if mode in c:
             rows.append(
@@ -266,6 +271,14 @@ def _compute_rows(c: dict[str, Any] | None) -> list[tuple[str, str]]:
         rows.append(
             ("  compute utilisation", f"{o['utilisation']:.2%}; {o['retries']} upset retries")
         )
+    for kind, label in (("station", "  inputs at a station"), ("storage", "  inputs in storage")):
+        per = [
+            f"{m}: {_kind_row(c[m]['by_input'][kind])}"
+            for m in MODES
+            if kind in c.get(m, {}).get("by_input", {})
+        ]
+        if per:
+            rows.append((label, "; ".join(per)))
     cmp = c.get("comparison")
     if cmp and cmp["downlink_ratio"] is not None:
         rows.append(
@@ -279,6 +292,14 @@ def _compute_rows(c: dict[str, Any] | None) -> list[tuple[str, str]]:
         ("  engine", f"{c['engine_events']:,} events, {c['engine_events_per_s']:,} events/s")
     )
     return rows
+
+
+def _kind_row(v: dict[str, Any]) -> str:
+    """'3/4 on time, product in 120 s' for one input kind of one mode."""
+    t = v["median_time_to_product_s"]
+    return f"{v['done']}/{v['jobs']} on time, " + (
+        f"product in {t:.0f} s" if t is not None else "no product"
+    )
 
 
 @app.command()

@@ -4,8 +4,11 @@ node's power and thermal envelope, hit by single-event upsets, their products se
 One simpy process per job (on the shared :class:`~orbitcloud.cloud.engine.Engine`):
 
 ``orbit`` mode
-    input ready on the capturing satellite → the policy picks a node
-    (:mod:`orbitcloud.cloud.scheduler`) → input sent over ISLs if the node is another one →
+    input ready (on the capturing satellite, at a ground station, or as shards in orbital
+    storage) → the policy picks a satellite (:mod:`orbitcloud.cloud.scheduler`) → the input
+    gathered there: a capture over ISLs if the node is another one, a station's input uplinked
+    (and relayed over ISLs), a stored object's ``k`` parts from the ``k`` holders whose parts
+    arrive first, in parallel →
     the node's queue (one job at a time, by priority then arrival; simpy ``PriorityResource``)
     → attempts: the run time is exact for the node's compute envelope
     (:class:`~orbitcloud.cloud.capacity.ComputeCapacity`); an upset (Poisson, rate from
@@ -14,14 +17,20 @@ One simpy process per job (on the shared :class:`~orbitcloud.cloud.engine.Engine
     station the tenant may use (store-and-forward over the contact plan).
 
 ``ground`` mode (the baseline)
-    raw tile sent to the first allowed ground station → processed in the ground data centre at
+    raw input sent to the first allowed ground station (a stored object: its ``k`` first
+    parts, each to the first allowed station it reaches; ground sites are taken to be linked
+    by terrestrial networks) → processed in the ground data centre at
     ``tflops_per_job × efficiency`` (no queueing: a data centre has many such nodes) → done.
+    An input already at a ground station is processed there.
 
 Storage: a node holds a job's input from arrival to completion; a candidate without room for
-it is not offered to the policy; a capture that does not fit on its satellite is dropped.
+it is not offered to the policy; a capture that does not fit on its satellite is dropped. (The
+shards of stored inputs are not charged to the compute nodes' storage: they are the storage
+service's.)
 
 Energy per job [J]: compute (J/FLOP × FLOP, wasted attempts included; ground: × PUE) plus
-transmission (bits × J/bit per ISL hop and per downlink hop, from the contacts used).
+transmission (bits × J/bit per ISL hop and per downlink hop, from the contacts used; an
+uplink costs the satellites nothing here: the station transmits).
 """
 
 from __future__ import annotations
@@ -38,7 +47,7 @@ from orbitcloud.cloud.capacity import ComputeCapacity
 from orbitcloud.cloud.engine import Engine, Sent
 from orbitcloud.cloud.faults import FaultModel
 from orbitcloud.cloud.scheduler import Candidates, JobView, Policy
-from orbitcloud.cloud.workload import Jobs
+from orbitcloud.cloud.workload import INPUT_KINDS, Jobs
 from orbitcloud.scenario.workload import Mode, WorkloadSpec
 
 __all__ = ["JOB_STATUS", "ComputeService", "JobRecord"]
@@ -66,6 +75,7 @@ class JobRecord:
     retries: NDArray[np.int64]
     downlink_bytes: F64
     isl_bytes: F64
+    uplink_bytes: F64
     status: list[str] = field(default_factory=list)
 
     @classmethod
@@ -73,7 +83,8 @@ class JobRecord:
         nan = np.full(n, np.nan)
         return cls(
             mode, np.full(n, -1, np.int64), nan.copy(), nan.copy(), nan.copy(), nan.copy(),
-            np.zeros(n), np.zeros(n, np.int64), np.zeros(n), np.zeros(n), ["unfinished"] * n,
+            np.zeros(n), np.zeros(n, np.int64), np.zeros(n), np.zeros(n), np.zeros(n),
+            ["unfinished"] * n,
         )  # fmt: skip
 
 
@@ -122,6 +133,7 @@ class ComputeService:
             for t in spec.tenants
         ]
         self._downlinks = _DownlinkIndex(engine, self.n_sat)
+        self._senders = np.zeros((1, self.n_sat), np.intp)  # of the last candidates() call
         self.busy: list[tuple[int, float, float]] = []  # (node, start, end) of compute
 
     def _allowed_stations(self, allowed: list[str] | None, juris: list[str]) -> list[int]:
@@ -152,30 +164,49 @@ class ComputeService:
         return JobView(
             i, j.tenant_names[j.tenant[i]], int(j.priority[i]), int(j.source[i]),
             float(j.ready_s[i]), float(j.deadline_s[i]), float(j.input_bytes[i]),
-            float(j.flops[i]), float(j.output_bytes[i]),
+            float(j.flops[i]), float(j.output_bytes[i]), INPUT_KINDS[int(j.input_kind[i])],
+            j.holders_of(i), int(j.needed[i]),
         )  # fmt: skip
+
+    def _part_arrivals(self, job: JobView, horizon_s: float = np.inf) -> F64:
+        """Earliest arrival of each holder's part of ``job``'s input at every node from now,
+        float64[n_holder, n_node] (a satellite holder's own part: now; nothing booked)."""
+        now, part = self.engine.env.now, max(job.input_bytes / job.needed, 1.0)
+        arr = np.empty((len(job.holders), self.engine.plan.nodes.n_node))
+        for r, h in enumerate(job.holders):
+            arr[r] = self.engine.router.arrivals(h, now, part, self.sat_only, horizon_s)
+        return arr
 
     def candidates(self, job: JobView) -> Candidates:
         """Estimates for every satellite that can take ``job`` now (module docstring of
-        :mod:`orbitcloud.cloud.scheduler`)."""
+        :mod:`orbitcloud.cloud.scheduler`). Remembers, per satellite, which ``needed``
+        holders' parts would reach it first (``_senders``)."""
         now, src = self.engine.env.now, job.source
-        local_start = np.array([max(now, self.queue_free_s[src])])
-        local = self.cap.finish_s(np.array([src]), local_start, np.array([job.flops]))[0]
-        arrival = self.engine.router.arrivals(
-            src, now, max(job.input_bytes, 1.0), self.sat_only, horizon_s=local
-        )[: self.n_sat]
-        arrival[src] = now
+        horizon = np.inf  # a lone satellite holder bounds the search by finishing at home
+        if job.needed == 1 and src < self.n_sat and self.has_compute[src]:
+            local_start = np.array([max(now, self.queue_free_s[src])])
+            horizon = self.cap.finish_s(np.array([src]), local_start, np.array([job.flops]))[0]
+        arr = self._part_arrivals(job, horizon)[:, : self.n_sat]
+        first = np.argsort(arr, axis=0, kind="stable")[: job.needed]  # [needed, n_sat]
+        arrival = np.take_along_axis(arr, first, axis=0)[-1]  # when the k-th part is there
+        self._senders = np.asarray(job.holders, np.intp)[first]
         room = self.used_bytes + job.input_bytes <= self.storage_bytes
-        room[src] = True  # the input is already there
+        if job.input_kind == "capture":
+            room[src] = True  # the input is already there
         node = np.flatnonzero(np.isfinite(arrival) & self.has_compute & room)
         start = np.maximum(arrival[node], self.queue_free_s[node])
         finish = self.cap.finish_s(node, start, np.full(node.size, job.flops))
         grounds = self.grounds[self.jobs.tenant[job.job_id]]
         deliver = self._downlinks.next_contact_s(node, finish, grounds)
         sunlit = self.sunlit[node, self.cap.step_of(start)]
-        energy = job.flops * self.cap.j_per_flop[node] * np.where(
-            sunlit, 1.0, self.battery_penalty[node]
-        ) + np.where(node != src, job.input_bytes * 8.0 * self.spec.isl_j_per_bit, 0.0)
+        senders = self._senders[:, node]
+        moved = ((senders < self.n_sat) & (senders != node)).sum(axis=0)  # parts to move by ISL
+        energy = (
+            job.flops
+            * self.cap.j_per_flop[node]
+            * np.where(sunlit, 1.0, self.battery_penalty[node])
+            + moved * (job.input_bytes / job.needed) * 8.0 * self.spec.isl_j_per_bit
+        )
         return Candidates(node, arrival[node], start, finish, deliver, energy, sunlit)
 
     def _move(
@@ -200,7 +231,26 @@ class ComputeService:
         )
         rec.downlink_bytes[i] += size * down
         rec.isl_bytes[i] += size * isl
+        rec.uplink_bytes[i] += size * int((p.src[c] >= n_sat).sum())
         return sent
+
+    def _gather(
+        self, i: int, rec: JobRecord, svc: str, senders: list[int], dst: int | list[int]
+    ) -> Generator[Any, Any, Sent | None]:
+        """simpy process: each of ``senders`` sends its part of job ``i``'s input to ``dst``,
+        in parallel; the :class:`Sent` of the last part to land, None if a part cannot."""
+        part = float(self.jobs.input_bytes[i]) / int(self.jobs.needed[i])
+        env = self.engine.env
+        sents: list[Sent] = []
+        if len(senders) == 1:  # one part: moved in this process
+            sents.append((yield from self._move(i, rec, svc, senders[0], dst, part)))
+        else:
+            moves = [env.process(self._move(i, rec, svc, h, dst, part)) for h in senders]
+            for m in moves:
+                sents.append((yield m))
+        if any(s.delivery is None for s in sents):
+            return None
+        return max(sents, key=lambda s: s.arrival_s)
 
     def _finish(self, i: int, rec: JobRecord, mode: Mode) -> None:
         t = rec.delivered_s[i]
@@ -214,18 +264,21 @@ class ComputeService:
     def _orbit_job(self, i: int, rec: JobRecord) -> Generator[Any, Any, None]:
         env, log, jobs, svc = self.engine.env, self.engine.log, self.jobs, "compute-orbit"
         src, size = int(jobs.source[i]), float(jobs.input_bytes[i])
+        job = self._view(i)
+        on_board = job.input_kind == "capture"  # the input takes room on its satellite
         rec.submitted_s[i] = env.now
         log.add(env.now, svc, "job_submitted", self.engine.names[src], str(i), size)
-        if self.used_bytes[src] + size > self.storage_bytes[src]:
+        if on_board and self.used_bytes[src] + size > self.storage_bytes[src]:
             rec.status[i] = "dropped"
             log.add(env.now, svc, "job_dropped", self.engine.names[src], str(i), size, "storage")
             return
-        self.used_bytes[src] += size
-        job = self._view(i)
+        if on_board:
+            self.used_bytes[src] += size
         cand = self.candidates(job)
         if len(cand) == 0:
             rec.status[i] = "failed"
-            self.used_bytes[src] -= size
+            if on_board:
+                self.used_bytes[src] -= size
             log.add(env.now, svc, "job_failed", self.engine.names[src], str(i), 0.0, "no node")
             return
         pick = int(self.policy(job, cand))
@@ -235,11 +288,13 @@ class ComputeService:
         rec.node[i] = node
         self.queue_free_s[node] = max(float(cand.finish_s[pick]), self.queue_free_s[node])
         log.add(env.now, svc, "job_placed", self.engine.names[node], str(i), 0.0)
-        if node != src:
+        if not (on_board and node == src):
+            senders = [int(h) for h in self._senders[:, node]]  # a part at the node: no move
             self.used_bytes[node] += size
-            sent = yield from self._move(i, rec, svc, src, node, size)
-            self.used_bytes[src] -= size
-            if sent.delivery is None:
+            got = yield from self._gather(i, rec, svc, senders, node)
+            if on_board:
+                self.used_bytes[src] -= size
+            if got is None:
                 self.used_bytes[node] -= size
                 return
         with self.resources[node].request(priority=job.priority) as req:
@@ -296,10 +351,19 @@ class ComputeService:
         src, size = int(jobs.source[i]), float(jobs.input_bytes[i])
         rec.submitted_s[i] = env.now
         self.engine.log.add(env.now, svc, "job_submitted", self.engine.names[src], str(i), size)
-        sent = yield from self._move(i, rec, svc, src, self.grounds[jobs.tenant[i]], size)
-        if sent.delivery is None:
-            return
-        rec.node[i] = sent.dst
+        job = self._view(i)
+        grounds = self.grounds[jobs.tenant[i]]
+        if job.input_kind == "station":
+            rec.node[i] = src  # processed where it is
+        else:
+            senders = list(job.holders)
+            if len(senders) > job.needed:  # the parts that reach an allowed station first
+                first = self._part_arrivals(job)[:, grounds].min(axis=1)
+                senders = [senders[r] for r in np.argsort(first, kind="stable")[: job.needed]]
+            got = yield from self._gather(i, rec, svc, senders, grounds)
+            if got is None:
+                return
+            rec.node[i] = got.dst
         rec.started_s[i] = env.now
         peak = g.tflops_per_job * 1e12 * self.spec.compute_efficiency
         yield env.timeout(float(jobs.flops[i]) / peak)

@@ -25,8 +25,9 @@ from orbitcloud.cloud.engine import Engine, seeded_rng
 from orbitcloud.cloud.events import EventLog
 from orbitcloud.cloud.hardware import per_satellite
 from orbitcloud.cloud.power import PowerBudget, node_power, state_of_charge
+from orbitcloud.cloud.requests import request_jobs
 from orbitcloud.cloud.scheduler import load_policy
-from orbitcloud.cloud.workload import Captures, Jobs, eo_captures, eo_jobs
+from orbitcloud.cloud.workload import INPUT_KINDS, Captures, Jobs, eo_captures, eo_jobs
 from orbitcloud.links.contactplan import ContactPlan
 from orbitcloud.orbits.propagate import Ephemeris
 from orbitcloud.scenario.models import Scenario
@@ -57,7 +58,7 @@ class WorkloadResult:
 
     def jobs_table(self, node_names: list[str]) -> pa.Table:
         """One row per job and mode (``jobs.parquet``)."""
-        base = self.jobs.to_arrow()
+        base = self.jobs.to_arrow(node_names)
         names = np.asarray([*node_names, ""], dtype=object)
         parts = []
         for mode, r in self.records.items():
@@ -72,6 +73,7 @@ class WorkloadResult:
                 "retries": r.retries,
                 "downlink_bytes": r.downlink_bytes,
                 "isl_bytes": r.isl_bytes,
+                "uplink_bytes": r.uplink_bytes,
                 "status": pa.array(r.status, pa.string()),
             }
             for k, v in cols.items():
@@ -85,6 +87,9 @@ class WorkloadResult:
             "captures": len(self.captures),
             "jobs": len(self.jobs),
             "raw_bytes": float(self.jobs.input_bytes.sum()),
+            "jobs_by_input": {
+                k: int((self.jobs.input_kind == n).sum()) for n, k in enumerate(INPUT_KINDS)
+            },
             "engine_events": self.engine_events,
             "engine_events_per_s": round(self.events_per_s),
             "wall_s": round(self.wall_s, 3),
@@ -101,11 +106,15 @@ class WorkloadResult:
                 else None,
                 "downlink_bytes": float(r.downlink_bytes.sum()),
                 "isl_bytes": float(r.isl_bytes.sum()),
+                "uplink_bytes": float(r.uplink_bytes.sum()),
                 "energy_j": float(r.energy_j.sum()),
                 "retries": int(r.retries.sum()),
-                "moved_jobs": int(((r.node >= 0) & (r.node != self.jobs.source)).sum())
+                "moved_jobs": int(
+                    ((r.node >= 0) & ~(self.jobs.holders == r.node[:, None]).any(axis=1)).sum()
+                )
                 if mode == "orbit"
                 else None,
+                "by_input": self._by_input(r),
             }
         if "orbit" in out:
             out["orbit"]["utilisation"] = float(self.utilisation.mean())
@@ -128,6 +137,23 @@ class WorkloadResult:
                 / g["median_time_to_product_s"]
                 if o["median_time_to_product_s"] and g["median_time_to_product_s"]
                 else None,
+            }
+        return out
+
+    def _by_input(self, r: JobRecord) -> dict[str, dict[str, Any]]:
+        """Per input kind present: jobs, on time, median time to product [s]."""
+        out: dict[str, dict[str, Any]] = {}
+        status = np.asarray(r.status)
+        for n, kind in enumerate(INPUT_KINDS):
+            mine = self.jobs.input_kind == n
+            if not mine.any():
+                continue
+            got = mine & np.isfinite(r.delivered_s)
+            latency = r.delivered_s[got] - self.jobs.ready_s[got]
+            out[kind] = {
+                "jobs": int(mine.sum()),
+                "done": int((status[mine] == "done").sum()),
+                "median_time_to_product_s": float(np.median(latency)) if latency.size else None,
             }
         return out
 
@@ -170,7 +196,14 @@ def run_workload(
         spec.compute_efficiency,
     )  # fmt: skip
     captures = eo_captures(spec, eph)
-    jobs = eo_jobs(spec, captures, seeded_rng(scenario.seed, "workload.tenants"))
+    jobs = Jobs.merge(
+        [
+            eo_jobs(spec, captures, seeded_rng(scenario.seed, "workload.tenants")),
+            request_jobs(
+                scenario, sats, plan.nodes, seeded_rng(scenario.seed, "workload.requests")
+            ),
+        ]
+    )
     juris = [g.jurisdiction for g in scenario.ground_stations]
     storage = per_satellite(scenario, sats, "storage_tb", 1e12)
     efficiency = per_satellite(scenario, sats, "battery_efficiency")

@@ -5,14 +5,16 @@ When a job's input is ready the compute service asks the policy to choose among
 the network and node state at that moment:
 
 - ``arrival_s``: when the input can be there (earliest delivery over the contact plan from the
-  satellite holding it; ISLs only, no ground transit; volume already booked respected);
+  node holding it; a stored object: when the ``k``-th of its shards' parts arrives; satellites
+  relay over ISLs, stations do not relay; volume already booked respected);
 - ``start_s = max(arrival_s, queue_free_s)``, the node's queue as reserved by earlier choices;
 - ``finish_s``: exact for the node's power/thermal compute envelope
   (:class:`~orbitcloud.cloud.capacity.ComputeCapacity`), without upsets;
 - ``deliver_s``: finish plus the wait for the node's next direct downlink contact to a station
   the tenant may use (a pessimistic estimate: relays over ISLs can only be faster);
 - ``energy_j``: compute energy (J/FLOP × FLOP) × ``1/η²`` when the node starts in eclipse
-  (drawn through the battery: charge and discharge losses), plus ISL transfer energy;
+  (drawn through the battery: charge and discharge losses), plus ISL transfer energy of one
+  hop per input part held on another satellite;
 - ``sunlit``: the node is in sunlight at ``start_s``.
 
 A policy is any callable ``policy(job: JobView, cand: Candidates) -> int`` returning a row of
@@ -52,7 +54,12 @@ IDX = NDArray[np.intp]
 
 @dataclass(frozen=True)
 class JobView:
-    """What a policy may know of the job being placed (units in names)."""
+    """What a policy may know of the job being placed (units in names).
+
+    ``input_kind`` is ``capture``, ``station`` or ``storage``; ``holders`` are the nodes
+    holding parts of the input, ``needed`` how many parts rebuild it (a stored object's
+    ``k``); ``source`` is the first holder.
+    """
 
     job_id: int
     tenant: str
@@ -63,6 +70,9 @@ class JobView:
     input_bytes: float
     flops: float
     output_bytes: float
+    input_kind: str = "capture"
+    holders: tuple[int, ...] = ()
+    needed: int = 1
 
 
 @dataclass(frozen=True)
@@ -87,7 +97,7 @@ Policy = Callable[[JobView, Candidates], int]
 
 def earliest_finish(job: JobView, cand: Candidates) -> int:
     """The candidate whose product reaches the ground first."""
-    local = (cand.node != job.source).astype(np.int8)
+    local = (~np.isin(cand.node, job.holders or (job.source,))).astype(np.int8)
     order = np.lexsort((np.arange(len(cand)), local, cand.finish_s, cand.deliver_s))
     return int(order[0])
 

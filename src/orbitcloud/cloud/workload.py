@@ -18,6 +18,9 @@ tiles of ``tile_bytes`` (the last one partial); tile ``i`` is ready when its las
 recorded. Each tile is a job: ``flops = flops_per_byte × bytes``, product
 ``product_ratio × bytes``, due ``deadline_s`` after the capture ends, owned by a tenant drawn
 per capture in proportion to the tenants' shares (seeded).
+
+Jobs whose input is at a ground station or in orbital storage come from the workload's
+``requests`` (:mod:`orbitcloud.cloud.requests`); :meth:`Jobs.merge` puts all in one table.
 """
 
 from __future__ import annotations
@@ -35,10 +38,22 @@ from orbitcloud.orbits.frames import geodetic_to_ecef, up_unit_vector
 from orbitcloud.orbits.propagate import Ephemeris, Propagator
 from orbitcloud.scenario.workload import WorkloadSpec
 
-__all__ = ["Captures", "Jobs", "area_sites", "eo_captures", "eo_jobs", "mask_elevation_rad"]
+__all__ = [
+    "INPUT_KINDS",
+    "Captures",
+    "Jobs",
+    "area_sites",
+    "eo_captures",
+    "eo_jobs",
+    "mask_elevation_rad",
+]
 
 F64 = NDArray[np.float64]
 I32 = NDArray[np.int32]
+
+#: Where a job's input is: on the capturing satellite, at a ground station, or in orbital
+#: storage (shards on several satellites). ``Jobs.input_kind`` indexes this tuple.
+INPUT_KINDS = ("capture", "station", "storage")
 
 
 def mask_elevation_rad(ground_range_km: F64 | float, orbit_radius_km: F64 | float) -> F64:
@@ -82,7 +97,7 @@ def eo_captures(spec: WorkloadSpec, eph: Ephemeris, tol_s: float = 1e-3) -> Capt
     search per constellation (its own mean orbital radius)."""
     radius = np.linalg.norm(eph.r_ecef_km, axis=2)
     parts = []
-    for ci in range(len(eph.satellites.constellation_names)):
+    for ci in range(len(eph.satellites.constellation_names) if spec.areas else 0):
         idx = np.flatnonzero(eph.satellites.constellation == ci)
         if idx.size == 0:
             continue
@@ -108,8 +123,15 @@ def eo_captures(spec: WorkloadSpec, eph: Ephemeris, tol_s: float = 1e-3) -> Capt
 class Jobs:
     """Compute jobs, arrays [n_job] sorted by ``ready_s`` (see the module docstring).
 
-    ``source`` is the node holding the input (the capturing satellite), ``capture`` the
-    capture index, ``tenant`` an index into ``tenant_names``.
+    ``tenant`` indexes ``tenant_names``; ``capture`` and ``area`` are the capture and area
+    indices (-1 for requests), ``request`` the index of the workload request (-1 for
+    captures); ``input_kind`` indexes :data:`INPUT_KINDS`.
+
+    Where the input is: ``holders`` int32[n_job, n_holder_max] are the nodes holding parts of
+    it (padded with -1), ``needed`` how many of them must send their part (of
+    ``input_bytes / needed`` bytes) to rebuild it: a capture is on one satellite (needed 1), an
+    input at a station on that station (needed 1), a storage object's ``k + m`` shards on
+    ``k + m`` satellites (needed ``k``). ``source`` is the first holder.
     """
 
     tenant_names: list[str]
@@ -123,19 +145,87 @@ class Jobs:
     input_bytes: F64
     flops: F64
     output_bytes: F64
+    input_kind: I32
+    request: I32
+    holders: I32
+    needed: I32
 
     def __len__(self) -> int:
         return int(self.ready_s.shape[0])
 
-    def to_arrow(self) -> pa.Table:
+    @classmethod
+    def on_satellites(
+        cls,
+        tenant_names: list[str],
+        tenant: I32,
+        priority: I32,
+        source: I32,
+        capture: I32,
+        area: I32,
+        ready_s: F64,
+        deadline_s: F64,
+        input_bytes: F64,
+        flops: F64,
+        output_bytes: F64,
+    ) -> Jobs:
+        """Capture jobs: each input whole on its ``source`` satellite."""
+        n = ready_s.shape[0]
+        return cls(
+            tenant_names, tenant, priority, source, capture, area, ready_s, deadline_s,
+            input_bytes, flops, output_bytes, np.zeros(n, np.int32), np.full(n, -1, np.int32),
+            np.asarray(source, np.int32).reshape(n, 1), np.ones(n, np.int32),
+        )  # fmt: skip
+
+    def holders_of(self, i: int) -> tuple[int, ...]:
+        """The nodes holding parts of job ``i``'s input."""
+        h = self.holders[i]
+        return tuple(int(x) for x in h[h >= 0])
+
+    @staticmethod
+    def merge(parts: list[Jobs]) -> Jobs:
+        """One table of the jobs of ``parts`` (same tenants), sorted by ``ready_s`` (stable:
+        captures before requests at equal times)."""
+        if len(parts) == 1:
+            return parts[0]
+        width = max(p.holders.shape[1] for p in parts)
+        holders = np.concatenate(
+            [np.pad(p.holders, ((0, 0), (0, width - p.holders.shape[1])), constant_values=-1)
+             for p in parts]
+        )  # fmt: skip
+        cols = {
+            f: np.concatenate([getattr(p, f) for p in parts])
+            for f in (
+                "tenant", "priority", "source", "capture", "area", "ready_s", "deadline_s",
+                "input_bytes", "flops", "output_bytes", "input_kind", "request", "needed",
+            )
+        }  # fmt: skip
+        order = np.argsort(cols["ready_s"], kind="stable")
+        sorted_cols = {f: v[order] for f, v in cols.items()}
+        return Jobs(parts[0].tenant_names, holders=holders[order], **sorted_cols)
+
+    def to_arrow(self, node_names: list[str] | None = None) -> pa.Table:
+        """The job table's input columns (holders as node names when ``node_names`` given,
+        else as node indices)."""
+        holders: pa.Array = pa.array([list(self.holders_of(i)) for i in range(len(self))],
+                                     pa.list_(pa.int32()))  # fmt: skip
+        if node_names is not None:
+            names = np.asarray(node_names, dtype=object)
+            holders = pa.array(
+                [names[list(self.holders_of(i))].tolist() for i in range(len(self))],
+                pa.list_(pa.string()),
+            )
         return pa.table(
             {
                 "job_id": np.arange(len(self), dtype=np.int64),
                 "tenant": pa.array(self.tenant_names, pa.string()).take(self.tenant),
                 "priority": self.priority,
+                "input": pa.array(INPUT_KINDS, pa.string()).take(self.input_kind),
                 "source": self.source,
+                "holders": holders,
+                "needed": self.needed,
                 "capture": self.capture,
                 "area": self.area,
+                "request": self.request,
                 "ready_s": self.ready_s,
                 "deadline_s": self.deadline_s,
                 "input_bytes": self.input_bytes,
@@ -162,7 +252,7 @@ def eo_jobs(spec: WorkloadSpec, captures: Captures, rng: np.random.Generator) ->
     tenant = tenant_of_capture[cap].astype(np.int32)
     prio = np.array([t.priority for t in spec.tenants], dtype=np.int32)
     order = np.argsort(ready, kind="stable")
-    return Jobs(
+    return Jobs.on_satellites(
         tenant_names=[t.name for t in spec.tenants],
         tenant=tenant[order],
         priority=prio[tenant][order],

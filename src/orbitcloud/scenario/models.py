@@ -432,4 +432,29 @@ class Scenario(_Model):
                         f"isl {isl.name!r}: grid topology needs Walker constellations (planes and "
                         f"slots); {', '.join(bad)} is not one. Use topology kind `range` or `list`."
                     )
+        if self.workload is not None:
+            self._check_requests(self.workload)
         return self
+
+    def _check_requests(self, workload: WorkloadSpec) -> None:
+        """Request stations exist and the tenant may use them."""
+        stations = {g.name: g for g in self.ground_stations}
+        for j, r in enumerate(workload.requests):
+            if r.station is None:
+                continue
+            where = f"workload.requests[{j}].station"
+            if r.station not in stations:
+                raise ValueError(
+                    f"{where}: {r.station!r} is not a ground station of this scenario; "
+                    f"stations: {', '.join(stations) or '(none)'}"
+                )
+            tenant = workload.tenant_of(r)
+            juris = stations[r.station].jurisdiction
+            if (
+                tenant.allowed_jurisdictions is not None
+                and juris not in tenant.allowed_jurisdictions
+            ):
+                raise ValueError(
+                    f"{where}: tenant {tenant.name!r} may not use {r.station} ({juris}); "
+                    f"allowed: {', '.join(tenant.allowed_jurisdictions)}"
+                )

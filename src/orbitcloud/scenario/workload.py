@@ -1,12 +1,21 @@
-"""Scenario section ``workload:``: compute jobs (Earth-observation captures) for the cloud.
+"""Scenario section ``workload:``: compute jobs for the cloud.
 
-An Earth-observation workload: satellites image areas of interest as they fly over them; each
-pass yields ``sensor_rate_bps × time over the area`` of raw data, cut into tiles, one job per
-tile. The run processes every capture twice, once per *mode*:
+Jobs come from two places:
+
+- Earth-observation captures (``areas``): satellites image areas of interest as they fly over
+  them; each pass yields ``sensor_rate_bps × time over the area`` of raw data, cut into tiles,
+  one job per tile; the input is on the capturing satellite.
+- ``requests``: jobs submitted with their input already elsewhere in the cloud: at a ground
+  station (``input: station``, uplinked to where it runs) or as an object in orbital storage
+  (``input: storage``, erasure-coded shards on several satellites, any ``k`` of which rebuild
+  it).
+
+The run processes every job twice, once per *mode*:
 
 - ``orbit``: process in orbit (on the capturing satellite or another one chosen by the
   scheduling policy), then downlink the product;
-- ``ground``: downlink the raw tiles, then process them in a ground data centre.
+- ``ground``: downlink the raw input, then process it in a ground data centre (an input held
+  at a ground station is processed there).
 
 Defaults are sourced in the field descriptions (keys of shared/reference/reference-params.yaml).
 """
@@ -18,8 +27,17 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from orbitcloud.scenario.base import Name, _Model
+from orbitcloud.scenario.storage import Placement
 
-__all__ = ["MODES", "AreaOfInterest", "EoTenant", "GroundProcessing", "Mode", "WorkloadSpec"]
+__all__ = [
+    "MODES",
+    "AreaOfInterest",
+    "EoTenant",
+    "GroundProcessing",
+    "JobRequest",
+    "Mode",
+    "WorkloadSpec",
+]
 
 Mode = Literal["orbit", "ground"]
 MODES: tuple[Mode, ...] = ("orbit", "ground")
@@ -59,11 +77,58 @@ class GroundProcessing(_Model):
     pue: float = Field(1.58, ge=1, description="dc.pue.global_average (Uptime 2023)")
 
 
+class JobRequest(_Model):
+    """``count`` jobs submitted one every ``interval_s`` from ``submit_s``, each on
+    ``input_bytes`` held at ground station ``station`` (``input: station``) or stored in orbit
+    (``input: storage``: shards placed by ``placement`` when the job is submitted, as if the
+    object had been put earlier). Unset work, product and deadline settings take the
+    workload's."""
+
+    name: Name
+    input: Literal["station", "storage"]
+    station: Name | None = Field(None, description="ground station holding the input (station)")
+    tenant: Name | None = Field(None, description="one of the workload's tenants; default: first")
+    count: int = Field(1, ge=1, le=100_000)
+    submit_s: float = Field(0.0, ge=0, description="first submission [s after the epoch]")
+    interval_s: float = Field(0.0, ge=0, description="between submissions [s]")
+    input_bytes: float = Field(1.0e9, gt=0, description="input per job [bytes]")
+    flops_per_byte: float | None = Field(None, gt=0, description="default: the workload's")
+    product_ratio: float | None = Field(None, gt=0, le=1, description="default: the workload's")
+    deadline_s: float | None = Field(
+        None, gt=0, description="product due this long after submission; default: the workload's"
+    )
+    placement: Placement | None = Field(
+        None,
+        description="shards of a storage input; default: the storage section's placement for "
+        "this tenant, else erasure 4+2",
+    )
+
+    @model_validator(mode="after")
+    def _station_iff_station_input(self) -> JobRequest:
+        if self.input == "station" and self.station is None:
+            raise ValueError(
+                f"request {self.name!r}: input: station needs `station:` (where the input is)"
+            )
+        if self.input == "storage" and self.station is not None:
+            raise ValueError(
+                f"request {self.name!r}: input: storage keeps its input in orbit; drop "
+                "`station:` or use input: station"
+            )
+        if self.input == "station" and self.placement is not None:
+            raise ValueError(f"request {self.name!r}: `placement:` is for input: storage only")
+        return self
+
+
 class WorkloadSpec(_Model):
-    """An Earth-observation workload processed in orbit and, as the baseline, on the ground."""
+    """Compute jobs processed in orbit and, as the baseline, on the ground."""
 
     kind: Literal["earth_observation"] = "earth_observation"
-    areas: list[AreaOfInterest] = Field(min_length=1)
+    areas: list[AreaOfInterest] = Field(
+        default_factory=list, description="areas imaged by every satellite (capture jobs)"
+    )
+    requests: list[JobRequest] = Field(
+        default_factory=list, description="jobs whose input is at a station or in storage"
+    )
     swath_km: float = Field(
         100.0, gt=0, le=3000, description="imaged strip width centred on the ground track [km]"
     )
@@ -109,6 +174,8 @@ class WorkloadSpec(_Model):
 
     @model_validator(mode="after")
     def _checks(self) -> WorkloadSpec:
+        if not self.areas and not self.requests:
+            raise ValueError("a workload needs `areas:` to image or `requests:` (or both)")
         names = [a.name for a in self.areas]
         dup = {n for n in names if names.count(n) > 1}
         if dup:
@@ -125,4 +192,17 @@ class WorkloadSpec(_Model):
                     )
         if len(set(self.modes)) != len(self.modes):
             raise ValueError(f"modes repeat: {self.modes}")
+        rnames = [r.name for r in self.requests]
+        if len(set(rnames)) != len(rnames):
+            raise ValueError("request names must be unique")
+        for r in self.requests:
+            if r.tenant is not None and r.tenant not in tnames:
+                raise ValueError(
+                    f"request {r.name!r}: tenant {r.tenant!r} is not a workload tenant; "
+                    f"tenants: {', '.join(tnames)}"
+                )
         return self
+
+    def tenant_of(self, request: JobRequest) -> EoTenant:
+        """The tenant a request's jobs belong to (the first tenant when it names none)."""
+        return next((t for t in self.tenants if t.name == request.tenant), self.tenants[0])
