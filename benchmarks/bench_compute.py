@@ -3,10 +3,11 @@
     OMP_NUM_THREADS=1 taskset -c 0 .venv/bin/python benchmarks/bench_compute.py
 
 Runs the pipeline (orbits, contact plan, power), then the workload: captures over the areas,
-tiles as jobs, placement, transfers over the contact plan, compute within the power/thermal
-envelope, upsets, product downlinks; each mode on its own simpy engine. Reports jobs, engine
-events, events/s (events processed / engine wall time, placement and routing included) and
-the workload's wall time.
+tiles as jobs, the requests (inputs at a station or in orbital storage), placement, transfers
+over the contact plan, compute within the power/thermal envelope, upsets, product downlinks;
+each mode on its own simpy engine. Reports jobs, engine events, events/s (events processed /
+engine wall time, placement and routing included) and the workload's wall time.
+``--captures-only`` drops the requests (the tiles alone, as measured before they existed).
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("scenario", nargs="?", default="milsca")
     ap.add_argument("--policy", default=None, help="override the workload's policy")
+    ap.add_argument(
+        "--captures-only", action="store_true", help="drop the workload's requests (tiles only)"
+    )
     args = ap.parse_args()
     sc = load_scenario(args.scenario)
     if sc.workload is None:
@@ -32,6 +36,8 @@ def main() -> None:
         sc = sc.model_copy(
             update={"workload": sc.workload.model_copy(update={"policy": args.policy})}
         )
+    if args.captures_only:
+        sc = sc.model_copy(update={"workload": sc.workload.model_copy(update={"requests": []})})
     t0 = time.perf_counter()
     result = run_pipeline(sc)
     w = result.workload
@@ -44,6 +50,7 @@ def main() -> None:
             "policy": sc.workload.policy,
             "captures": s["captures"],
             "jobs": s["jobs"],
+            "jobs_by_input": s["jobs_by_input"],
             "engine_events": s["engine_events"],
             "events_per_s": s["engine_events_per_s"],
             "workload_wall_s": s["wall_s"],

@@ -66,3 +66,29 @@ def walker_3x9(**hardware: Any) -> dict[str, Any]:
         "inclination_deg": 55,
         "hardware": hardware,
     }
+
+
+def italy_kenya_stations() -> list[dict[str, Any]]:
+    """Fucino (IT, 2 Gbit/s) and Malindi (KE, 500 Mbit/s): an allied and a foreign station."""
+    return [
+        {"name": "Fucino", "lat_deg": 41.98, "lon_deg": 13.6, "jurisdiction": "IT",
+         "rate_bps": 2e9},
+        {"name": "Malindi", "lat_deg": -3.0, "lon_deg": 40.19, "jurisdiction": "KE",
+         "rate_bps": 5e8},
+    ]  # fmt: skip
+
+
+def walker_3x9_world(duration_s: float, seed: int, **fields: Any) -> dict[str, Any]:
+    """A scenario: :func:`walker_3x9` (``hardware``), the two stations above, +Grid lasers at
+    10 Gbit/s, 60 s steps; other top-level ``fields`` (workload, storage, ...) as given."""
+    return {
+        "name": "walker-3x9",
+        "epoch": "2026-03-20T00:00:00Z",
+        "duration_s": duration_s,
+        "step_s": 60,
+        "seed": seed,
+        "constellations": [walker_3x9(**fields.pop("hardware", {}))],
+        "ground_stations": italy_kenya_stations(),
+        "isls": [{"topology": {"kind": "grid"}, "rate": {"kind": "fixed", "rate_bps": 1e10}}],
+        **fields,
+    }

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from conftest import walker_3x9
+from conftest import walker_3x9_world
 from orbitcloud.cloud.capacity import ComputeCapacity
 from orbitcloud.cloud.compute import ComputeService
 from orbitcloud.cloud.engine import Engine, seeded_rng
@@ -144,40 +144,15 @@ def test_stored_input_fails_when_fewer_than_k_parts_can_move():
 
 
 def _scenario(requests, **extra):
+    hardware = {"compute_tflops": 250, "compute_power_w": 3000, "storage_tb": 100}
+    workload = {
+        "tenants": [{"name": "difesa", "allowed_jurisdictions": ["IT"]}],
+        "requests": requests,
+        "flops_per_byte": 1e4,
+        **extra,
+    }
     return Scenario.model_validate(
-        {
-            "name": "requests",
-            "epoch": "2026-03-20T00:00:00Z",
-            "duration_s": 3 * 3600,
-            "step_s": 60,
-            "seed": 3,
-            "constellations": [
-                walker_3x9(compute_tflops=250, compute_power_w=3000, storage_tb=100)
-            ],
-            "ground_stations": [
-                {
-                    "name": "Fucino",
-                    "lat_deg": 41.98,
-                    "lon_deg": 13.6,
-                    "jurisdiction": "IT",
-                    "rate_bps": 2e9,
-                },
-                {
-                    "name": "Malindi",
-                    "lat_deg": -3.0,
-                    "lon_deg": 40.19,
-                    "jurisdiction": "KE",
-                    "rate_bps": 5e8,
-                },
-            ],
-            "isls": [{"topology": {"kind": "grid"}, "rate": {"kind": "fixed", "rate_bps": 1e10}}],
-            "workload": {
-                "tenants": [{"name": "difesa", "allowed_jurisdictions": ["IT"]}],
-                "requests": requests,
-                "flops_per_byte": 1e4,
-                **extra,
-            },
-        }
+        walker_3x9_world(3 * 3600, 3, hardware=hardware, workload=workload)
     )
 
 

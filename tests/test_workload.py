@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from conftest import walker_3x9
+from conftest import walker_3x9_world
 from orbitcloud.cli import app
 from orbitcloud.cloud.workload import Captures, eo_jobs, mask_elevation_rad
 from orbitcloud.constants import EARTH_MEAN_RADIUS_KM
@@ -29,34 +29,10 @@ AREAS = [
 
 
 def _scenario(**workload):
-    return Scenario.model_validate(
-        {
-            "name": "eo-test",
-            "epoch": "2026-03-20T00:00:00Z",
-            "duration_s": 6 * 3600,
-            "step_s": 60,
-            "seed": 5,
-            "constellations": [walker_3x9(**MILSCA_HARDWARE)],
-            "ground_stations": [
-                {
-                    "name": "Fucino",
-                    "lat_deg": 41.98,
-                    "lon_deg": 13.6,
-                    "jurisdiction": "IT",
-                    "rate_bps": 2e9,
-                },
-                {
-                    "name": "Malindi",
-                    "lat_deg": -3.0,
-                    "lon_deg": 40.19,
-                    "jurisdiction": "KE",
-                    "rate_bps": 5e8,
-                },
-            ],
-            "isls": [{"topology": {"kind": "grid"}, "rate": {"kind": "fixed", "rate_bps": 1e10}}],
-            "workload": {"areas": AREAS, **workload},
-        }
+    world = walker_3x9_world(
+        6 * 3600, 5, hardware=MILSCA_HARDWARE, workload={"areas": AREAS, **workload}
     )
+    return Scenario.model_validate({**world, "name": "eo-test"})
 
 
 def test_mask_elevation_equals_vector_geometry():

@@ -20,7 +20,14 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["MarginFn", "Windows", "find_windows", "refine_roots", "step_windows"]
+__all__ = [
+    "MarginFn",
+    "Windows",
+    "find_windows",
+    "merge_overlaps",
+    "refine_roots",
+    "step_windows",
+]
 
 F64 = NDArray[np.float64]
 IDX = NDArray[np.intp]
@@ -242,10 +249,10 @@ def find_windows(
     eo = np.lexsort((et, ee))
     if not np.array_equal(se[so], ee[eo]):  # pragma: no cover - would be a logic error
         raise RuntimeError("window starts and ends do not pair up")
-    return _merge_overlaps(se[so].astype(np.intp), st[so], et[eo])
+    return merge_overlaps(se[so].astype(np.intp), st[so], et[eo])
 
 
-def _merge_overlaps(elem: IDX, start_s: F64, end_s: F64) -> Windows:
+def merge_overlaps(elem: IDX, start_s: F64, end_s: F64) -> Windows:
     """Merge windows of one element that touch or overlap; input sorted by (elem, start)."""
     if elem.size < 2:
         return Windows(elem, start_s, end_s)

@@ -55,7 +55,7 @@ from czml3.types import Cartesian2Value, TimeInterval, TimeIntervalCollection
 from numpy.typing import NDArray
 
 from orbitcloud.constants import EARTH_MU_KM3_S2
-from orbitcloud.links.windows import _merge_overlaps
+from orbitcloud.links.windows import merge_overlaps
 from orbitcloud.report.folder import RunFolder, Samples, codes, column_f64, open_run_folder
 
 __all__ = [
@@ -320,7 +320,7 @@ def link_windows(run: RunFolder, t_end_s: float) -> LinkWindows | None:
     key = lo[ok] * len(names) + hi[ok]
     uniq, pair = np.unique(key, return_inverse=True)
     order = np.lexsort((start[ok], pair))
-    merged = _merge_overlaps(pair[order].astype(np.intp), start[ok][order], end[ok][order])
+    merged = merge_overlaps(pair[order].astype(np.intp), start[ok][order], end[ok][order])
     total = np.asarray(
         np.bincount(merged.elem, weights=merged.end_s - merged.start_s, minlength=uniq.size),
         dtype=np.float64,

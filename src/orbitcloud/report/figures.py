@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
-from orbitcloud.links.windows import _merge_overlaps
+from orbitcloud.links.windows import merge_overlaps
 from orbitcloud.report.folder import RunFolder, codes, column_f64
 from orbitcloud.report.viewer import cesium_dir
 
@@ -160,7 +160,7 @@ def station_windows(run: RunFolder) -> StationWindows | None:
     dst, names = codes(down.column("to" if "to" in down.column_names else "dst"))
     start, end = column_f64(down, "start_s"), column_f64(down, "end_s")
     order = np.lexsort((start, dst))
-    w = _merge_overlaps(dst[order].astype(np.intp), start[order], end[order])
+    w = merge_overlaps(dst[order].astype(np.intp), start[order], end[order])
     return StationWindows(names, w.elem, w.start_s, w.end_s)
 
 
