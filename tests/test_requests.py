@@ -216,7 +216,8 @@ def test_requests_end_to_end():
              "placement": {"kind": "replication", "copies": 2}},
         ]
     )  # fmt: skip
-    w = run_pipeline(sc).workload
+    run = run_pipeline(sc)
+    w = run.workload
     jobs, orbit, ground = w.jobs, w.records["orbit"], w.records["ground"]
     station = jobs.input_kind == INPUT_KINDS.index("station")
     stored = jobs.input_kind == INPUT_KINDS.index("storage")
@@ -237,3 +238,10 @@ def test_requests_end_to_end():
     s = w.summary()
     assert s["jobs_by_input"] == {"capture": 0, "station": 6, "storage": 6}
     assert sum(s["orbit"][k] for k in ("done", "late", "failed", "unfinished", "dropped")) == 12
+    # the job table names where each input was
+    table = w.jobs_table(run.contacts.nodes.names).to_pylist()
+    rows = [r for r in table if r["mode"] == "orbit"]
+    assert {r["input"] for r in rows} == {"station", "storage"}
+    assert all(r["holders"] == ["Fucino"] for r in rows if r["input"] == "station")
+    assert all(len(r["holders"]) == 2 and r["needed"] == 1 for r in rows if r["input"] == "storage")
+    assert sum(r["uplink_bytes"] for r in rows) == pytest.approx(orbit.uplink_bytes.sum())
