@@ -133,7 +133,6 @@ class ComputeService:
             for t in spec.tenants
         ]
         self._downlinks = _DownlinkIndex(engine, self.n_sat)
-        self._senders = np.zeros((1, self.n_sat), np.intp)  # of the last candidates() call
         self.busy: list[tuple[int, float, float]] = []  # (node, start, end) of compute
 
     def _allowed_stations(self, allowed: list[str] | None, juris: list[str]) -> list[int]:
@@ -179,8 +178,12 @@ class ComputeService:
 
     def candidates(self, job: JobView) -> Candidates:
         """Estimates for every satellite that can take ``job`` now (module docstring of
-        :mod:`orbitcloud.cloud.scheduler`). Remembers, per satellite, which ``needed``
-        holders' parts would reach it first (``_senders``)."""
+        :mod:`orbitcloud.cloud.scheduler`)."""
+        return self._estimate(job)[0]
+
+    def _estimate(self, job: JobView) -> tuple[Candidates, NDArray[np.intp]]:
+        """The candidates, and per satellite the ``needed`` holders whose parts would reach
+        it first, int[needed, n_sat] (who sends when the job goes there)."""
         now, src = self.engine.env.now, job.source
         horizon = np.inf  # a lone satellite holder bounds the search by finishing at home
         if job.needed == 1 and src < self.n_sat and self.has_compute[src]:
@@ -189,7 +192,7 @@ class ComputeService:
         arr = self._part_arrivals(job, horizon)[:, : self.n_sat]
         first = np.argsort(arr, axis=0, kind="stable")[: job.needed]  # [needed, n_sat]
         arrival = np.take_along_axis(arr, first, axis=0)[-1]  # when the k-th part is there
-        self._senders = np.asarray(job.holders, np.intp)[first]
+        senders = np.asarray(job.holders, np.intp)[first]
         room = self.used_bytes + job.input_bytes <= self.storage_bytes
         if job.input_kind == "capture":
             room[src] = True  # the input is already there
@@ -199,15 +202,15 @@ class ComputeService:
         grounds = self.grounds[self.jobs.tenant[job.job_id]]
         deliver = self._downlinks.next_contact_s(node, finish, grounds)
         sunlit = self.sunlit[node, self.cap.step_of(start)]
-        senders = self._senders[:, node]
-        moved = ((senders < self.n_sat) & (senders != node)).sum(axis=0)  # parts to move by ISL
+        to_node = senders[:, node]
+        moved = ((to_node < self.n_sat) & (to_node != node)).sum(axis=0)  # parts to move by ISL
         energy = (
             job.flops
             * self.cap.j_per_flop[node]
             * np.where(sunlit, 1.0, self.battery_penalty[node])
             + moved * (job.input_bytes / job.needed) * 8.0 * self.spec.isl_j_per_bit
         )
-        return Candidates(node, arrival[node], start, finish, deliver, energy, sunlit)
+        return Candidates(node, arrival[node], start, finish, deliver, energy, sunlit), senders
 
     def _move(
         self, i: int, rec: JobRecord, svc: str, src: int, dst: int | list[int], size: float
@@ -274,7 +277,7 @@ class ComputeService:
             return
         if on_board:
             self.used_bytes[src] += size
-        cand = self.candidates(job)
+        cand, senders = self._estimate(job)
         if len(cand) == 0:
             rec.status[i] = "failed"
             if on_board:
@@ -289,9 +292,8 @@ class ComputeService:
         self.queue_free_s[node] = max(float(cand.finish_s[pick]), self.queue_free_s[node])
         log.add(env.now, svc, "job_placed", self.engine.names[node], str(i), 0.0)
         if not (on_board and node == src):
-            senders = [int(h) for h in self._senders[:, node]]  # a part at the node: no move
-            self.used_bytes[node] += size
-            got = yield from self._gather(i, rec, svc, senders, node)
+            self.used_bytes[node] += size  # a part already at the node is sent to itself: 0 s
+            got = yield from self._gather(i, rec, svc, senders[:, node].tolist(), node)
             if on_board:
                 self.used_bytes[src] -= size
             if got is None:

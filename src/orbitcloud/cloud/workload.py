@@ -97,7 +97,8 @@ def eo_captures(spec: WorkloadSpec, eph: Ephemeris, tol_s: float = 1e-3) -> Capt
     search per constellation (its own mean orbital radius)."""
     radius = np.linalg.norm(eph.r_ecef_km, axis=2)
     parts = []
-    for ci in range(len(eph.satellites.constellation_names) if spec.areas else 0):
+    constellations = range(len(eph.satellites.constellation_names))
+    for ci in constellations if spec.areas else ():  # no areas: no captures
         idx = np.flatnonzero(eph.satellites.constellation == ci)
         if idx.size == 0:
             continue
@@ -185,6 +186,8 @@ class Jobs:
     def merge(parts: list[Jobs]) -> Jobs:
         """One table of the jobs of ``parts`` (same tenants), sorted by ``ready_s`` (stable:
         captures before requests at equal times)."""
+        if any(p.tenant_names != parts[0].tenant_names for p in parts):
+            raise ValueError("jobs of different tenant lists cannot be merged")
         if len(parts) == 1:
             return parts[0]
         width = max(p.holders.shape[1] for p in parts)
@@ -206,14 +209,11 @@ class Jobs:
     def to_arrow(self, node_names: list[str] | None = None) -> pa.Table:
         """The job table's input columns (holders as node names when ``node_names`` given,
         else as node indices)."""
-        holders: pa.Array = pa.array([list(self.holders_of(i)) for i in range(len(self))],
-                                     pa.list_(pa.int32()))  # fmt: skip
+        held = [list(self.holders_of(i)) for i in range(len(self))]
+        holders = pa.array(held, pa.list_(pa.int32()))
         if node_names is not None:
             names = np.asarray(node_names, dtype=object)
-            holders = pa.array(
-                [names[list(self.holders_of(i))].tolist() for i in range(len(self))],
-                pa.list_(pa.string()),
-            )
+            holders = pa.array([names[h].tolist() for h in held], pa.list_(pa.string()))
         return pa.table(
             {
                 "job_id": np.arange(len(self), dtype=np.int64),
