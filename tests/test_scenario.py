@@ -208,3 +208,21 @@ def test_example_names_resolve_and_unknown_sources_are_explained():
     with pytest.raises(ScenarioError) as info:
         load_scenario("no-such-scenario")
     assert "no such file and no built-in example" in str(info.value)
+
+
+def test_a_cross_check_naming_its_field_points_at_that_line(tmp_path):
+    """The request's station is checked against the whole scenario; the problem still names
+    the file line of the field (the ``station:`` key)."""
+    text = GOOD_YAML + textwrap.dedent(
+        """\
+        workload:
+          requests:
+            - name: tasking
+              input: station
+              station: Fucinoo
+        """
+    )
+    (line,) = _problems(_write(tmp_path, "w.yaml", text))
+    want = text.splitlines().index("      station: Fucinoo") + 1
+    assert line.startswith(f"{tmp_path / 'w.yaml'}:{want}: workload.requests[0].station: 'Fuci")
+    assert "stations: Fucino" in line

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 import tomllib
 import typing
 from collections.abc import Mapping
@@ -286,6 +287,11 @@ def _problem_from_pydantic(
     err: Any, doc: Any, data: Any, label: str, origins: dict[Loc, tuple[str, int]]
 ) -> Problem:
     loc: Loc = tuple(err["loc"])
+    if not loc and err["type"] == "value_error":  # a cross-check naming its field: "a.b[0].c: ..."
+        m = _PATH_PREFIX.match(err["msg"].removeprefix("Value error, "))
+        if m:
+            loc = _parse_path(m.group(1))
+            err = {**err, "msg": m.group(2)}
     data_loc = _data_loc(data, loc)
     path = _format_path(data_loc)
     file, line = label, None
@@ -336,6 +342,17 @@ def _data_loc(data: Any, loc: Loc) -> Loc:
         except (KeyError, IndexError, TypeError):
             node = None
     return tuple(out)
+
+
+_PATH_PREFIX = re.compile(r"^([A-Za-z_]\w*(?:\.[A-Za-z_]\w*|\[\d+\])*): (.*)$", re.DOTALL)
+
+
+def _parse_path(path: str) -> Loc:
+    """``"workload.requests[0].station"`` → ``("workload", "requests", 0, "station")``."""
+    return tuple(
+        int(part[1:-1]) if part.startswith("[") else part
+        for part in re.findall(r"\[\d+\]|[A-Za-z_]\w*", path)
+    )
 
 
 def _format_path(loc: Loc) -> str:
