@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
+
+from orbitcloud.executor import DaskExecutor, make_executor
 
 # ISS (ZARYA) TLE quoted in skyfield's and python-sgp4's documentation (epoch 2014-01-20).
 ISS_LINE1 = "1 25544U 98067A   14020.93268519  .00009878  00000-0  18200-3 0  5082"
@@ -92,3 +96,17 @@ def walker_3x9_world(duration_s: float, seed: int, **fields: Any) -> dict[str, A
         "isls": [{"topology": {"kind": "grid"}, "rate": {"kind": "fixed", "rate_bps": 1e10}}],
         **fields,
     }
+
+
+@contextmanager
+def dask_executor(n_workers: int = 2) -> Iterator[DaskExecutor]:
+    """A real Dask ``LocalCluster`` (worker processes, one thread each) and our executor on it."""
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        make_executor(scheduler=cluster.scheduler_address) as ex,
+    ):
+        assert isinstance(ex, DaskExecutor)
+        yield ex

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from conftest import dask_executor
 from orbitcloud.executor import DaskExecutor, LocalExecutor, SerialExecutor, make_executor
 from orbitcloud.pipeline import all_ground_pairs, run_routes
 from orbitcloud.scenario import load_scenario
@@ -41,15 +42,8 @@ def test_process_pool_routes_identical_to_one_core(small_routes):
 
 @pytest.mark.slow
 def test_dask_cluster_routes_identical_to_one_core(small_routes):
-    distributed = pytest.importorskip("distributed")
     sc, src, dst, serial = small_routes
-    with (
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster,
-        make_executor(scheduler=cluster.scheduler_address) as ex,
-    ):
-        assert isinstance(ex, DaskExecutor)
+    with dask_executor() as ex:
         assert ex.workers == 2
         done: list[int] = []
         dasked, _ = run_routes(sc, src, dst, executor=ex)

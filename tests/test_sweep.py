@@ -14,9 +14,10 @@ import pytest
 from scipy import stats
 from typer.testing import CliRunner
 
+from conftest import dask_executor
 from orbitcloud.cli import app
 from orbitcloud.cloud.durability import wilson_interval
-from orbitcloud.executor import DaskExecutor, LocalExecutor, SerialExecutor, make_executor
+from orbitcloud.executor import LocalExecutor, SerialExecutor
 from orbitcloud.sweep import SweepError, list_sweeps, load_sweep, run_sweep
 
 SMALL = {
@@ -75,14 +76,7 @@ def test_process_pool_and_task_cut_give_identical_results(serial_table):
 
 @pytest.mark.slow
 def test_dask_cluster_gives_identical_results(serial_table):
-    distributed = pytest.importorskip("distributed")
-    with (
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster,
-        make_executor(scheduler=cluster.scheduler_address) as ex,
-    ):
-        assert isinstance(ex, DaskExecutor)
+    with dask_executor() as ex:
         dasked = run_sweep(load_sweep({**SMALL, "blocks_per_task": 3}), executor=ex)
     _assert_same(serial_table, dasked)
 

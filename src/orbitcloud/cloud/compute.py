@@ -317,7 +317,6 @@ class ComputeService:
         env, log, svc = self.engine.env, self.engine.log, "compute-orbit"
         flops = float(self.jobs.flops[i])
         j_per_flop = float(self.cap.j_per_flop[node])
-        rate = self.faults.seu_rate_per_s
         nodes = np.array([node])
         rec.started_s[i] = env.now
         log.add(env.now, svc, "job_started", self.engine.names[node], str(i), flops)
@@ -327,7 +326,7 @@ class ComputeService:
             if not np.isfinite(end):
                 rec.status[i] = "unfinished"
                 return False
-            t_fail = float(self.rng.exponential(1.0 / rate)) if rate > 0 else np.inf
+            t_fail = self.faults.time_to_upset_s(self.rng)
             if start + t_fail < end:
                 yield env.timeout(t_fail)
                 self.busy.append((node, start, env.now))

@@ -95,12 +95,12 @@ class Engine:
         the first reached) from now, store-and-forward over the contact plan. Returns a
         :class:`Sent` (``yield env.process(engine.send(...))``)."""
         env, p = self.env, self.plan
-        if isinstance(dst, int | np.integer) and int(dst) == src:
-            return Sent(Delivery(env.now, (), ()), int(src))
         d = self.router.deliver(src, dst, env.now, size_bytes, transit)
         if d is None:
             self.log.add(env.now, service, "no_route", self.names[src], subject, size_bytes)
             return Sent(None)
+        if not d.contacts:  # already there
+            return Sent(d, int(src))
         for c, tx in zip(d.contacts, d.tx_start_s, strict=True):
             if tx > env.now:
                 yield env.timeout(tx - env.now)

@@ -2,13 +2,11 @@
 
 - **Single-event upsets** (radiation): each device suffers upsets as a Poisson process of
   rate ``λ = seu_per_bit_day × sensitive_bits / 86,400`` [1/s] (bits whose upset corrupts the
-  work in progress: unprotected SRAM, registers; ECC-corrected memory does not count). A job
-  running ``d`` seconds survives with probability ``exp(-λ d)`` (Poisson, no upset) and is
-  otherwise retried from the start, so the number of attempts is geometric.
-- **Device failures** (whole SSDs, boards): exponential lifetimes of rate
-  ``failure_per_year``, i.e. a constant hazard (the flat part of the bathtub curve).
-
-- **Satellite lifetimes**: Weibull of shape ``β`` and scale ``η``,
+  work in progress: unprotected SRAM, registers; ECC-corrected memory does not count). The
+  time to the next upset is exponential (:meth:`FaultModel.time_to_upset_s`), so a job
+  running ``d`` seconds survives with probability ``exp(-λ d)`` and, retried from the start
+  after each upset, needs a geometric number of attempts.
+- **Satellite and device lifetimes**: Weibull of shape ``β`` and scale ``η``,
   ``F(t) = 1 - exp(-(t/η)^β)`` (Castet & Saleh 2009 fit spacecraft reliability with
   ``β < 1``, infant mortality); ``β = 1`` is the exponential. From an annual failure
   probability ``p``: ``η = 1 yr / (-ln(1-p))^(1/β)``, so ``F(1 yr) = p`` whatever the shape
@@ -20,7 +18,7 @@
   weather, availability ``links.ogl.single_site_availability`` (0.69, 0.30-0.80), outages of
   hours; RF stations: rare outages (maintenance, rain fade at Ka), availability ~0.999.
 - **Bit flips in stored data**: a Poisson process per satellite of rate
-  ``seu_per_bit_day × stored_bits / 86,400`` (the same Poisson model as the SEUs above).
+  ``seu_per_bit_day × stored_bits / 86,400`` (:func:`upset_rate_per_s`, as for the SEUs).
 - **Storms** (correlated loss, e.g. a solar storm): a Poisson process of ``storms_per_year``;
   each removes one whole orbital plane (uniformly chosen) or, with ``storm_scope="fraction"``,
   each satellite independently with probability ``storm_fraction``.
@@ -56,6 +54,7 @@ __all__ = [
     "Lifetimes",
     "StationOutages",
     "storm_kill_times_s",
+    "upset_rate_per_s",
 ]
 
 F64 = NDArray[np.float64]
@@ -63,23 +62,26 @@ DAY_S = 86_400.0
 YEAR_S = 365.25 * DAY_S
 
 
+def upset_rate_per_s(seu_per_bit_day: float, bits: F64 | float) -> F64:
+    """Upsets per second among ``bits`` bits: ``seu_per_bit_day × bits / 86,400``."""
+    return np.asarray(seu_per_bit_day * np.asarray(bits, dtype=np.float64) / DAY_S)
+
+
 @dataclass(frozen=True)
 class FaultModel:
-    """Fault rates of one kind of device.
+    """Single-event upsets of one computing device.
 
     Attributes:
         seu_per_bit_day: upsets per bit per day in this orbit (e.g. 4.04e-7 for COTS memory
             in a 686 km SSO, Alsat-1, compute.seu_rate.cots_memory_leo_alsat1).
         sensitive_bits: bits whose upset makes the work in progress fail.
-        failure_per_year: whole-device failure rate [1/yr].
     """
 
     seu_per_bit_day: float = 0.0
     sensitive_bits: float = 0.0
-    failure_per_year: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("seu_per_bit_day", "sensitive_bits", "failure_per_year"):
+        for name in ("seu_per_bit_day", "sensitive_bits"):
             v = getattr(self, name)
             if not (np.isfinite(v) and v >= 0):
                 raise ValueError(f"FaultModel.{name} must be a finite number >= 0, got {v!r}")
@@ -87,33 +89,12 @@ class FaultModel:
     @property
     def seu_rate_per_s(self) -> float:
         """Upsets per second that hit the sensitive bits of one device."""
-        return self.seu_per_bit_day * self.sensitive_bits / DAY_S
+        return float(upset_rate_per_s(self.seu_per_bit_day, self.sensitive_bits))
 
-    def job_failure_probability(self, duration_s: F64 | float) -> F64:
-        """Probability that a run of ``duration_s`` sees at least one upset: ``1 - e^{-λd}``."""
-        return -np.expm1(-self.seu_rate_per_s * np.asarray(duration_s, dtype=np.float64))
-
-    def draw_attempts(
-        self, rng: np.random.Generator, duration_s: F64 | float, max_attempts: int = 10
-    ) -> NDArray[np.int64]:
-        """Attempts each job needs until one runs without an upset (geometric with success
-        probability ``e^{-λd}``), capped at ``max_attempts``; a value above ``max_attempts``
-        (``max_attempts + 1``) means the job gave up. Shape of ``duration_s``."""
-        if max_attempts < 1:
-            raise ValueError(f"max_attempts must be >= 1, got {max_attempts}")
-        p_ok = np.exp(-self.seu_rate_per_s * np.asarray(duration_s, dtype=np.float64))
-        n = rng.geometric(np.clip(p_ok, 1e-300, 1.0))
-        return np.minimum(n, max_attempts + 1).astype(np.int64)
-
-    def draw_failure_times_s(
-        self, rng: np.random.Generator, n_devices: int, horizon_s: float
-    ) -> F64:
-        """Failure time of each of ``n_devices`` devices [s from now], float64[n_devices];
-        ``inf`` for devices that survive the horizon (exponential lifetimes)."""
-        if self.failure_per_year == 0.0:
-            return np.full(n_devices, np.inf)
-        t = rng.exponential(YEAR_S / self.failure_per_year, size=n_devices)
-        return np.where(t <= horizon_s, t, np.inf)
+    def time_to_upset_s(self, rng: np.random.Generator) -> float:
+        """Seconds until the next upset of the device (exponential; ``inf`` at rate 0)."""
+        rate = self.seu_rate_per_s
+        return float(rng.exponential(1.0 / rate)) if rate > 0 else math.inf
 
 
 # --- satellite lifetimes ----------------------------------------------------------------------
@@ -582,7 +563,7 @@ class FaultSchedule:
             add("station_outage", start, np.asarray(stations, dtype=object)[st], dur)
 
         bits = np.broadcast_to(np.asarray(stored_bytes, dtype=np.float64) * 8.0, (n_sat,))
-        rate_per_s = rates.seu_per_bit_day * bits / DAY_S
+        rate_per_s = upset_rate_per_s(rates.seu_per_bit_day, bits)
         if rate_per_s.any():
             expected = float((rate_per_s * np.minimum(death, horizon_s)).sum())
             if expected > max_events:
