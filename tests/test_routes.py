@@ -13,13 +13,14 @@ from hypothesis import strategies as st
 
 from orbitcloud.constants import SPEED_OF_LIGHT_KM_S, WGS84_A_KM
 from orbitcloud.links import build_contact_plan
+from orbitcloud.links.contactplan import KINDS
 from orbitcloud.links.visibility import GroundSites
 from orbitcloud.network.routes import route_pairs, routes_at
 from orbitcloud.network.snapshots import SnapshotBuilder
 from orbitcloud.orbits import build_satellites, propagate
 from orbitcloud.orbits.frames import ecef_to_geodetic
 from orbitcloud.scenario import load_scenario
-from orbitcloud.scenario.models import GroundStation
+from orbitcloud.scenario.models import GroundStation, RangeTopology
 from orbitcloud.timegrid import TimeGrid
 
 
@@ -154,3 +155,28 @@ def test_snapshot_edges_agree_with_the_contact_plan():
         )
         assert want <= got
         assert len(got - want) <= int(near.sum())
+
+
+def test_snapshot_honours_max_terminals_like_the_contact_plan():
+    """With a terminal limit (``range``, ``max_terminals: 1``) the snapshot's ISLs at each grid
+    step are exactly the plan's ISL contacts open then, and no satellite has two (before the
+    limit was applied to snapshots, milsca had 36 ISLs in the plan at t = 0 and 362 in the
+    routing graph)."""
+    sc = load_scenario("milsca")
+    isl = sc.isls[0].model_copy(
+        update={"topology": RangeTopology(kind="range", max_terminals=1), "name": "range-1"}
+    )
+    sc = sc.model_copy(update={"duration_s": 3600.0, "isls": [isl]})
+    eph = propagate(build_satellites(sc), TimeGrid.regular(sc.epoch, sc.duration_s, sc.step_s))
+    plan = build_contact_plan(sc, eph)
+    builder = SnapshotBuilder.from_scenario(sc, eph.satellites, eph.r_ecef_km)
+    is_isl = plan.kind == KINDS.index("isl")
+    for k in (0, 7, 31, 60):
+        s, d, _ = builder.edges(eph.r_ecef_km[:, k])
+        sat = (s < builder.n_sat) & (d < builder.n_sat)
+        got = set(zip(s[sat].tolist(), d[sat].tolist(), strict=True))
+        open_ = plan.active_at(eph.grid.t_s[k]) & is_isl
+        want = set(zip(plan.src[open_].tolist(), plan.dst[open_].tolist(), strict=True))
+        assert got == want
+        assert len(got) > 0
+        assert np.bincount(s[sat], minlength=builder.n_sat).max() <= 1

@@ -19,10 +19,17 @@ from orbitcloud.scenario.models import (
     WalkerConstellation,
 )
 
-__all__ = ["candidate_pairs", "grid_pairs", "link_rate_bps", "mutual_nearest_active"]
+__all__ = [
+    "candidate_pairs",
+    "grid_pairs",
+    "link_rate_bps",
+    "mutual_nearest",
+    "mutual_nearest_active",
+]
 
 F64 = NDArray[np.float64]
 PAIRS = NDArray[np.intp]
+IDX = NDArray[np.intp]
 
 #: Boltzmann constant [J/K], exact since the 2019 SI redefinition.
 BOLTZMANN_J_PER_K = 1.380649e-23
@@ -110,15 +117,37 @@ def candidate_pairs(
     return _unique_pairs(np.concatenate([found, *batch]))
 
 
+def mutual_nearest(
+    a: IDX, b: IDX, range_km: F64, usable: NDArray[np.bool_], n_node: int, max_terminals: int
+) -> NDArray[np.bool_]:
+    """bool[n_pair]: which pairs link at one instant under a terminal limit.
+
+    Rule (stated, simple, vectorised): every satellite ranks its geometrically possible
+    partners (``usable``) by range and keeps the nearest ``max_terminals``; a pair links when
+    each is among the other's kept partners, so no satellite exceeds ``max_terminals`` links.
+    ``a``, ``b``: int[n_pair] node indices < ``n_node``; ``range_km``: float64[n_pair].
+    The contact plan (:func:`mutual_nearest_active`) and the routing snapshots
+    (:class:`orbitcloud.network.SnapshotBuilder`) both apply this rule, so they agree.
+    """
+    ok = np.flatnonzero(usable)
+    # rank each pair at both of its ends: sort by (node, range)
+    ends = np.concatenate([a[ok], b[ok]])
+    which = np.concatenate([ok, ok])
+    dist = np.concatenate([range_km[ok], range_km[ok]])
+    order = np.lexsort((dist, ends))
+    ends_sorted = ends[order]
+    first = np.searchsorted(ends_sorted, np.arange(n_node))
+    rank = np.arange(order.size) - first[ends_sorted]
+    kept = np.zeros(a.shape[0], dtype=np.int8)
+    np.add.at(kept, which[order][rank < max_terminals], 1)
+    return kept == 2
+
+
 def mutual_nearest_active(
     pairs: PAIRS, r_ecef_km: F64, spec: IslSpec, max_terminals: int
 ) -> NDArray[np.bool_]:
-    """bool[n_pair, n_time]: pair linked at each step under a terminal limit.
-
-    Rule (stated, simple, vectorised): at each step every satellite ranks its geometrically
-    possible partners by range and keeps the nearest ``max_terminals``; a pair links when
-    each is among the other's kept partners, so no satellite exceeds ``max_terminals`` links.
-    """
+    """bool[n_pair, n_time]: pair linked at each grid step under a terminal limit (the rule
+    of :func:`mutual_nearest`, applied to the pairs in line of sight and range)."""
     n_pair, n_time = pairs.shape[0], r_ecef_km.shape[1]
     active = np.zeros((n_pair, n_time), dtype=bool)
     if n_pair == 0:
@@ -130,18 +159,7 @@ def mutual_nearest_active(
             r_ecef_km[a, k], r_ecef_km[b, k], spec.max_range_km, spec.grazing_altitude_km
         )
         d = np.linalg.norm(r_ecef_km[a, k] - r_ecef_km[b, k], axis=1)
-        ok = np.flatnonzero(m >= 0)
-        # rank each pair at both of its ends: sort by (node, range)
-        ends = np.concatenate([a[ok], b[ok]])
-        which = np.concatenate([ok, ok])
-        dist = np.concatenate([d[ok], d[ok]])
-        order = np.lexsort((dist, ends))
-        ends_sorted = ends[order]
-        first = np.searchsorted(ends_sorted, np.arange(n_node))
-        rank = np.arange(order.size) - first[ends_sorted]
-        kept = np.zeros(n_pair, dtype=np.int8)
-        np.add.at(kept, which[order][rank < max_terminals], 1)
-        active[:, k] = kept == 2
+        active[:, k] = mutual_nearest(a, b, d, m >= 0, n_node, max_terminals)
     return active
 
 

@@ -16,10 +16,10 @@ from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
 
 from orbitcloud.constants import SPEED_OF_LIGHT_KM_S, WGS84_A_KM
-from orbitcloud.links.isl import candidate_pairs, link_rate_bps
+from orbitcloud.links.isl import candidate_pairs, link_rate_bps, mutual_nearest
 from orbitcloud.links.visibility import GroundSites, los_clearance_km
 from orbitcloud.orbits.satellites import SatelliteSet
-from orbitcloud.scenario.models import FixedRate, LinkBudgetRate, Scenario
+from orbitcloud.scenario.models import FixedRate, LinkBudgetRate, RangeTopology, Scenario
 
 __all__ = ["SnapshotBuilder", "SnapshotLinks"]
 
@@ -48,6 +48,9 @@ class SnapshotBuilder:
             ``isl_min_radius_km`` (Earth radius + grazing altitude) per pair, float64[n_isl].
         sites: ground-station positions, normals and masks.
         isl_rates: the rate model of each ISL set; ``isl_set``: int[n_isl], which one per pair.
+        isl_max_terminals: per ISL set, its terminal limit (0: none); a limited set links
+            by :func:`orbitcloud.links.isl.mutual_nearest` at each snapshot, as the contact
+            plan does at each grid step.
         gs_uplink_bps, gs_downlink_bps: float64[n_gs] station rates (station → satellite and
             satellite → station).
     """
@@ -61,6 +64,7 @@ class SnapshotBuilder:
     sites: GroundSites
     isl_rates: tuple[FixedRate | LinkBudgetRate, ...] = ()
     isl_set: IDX = field(default_factory=lambda: np.empty(0, dtype=np.intp))
+    isl_max_terminals: tuple[int, ...] = ()
     gs_uplink_bps: F64 = field(default_factory=lambda: np.empty(0))
     gs_downlink_bps: F64 = field(default_factory=lambda: np.empty(0))
 
@@ -68,9 +72,9 @@ class SnapshotBuilder:
     def from_scenario(
         cls, scenario: Scenario, satellites: SatelliteSet, r_ecef_km: F64 | None = None
     ) -> SnapshotBuilder:
-        """Candidate ISL pairs from every ISL set of the scenario; terminal limits are not
-        applied. ``range`` topologies take all pairs within range at some sample of
-        ``r_ecef_km`` (float64[n_sat, n_time, 3]), which they therefore need."""
+        """Candidate ISL pairs from every ISL set of the scenario (terminal limits are applied
+        per snapshot, see :meth:`links`). ``range`` topologies take all pairs within range at
+        some sample of ``r_ecef_km`` (float64[n_sat, n_time, 3]), which they therefore need."""
         a: list[IDX] = []
         b: list[IDX] = []
         rmax: list[F64] = []
@@ -100,6 +104,10 @@ class SnapshotBuilder:
             sites=GroundSites.from_stations(list(scenario.ground_stations)),
             isl_rates=tuple(spec.rate for spec in scenario.isls),
             isl_set=ints(which),
+            isl_max_terminals=tuple(
+                (s.topology.max_terminals or 0) if isinstance(s.topology, RangeTopology) else 0
+                for s in scenario.isls
+            ),
             gs_uplink_bps=np.array([g.effective_uplink_rate_bps for g in scenario.ground_stations]),
             gs_downlink_bps=np.array([g.rate_bps for g in scenario.ground_stations]),
         )
@@ -133,7 +141,14 @@ class SnapshotBuilder:
         ra, rb = r_sat_km[self.isl_a], r_sat_km[self.isl_b]
         d_isl = np.linalg.norm(rb - ra, axis=1)
         clear = los_clearance_km(ra, rb) >= self.isl_min_radius_km
-        ok = np.flatnonzero((d_isl <= self.isl_max_range_km) & clear)
+        usable = (d_isl <= self.isl_max_range_km) & clear
+        for k, limit in enumerate(self.isl_max_terminals):
+            if limit:
+                sel = np.flatnonzero(self.isl_set == k)
+                usable[sel] = mutual_nearest(
+                    self.isl_a[sel], self.isl_b[sel], d_isl[sel], usable[sel], self.n_sat, limit
+                )
+        ok = np.flatnonzero(usable)
         ia, ib, di = self.isl_a[ok], self.isl_b[ok], d_isl[ok]
         # station ↔ satellite: elevation above each station's mask, as one (n_gs, 3) @ (3, n_sat)
         s = self.sites
