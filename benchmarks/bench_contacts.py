@@ -6,8 +6,9 @@ Run (one core, as the target is stated):
     taskset -c 0 .venv/bin/python benchmarks/bench_contacts.py --example milsca
 
 Prints JSON with: raw ``SatrecArray.sgp4`` seconds on the same grid, our propagation seconds
-(SGP4 + TEME→ECEF + Sun/eclipse), their ratio, contact-plan seconds and counts. Results are
-also appended to ``benchmarks/results/contacts.jsonl`` (ignored by git).
+(SGP4 + TEME→ECEF + Sun/eclipse), their ratio in both call orders (raw first, then ours; ours
+first, then raw: the first call pays for fresh memory pages), contact-plan seconds and counts.
+Results are also appended to ``benchmarks/results/contacts.jsonl`` (ignored by git).
 """
 
 from __future__ import annotations
@@ -45,7 +46,19 @@ def main() -> None:
         t2 = time.perf_counter()
         plan = build_contact_plan(sc, eph)
         t3 = time.perf_counter()
-        for k, v in (("raw_sgp4_s", t1 - t0), ("propagate_s", t2 - t1), ("contacts_s", t3 - t2)):
+        del eph
+        t4 = time.perf_counter()
+        propagate(sats, grid)
+        t5 = time.perf_counter()
+        arr.sgp4(jd, fr)
+        t6 = time.perf_counter()
+        for k, v in (
+            ("raw_sgp4_s", t1 - t0),
+            ("propagate_s", t2 - t1),
+            ("contacts_s", t3 - t2),
+            ("propagate_first_s", t5 - t4),
+            ("raw_sgp4_second_s", t6 - t5),
+        ):
             best[k] = min(best.get(k, np.inf), v)
     result = {
         "example": args.example,
@@ -55,6 +68,7 @@ def main() -> None:
         "step_s": sc.step_s,
         **{k: round(v, 3) for k, v in best.items()},
         "propagate_over_raw": round(best["propagate_s"] / best["raw_sgp4_s"], 2),
+        "propagate_first_over_raw": round(best["propagate_first_s"] / best["raw_sgp4_second_s"], 2),
         "total_s": round(best["propagate_s"] + best["contacts_s"], 3),
         "contacts_directed": len(plan),
         "ground_passes": len(plan.of_kind("downlink")),

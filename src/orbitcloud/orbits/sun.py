@@ -64,19 +64,32 @@ def sun_ecef_km(epoch: dt.datetime, t_s: F64) -> F64:
     return np.ascontiguousarray(pos.frame_xyz(itrs).km.T)
 
 
+#: Elements (satellite x time samples) per chunk of :func:`sunlit_mask`: its temporaries
+#: stay cache-sized (a few MB) instead of scaling with the whole grid.
+SUNLIT_CHUNK_ELEMENTS = 1 << 16
+
+
 def sunlit_mask(r_ecef_km: F64, sun_ecef_km_: F64) -> NDArray[np.bool_]:
     """Sunlit (True) or eclipsed, bool[n_sat, n_time], for positions ``[n_sat, n_time, 3]`` and
     Sun vectors ``[n_time, 3]`` in the same frame (see the module docstring for the model).
 
     The closest approach of the segment r → S to the Earth's centre is at
     ``u* = clip(-r·d / d·d, 0, 1)`` with ``d = S - r``; eclipse when ``|r + u* d| < R``.
+    Computed in time chunks of about :data:`SUNLIT_CHUNK_ELEMENTS` samples (memory-bound
+    otherwise: a day of starlink-550 would build 1.3 GB temporaries).
     """
-    d = sun_ecef_km_[None, :, :] - r_ecef_km
-    rd = np.einsum("...i,...i->...", r_ecef_km, d)
-    dd = np.einsum("...i,...i->...", d, d)
-    u = np.clip(-rd / dd, 0.0, 1.0)
-    # |r + u d|^2 = r·r + 2u r·d + u^2 d·d
-    rr = np.einsum("...i,...i->...", r_ecef_km, r_ecef_km)
-    closest2 = rr + 2.0 * u * rd + u * u * dd
-    with np.errstate(invalid="ignore"):
-        return ~(closest2 < EARTH_SHADOW_RADIUS_KM**2)
+    n_sat, n_time = r_ecef_km.shape[:2]
+    out = np.empty((n_sat, n_time), dtype=bool)
+    step = max(1, SUNLIT_CHUNK_ELEMENTS // max(n_sat, 1))
+    for a in range(0, n_time, step):
+        r = r_ecef_km[:, a : a + step]
+        d = sun_ecef_km_[None, a : a + step, :] - r
+        rd = np.einsum("...i,...i->...", r, d)
+        dd = np.einsum("...i,...i->...", d, d)
+        u = np.clip(-rd / dd, 0.0, 1.0)
+        # |r + u d|^2 = r·r + 2u r·d + u^2 d·d
+        rr = np.einsum("...i,...i->...", r, r)
+        closest2 = rr + 2.0 * u * rd + u * u * dd
+        with np.errstate(invalid="ignore"):
+            out[:, a : a + step] = ~(closest2 < EARTH_SHADOW_RADIUS_KM**2)
+    return out
