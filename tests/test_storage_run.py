@@ -117,7 +117,9 @@ def test_no_faults_every_object_durable_readable_and_the_kenyan_put_refused(base
         k <= v for k, v in zip(t.column("k_durable_s").to_pylist()[:N_OBJ], durable, strict=True)
     )
     assert log.count("object_durable") == N_OBJ and log.count("get_served") == N_OBJ
-    assert sum(1 for _ in (tmp_path).rglob("*.s*")) == 3 * N_OBJ  # real shard files
+    shard_files = [p for p in (tmp_path / "shards").rglob("*") if p.is_file()]
+    assert len(shard_files) == 3 * N_OBJ  # real shard files, nothing else
+    assert all(p.name.rsplit(".s", 1)[1].isdigit() for p in shard_files)
 
 
 def test_one_plane_lost_objects_stay_readable_repair_has_no_free_plane(base, tmp_path):
@@ -144,14 +146,16 @@ def test_two_planes_lost_every_object_is_lost_and_gets_fail(base, tmp_path):
 
 
 def test_fault_csv_and_timed_repair_within_one_plane(tmp_path):
-    """One plane of nine satellites (permanent in-plane ISLs): a satellite lost and a bit
-    flipped, from a CSV schedule, are rebuilt at the next scrub by moving k = 2 shard files per
-    rebuilt shard; bad CSV rows name file:line."""
+    """One plane of nine satellites (permanent in-plane ISLs): a satellite lost (15000 s) and a
+    bit flipped (17000 s, after the scrub at 16200 s has rebuilt the lost satellite's shards, so
+    no object can lose two of its three shards whatever the seeded placement), from a CSV
+    schedule, are rebuilt at the next scrub by moving k = 2 shard files per rebuilt shard; bad
+    CSV rows name file:line."""
     sc = _scenario([])
     sc["constellations"][0] |= {"planes": 1, "raan0_deg": 120}  # the plane Fucino sees first
     sc["storage"]["placement"] = {"kind": "erasure", "k": 2, "m": 1}
     csv = tmp_path / "faults.csv"
-    csv.write_text("t_s,kind,target,duration_s\n15000,satellite_loss,w-0-0,\n15000,bit_flip,,\n")
+    csv.write_text("t_s,kind,target,duration_s\n15000,satellite_loss,w-0-0,\n17000,bit_flip,,\n")
     assert [e.kind for e in read_fault_csv(csv)] == ["satellite_loss", "bit_flip"]
     sc["storage"]["faults_file"] = str(csv)
     scenario = load_scenario(sc)
