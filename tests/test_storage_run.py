@@ -1,6 +1,7 @@
 """``run_storage`` end to end on a small Walker scenario: sovereignty refusals in the report,
 readable objects after one plane is lost (and repair refused for want of a free plane), all
-lost after two planes are (2+1 over three planes: hand-counted), and a CSV fault file."""
+lost after two planes are (2+1 over three planes: hand-counted), a CSV fault file, and the
+demo store's master key (ephemeral or from the environment, never from the seed)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,18 @@ import pytest
 
 from conftest import walker_3x9
 from orbitcloud.cloud.events import EventLog
-from orbitcloud.cloud.storage import read_fault_csv, run_storage
+from orbitcloud.cloud.storage import (
+    MasterKeyError,
+    ObjectStore,
+    read_fault_csv,
+    run_storage,
+    storage_nodes,
+)
+from orbitcloud.orbits.satellites import satellites_of
 from orbitcloud.pipeline import RunResult, run_pipeline
 from orbitcloud.scenario import load_scenario
 from orbitcloud.scenario.models import Scenario
+from test_storage_keys import _attacker_blobs, _old_seed_key, _opens
 
 N_OBJ = 6
 
@@ -179,3 +188,39 @@ def test_unknown_station_in_a_workload_is_a_clear_error(base, tmp_path):
     sc["storage"]["workloads"][0]["get_station"] = "Atlantis"
     with pytest.raises(ValueError, match=r"workloads\[0\].get_station: 'Atlantis'"):
         run_storage(load_scenario(sc), base[1], tmp_path, EventLog())
+
+
+def test_the_demo_store_key_is_ephemeral_or_from_the_environment_never_the_seed(
+    base, tmp_path, monkeypatch
+):
+    """Without ORBITCLOUD_MASTER_KEY the run says its key was ephemeral and its store cannot be
+    reopened (no key anywhere); the old seed-derived key opens none of its blobs; with the
+    variable set, the run says "env" and the store reopens and reads under it. The published
+    checksum column is keyed (not the SHA-256 of the bytes)."""
+    monkeypatch.delenv("ORBITCLOUD_MASTER_KEY", raising=False)
+    monkeypatch.delenv("ORBITCLOUD_MASTER_KEY_FILE", raising=False)
+    rep, _ = _run(base, tmp_path / "eph", [])
+    assert rep.to_dict()["master_key"] == "ephemeral"
+    nodes = storage_nodes(base[0], satellites_of(base[0]), base[1].contacts.nodes, 1000.0)
+    with pytest.raises(MasterKeyError, match="ephemeral"):
+        ObjectStore(tmp_path / "eph", nodes)
+    seed_key = _old_seed_key(base[0].seed, "difesa")
+    for _, oid, version, blob in _attacker_blobs(tmp_path / "eph"):
+        assert not _opens(seed_key, oid, version, blob)
+    checksums = rep.objects_table().column("checksum").to_pylist()
+    assert "sha256" not in rep.objects_table().column_names
+    assert len({c for c in checksums if c}) == N_OBJ
+    monkeypatch.setenv("ORBITCLOUD_MASTER_KEY", "ab" * 32)
+    rep, _ = _run(base, tmp_path / "env", [])
+    assert rep.to_dict()["master_key"] == "env"
+    with ObjectStore(tmp_path / "env", nodes) as store:
+        assert len(store.objects()) == N_OBJ
+        info = store.objects()[0]
+        assert len(store.get(info.tenant, info.bucket, info.key).data) == 10_000
+
+
+def test_key_seed_in_a_scenario_is_an_error_that_explains_keys_are_random():
+    sc = _scenario([])
+    sc["storage"]["tenants"][0]["key_seed"] = 42
+    with pytest.raises(ValueError, match="key_seed is no longer accepted: tenant keys are random"):
+        load_scenario(sc)
