@@ -34,7 +34,9 @@ is finished by calling ``rotate_key`` again (objects already under the newest ke
 Crash protocol of a ``put`` (acknowledged means durable):
 
 1. reserve the key's next version in the catalog (committed: a version number is never handed
-   out twice, not even to a put that then crashes, and never reused after a delete);
+   out twice, not even to a put that is then killed, and never reused after a delete; only a
+   power cut can undo a reservation whose put was never acknowledged, see
+   :meth:`.catalog.Catalog.next_version`);
 2. seal, encode, and write each shard file with write-then-rename (temp file, fsync, rename,
    directory fsync; Pillai et al. 2014, "All File Systems Are Not Created Equal", OSDI);
 3. commit the new version and its shards, and drop the old version's rows, in one SQLite
@@ -477,8 +479,6 @@ class ObjectStore:
             gone = [f for f in self.shards.names(node.name) if f not in keep]
             for f in gone:
                 self.shards.delete(node.name, f)
-            if gone:
-                self.shards.sync_dir(node.name)
             orphans += len(gone)
         if temps or orphans:
             what = f"{orphans} orphan shard files and {temps} temp files removed"
@@ -934,14 +934,11 @@ class ObjectStore:
                 self.used_bytes[s.node] -= s.file_bytes
 
     def _unlink(self, o: _Object) -> None:
-        """Remove the files of a version whose rows are gone (after the commit)."""
-        dirs = set()
+        """Remove the files of a version whose rows are gone (after the commit). No directory
+        fsync: an unlink lost to a power cut leaves an orphan, which the next open sweeps."""
         for i, s in o.shards.items():
             if self.alive[s.node]:
                 self.shards.delete(self.nodes[s.node].name, o.shard_name(i))
-                dirs.add(self.nodes[s.node].name)
-        for d in sorted(dirs):
-            self.shards.sync_dir(d)
 
     def delete(self, tenant: str, bucket: str, key: str, t_s: float = 0.0) -> None:
         """Delete the object (its version counter stays: a later put gets a higher version)."""

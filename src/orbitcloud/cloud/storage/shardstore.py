@@ -90,6 +90,7 @@ class ShardStore:
         self.fsync = fsync
         self.root.mkdir(parents=True, exist_ok=True)
         self._real_root = self.root.resolve()
+        self._dirs: dict[str, Path] = {}
 
     @staticmethod
     def _component(name: str, what: str) -> None:
@@ -105,8 +106,12 @@ class ShardStore:
                 "directory and file names under the store root)"
             )
 
-    def node_dir(self, node: str) -> Path:
-        """``<root>/<node>``, checked to resolve to a direct child of the root."""
+    def node_dir(self, node: str, recheck: bool = False) -> Path:
+        """``<root>/<node>``, checked to resolve to a direct child of the root (once per node,
+        or again with ``recheck``, which :meth:`drop_node` always asks for)."""
+        d = self._dirs.get(node)
+        if d is not None and not recheck:
+            return d
         self._component(node, "node name")
         d = self.root / node
         if d.resolve().parent != self._real_root:
@@ -114,6 +119,8 @@ class ShardStore:
                 f"node directory {str(d)!r} resolves to {str(d.resolve())!r}, outside the store "
                 f"root {str(self._real_root)!r}: refused"
             )
+        if d.is_dir():  # cache only what exists: a later symlink at this name is caught
+            self._dirs[node] = d
         return d
 
     def path(self, node: str, name: str) -> Path:
@@ -183,7 +190,8 @@ class ShardStore:
 
     def drop_node(self, node: str) -> None:
         """Remove a node's whole directory (the node is lost)."""
-        d = self.node_dir(node)
+        d = self.node_dir(node, recheck=True)
+        self._dirs.pop(node, None)
         if d.is_symlink():  # never follow a planted link out of the root
             d.unlink()
         shutil.rmtree(d, ignore_errors=True)
@@ -217,9 +225,3 @@ class ShardStore:
             p.unlink(missing_ok=True)
             n += 1
         return n
-
-    def sync_dir(self, node: str) -> None:
-        """fsync a node's directory (after deletions, when ``fsync`` is on)."""
-        d = self.node_dir(node)
-        if self.fsync and d.is_dir():
-            self._fsync_dir(d)
