@@ -1,6 +1,7 @@
 """Storage codecs and crypto: Reed-Solomon against its systematic layout and every erasure
-pattern, HKDF against an RFC 5869 implementation written here with hmac, and AES-GCM
-authentication failures (tampering, wrong key, wrong object id or version)."""
+pattern, HKDF against an RFC 5869 implementation written here with hmac, AES key wrap against
+RFC 3394's test vector, the sealed-blob layout, and AES-GCM authentication failures (tampering,
+wrong key, wrong object id or version)."""
 
 from __future__ import annotations
 
@@ -15,13 +16,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from orbitcloud.cloud.storage import (
+    DataKey,
     ErasureCodec,
     IntegrityError,
     ReplicationCodec,
-    derive_tenant_key,
-    master_key_from_seed,
+    checksum,
+    new_data_key,
     open_sealed,
     seal,
+)
+from orbitcloud.cloud.storage.crypto import (
+    SEAL_OVERHEAD_BYTES,
+    UnwrapError,
+    key_id_of,
+    unwrap_key,
+    wrap_key,
 )
 
 PYECLIB_HEADER_BYTES = 80  # liberasurecode fragment header (fragment_header_t, 80 bytes)
@@ -78,35 +87,61 @@ def test_rfc5869_test_case_3_with_the_reference_implementation():
     assert _hkdf_rfc5869(ikm, b"", 42).hex() == expected
 
 
-def test_tenant_keys_are_hkdf_of_the_master_key_and_differ_per_tenant():
-    master = master_key_from_seed(42)
-    a = derive_tenant_key(master, "difesa")
-    b = derive_tenant_key(master, "civile")
-    assert a == _hkdf_rfc5869(master, b"orbitcloud/storage/tenant/difesa", 32)
-    assert a != b and len(a) == 32
-    assert master_key_from_seed(42) == master != master_key_from_seed(43)
-
-
-def test_sealed_blob_layout_is_nonce_ciphertext_tag_with_object_bound_aad():
-    """A blob made directly with AESGCM and the documented associated data opens; so the
-    layout and the binding are what the docstring says."""
-    key = os.urandom(32)
+def test_working_keys_are_hkdf_of_the_data_key_and_separate():
+    """The AES-GCM key and the MAC key are HKDF-SHA256 of the random data key with distinct
+    infos (checked against the RFC 5869 implementation above), and differ from each other."""
+    dk = new_data_key()
+    enc = _hkdf_rfc5869(dk.key, b"orbitcloud/storage/aes-gcm", 32)
+    mac = _hkdf_rfc5869(dk.key, b"orbitcloud/storage/hmac", 32)
+    assert dk.mac_key == mac != enc
     nonce = os.urandom(12)
-    blob = nonce + AESGCM(key).encrypt(nonce, b"payload", b"orbitcloud-object/abc/v3")
-    assert open_sealed(key, blob, "abc", 3) == b"payload"
-    assert len(seal(key, b"payload", "abc", 3)) == len(b"payload") + 28
+    ct = AESGCM(enc).encrypt(nonce, b"x", b"")
+    assert dk.aead.decrypt(nonce, ct, b"") == b"x"
+    assert checksum(dk, b"data") == hmac.new(mac, b"data", hashlib.sha256).hexdigest()
+    assert checksum(dk, b"data") != hashlib.sha256(b"data").hexdigest()
+    other = new_data_key()
+    assert other.key != dk.key and other.key_id != dk.key_id and len(other.key) == 32
+
+
+def test_aes_key_wrap_matches_rfc3394_test_vector_4_6():
+    """RFC 3394 §4.6: 256 bits of key data wrapped with a 256-bit KEK; a wrong KEK is refused."""
+    kek = bytes(range(32))
+    key = bytes.fromhex("00112233445566778899AABBCCDDEEFF000102030405060708090A0B0C0D0E0F")
+    wrapped = bytes.fromhex(
+        "28C9F404C4B810F4CBCCB35CFB87F8263F5786E2D80ED326CBC7F0E71A99F43BFB988B9B7A02DD21"
+    )
+    assert wrap_key(kek, key) == wrapped
+    assert unwrap_key(kek, wrapped) == key
+    with pytest.raises(UnwrapError):
+        unwrap_key(bytes(32), wrapped)
+
+
+def test_sealed_blob_layout_is_format_key_id_nonce_ciphertext_tag_with_bound_aad():
+    """A blob made directly with AESGCM, the documented layout and associated data opens; so
+    the layout and the binding are what the docstring says."""
+    dk = new_data_key()
+    enc = _hkdf_rfc5869(dk.key, b"orbitcloud/storage/aes-gcm", 32)
+    nonce = os.urandom(12)
+    aad = b"orbitcloud-object\x02" + dk.key_id + b"/abc/v3"
+    blob = b"\x02" + dk.key_id + nonce + AESGCM(enc).encrypt(nonce, b"payload", aad)
+    assert open_sealed(dk, blob, "abc", 3) == b"payload"
+    sealed = seal(dk, b"payload", "abc", 3)
+    assert len(sealed) == len(b"payload") + 45 == len(b"payload") + SEAL_OVERHEAD_BYTES
+    assert sealed[0] == 2 and key_id_of(sealed) == dk.key_id
 
 
 @settings(max_examples=30, deadline=None)
 @given(data=st.binary(max_size=500), pos=st.integers(0, 10_000), bit=st.integers(0, 7))
 def test_any_tampered_byte_or_wrong_binding_is_detected(data: bytes, pos: int, bit: int):
-    """Flipping any bit of a sealed blob, a wrong key, another object id or another version
-    all raise IntegrityError; nothing is returned."""
-    key = derive_tenant_key(master_key_from_seed(1), "t")
+    """Flipping any bit of a sealed blob (format, key id, nonce, ciphertext or tag), a wrong key
+    (also under the right key id), another object id or another version all raise
+    IntegrityError; nothing is returned."""
+    key = new_data_key()
     blob = bytearray(seal(key, data, "obj", 1))
     assert open_sealed(key, bytes(blob), "obj", 1) == data
-    other = derive_tenant_key(master_key_from_seed(1), "u")
-    for args in [(other, "obj", 1), (key, "obj2", 1), (key, "obj", 2)]:
+    other = new_data_key()
+    relabelled = DataKey(key.key_id, other.key)
+    for args in [(other, "obj", 1), (relabelled, "obj", 1), (key, "obj2", 1), (key, "obj", 2)]:
         with pytest.raises(IntegrityError):
             open_sealed(args[0], bytes(blob), args[1], args[2])
     blob[pos % len(blob)] ^= 1 << bit

@@ -1,6 +1,7 @@
 """``run_storage`` end to end on a small Walker scenario: sovereignty refusals in the report,
 readable objects after one plane is lost (and repair refused for want of a free plane), all
-lost after two planes are (2+1 over three planes: hand-counted), and a CSV fault file."""
+lost after two planes are (2+1 over three planes: hand-counted), a CSV fault file, and the
+demo store's master key (ephemeral or from the environment, never from the seed)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,18 @@ import pytest
 
 from conftest import walker_3x9
 from orbitcloud.cloud.events import EventLog
-from orbitcloud.cloud.storage import read_fault_csv, run_storage
+from orbitcloud.cloud.storage import (
+    MasterKeyError,
+    ObjectStore,
+    read_fault_csv,
+    run_storage,
+    storage_nodes,
+)
+from orbitcloud.orbits.satellites import satellites_of
 from orbitcloud.pipeline import RunResult, run_pipeline
 from orbitcloud.scenario import load_scenario
 from orbitcloud.scenario.models import Scenario
+from test_storage_keys import _attacker_blobs, _old_seed_key, _opens
 
 N_OBJ = 6
 
@@ -117,7 +126,9 @@ def test_no_faults_every_object_durable_readable_and_the_kenyan_put_refused(base
         k <= v for k, v in zip(t.column("k_durable_s").to_pylist()[:N_OBJ], durable, strict=True)
     )
     assert log.count("object_durable") == N_OBJ and log.count("get_served") == N_OBJ
-    assert sum(1 for _ in (tmp_path).rglob("*.s*")) == 3 * N_OBJ  # real shard files
+    shard_files = [p for p in (tmp_path / "shards").rglob("*") if p.is_file()]
+    assert len(shard_files) == 3 * N_OBJ  # real shard files, nothing else
+    assert all(p.name.rsplit(".s", 1)[1].isdigit() for p in shard_files)
 
 
 def test_one_plane_lost_objects_stay_readable_repair_has_no_free_plane(base, tmp_path):
@@ -144,14 +155,16 @@ def test_two_planes_lost_every_object_is_lost_and_gets_fail(base, tmp_path):
 
 
 def test_fault_csv_and_timed_repair_within_one_plane(tmp_path):
-    """One plane of nine satellites (permanent in-plane ISLs): a satellite lost and a bit
-    flipped, from a CSV schedule, are rebuilt at the next scrub by moving k = 2 shard files per
-    rebuilt shard; bad CSV rows name file:line."""
+    """One plane of nine satellites (permanent in-plane ISLs): a satellite lost (15000 s) and a
+    bit flipped (17000 s, after the scrub at 16200 s has rebuilt the lost satellite's shards, so
+    no object can lose two of its three shards whatever the seeded placement), from a CSV
+    schedule, are rebuilt at the next scrub by moving k = 2 shard files per rebuilt shard; bad
+    CSV rows name file:line."""
     sc = _scenario([])
     sc["constellations"][0] |= {"planes": 1, "raan0_deg": 120}  # the plane Fucino sees first
     sc["storage"]["placement"] = {"kind": "erasure", "k": 2, "m": 1}
     csv = tmp_path / "faults.csv"
-    csv.write_text("t_s,kind,target,duration_s\n15000,satellite_loss,w-0-0,\n15000,bit_flip,,\n")
+    csv.write_text("t_s,kind,target,duration_s\n15000,satellite_loss,w-0-0,\n17000,bit_flip,,\n")
     assert [e.kind for e in read_fault_csv(csv)] == ["satellite_loss", "bit_flip"]
     sc["storage"]["faults_file"] = str(csv)
     scenario = load_scenario(sc)
@@ -175,3 +188,39 @@ def test_unknown_station_in_a_workload_is_a_clear_error(base, tmp_path):
     sc["storage"]["workloads"][0]["get_station"] = "Atlantis"
     with pytest.raises(ValueError, match=r"workloads\[0\].get_station: 'Atlantis'"):
         run_storage(load_scenario(sc), base[1], tmp_path, EventLog())
+
+
+def test_the_demo_store_key_is_ephemeral_or_from_the_environment_never_the_seed(
+    base, tmp_path, monkeypatch
+):
+    """Without ORBITCLOUD_MASTER_KEY the run says its key was ephemeral and its store cannot be
+    reopened (no key anywhere); the old seed-derived key opens none of its blobs; with the
+    variable set, the run says "env" and the store reopens and reads under it. The published
+    checksum column is keyed (not the SHA-256 of the bytes)."""
+    monkeypatch.delenv("ORBITCLOUD_MASTER_KEY", raising=False)
+    monkeypatch.delenv("ORBITCLOUD_MASTER_KEY_FILE", raising=False)
+    rep, _ = _run(base, tmp_path / "eph", [])
+    assert rep.to_dict()["master_key"] == "ephemeral"
+    nodes = storage_nodes(base[0], satellites_of(base[0]), base[1].contacts.nodes, 1000.0)
+    with pytest.raises(MasterKeyError, match="ephemeral"):
+        ObjectStore(tmp_path / "eph", nodes)
+    seed_key = _old_seed_key(base[0].seed, "difesa")
+    for _, oid, version, blob in _attacker_blobs(tmp_path / "eph"):
+        assert not _opens(seed_key, oid, version, blob)
+    checksums = rep.objects_table().column("checksum").to_pylist()
+    assert "sha256" not in rep.objects_table().column_names
+    assert len({c for c in checksums if c}) == N_OBJ
+    monkeypatch.setenv("ORBITCLOUD_MASTER_KEY", "ab" * 32)
+    rep, _ = _run(base, tmp_path / "env", [])
+    assert rep.to_dict()["master_key"] == "env"
+    with ObjectStore(tmp_path / "env", nodes) as store:
+        assert len(store.objects()) == N_OBJ
+        info = store.objects()[0]
+        assert len(store.get(info.tenant, info.bucket, info.key).data) == 10_000
+
+
+def test_key_seed_in_a_scenario_is_an_error_that_explains_keys_are_random():
+    sc = _scenario([])
+    sc["storage"]["tenants"][0]["key_seed"] = 42
+    with pytest.raises(ValueError, match="key_seed is no longer accepted: tenant keys are random"):
+        load_scenario(sc)

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from orbitcloud.cloud.events import EventLog
 from orbitcloud.cloud.storage import (
+    DataKey,
     Erasure,
     IntegrityError,
     NoSuchBucketError,
@@ -71,8 +72,7 @@ def test_readable_exactly_when_k_shards_survive_and_never_different(data, policy
     """After any mix of deleted shards, lost nodes and flipped bits, ``get`` returns the exact
     bytes put if at least k shards survive uncorrupted, and raises ObjectLostError otherwise;
     ``head`` then agrees."""
-    with tempfile.TemporaryDirectory() as d:
-        store = _store(Path(d))
+    with tempfile.TemporaryDirectory() as d, _store(Path(d)) as store:
         store.add_tenant("t", policy=policy)
         store.create_bucket("t", "b")
         res = store.put("t", "b", "key", data)
@@ -112,7 +112,8 @@ def test_a_megabyte_object_reads_back(tmp_path: Path):
 
 def test_tenant_isolation(tmp_path: Path):
     """Another tenant cannot get, head or list an object, even with a bucket of the same name;
-    and the raw shards do not open under its key."""
+    and the raw shards do not open under its key (neither by the store, which sees the blob names
+    a key of another tenant, nor by AES-GCM when b's key bytes are relabelled with a's key id)."""
     store = _store(tmp_path)
     store.add_tenant("a")
     store.add_tenant("b")
@@ -137,9 +138,13 @@ def test_tenant_isolation(tmp_path: Path):
         r = store.shards.read(node, f"{oid}.v1.s{i}", f"{oid}/v1", i)
         frags[i] = r.payload
     blob = codec_for(res.info.k, res.info.n).decode(frags)
-    with pytest.raises(IntegrityError):
-        open_sealed(store._tenants["b"].key, blob, oid, 1)
-    assert open_sealed(store._tenants["a"].key, blob, oid, 1) == b"top secret"
+    with pytest.raises(IntegrityError, match="not a key of tenant 'b'"):
+        store.unseal("b", blob, oid, 1)
+    a_key, b_key = store._tenants["a"].key, store._tenants["b"].key
+    with pytest.raises(IntegrityError, match="AES-GCM authentication"):
+        open_sealed(DataKey(a_key.key_id, b_key.key), blob, oid, 1)
+    assert open_sealed(a_key, blob, oid, 1) == b"top secret"
+    assert store.unseal("a", blob, oid, 1) == b"top secret"
 
 
 def test_tampered_shards_with_rewritten_headers_are_never_returned(tmp_path: Path):
@@ -164,13 +169,13 @@ def test_capacity_is_enforced_and_freed_on_delete(tmp_path: Path):
     """Six nodes with room for exactly one shard each: a first 4+2 object fills them, a second
     is refused until the first is deleted."""
     data = b"y" * 4000
-    # fragment: sealed 4028 bytes / 4 = 1007, rounded up to whole 16-bit words = 1008, plus
-    # the 80-byte pyeclib header
+    # fragment: sealed 4045 bytes (45 bytes of format, key id, nonce and tag) / 4 = 1011.25,
+    # rounded up to whole 16-bit words = 1012, plus the 80-byte pyeclib header
     probe = _store(tmp_path / "probe")
     probe.add_tenant("t")
     probe.create_bucket("t", "b")
     oid = probe.put("t", "b", "k", data).info.object_id
-    file_bytes = shard_file_bytes(1008 + 80, f"{oid}/v1")
+    file_bytes = shard_file_bytes(1012 + 80, f"{oid}/v1")
     six = [StorageNode(f"s{p}", "satellite", "c", f"c/{p}", "", file_bytes) for p in range(6)]
     store = _store(tmp_path / "six", nodes=six)
     store.add_tenant("t")

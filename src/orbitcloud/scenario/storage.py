@@ -52,17 +52,27 @@ Placement = Annotated[ReplicationPlacement | ErasurePlacement, Field(discriminat
 
 
 class StorageTenant(_Model):
-    """A tenant: its own key and, optionally, the jurisdictions its data may be up- or
-    downlinked in (ISO 3166-1 alpha-2; ``None``: any)."""
+    """A tenant: its own random data key (made by the store, never by the scenario) and,
+    optionally, the jurisdictions its data may be up- or downlinked in (ISO 3166-1 alpha-2;
+    ``None``: any)."""
 
     name: Name
     allowed_jurisdictions: list[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]] | None = Field(
         None, description="e.g. [IT, FR, DE]; none: no restriction"
     )
-    key_seed: int | None = Field(
-        None, ge=0, description="seed of the simulated master key; default: the scenario seed"
-    )
     placement: Placement | None = Field(None, description="default: the section's placement")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_key_seed(cls, v: object) -> object:
+        if isinstance(v, dict) and "key_seed" in v:
+            raise ValueError(
+                "key_seed is no longer accepted: tenant keys are random and wrapped by the "
+                "store's master key (ORBITCLOUD_MASTER_KEY or ORBITCLOUD_MASTER_KEY_FILE; "
+                "ephemeral when neither is set), because a key derived from a seed in the "
+                "scenario is readable by anyone with the run folder; remove key_seed"
+            )
+        return v
 
     @field_validator("allowed_jurisdictions", mode="before")
     @classmethod

@@ -2,23 +2,27 @@
 erasure-coded or replicated over failure domains, sovereign, timed over the contact plan,
 with faults, scrubbing and repair.
 
-Modules: :mod:`.codec` (replication, Reed-Solomon), :mod:`.crypto` (keys, AES-GCM, SHA-256),
-:mod:`.shardstore` (atomic on-disk shards), :mod:`.placement` (nodes, policies, failure
+Modules: :mod:`.codec` (replication, Reed-Solomon), :mod:`.crypto` (data keys, key wrap,
+AES-GCM, HMAC checksums), :mod:`.keys` (the master key), :mod:`.shardstore` (atomic on-disk
+shards), :mod:`.catalog` (the SQLite catalog), :mod:`.placement` (nodes, policies, failure
 domains), :mod:`.sovereignty`, :mod:`.timing` (CGR over the contact plan), :mod:`.service`
-(:class:`ObjectStore`), :mod:`.repair` (scrub, repair), :mod:`.faults`, :mod:`.run`
-(:func:`run_storage` for ``orbitcloud run``).
+(:class:`ObjectStore`: layout, crash protocol, locking), :mod:`.repair` (scrub, repair),
+:mod:`.faults`, :mod:`.run` (:func:`run_storage` for ``orbitcloud run``).
 """
 
+from orbitcloud.cloud.storage.catalog import CatalogError
 from orbitcloud.cloud.storage.codec import Codec, ErasureCodec, ReplicationCodec, codec_for
 from orbitcloud.cloud.storage.crypto import (
+    DataKey,
     IntegrityError,
-    derive_tenant_key,
-    master_key_from_seed,
+    checksum,
+    new_data_key,
     open_sealed,
     seal,
     sha256_hex,
 )
 from orbitcloud.cloud.storage.faults import FAULT_KINDS, FaultEvent, apply_fault, read_fault_csv
+from orbitcloud.cloud.storage.keys import MasterKey, MasterKeyError, master_key
 from orbitcloud.cloud.storage.placement import (
     Erasure,
     PlacementError,
@@ -30,29 +34,41 @@ from orbitcloud.cloud.storage.repair import RepairResult, ScrubResult, repair, s
 from orbitcloud.cloud.storage.run import StorageReport, policy_of, run_storage, storage_nodes
 from orbitcloud.cloud.storage.service import (
     GetResult,
+    InvalidNameError,
+    NodeMismatchError,
     NoSuchBucketError,
     NoSuchKeyError,
     ObjectInfo,
     ObjectLostError,
     ObjectStore,
     PutResult,
+    RetiredKeyError,
+    RotationResult,
     StorageError,
+    StoreLockedError,
+    check_key,
 )
-from orbitcloud.cloud.storage.shardstore import ShardRead, ShardState, ShardStore
+from orbitcloud.cloud.storage.shardstore import ShardRead, ShardState, ShardStore, UnsafePathError
 from orbitcloud.cloud.storage.sovereignty import SovereigntyError, SovereigntyPolicy
 from orbitcloud.cloud.storage.timing import NetworkTimer, Transfer
 
 __all__ = [
     "FAULT_KINDS",
+    "CatalogError",
     "Codec",
+    "DataKey",
     "Erasure",
     "ErasureCodec",
     "FaultEvent",
     "GetResult",
     "IntegrityError",
+    "InvalidNameError",
+    "MasterKey",
+    "MasterKeyError",
     "NetworkTimer",
     "NoSuchBucketError",
     "NoSuchKeyError",
+    "NodeMismatchError",
     "ObjectInfo",
     "ObjectLostError",
     "ObjectStore",
@@ -62,6 +78,8 @@ __all__ = [
     "RepairResult",
     "Replication",
     "ReplicationCodec",
+    "RetiredKeyError",
+    "RotationResult",
     "ScrubResult",
     "ShardRead",
     "ShardState",
@@ -71,11 +89,15 @@ __all__ = [
     "StorageError",
     "StorageNode",
     "StorageReport",
+    "StoreLockedError",
     "Transfer",
+    "UnsafePathError",
     "apply_fault",
+    "check_key",
+    "checksum",
     "codec_for",
-    "derive_tenant_key",
-    "master_key_from_seed",
+    "master_key",
+    "new_data_key",
     "open_sealed",
     "policy_of",
     "read_fault_csv",

@@ -2,7 +2,8 @@
 
 - **Scrub** reads every shard believed healthy and checks its header and SHA-256 against the
   catalog; corrupted files are deleted, missing ones (lost node) noted, objects with fewer
-  than ``k`` good shards declared lost (:meth:`ObjectStore.verify`).
+  than ``k`` good shards declared lost (:meth:`ObjectStore.verify`; the marks are committed
+  to the catalog).
 - **Repair** re-creates each missing shard on a healthy node chosen by the object's placement
   policy (failure domains and capacity respected, nodes already holding a shard excluded). The
   new node gathers ``k`` verified shards from the holders that reach it first over the contact
@@ -11,7 +12,11 @@
   writes it. Traffic: ``k`` shard files per rebuilt shard (the classic RS repair cost, Dimakis
   et al. 2010, "Network coding for distributed storage systems", IEEE Trans. Inf. Theory 56(9));
   link bytes count every hop. Repair time of a shard: from the repair start to the arrival of
-  its ``k``-th source shard.
+  its ``k``-th source shard. A rebuilt shard is written (write-then-rename) before its catalog
+  row is committed; a crash in between leaves an orphan file that the next open removes.
+
+Both hold the object's key lock while they work on it, so they may run beside ``put``/``get``
+threads; an object replaced meanwhile is skipped.
 """
 
 from __future__ import annotations
@@ -72,11 +77,12 @@ def scrub(store: ObjectStore, t_s: float) -> ScrubResult:
     n_corrupt0 = store.log.count("shard_corrupted_detected")
     n_missing0 = store.log.count("shard_lost")
     for o in store._all_objects():
-        if o.lost:
-            continue
-        checked += sum(s.ok for s in o.shards.values())
-        store.verify(o, t_s)
-        lost += o.lost
+        with store._key_lock(o.tenant, o.bucket, o.key):
+            if o.lost or not store._current(o):
+                continue
+            checked += sum(s.ok for s in o.shards.values())
+            store.verify(o, t_s)
+            lost += o.lost
     corrupt = store.log.count("shard_corrupted_detected") - n_corrupt0
     missing = store.log.count("shard_lost") - n_missing0
     store.log.add(t_s, SERVICE, "scrub_done", "", "", checked, f"{corrupt} corrupted, "
@@ -93,12 +99,15 @@ def repair(store: ObjectStore, t_s: float) -> RepairResult:
     for o in store._all_objects():
         if o.lost or (all(s.ok for s in o.shards.values()) and len(o.shards) == o.policy.n):
             continue
-        good = store.verify(o, t_s)
-        if o.lost:
-            continue
-        missing = [i for i in range(o.policy.n) if i not in good]
         try:
-            done = _repair_object(store, o, good, missing, t_s)
+            with store._key_lock(o.tenant, o.bucket, o.key):
+                if not store._current(o):
+                    continue
+                good = store.verify(o, t_s)
+                if o.lost:
+                    continue
+                missing = [i for i in range(o.policy.n) if i not in good]
+                done = _repair_object(store, o, good, missing, t_s)
         except PlacementError as err:
             failed += len(missing)
             failures.append(f"{o.tenant}/{o.bucket}/{o.key}: {err.reason}")
@@ -123,27 +132,30 @@ def _repair_object(
     holders = [o.shards[i].node for i in sorted(good)]
     owner = o.owner
     size = shard_file_bytes(len(next(iter(good.values()))), owner)
-    free = store.capacity_bytes - store.used_bytes
-    rng = store._rng("repair", o.object_id, o.version, repr(t_s))
+    # seeded by names, never by the random object id, so a run repeats
+    rng = store._rng("repair", o.tenant, o.bucket, o.key, o.version, repr(t_s))
     allowed = store._transit_mask(o.tenant)
-    score = None
-    if store.timer is not None:  # prefer the nodes where k source shards arrive soonest
-        arrive = np.stack(
-            [
-                store.timer.arrivals(o.shards[i].node, max(t_s, o.shards[i].landed_s), size,
-                                     allowed)
-                for i in sorted(good)
-            ]
+    with store._lock:
+        free = store.capacity_bytes - store.used_bytes
+        score = None
+        if store.timer is not None:  # prefer the nodes where k source shards arrive soonest
+            arrive = np.stack(
+                [
+                    store.timer.arrivals(o.shards[i].node, max(t_s, o.shards[i].landed_s), size,
+                                         allowed)
+                    for i in sorted(good)
+                ]
+            )  # fmt: skip
+            score = np.partition(arrive, o.policy.k - 1, axis=0)[o.policy.k - 1]
+        targets = place(
+            o.policy, store.domains, free, size, rng,
+            count=len(missing), taken=holders, usable=store.alive, score=score,
         )  # fmt: skip
-        score = np.partition(arrive, o.policy.k - 1, axis=0)[o.policy.k - 1]
-    targets = place(
-        o.policy, store.domains, free, size, rng,
-        count=len(missing), taken=holders, usable=store.alive, score=score,
-    )  # fmt: skip
     rebuilt = codec.reconstruct(good, missing)
     out: list[tuple[float, list[Transfer]]] = []
     for i, node in zip(missing, targets, strict=True):
-        sources = _gather(store, o, sorted(good), node, t_s, size, allowed)
+        with store._lock:
+            sources = _gather(store, o, sorted(good), node, t_s, size, allowed)
         name = store.nodes[node].name
         if sources is None:
             store.log.add(t_s, SERVICE, "repair_failed", name, o.shard_name(i),
@@ -151,12 +163,15 @@ def _repair_object(
             continue
         arrival = max((tr.arrival_s for tr in sources), default=t_s)
         written = store.shards.write(name, o.shard_name(i), owner, i, rebuilt[i])
-        store.used_bytes[node] += written
-        o.shards[i] = _Shard(i, node, sha256_hex(rebuilt[i]), len(rebuilt[i]), written, arrival)
-        store.log.add(arrival, SERVICE, "shard_rebuilt", name, o.shard_name(i), written)
+        store._add_shard(
+            o, _Shard(i, node, sha256_hex(rebuilt[i]), len(rebuilt[i]), written, arrival)
+        )
+        with store._lock:
+            store.log.add(arrival, SERVICE, "shard_rebuilt", name, o.shard_name(i), written)
         out.append((arrival, sources))
     if len(o.shards) == o.policy.n and all(s.ok for s in o.shards.values()):
         o.durable_s = max(s.landed_s for s in o.shards.values())
+        store._save(o)
     return out
 
 

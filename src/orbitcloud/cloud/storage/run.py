@@ -4,7 +4,13 @@ Timeline (one pass in time order; at equal times faults come first, then scrubs,
 the workloads' puts and gets, the fault schedule (scenario list, CSV file, or given events)
 and a scrub + repair every ``scrub_interval_s``. At the end of the run every object is read
 from disk once more: it is *readable* if at least ``k`` shards verify. Object bytes are seeded
-random, so a run repeats exactly (ciphertexts differ: AES-GCM nonces are random by design).
+random, so a run repeats exactly (ciphertexts, object ids and keyed checksums differ: nonces,
+ids and data keys are random by design).
+
+Keys: the demo store takes its master key from ``ORBITCLOUD_MASTER_KEY`` or
+``ORBITCLOUD_MASTER_KEY_FILE`` when set, else an ephemeral one (in memory only, so the run's
+store cannot be decrypted after the run: right for a simulation); the report's
+``master_key`` says which. Nothing in the scenario, its seed or the run folder derives a key.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import numpy as np
 import pyarrow as pa
 
 from orbitcloud.cloud.events import EventLog
-from orbitcloud.cloud.storage.crypto import derive_tenant_key, master_key_from_seed, sha256_hex
+from orbitcloud.cloud.storage.crypto import sha256_hex
 from orbitcloud.cloud.storage.faults import FaultEvent, apply_fault, read_fault_csv, targets_of
 from orbitcloud.cloud.storage.placement import (
     TB_BYTES,
@@ -82,7 +88,8 @@ class _Row:
     policy: str
     put_station: str
     put_s: float
-    sha256: str
+    expect_sha256: str  # the demo's own hash of the bytes it put (never published)
+    checksum: str = ""
     k_durable_s: float = math.nan
     durable_s: float = math.nan
     get_station: str = ""
@@ -104,7 +111,7 @@ _COLUMNS: dict[str, pa.DataType] = {
     "durability_latency_s": pa.float64(), "get_station": pa.string(), "get_s": pa.float64(),
     "get_ready_s": pa.float64(), "get_latency_s": pa.float64(), "get_ok": pa.bool_(),
     "readable": pa.bool_(), "lost": pa.bool_(), "healthy_shards": pa.int32(),
-    "n_shards": pa.int32(), "k": pa.int32(), "sha256": pa.string(), "refusal": pa.string(),
+    "n_shards": pa.int32(), "k": pa.int32(), "checksum": pa.string(), "refusal": pa.string(),
 }  # fmt: skip
 
 
@@ -131,9 +138,11 @@ class StorageReport:
     nodes_lost: int = 0
     get_mismatches: int = 0
     root: str = ""
+    master_key: str = ""
 
     def objects_table(self) -> pa.Table:
-        """One row per object put (or refused), columns as in :data:`_COLUMNS`."""
+        """One row per object put (or refused), columns as in :data:`_COLUMNS` (``checksum``:
+        the store's keyed HMAC-SHA256, see :class:`~.service.ObjectInfo`)."""
         cols: dict[str, list[Any]] = {c: [] for c in _COLUMNS}
         for r in self.rows:
             d = r.__dict__ | {
@@ -178,6 +187,7 @@ class StorageReport:
             ),
             "refusals": self.refusals,
             "root": self.root,
+            "master_key": self.master_key,
         }
 
 
@@ -219,15 +229,25 @@ def run_storage(
     plan = result.contacts
     nodes = storage_nodes(scenario, satellites_of(scenario), plan.nodes, spec.ground_storage_tb)
     root = Path(spec.path) if spec.path else Path(root)
-    store = ObjectStore(
+    with ObjectStore(
         root, nodes, NetworkTimer(plan), log, scenario.seed, spec.fsync, policy_of(spec.placement)
-    )
+    ) as store:
+        return _run(store, scenario, spec, root, faults)
+
+
+def _run(
+    store: ObjectStore,
+    scenario: Scenario,
+    spec: StorageSpec,
+    root: Path,
+    faults: Sequence[FaultEvent] | None,
+) -> StorageReport:
     for t in spec.tenants:
-        master = master_key_from_seed(scenario.seed if t.key_seed is None else t.key_seed)
-        store.add_tenant(
-            t.name, t.allowed_jurisdictions, derive_tenant_key(master, t.name),
-            policy_of(t.placement) if t.placement is not None else None,
-        )  # fmt: skip
+        if t.name not in store.tenant_names():  # a reopened store keeps its tenants and keys
+            store.add_tenant(
+                t.name, t.allowed_jurisdictions,
+                policy_of(t.placement) if t.placement is not None else None,
+            )  # fmt: skip
     _check_names(spec, store)
     events = [FaultEvent(f.t_s, f.kind, f.target, f.duration_s, f.bits) for f in spec.faults]
     if spec.faults_file:
@@ -239,7 +259,7 @@ def run_storage(
     for ev in events:  # fail before running anything if a target is unknown
         targets_of(store, ev)
 
-    report = StorageReport(root=str(root))
+    report = StorageReport(root=str(root), master_key=store.master.source)
     actions: list[tuple[float, int, int, Callable[[], None]]] = []
 
     def add(t_s: float, prio: int, fn: Callable[[], None]) -> None:
@@ -259,7 +279,7 @@ def run_storage(
             row = _Row(w.tenant, w.bucket, f"obj-{j:02d}-{i:05d}", w.object_bytes, "",
                        w.put_station, w.put_t_s + i * w.interval_s, "")  # fmt: skip
             data = data_rng.bytes(w.object_bytes)
-            row.sha256 = sha256_hex(data)
+            row.expect_sha256 = sha256_hex(data)
             report.rows.append(row)
             add(row.put_s, 2, partial(_put, store, report, row, data))
             if w.get_station is not None and w.get_t_s is not None:
@@ -293,6 +313,7 @@ def _put(store: ObjectStore, report: StorageReport, row: _Row, data: bytes) -> N
         _refusal(report, row, row.put_s, "put", err)
         return
     row.policy = res.info.policy
+    row.checksum = res.info.checksum
     row.k_durable_s, row.durable_s = res.k_durable_s, res.durable_s
     row.k, row.n_shards = res.info.k, res.info.n
 
@@ -306,7 +327,7 @@ def _get(store: ObjectStore, report: StorageReport, row: _Row) -> None:
         _refusal(report, row, row.get_s, "lost" if isinstance(err, ObjectLostError) else "get", err)
         return
     row.get_ready_s = res.ready_s
-    row.get_ok = sha256_hex(res.data) == row.sha256
+    row.get_ok = sha256_hex(res.data) == row.expect_sha256
     report.get_mismatches += not row.get_ok
 
 
@@ -314,8 +335,10 @@ def _finish(store: ObjectStore, report: StorageReport, t_end_s: float) -> None:
     """Final read of every object from disk; counts for the report."""
     by_key = {(r.tenant, r.bucket, r.key): r for r in report.rows if not r.refusal}
     for o in store._all_objects():
+        row = by_key.get((o.tenant, o.bucket, o.key))
+        if row is None:  # an object of an earlier run on the same storage.path
+            continue
         store.verify(o, t_end_s)
-        row = by_key[(o.tenant, o.bucket, o.key)]
         row.lost = o.lost
         row.readable = not o.lost
         row.healthy_shards = sum(s.ok for s in o.shards.values())

@@ -1,6 +1,10 @@
 """Shards on disk: one directory per node, atomic writes, self-checking files.
 
-Layout: ``<root>/<node>/<shard name>``. A shard file is a header followed by the payload::
+Layout: ``<root>/<node>/<shard name>`` (the object store adds ``catalog.sqlite`` and ``LOCK``
+beside the node directories, see :mod:`.service`). Node and shard names are single path
+components; :meth:`ShardStore.node_dir` refuses any name that would resolve outside the root
+(``..``, ``a/b``, ``/etc``, NUL), whoever calls it. A shard file is a header followed by the
+payload::
 
     magic   4 bytes   b"OCS1"
     index   uint16    fragment index within its object
@@ -15,21 +19,31 @@ Layout: ``<root>/<node>/<shard name>``. A shard file is a header followed by the
 is ``fsync``-ed, so after a crash a shard is either absent or complete (the classic
 write-then-rename protocol; see e.g. Pillai et al. 2014, "All File Systems Are Not Created
 Equal", OSDI). Reads check every header field and the checksum: a truncated, torn, misplaced or
-bit-flipped file reads as ``corrupt``, never as valid bytes. Leftover temporary files from a
-crash are ignored by reads and removed by :meth:`ShardStore.recover`.
+bit-flipped file reads as ``corrupt``, never as valid bytes. Temporary files are named
+``.tmp-<name>.<pid>.<random>``, so concurrent writers never share one; leftovers from a crash
+are ignored by reads and removed by :meth:`ShardStore.recover` (the object store calls it on
+open, while it holds the store's lock, so no other writer can be in flight).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import shutil
 import struct
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-__all__ = ["HEADER_BYTES", "ShardRead", "ShardState", "ShardStore", "shard_file_bytes"]
+__all__ = [
+    "HEADER_BYTES",
+    "ShardRead",
+    "ShardState",
+    "ShardStore",
+    "UnsafePathError",
+    "shard_file_bytes",
+]
 
 MAGIC = b"OCS1"
 _HEAD = struct.Struct(">4sHQ32sH")
@@ -41,6 +55,10 @@ _TMP = ".tmp-"
 def shard_file_bytes(payload_bytes: int, owner: str) -> int:
     """Size on disk of a shard file with this payload and owner id."""
     return HEADER_BYTES + len(owner.encode()) + payload_bytes
+
+
+class UnsafePathError(ValueError):
+    """A node or shard name would make a path outside the store root."""
 
 
 class ShardState(Enum):
@@ -71,18 +89,52 @@ class ShardStore:
         self.root = Path(root)
         self.fsync = fsync
         self.root.mkdir(parents=True, exist_ok=True)
+        self._real_root = self.root.resolve()
+        self._dirs: dict[str, Path] = {}
+
+    @staticmethod
+    def _component(name: str, what: str) -> None:
+        if (
+            not isinstance(name, str)
+            or name in ("", ".", "..")
+            or "/" in name
+            or "\\" in name
+            or "\0" in name
+        ):
+            raise UnsafePathError(
+                f"{what} {name!r} is not a single path component: refused (names become "
+                "directory and file names under the store root)"
+            )
+
+    def node_dir(self, node: str, recheck: bool = False) -> Path:
+        """``<root>/<node>``, checked to resolve to a direct child of the root (once per node,
+        or again with ``recheck``, which :meth:`drop_node` always asks for)."""
+        d = self._dirs.get(node)
+        if d is not None and not recheck:
+            return d
+        self._component(node, "node name")
+        d = self.root / node
+        if d.resolve().parent != self._real_root:
+            raise UnsafePathError(
+                f"node directory {str(d)!r} resolves to {str(d.resolve())!r}, outside the store "
+                f"root {str(self._real_root)!r}: refused"
+            )
+        if d.is_dir():  # cache only what exists: a later symlink at this name is caught
+            self._dirs[node] = d
+        return d
 
     def path(self, node: str, name: str) -> Path:
-        return self.root / node / name
+        self._component(name, "shard name")
+        return self.node_dir(node) / name
 
     def write(self, node: str, name: str, owner: str, index: int, payload: bytes) -> int:
         """Write one shard atomically; returns its size on disk [bytes]."""
-        d = self.root / node
+        final = self.path(node, name)
+        d = final.parent
         d.mkdir(parents=True, exist_ok=True)
         own = owner.encode()
         head = _HEAD.pack(MAGIC, index, len(payload), hashlib.sha256(payload).digest(), len(own))
-        final = d / name
-        tmp = d / f"{_TMP}{name}.{os.getpid()}"
+        tmp = d / f"{_TMP}{name}.{os.getpid()}.{secrets.token_hex(4)}"
         with open(tmp, "wb") as f:
             f.write(head)
             f.write(own)
@@ -138,11 +190,15 @@ class ShardStore:
 
     def drop_node(self, node: str) -> None:
         """Remove a node's whole directory (the node is lost)."""
-        shutil.rmtree(self.root / node, ignore_errors=True)
+        d = self.node_dir(node, recheck=True)
+        self._dirs.pop(node, None)
+        if d.is_symlink():  # never follow a planted link out of the root
+            d.unlink()
+        shutil.rmtree(d, ignore_errors=True)
 
     def names(self, node: str) -> list[str]:
         """Shard files of a node, sorted (temporary files excluded)."""
-        d = self.root / node
+        d = self.node_dir(node)
         if not d.is_dir():
             return []
         return sorted(p.name for p in d.iterdir() if not p.name.startswith(_TMP))
