@@ -7,6 +7,7 @@ problem and exit non-zero (2 for an invalid scenario, 1 for other errors); no tr
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 from enum import StrEnum
@@ -111,6 +112,26 @@ def _run(sc: Scenario, workers: int | None, scheduler: str | None) -> Any:
         raise _fail(str(exc)) from None
 
 
+StepS = Annotated[float | None, typer.Option(help="override the scenario's step_s [s]")]
+DurationS = Annotated[float | None, typer.Option(help="override the scenario's duration_s [s]")]
+
+
+def _with_grid(sc: Scenario, step_s: float | None, duration_s: float | None) -> Scenario:
+    """``sc`` with ``--step-s``/``--duration-s`` applied (validated like the file)."""
+    update = {k: v for k, v in (("step_s", step_s), ("duration_s", duration_s)) if v is not None}
+    if not update:
+        return sc
+    try:
+        return Scenario.model_validate({**sc.model_dump(), **update})
+    except ValueError as exc:
+        raise _fail(f"--step-s/--duration-s: {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    return "; ".join(lines[:3]) if lines else type(exc).__name__
+
+
 @app.command()
 def run(
     source: Source,
@@ -119,20 +140,29 @@ def run(
     ] = Path("runs"),
     workers: Workers = None,
     scheduler: Scheduler = None,
+    step_s: StepS = None,
+    duration_s: DurationS = None,
 ) -> None:
-    """Run a scenario: write runs/<name>-<stamp>/ (manifest, tables) and print a summary."""
+    """Run a scenario: write runs/<name>-<stamp>/ (manifest, tables, report) and print a
+    summary. The folder appears under its final name only once complete."""
     from orbitcloud.runfolder import write_run_folder
     from orbitcloud.summary import summarise
 
-    sc = _load(source)
+    sc = _with_grid(_load(source), step_s, duration_s)
     t0 = time.perf_counter()
     result = _run(sc, workers, scheduler)
     summary = summarise(result)
     assessment = _assess_run(sc, summary)
-    folder = write_run_folder(result, summary, out_dir, scenario_file=source)
-    if assessment is not None:
-        text = json.dumps(assessment.to_dict(), indent=1, allow_nan=False)
-        (folder / "assessment.json").write_text(text + "\n")
+    try:
+        folder = write_run_folder(
+            result,
+            summary,
+            out_dir,
+            scenario_file=source,
+            assessment=None if assessment is None else assessment.to_dict(),
+        )
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise _fail(f"writing the run folder under {out_dir}: {_first_line(exc)}") from None
     _print_summary(summary)
     if assessment is not None:
         _print_assessment(assessment)
@@ -145,14 +175,25 @@ def run(
     out.print(f"run folder: {folder}  ({time.perf_counter() - t0:.1f} s)")
 
 
-def _assess_run(sc: Scenario, summary: dict[str, Any]) -> Any:
-    """The assessment of a run (None, with a warning, when the scenario cannot be assessed)."""
+def _assess(sc: Scenario, summary: dict[str, Any] | None = None, **options: Any) -> Any:
+    """``assess_scenario``; a fleet that delivers no IT energy gives per-kWh values of inf
+    (printed n/a, null in JSON) rather than divide-by-zero warnings on the terminal."""
+    import numpy as np
+
     from orbitcloud.assess import assess_scenario
 
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return assess_scenario(sc, summary, **options)
+
+
+def _assess_run(sc: Scenario, summary: dict[str, Any]) -> Any:
+    """The assessment of a run (None, with a warning and ``summary["assessment_skipped"]``
+    for the report, when the scenario cannot be assessed)."""
     try:
-        a = assess_scenario(sc, summary)
+        a = _assess(sc, summary)
     except ValueError as exc:
         err.print(f"[yellow]assessment skipped:[/] {exc}")
+        summary["assessment_skipped"] = str(exc)
         return None
     o, g, be = a.orbital, a.ground, a.break_even
     summary["assessment"] = {
@@ -339,10 +380,8 @@ def routes(
     output: Annotated[Path, typer.Option("--output", "-o", help="Parquet output")] = Path(
         "routes.parquet"
     ),
-    step_s: Annotated[float | None, typer.Option(help="override the scenario's step_s")] = None,
-    duration_s: Annotated[
-        float | None, typer.Option(help="override the scenario's duration_s")
-    ] = None,
+    step_s: StepS = None,
+    duration_s: DurationS = None,
     paths: Annotated[bool, typer.Option(help="write the hop list of every route")] = True,
     workers: Workers = None,
     scheduler: Scheduler = None,
@@ -356,13 +395,7 @@ def routes(
     from orbitcloud.executor import make_executor
     from orbitcloud.pipeline import all_ground_pairs, run_routes
 
-    sc = _load(source)
-    update = {k: v for k, v in (("step_s", step_s), ("duration_s", duration_s)) if v is not None}
-    if update:
-        try:
-            sc = Scenario.model_validate({**sc.model_dump(), **update})
-        except ValueError as exc:
-            raise _fail(f"--step-s/--duration-s: {exc}") from None
+    sc = _with_grid(_load(source), step_s, duration_s)
     if pairs == "all-ground":
         src, dst = all_ground_pairs(sc)
     else:
@@ -520,33 +553,65 @@ def sweep(
     out.print(f"{table.num_rows} rows → {output}  ({time.perf_counter() - t0:.1f} s)")
 
 
+#: (quantity, unit, key, format) of the assessment table; ``$`` is the currency.
+_ASSESSMENT_ROWS = (
+    ("CO2e per kWh of IT energy", "kgCO2e/kWh", "co2e_kg_per_kwh", ".3f"),
+    ("water per kWh", "L/kWh", "water_l_per_kwh", ".2f"),
+    ("cost per kWh", "$/kWh", "cost_per_kwh", ".3f"),
+    ("CO2e per TB-year stored", "kgCO2e/TB-yr", "co2e_kg_per_tb_year", ".1f"),
+    ("water per TB-year", "L/TB-yr", "water_l_per_tb_year", ".1f"),
+    ("cost per TB-year", "$/TB-yr", "cost_per_tb_year", ".2f"),
+)
+
+
+def _finite(v: Any) -> bool:
+    return isinstance(v, int | float) and math.isfinite(v)
+
+
+def _num(v: Any, fmt: str, none: str = "n/a") -> str:
+    """``v`` formatted, or ``none`` when it has no finite value (``None``, NaN, inf)."""
+    return format(v, fmt) if _finite(v) else none
+
+
 def _print_assessment(a: Any) -> None:
-    """The comparison table and the derived answers of an assessment."""
+    """The comparison table and the derived answers of an assessment (values the model could
+    not give, e.g. per kWh of a fleet that delivers no energy, print as n/a)."""
     o = a.options
     table = Table(
         "per unit of service", "unit", "orbital", "ground",
         title=f"assessment: {a.scenario} ({o['launcher']}, {o['launch_boundary']}, "
         f"grid {o['grid']})",
     )  # fmt: skip
-    for row in a.rows():
-        table.add_row(*row)
+    cur = str(getattr(a, "currency", "USD")).split(" ")[0]
+    for label, unit, key, fmt in _ASSESSMENT_ROWS:
+        table.add_row(
+            label,
+            unit.replace("$", cur),
+            _num(a.orbital.get(key), fmt),
+            _num(a.ground.get(key), fmt),
+        )
     out.print(table)
     be, sz, u = a.break_even, a.sizing, a.uncertainty
     payback = be["carbon_payback_years"]
     lines = [
-        f"launch share of orbital CO2e: {a.orbital['launch_share_of_co2e']:.0%} "
-        f"(launcher {a.orbital['launch_ef_kgco2e_per_kg']:.0f} kgCO2e/kg)",
-        f"break-even launcher factor: {be['launcher_kgco2e_per_kg']:.0f} kgCO2e/kg"
+        f"launch share of orbital CO2e: {_num(a.orbital['launch_share_of_co2e'], '.0%')} "
+        f"(launcher {_num(a.orbital['launch_ef_kgco2e_per_kg'], '.0f')} kgCO2e/kg)",
+        f"break-even launcher factor: {_num(be['launcher_kgco2e_per_kg'], '.0f')} kgCO2e/kg"
         + ("" if be["orbit_can_win_co2e"] else " (orbit never wins on CO2e)"),
         "carbon payback: "
-        + (f"{payback:.1f} years" if payback is not None else "never (no yearly saving)"),
-        f"break-even launch price: {be['launch_price_per_kg']:.0f} USD/kg"
+        + (f"{payback:.1f} years" if _finite(payback) else "never (no yearly saving)"),
+        f"break-even launch price: {_num(be['launch_price_per_kg'], '.0f')} {cur}/kg"
         + ("" if be["orbit_can_win_cost"] else " (orbit never cheaper, even launched free)"),
         f"modules: {sz['modules']} x {sz['module_mass_kg'] / 1000:.1f} t, "
         f"{sz['launches']:.0f} {sz['launcher']} launches",
-        f"orbital CO2e 90 % band: {u['p05']:.3f} - {u['p95']:.3f} kgCO2e/kWh "
-        f"(P(orbit lower) = {u['probability_orbit_lower_co2e']:.0%})",
+        f"orbital CO2e 90 % band: {_num(u['p05'], '.3f')} - {_num(u['p95'], '.3f')} kgCO2e/kWh "
+        f"(P(orbit lower) = {_num(u['probability_orbit_lower_co2e'], '.0%')})",
     ]
+    if not _finite(a.orbital.get("co2e_kg_per_kwh")):
+        lines.append(
+            "no per-kWh orbital values: the fleet delivers no IT energy over its design life "
+            f"(energy per design life {_num(sz.get('energy_kwh_per_design_life'), '.3g')} kWh)"
+        )
     if "target" in sz:
         t = sz["target"]
         lines.append(
@@ -582,11 +647,9 @@ def assess(
 ) -> None:
     """Lifecycle CO2e, water and cost of the orbital data centre against a ground one, with
     break-even launcher factor and price, a tornado and an uncertainty band; writes JSON."""
-    from orbitcloud.assess import assess_scenario
-
     sc = _load(source)
     try:
-        a = assess_scenario(sc, target_mw=target_mw, launch_boundary=launch_boundary, grid=grid)
+        a = _assess(sc, target_mw=target_mw, launch_boundary=launch_boundary, grid=grid)
     except ValueError as exc:
         raise _fail(str(exc)) from None
     output.write_text(json.dumps(a.to_dict(), indent=1, allow_nan=False) + "\n")
