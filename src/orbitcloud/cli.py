@@ -1,7 +1,9 @@
 """The ``orbitcloud`` command line.
 
 Every command takes a scenario file or a built-in example name. Failures print one line per
-problem and exit non-zero (2 for an invalid scenario, 1 for other errors); no tracebacks.
+problem and exit non-zero, with no traceback: 2 for what is refused before any work starts (an
+invalid scenario, a run estimated to need more memory than the machine has or ``--max-memory``
+allows, an output path that cannot be written), 1 for errors during the work.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import json
 import math
 import sys
 import time
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -51,9 +54,76 @@ def _load(source: str) -> Scenario:
         raise typer.Exit(2) from None
 
 
-def _fail(message: str) -> typer.Exit:
+def _fail(message: str, code: int = 1) -> typer.Exit:
     print(f"error: {message}", file=sys.stderr)
-    return typer.Exit(1)
+    return typer.Exit(code)
+
+
+MaxMemory = Annotated[
+    str | None,
+    typer.Option(
+        "--max-memory",
+        help="refuse up front what is estimated to need more memory than this, e.g. 8GiB "
+        "(default: the memory available on this machine)",
+    ),
+]
+
+
+def _budget(
+    sc: Scenario,
+    max_memory: str | None,
+    workers: int = 1,
+    command: str = "run",
+    route_pairs: int = 0,
+) -> Any:
+    """The resource estimate of ``command`` on ``sc``; exit 2 with one line if it does not
+    fit (see :mod:`orbitcloud.budget`)."""
+    from orbitcloud.budget import BudgetError, check_budget, parse_bytes
+
+    try:
+        limit = parse_bytes(max_memory) if max_memory is not None else None
+    except ValueError as exc:
+        raise _fail(f"--max-memory: {exc}", 2) from None
+    try:
+        return check_budget(sc, limit, workers, command, route_pairs)
+    except BudgetError as exc:
+        raise _fail(str(exc), 2) from None
+    except ValueError as exc:  # e.g. satellites that cannot be built
+        raise _fail(str(exc), 2) from None
+
+
+def _workers(workers: int | None, scheduler: str | None) -> int:
+    """Local workers to use (capped at the cores, with a one-line warning); 1 with Dask."""
+    from orbitcloud.executor import capped_workers
+
+    if scheduler:
+        return 1
+    try:
+        n, note = capped_workers(workers)
+    except ValueError as exc:
+        raise _fail(f"--workers: {exc}", 2) from None
+    if note:
+        print(f"warning: {note}", file=sys.stderr)
+    return n
+
+
+def _check_file(path: Path, what: str) -> None:
+    from orbitcloud.runfolder import OutputError, check_output_file
+
+    try:
+        check_output_file(path, what)
+    except OutputError as exc:
+        raise _fail(str(exc), 2) from None
+
+
+def _write(path: Path, write: Callable[[Path], object]) -> None:
+    """``write`` to ``path`` atomically (temporary name, rename); one line on failure."""
+    from orbitcloud.runfolder import atomic_output
+
+    try:
+        atomic_output(path, write)
+    except OSError as exc:
+        raise _fail(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 @app.command()
@@ -74,18 +144,17 @@ def examples() -> None:
 
 
 @app.command()
-def validate(source: Source) -> None:
-    """Check a scenario; print every problem as file:line: field: message. Exit 2 if invalid."""
-    sc = _load(source)
-    from orbitcloud.orbits.satellites import build_satellites
+def validate(source: Source, max_memory: MaxMemory = None) -> None:
+    """Check a scenario; print every problem as file:line: field: message, and the run's
+    estimated memory and time. Exit 2 if invalid or if the run would not fit in memory."""
+    from orbitcloud.budget import format_bytes
 
-    try:
-        n_sat = build_satellites(sc).n_sat
-    except ValueError as exc:
-        raise _fail(str(exc)) from None
+    sc = _load(source)
+    e = _budget(sc, max_memory, command="validate")
     out.print(
-        f"ok: {sc.name}: {n_sat} satellites, {len(sc.ground_stations)} ground stations, "
-        f"{len(sc.isls)} ISL set(s), {sc.duration_s:g} s at {sc.step_s:g} s steps"
+        f"ok: {sc.name}: {e.n_sat} satellites, {len(sc.ground_stations)} ground stations, "
+        f"{len(sc.isls)} ISL set(s), {sc.duration_s:g} s at {sc.step_s:g} s steps; "
+        f"a run needs ~{format_bytes(e.memory_bytes)} of memory and ~{e.seconds:.2g} s"
     )
 
 
@@ -142,15 +211,24 @@ def run(
     scheduler: Scheduler = None,
     step_s: StepS = None,
     duration_s: DurationS = None,
+    max_memory: MaxMemory = None,
 ) -> None:
     """Run a scenario: write runs/<name>-<stamp>/ (manifest, tables, report) and print a
     summary. The folder appears under its final name only once complete."""
-    from orbitcloud.runfolder import write_run_folder
+    from orbitcloud.runfolder import OutputError, check_output_dir, write_run_folder
     from orbitcloud.summary import summarise
 
     sc = _with_grid(_load(source), step_s, duration_s)
+    n_workers = _workers(workers, scheduler)
+    e = _budget(sc, max_memory, n_workers)
+    try:
+        check_output_dir(out_dir, "--out", e.disk_bytes)
+        if sc.storage is not None and sc.storage.path:
+            check_output_dir(Path(sc.storage.path), "storage.path")
+    except OutputError as exc:
+        raise _fail(str(exc), 2) from None
     t0 = time.perf_counter()
-    result = _run(sc, workers, scheduler)
+    result = _run(sc, n_workers, scheduler)
     summary = summarise(result)
     assessment = _assess_run(sc, summary)
     try:
@@ -354,20 +432,24 @@ def contacts(
     ),
     workers: Workers = None,
     scheduler: Scheduler = None,
+    max_memory: MaxMemory = None,
 ) -> None:
     """Compute the contact plan and write it as Parquet, ION contact-plan commands or HDTN JSON."""
     sc = _load(source)
-    plan = _run(sc, workers, scheduler).contacts
+    _check_file(output, "--output")
+    n_workers = _workers(workers, scheduler)
+    _budget(sc, max_memory, n_workers, "contacts")
+    plan = _run(sc, n_workers, scheduler).contacts
     if fmt is ContactFormat.parquet:
-        plan.write_parquet(output)
+        _write(output, plan.write_parquet)
     elif fmt is ContactFormat.ion:
         from orbitcloud.links.ion import write_ion
 
-        write_ion(plan, output)
+        _write(output, lambda p: write_ion(plan, p))
     else:
         from orbitcloud.links.hdtn import write_hdtn
 
-        write_hdtn(plan, output)
+        _write(output, lambda p: write_hdtn(plan, p))
     out.print(f"{len(plan)} contacts → {output} ({fmt.value})")
 
 
@@ -385,6 +467,7 @@ def routes(
     paths: Annotated[bool, typer.Option(help="write the hop list of every route")] = True,
     workers: Workers = None,
     scheduler: Scheduler = None,
+    max_memory: MaxMemory = None,
 ) -> None:
     """Shortest-delay routes between endpoints at every time step (t_s, src, dst, rtt_ms,
     hops, path), written to Parquet, with a summary. Steps run in parallel on local worker
@@ -396,6 +479,7 @@ def routes(
     from orbitcloud.pipeline import all_ground_pairs, run_routes
 
     sc = _with_grid(_load(source), step_s, duration_s)
+    _check_file(output, "--output")
     if pairs == "all-ground":
         src, dst = all_ground_pairs(sc)
     else:
@@ -409,14 +493,16 @@ def routes(
         src, dst = [r[0].strip() for r in rows], [r[1].strip() for r in rows]
     if not src:
         raise _fail("no endpoint pairs (a scenario needs two ground stations for all-ground)")
+    n_workers = _workers(workers, scheduler)
+    _budget(sc, max_memory, n_workers, "routes", len(src))
     try:
-        with make_executor(workers, scheduler) as ex:
+        with make_executor(n_workers, scheduler) as ex:
             table, timings = run_routes(
                 sc, src, dst, keep_paths=paths, progress=RichProgress(), executor=ex
             )
     except (ValueError, RuntimeError) as exc:
         raise _fail(str(exc)) from None
-    pq.write_table(table.to_arrow(), output, compression="zstd")
+    _write(output, lambda p: pq.write_table(table.to_arrow(), p, compression="zstd"))
     n_step = table.t_s.size
     rtt = table.rtt_ms[np.isfinite(table.rtt_ms)]
     ms_per_step = 1000.0 * sum(timings.values()) / max(n_step, 1)
@@ -448,6 +534,7 @@ def transfers(
     output: Annotated[Path, typer.Option("--output", "-o", help="Parquet output")] = Path(
         "transfers.parquet"
     ),
+    max_memory: MaxMemory = None,
 ) -> None:
     """Bulk transfers sharing the network max-min fairly: completion time and throughput of
     each, written to Parquet, with a summary."""
@@ -460,6 +547,8 @@ def transfers(
     from orbitcloud.pipeline import run_transfers
 
     sc = _load(source)
+    _check_file(output, "--output")
+    _budget(sc, max_memory, 1, "transfers")
     try:
         with requests.open(newline="") as f:
             rows = list(csv.DictReader(f))
@@ -484,7 +573,7 @@ def transfers(
         table = run_transfers(sc, items, progress=RichProgress())
     except ValueError as exc:
         raise _fail(str(exc)) from None
-    pq.write_table(table.to_arrow(), output, compression="zstd")
+    _write(output, lambda p: pq.write_table(table.to_arrow(), p, compression="zstd"))
     took = table.finish_s - table.start_s
     summary = Table(title=f"transfers: {sc.name}", show_header=False)
     done = table.completed
@@ -526,13 +615,15 @@ def sweep(
         for p in exc.problems:
             print(p, file=sys.stderr)
         raise typer.Exit(2) from None
+    _check_file(output, "--output")
+    n_workers = _workers(workers, scheduler)
     t0 = time.perf_counter()
     try:
-        with make_executor(workers, scheduler) as ex:
+        with make_executor(n_workers, scheduler) as ex:
             table = run_sweep(spec, executor=ex, progress=RichProgress())
     except (ValueError, RuntimeError) as exc:
         raise _fail(str(exc)) from None
-    pq.write_table(table, output, compression="zstd")
+    _write(output, lambda p: pq.write_table(table, p, compression="zstd"))
     grid = list(spec.grid)
     summary = Table(
         *grid, "policy", "P(loss) [95 % CI]", "availability", "repairs/object",
@@ -644,15 +735,19 @@ def assess(
     output: Annotated[Path, typer.Option("--output", "-o", help="JSON output")] = Path(
         "assessment.json"
     ),
+    max_memory: MaxMemory = None,
 ) -> None:
     """Lifecycle CO2e, water and cost of the orbital data centre against a ground one, with
     break-even launcher factor and price, a tornado and an uncertainty band; writes JSON."""
     sc = _load(source)
+    _check_file(output, "--output")
+    _budget(sc, max_memory, 1, "assess")
     try:
         a = _assess(sc, target_mw=target_mw, launch_boundary=launch_boundary, grid=grid)
     except ValueError as exc:
         raise _fail(str(exc)) from None
-    output.write_text(json.dumps(a.to_dict(), indent=1, allow_nan=False) + "\n")
+    text = json.dumps(a.to_dict(), indent=1, allow_nan=False) + "\n"
+    _write(output, lambda p: p.write_text(text))
     _print_assessment(a)
     out.print(f"assessment → {output}")
 

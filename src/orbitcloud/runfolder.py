@@ -20,6 +20,10 @@ import datetime as dt
 import json
 import os
 import platform
+import shutil
+import stat
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -40,7 +44,11 @@ __all__ = [
     "RUN_FILES",
     "SCHEMA_VERSION",
     "STATUS_COMPLETE",
+    "OutputError",
     "RunFile",
+    "atomic_output",
+    "check_output_dir",
+    "check_output_file",
     "file_entries",
     "record_files",
     "run_file",
@@ -144,6 +152,73 @@ def write_parquet_atomic(table: pa.Table, path: Path) -> None:
     tmp = _tmp_name(path)
     try:
         pq.write_table(table, tmp, compression="zstd")
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+class OutputError(ValueError):
+    """An output path that cannot be written (names the path and why)."""
+
+
+def _nearest_existing(path: Path) -> Path:
+    p = path.absolute()
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    return p
+
+
+def _probe_dir(folder: Path, what: str, path: Path) -> None:
+    """Create and remove a temporary file in ``folder`` (must exist): the only reliable test
+    that writing there works (permissions, read-only mounts, /proc, /sys)."""
+    if not folder.is_dir():
+        raise OutputError(f"{what} {path}: {folder} is a file, not a folder")
+    try:
+        fd, name = tempfile.mkstemp(dir=folder, prefix=".orbitcloud-probe-")
+        os.close(fd)
+        os.unlink(name)
+    except OSError as exc:
+        raise OutputError(
+            f"{what} {path}: cannot write in {folder} ({exc.strerror or exc})"
+        ) from None
+
+
+def check_output_dir(path: Path, what: str = "output folder", need_bytes: float = 0) -> None:
+    """Refuse, before any work, a folder that cannot be created or written, or whose disk
+    has less than ``need_bytes`` free: :class:`OutputError` with one line."""
+    base = _nearest_existing(path)
+    _probe_dir(base, what, path)
+    if need_bytes:
+        free = shutil.disk_usage(base).free
+        if free < need_bytes:
+            raise OutputError(
+                f"{what} {path}: the run writes ~{need_bytes / 1e9:.3g} GB but only "
+                f"{free / 1e9:.3g} GB are free there"
+            )
+
+
+def check_output_file(path: Path, what: str = "output file") -> None:
+    """Refuse, before any work, a file path that cannot be written as a regular file: an
+    existing folder or device (``/dev/full``), a path under a regular file, a folder where
+    files cannot be created: :class:`OutputError` with one line."""
+    if path.exists():
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise OutputError(f"{what} {path}: is a folder; give a file name")
+        if not stat.S_ISREG(mode):
+            raise OutputError(f"{what} {path}: is not a regular file (a device or pipe)")
+    _probe_dir(_nearest_existing(path.parent), what, path)
+
+
+def atomic_output(path: Path, write: Callable[[Path], object]) -> None:
+    """Call ``write(tmp)`` on a temporary name next to ``path`` and rename it to ``path``:
+    ``path`` is never left half-written (a full disk mid-write leaves the old file, or none).
+    Missing parent folders are created. Raises the ``OSError`` of a failed write."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _tmp_name(path)
+    try:
+        write(tmp)
         tmp.replace(path)
     except BaseException:
         tmp.unlink(missing_ok=True)
