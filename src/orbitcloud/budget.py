@@ -34,12 +34,13 @@ about ``(1 − cos θ) / 2`` times that ratio; capture seconds × ``sensor_rate_
 
 **Calibration** (``benchmarks/bench_budget.py``: peak RSS, ``ru_maxrss``, of a fresh process
 running the pipeline and writing the run folder on one core; the project's 2-core machine,
-2026-12): :data:`SAMPLE_BYTES` and :data:`BASE_BYTES` from milsca at 60 s and 1 s steps
-(54 × 3,601 samples) and starlink-550 over 3 h and 12 h (1,584 × 181 / 721 samples);
-:data:`JOB_BYTES` from milsca with ``tile_bytes`` 1e7 (~10⁵ jobs). The estimate lies within a
-factor of 2 of the measured peak on every case there (see benchmarks/README.md); it is meant
-to refuse runs that are hopeless by orders of magnitude, not to predict the last megabyte.
-The time estimate is rougher still (within ~3×), shown for information only.
+2026-12): :data:`SAMPLE_BYTES` and :data:`BASE_BYTES` from iss-node (1 h), milsca at 60 s and
+1 s steps (54 × 61 / 3,601 samples), starlink-550 over 3 h and 12 h (1,584 × 181 / 721
+samples), starlink-gen1 (6 h) and synthetic-20k (2 h); :data:`JOB_BYTES` from milsca with
+``tile_bytes`` 1e7 (~10⁵ jobs). With the fitted constants the estimate is 0.84-1.29× the
+measured peak on every case (see benchmarks/README.md); it is meant to refuse runs that are
+hopeless by orders of magnitude, not to predict the last megabyte. The time estimate is
+rougher (0.4-1.0× of the measured wall time), shown for information only.
 """
 
 from __future__ import annotations
