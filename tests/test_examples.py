@@ -1,22 +1,30 @@
-"""Built-in example scenarios: they load, and they match their published specifications.
+"""Built-in example scenarios: they load, they run end to end through the CLI, and they match
+their published specifications.
 
 Oracles are independent of the example files: Hypatia's generator and city list
 (github.com/snkas/hypatia), Leonardo's MILSCA figures, the J2 Sun-synchronous condition,
-skyfield's Sun ephemeris and the TLE format definition.
+skyfield's Sun ephemeris and the TLE format definition; for the end-to-end runs, the stdlib
+HTML parser, PNG signatures, the run folder's own listing and (when installed) chromium.
 """
 
 from __future__ import annotations
 
+import base64
 import csv
 import datetime as dt
+import json
 import math
 import re
+import time
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
+from orbitcloud.cli import app
 from orbitcloud.examples import example_path, list_examples
 from orbitcloud.orbits import build_satellites
 from orbitcloud.scenario import load_scenario
@@ -55,6 +63,129 @@ def test_example_validates_and_builds(name: str, scenarios: dict[str, Scenario])
     assert len(set(sats.names) | {g.name for g in sc.ground_stations}) == sats.n_sat + len(
         sc.ground_stations
     )
+
+
+def test_every_example_is_listed_here() -> None:
+    """EXAMPLES (the spec checks below) names every built-in example."""
+    assert sorted(EXAMPLES) == list_examples()
+
+
+# --- every example runs end to end ------------------------------------------------------------
+
+#: A short run keeps satellites x time steps under this (and at least MIN_STEPS steps).
+RUN_SAMPLES = 50_000
+MIN_STEPS = 5
+MAX_RUN_S = 3600.0
+
+
+def short_duration_s(sc: Scenario) -> float:
+    """A duration for a quick end-to-end run of ``sc``: at most MAX_RUN_S and RUN_SAMPLES
+    satellite-steps, at least MIN_STEPS steps (and never longer than the scenario)."""
+    n_sat = build_satellites(sc).n_sat
+    steps = max(MIN_STEPS, RUN_SAMPLES // n_sat)
+    return min(sc.duration_s, MAX_RUN_S, steps * sc.step_s)
+
+
+class _Page(HTMLParser):
+    """Section ids, image sources and paragraph texts of a report page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sections: list[str] = []
+        self.images: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "section":
+            self.sections.append(a.get("id") or "")
+        if tag == "img":
+            self.images.append(a.get("src") or "")
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+@pytest.fixture(scope="module")
+def example_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Any, Path, float]]:
+    """Every built-in example run as `orbitcloud run NAME --duration-s D --workers 1 -o DIR`:
+    name -> (CLI result, run folder, wall seconds)."""
+    runs: dict[str, tuple[Any, Path, float]] = {}
+    for name in list_examples():
+        out = tmp_path_factory.mktemp(f"run-{name}")
+        d = short_duration_s(load_scenario(name))
+        t0 = time.perf_counter()
+        res = CliRunner().invoke(
+            app, ["run", name, "--duration-s", str(d), "--workers", "1", "-o", str(out)]
+        )
+        folders = [p for p in out.iterdir() if p.is_dir()]
+        runs[name] = (res, folders[0] if len(folders) == 1 else out, time.perf_counter() - t0)
+    return runs
+
+
+@pytest.mark.parametrize("name", list_examples())
+def test_example_runs_end_to_end(name: str, example_runs: dict[str, Any]) -> None:
+    """`orbitcloud run NAME` (shortened) exits 0 and leaves one complete run folder with a
+    report.html; the manifest lists exactly the files the folder holds."""
+    res, folder, _ = example_runs[name]
+    assert res.exit_code == 0, res.output
+    assert "Traceback" not in res.output
+    assert folder.name.startswith(f"{name}-") and not folder.name.startswith(".")
+    assert (folder / "report.html").is_file()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["status"] == "complete"
+    assert {e["name"] for e in manifest["files"]} == {p.name for p in folder.iterdir()}
+
+
+@pytest.mark.parametrize("name", list_examples())
+def test_example_report_opens(name: str, example_runs: dict[str, Any]) -> None:
+    """The report parses, has its always-present sections, embeds every figure the run wrote
+    as a decodable PNG, and no figure was left out for lack of data it should have had."""
+    _, folder, _ = example_runs[name]
+    page = _Page()
+    page.feed((folder / "report.html").read_text())
+    assert {"summary", "coverage", "contacts", "power", "files"} <= set(page.sections)
+    assert len(page.sections) == len(set(page.sections))
+    pngs = sorted((folder / "figures").glob("*.png"))
+    assert len(page.images) == len(pngs) >= 4
+    for src in page.images:
+        head, _, data = src.partition(",")
+        assert head == "data:image/png;base64"
+        assert base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n"
+    text = " ".join(page.text)
+    assert "not drawn" not in text
+    assessed = (folder / "assessment.json").is_file()
+    assert ("assessment" in page.sections) == (assessed or "no assessment:" in text)
+
+
+def test_example_reports_open_in_chromium(example_runs: dict[str, Any]) -> None:
+    """Every example's report.html loads in headless chromium (one browser for all) with no
+    console or page errors and every image decoded (skipped without chromium/Playwright)."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.is_file():
+        pytest.skip("no /usr/bin/chromium (scripts/setup-browser.sh installs it)")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(chromium), args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            for name, (_, folder, _) in example_runs.items():
+                page = browser.new_page()
+                errors: list[str] = []
+                page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+                page.on(
+                    "console",
+                    lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None,
+                )
+                page.goto((folder / "report.html").as_uri())
+                page.wait_for_load_state("load")
+                widths = page.evaluate("[...document.images].map(i => i.naturalWidth)")
+                page.close()
+                assert errors == [], name
+                assert widths and min(widths) > 100, name
+        finally:
+            browser.close()
 
 
 # Rough bounding boxes [lat_min, lat_max, lon_min, lon_max] (metropolitan territory, plus the

@@ -1,12 +1,26 @@
-"""One core, a local process pool and a Dask cluster give identical results."""
+"""One core, a local process pool and a Dask cluster give identical results; worker counts
+are capped at the cores; a Dask address that is not a scheduler is one error, in time."""
 
 from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 
 import numpy as np
 import pytest
 
 from conftest import dask_executor
-from orbitcloud.executor import DaskExecutor, LocalExecutor, SerialExecutor, make_executor
+from orbitcloud.executor import (
+    DaskExecutor,
+    LocalExecutor,
+    SerialExecutor,
+    available_cores,
+    capped_workers,
+    make_executor,
+)
 from orbitcloud.pipeline import all_ground_pairs, run_routes
 from orbitcloud.scenario import load_scenario
 
@@ -94,3 +108,87 @@ def test_bad_settings_get_clear_errors():
     assert isinstance(make_executor(workers=1), SerialExecutor)
     with pytest.raises(RuntimeError, match="cannot reach the Dask scheduler"):
         DaskExecutor("tcp://127.0.0.1:9", timeout_s=0.5)
+
+
+def test_workers_are_capped_at_the_cores() -> None:
+    """--workers 1000 (the issue: 227 processes) becomes the available cores, with a note."""
+    cores = available_cores()
+    assert capped_workers(None) == (cores, None)
+    assert capped_workers(1) == (1, None)
+    n, note = capped_workers(1000)
+    assert n == cores and note is not None and "--workers 1000" in note
+    ex = make_executor(workers=1000)
+    assert ex.workers == cores
+    ex.close()
+
+
+def test_cli_warns_once_when_capping_workers(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from orbitcloud.cli import app
+
+    res = CliRunner().invoke(
+        app, ["routes", "milsca", "--workers", "1000", "--duration-s", "120", "-o",
+              str(tmp_path / "r.parquet")],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    warnings = [ln for ln in res.stderr.splitlines() if ln.startswith("warning:")]
+    assert len(warnings) == 1 and "--workers 1000" in warnings[0]
+
+
+@contextmanager
+def _server(reply: Callable[[socket.socket], None]) -> Iterator[str]:
+    """A loopback TCP server in a thread that answers every connection with ``reply``."""
+    srv = socket.create_server(("127.0.0.1", 0))
+    srv.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        conns = []
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+            except TimeoutError:
+                continue
+            conns.append(conn)
+            with suppress(OSError):
+                reply(conn)
+        for c in conns:
+            c.close()
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        yield f"tcp://127.0.0.1:{srv.getsockname()[1]}"
+    finally:
+        stop.set()
+        t.join(2.0)
+        srv.close()
+
+
+SERVERS: dict[str, Callable[[socket.socket], None]] = {
+    "junk": lambda c: c.sendall(b"\xff" * 64),
+    "http": lambda c: c.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"),
+    "silent": lambda c: None,  # e.g. an HTTP server waiting for a request
+    "closes": lambda c: c.close(),
+}
+
+
+@pytest.mark.parametrize("kind", list(SERVERS))
+def test_a_server_that_is_not_dask_is_one_error_within_the_timeout(kind: str) -> None:
+    """Junk, an HTTP reply, silence or a closed connection: RuntimeError with one line within
+    the 1 s timeout (plus slack), never a hang or a huge allocation."""
+    with _server(SERVERS[kind]) as address:
+        t0 = time.perf_counter()
+        with pytest.raises(RuntimeError) as info:
+            DaskExecutor(address, timeout_s=1.0)
+        took = time.perf_counter() - t0
+    assert took < 2.0
+    msg = str(info.value)
+    assert "\n" not in msg and address in msg
+    assert ("not a Dask scheduler" in msg) or ("without a Dask handshake" in msg)
+
+
+def test_a_malformed_dask_address_is_one_error() -> None:
+    with pytest.raises(RuntimeError, match="expected tcp://HOST:PORT"):
+        DaskExecutor("tcp://nowhere", timeout_s=0.5)

@@ -1,14 +1,18 @@
 """The ``orbitcloud`` command line.
 
 Every command takes a scenario file or a built-in example name. Failures print one line per
-problem and exit non-zero (2 for an invalid scenario, 1 for other errors); no tracebacks.
+problem and exit non-zero, with no traceback: 2 for what is refused before any work starts (an
+invalid scenario, a run estimated to need more memory than the machine has or ``--max-memory``
+allows, an output path that cannot be written), 1 for errors during the work.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -50,9 +54,76 @@ def _load(source: str) -> Scenario:
         raise typer.Exit(2) from None
 
 
-def _fail(message: str) -> typer.Exit:
+def _fail(message: str, code: int = 1) -> typer.Exit:
     print(f"error: {message}", file=sys.stderr)
-    return typer.Exit(1)
+    return typer.Exit(code)
+
+
+MaxMemory = Annotated[
+    str | None,
+    typer.Option(
+        "--max-memory",
+        help="refuse up front what is estimated to need more memory than this, e.g. 8GiB "
+        "(default: the memory available on this machine)",
+    ),
+]
+
+
+def _budget(
+    sc: Scenario,
+    max_memory: str | None,
+    workers: int = 1,
+    command: str = "run",
+    route_pairs: int = 0,
+) -> Any:
+    """The resource estimate of ``command`` on ``sc``; exit 2 with one line if it does not
+    fit (see :mod:`orbitcloud.budget`)."""
+    from orbitcloud.budget import BudgetError, check_budget, parse_bytes
+
+    try:
+        limit = parse_bytes(max_memory) if max_memory is not None else None
+    except ValueError as exc:
+        raise _fail(f"--max-memory: {exc}", 2) from None
+    try:
+        return check_budget(sc, limit, workers, command, route_pairs)
+    except BudgetError as exc:
+        raise _fail(str(exc), 2) from None
+    except ValueError as exc:  # e.g. satellites that cannot be built
+        raise _fail(str(exc), 2) from None
+
+
+def _workers(workers: int | None, scheduler: str | None) -> int:
+    """Local workers to use (capped at the cores, with a one-line warning); 1 with Dask."""
+    from orbitcloud.executor import capped_workers
+
+    if scheduler:
+        return 1
+    try:
+        n, note = capped_workers(workers)
+    except ValueError as exc:
+        raise _fail(f"--workers: {exc}", 2) from None
+    if note:
+        print(f"warning: {note}", file=sys.stderr)
+    return n
+
+
+def _check_file(path: Path, what: str) -> None:
+    from orbitcloud.runfolder import OutputError, check_output_file
+
+    try:
+        check_output_file(path, what)
+    except OutputError as exc:
+        raise _fail(str(exc), 2) from None
+
+
+def _write(path: Path, write: Callable[[Path], object]) -> None:
+    """``write`` to ``path`` atomically (temporary name, rename); one line on failure."""
+    from orbitcloud.runfolder import atomic_output
+
+    try:
+        atomic_output(path, write)
+    except OSError as exc:
+        raise _fail(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 @app.command()
@@ -73,18 +144,17 @@ def examples() -> None:
 
 
 @app.command()
-def validate(source: Source) -> None:
-    """Check a scenario; print every problem as file:line: field: message. Exit 2 if invalid."""
-    sc = _load(source)
-    from orbitcloud.orbits.satellites import build_satellites
+def validate(source: Source, max_memory: MaxMemory = None) -> None:
+    """Check a scenario; print every problem as file:line: field: message, and the run's
+    estimated memory and time. Exit 2 if invalid or if the run would not fit in memory."""
+    from orbitcloud.budget import format_bytes
 
-    try:
-        n_sat = build_satellites(sc).n_sat
-    except ValueError as exc:
-        raise _fail(str(exc)) from None
+    sc = _load(source)
+    e = _budget(sc, max_memory, command="validate")
     out.print(
-        f"ok: {sc.name}: {n_sat} satellites, {len(sc.ground_stations)} ground stations, "
-        f"{len(sc.isls)} ISL set(s), {sc.duration_s:g} s at {sc.step_s:g} s steps"
+        f"ok: {sc.name}: {e.n_sat} satellites, {len(sc.ground_stations)} ground stations, "
+        f"{len(sc.isls)} ISL set(s), {sc.duration_s:g} s at {sc.step_s:g} s steps; "
+        f"a run needs ~{format_bytes(e.memory_bytes)} of memory and ~{e.seconds:.2g} s"
     )
 
 
@@ -111,6 +181,26 @@ def _run(sc: Scenario, workers: int | None, scheduler: str | None) -> Any:
         raise _fail(str(exc)) from None
 
 
+StepS = Annotated[float | None, typer.Option(help="override the scenario's step_s [s]")]
+DurationS = Annotated[float | None, typer.Option(help="override the scenario's duration_s [s]")]
+
+
+def _with_grid(sc: Scenario, step_s: float | None, duration_s: float | None) -> Scenario:
+    """``sc`` with ``--step-s``/``--duration-s`` applied (validated like the file)."""
+    update = {k: v for k, v in (("step_s", step_s), ("duration_s", duration_s)) if v is not None}
+    if not update:
+        return sc
+    try:
+        return Scenario.model_validate({**sc.model_dump(), **update})
+    except ValueError as exc:
+        raise _fail(f"--step-s/--duration-s: {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    return "; ".join(lines[:3]) if lines else type(exc).__name__
+
+
 @app.command()
 def run(
     source: Source,
@@ -119,20 +209,38 @@ def run(
     ] = Path("runs"),
     workers: Workers = None,
     scheduler: Scheduler = None,
+    step_s: StepS = None,
+    duration_s: DurationS = None,
+    max_memory: MaxMemory = None,
 ) -> None:
-    """Run a scenario: write runs/<name>-<stamp>/ (manifest, tables) and print a summary."""
-    from orbitcloud.runfolder import write_run_folder
+    """Run a scenario: write runs/<name>-<stamp>/ (manifest, tables, report) and print a
+    summary. The folder appears under its final name only once complete."""
+    from orbitcloud.runfolder import OutputError, check_output_dir, write_run_folder
     from orbitcloud.summary import summarise
 
-    sc = _load(source)
+    sc = _with_grid(_load(source), step_s, duration_s)
+    n_workers = _workers(workers, scheduler)
+    e = _budget(sc, max_memory, n_workers)
+    try:
+        check_output_dir(out_dir, "--out", e.disk_bytes)
+        if sc.storage is not None and sc.storage.path:
+            check_output_dir(Path(sc.storage.path), "storage.path")
+    except OutputError as exc:
+        raise _fail(str(exc), 2) from None
     t0 = time.perf_counter()
-    result = _run(sc, workers, scheduler)
+    result = _run(sc, n_workers, scheduler)
     summary = summarise(result)
     assessment = _assess_run(sc, summary)
-    folder = write_run_folder(result, summary, out_dir, scenario_file=source)
-    if assessment is not None:
-        text = json.dumps(assessment.to_dict(), indent=1, allow_nan=False)
-        (folder / "assessment.json").write_text(text + "\n")
+    try:
+        folder = write_run_folder(
+            result,
+            summary,
+            out_dir,
+            scenario_file=source,
+            assessment=None if assessment is None else assessment.to_dict(),
+        )
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise _fail(f"writing the run folder under {out_dir}: {_first_line(exc)}") from None
     _print_summary(summary)
     if assessment is not None:
         _print_assessment(assessment)
@@ -145,14 +253,25 @@ def run(
     out.print(f"run folder: {folder}  ({time.perf_counter() - t0:.1f} s)")
 
 
-def _assess_run(sc: Scenario, summary: dict[str, Any]) -> Any:
-    """The assessment of a run (None, with a warning, when the scenario cannot be assessed)."""
+def _assess(sc: Scenario, summary: dict[str, Any] | None = None, **options: Any) -> Any:
+    """``assess_scenario``; a fleet that delivers no IT energy gives per-kWh values of inf
+    (printed n/a, null in JSON) rather than divide-by-zero warnings on the terminal."""
+    import numpy as np
+
     from orbitcloud.assess import assess_scenario
 
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return assess_scenario(sc, summary, **options)
+
+
+def _assess_run(sc: Scenario, summary: dict[str, Any]) -> Any:
+    """The assessment of a run (None, with a warning and ``summary["assessment_skipped"]``
+    for the report, when the scenario cannot be assessed)."""
     try:
-        a = assess_scenario(sc, summary)
+        a = _assess(sc, summary)
     except ValueError as exc:
         err.print(f"[yellow]assessment skipped:[/] {exc}")
+        summary["assessment_skipped"] = str(exc)
         return None
     o, g, be = a.orbital, a.ground, a.break_even
     summary["assessment"] = {
@@ -313,20 +432,24 @@ def contacts(
     ),
     workers: Workers = None,
     scheduler: Scheduler = None,
+    max_memory: MaxMemory = None,
 ) -> None:
     """Compute the contact plan and write it as Parquet, ION contact-plan commands or HDTN JSON."""
     sc = _load(source)
-    plan = _run(sc, workers, scheduler).contacts
+    _check_file(output, "--output")
+    n_workers = _workers(workers, scheduler)
+    _budget(sc, max_memory, n_workers, "contacts")
+    plan = _run(sc, n_workers, scheduler).contacts
     if fmt is ContactFormat.parquet:
-        plan.write_parquet(output)
+        _write(output, plan.write_parquet)
     elif fmt is ContactFormat.ion:
         from orbitcloud.links.ion import write_ion
 
-        write_ion(plan, output)
+        _write(output, lambda p: write_ion(plan, p))
     else:
         from orbitcloud.links.hdtn import write_hdtn
 
-        write_hdtn(plan, output)
+        _write(output, lambda p: write_hdtn(plan, p))
     out.print(f"{len(plan)} contacts → {output} ({fmt.value})")
 
 
@@ -339,13 +462,12 @@ def routes(
     output: Annotated[Path, typer.Option("--output", "-o", help="Parquet output")] = Path(
         "routes.parquet"
     ),
-    step_s: Annotated[float | None, typer.Option(help="override the scenario's step_s")] = None,
-    duration_s: Annotated[
-        float | None, typer.Option(help="override the scenario's duration_s")
-    ] = None,
+    step_s: StepS = None,
+    duration_s: DurationS = None,
     paths: Annotated[bool, typer.Option(help="write the hop list of every route")] = True,
     workers: Workers = None,
     scheduler: Scheduler = None,
+    max_memory: MaxMemory = None,
 ) -> None:
     """Shortest-delay routes between endpoints at every time step (t_s, src, dst, rtt_ms,
     hops, path), written to Parquet, with a summary. Steps run in parallel on local worker
@@ -356,13 +478,8 @@ def routes(
     from orbitcloud.executor import make_executor
     from orbitcloud.pipeline import all_ground_pairs, run_routes
 
-    sc = _load(source)
-    update = {k: v for k, v in (("step_s", step_s), ("duration_s", duration_s)) if v is not None}
-    if update:
-        try:
-            sc = Scenario.model_validate({**sc.model_dump(), **update})
-        except ValueError as exc:
-            raise _fail(f"--step-s/--duration-s: {exc}") from None
+    sc = _with_grid(_load(source), step_s, duration_s)
+    _check_file(output, "--output")
     if pairs == "all-ground":
         src, dst = all_ground_pairs(sc)
     else:
@@ -376,14 +493,16 @@ def routes(
         src, dst = [r[0].strip() for r in rows], [r[1].strip() for r in rows]
     if not src:
         raise _fail("no endpoint pairs (a scenario needs two ground stations for all-ground)")
+    n_workers = _workers(workers, scheduler)
+    _budget(sc, max_memory, n_workers, "routes", len(src))
     try:
-        with make_executor(workers, scheduler) as ex:
+        with make_executor(n_workers, scheduler) as ex:
             table, timings = run_routes(
                 sc, src, dst, keep_paths=paths, progress=RichProgress(), executor=ex
             )
     except (ValueError, RuntimeError) as exc:
         raise _fail(str(exc)) from None
-    pq.write_table(table.to_arrow(), output, compression="zstd")
+    _write(output, lambda p: pq.write_table(table.to_arrow(), p, compression="zstd"))
     n_step = table.t_s.size
     rtt = table.rtt_ms[np.isfinite(table.rtt_ms)]
     ms_per_step = 1000.0 * sum(timings.values()) / max(n_step, 1)
@@ -415,6 +534,7 @@ def transfers(
     output: Annotated[Path, typer.Option("--output", "-o", help="Parquet output")] = Path(
         "transfers.parquet"
     ),
+    max_memory: MaxMemory = None,
 ) -> None:
     """Bulk transfers sharing the network max-min fairly: completion time and throughput of
     each, written to Parquet, with a summary."""
@@ -427,6 +547,8 @@ def transfers(
     from orbitcloud.pipeline import run_transfers
 
     sc = _load(source)
+    _check_file(output, "--output")
+    _budget(sc, max_memory, 1, "transfers")
     try:
         with requests.open(newline="") as f:
             rows = list(csv.DictReader(f))
@@ -451,7 +573,7 @@ def transfers(
         table = run_transfers(sc, items, progress=RichProgress())
     except ValueError as exc:
         raise _fail(str(exc)) from None
-    pq.write_table(table.to_arrow(), output, compression="zstd")
+    _write(output, lambda p: pq.write_table(table.to_arrow(), p, compression="zstd"))
     took = table.finish_s - table.start_s
     summary = Table(title=f"transfers: {sc.name}", show_header=False)
     done = table.completed
@@ -493,13 +615,15 @@ def sweep(
         for p in exc.problems:
             print(p, file=sys.stderr)
         raise typer.Exit(2) from None
+    _check_file(output, "--output")
+    n_workers = _workers(workers, scheduler)
     t0 = time.perf_counter()
     try:
-        with make_executor(workers, scheduler) as ex:
+        with make_executor(n_workers, scheduler) as ex:
             table = run_sweep(spec, executor=ex, progress=RichProgress())
     except (ValueError, RuntimeError) as exc:
         raise _fail(str(exc)) from None
-    pq.write_table(table, output, compression="zstd")
+    _write(output, lambda p: pq.write_table(table, p, compression="zstd"))
     grid = list(spec.grid)
     summary = Table(
         *grid, "policy", "P(loss) [95 % CI]", "availability", "repairs/object",
@@ -520,33 +644,65 @@ def sweep(
     out.print(f"{table.num_rows} rows → {output}  ({time.perf_counter() - t0:.1f} s)")
 
 
+#: (quantity, unit, key, format) of the assessment table; ``$`` is the currency.
+_ASSESSMENT_ROWS = (
+    ("CO2e per kWh of IT energy", "kgCO2e/kWh", "co2e_kg_per_kwh", ".3f"),
+    ("water per kWh", "L/kWh", "water_l_per_kwh", ".2f"),
+    ("cost per kWh", "$/kWh", "cost_per_kwh", ".3f"),
+    ("CO2e per TB-year stored", "kgCO2e/TB-yr", "co2e_kg_per_tb_year", ".1f"),
+    ("water per TB-year", "L/TB-yr", "water_l_per_tb_year", ".1f"),
+    ("cost per TB-year", "$/TB-yr", "cost_per_tb_year", ".2f"),
+)
+
+
+def _finite(v: Any) -> bool:
+    return isinstance(v, int | float) and math.isfinite(v)
+
+
+def _num(v: Any, fmt: str, none: str = "n/a") -> str:
+    """``v`` formatted, or ``none`` when it has no finite value (``None``, NaN, inf)."""
+    return format(v, fmt) if _finite(v) else none
+
+
 def _print_assessment(a: Any) -> None:
-    """The comparison table and the derived answers of an assessment."""
+    """The comparison table and the derived answers of an assessment (values the model could
+    not give, e.g. per kWh of a fleet that delivers no energy, print as n/a)."""
     o = a.options
     table = Table(
         "per unit of service", "unit", "orbital", "ground",
         title=f"assessment: {a.scenario} ({o['launcher']}, {o['launch_boundary']}, "
         f"grid {o['grid']})",
     )  # fmt: skip
-    for row in a.rows():
-        table.add_row(*row)
+    cur = str(getattr(a, "currency", "USD")).split(" ")[0]
+    for label, unit, key, fmt in _ASSESSMENT_ROWS:
+        table.add_row(
+            label,
+            unit.replace("$", cur),
+            _num(a.orbital.get(key), fmt),
+            _num(a.ground.get(key), fmt),
+        )
     out.print(table)
     be, sz, u = a.break_even, a.sizing, a.uncertainty
     payback = be["carbon_payback_years"]
     lines = [
-        f"launch share of orbital CO2e: {a.orbital['launch_share_of_co2e']:.0%} "
-        f"(launcher {a.orbital['launch_ef_kgco2e_per_kg']:.0f} kgCO2e/kg)",
-        f"break-even launcher factor: {be['launcher_kgco2e_per_kg']:.0f} kgCO2e/kg"
+        f"launch share of orbital CO2e: {_num(a.orbital['launch_share_of_co2e'], '.0%')} "
+        f"(launcher {_num(a.orbital['launch_ef_kgco2e_per_kg'], '.0f')} kgCO2e/kg)",
+        f"break-even launcher factor: {_num(be['launcher_kgco2e_per_kg'], '.0f')} kgCO2e/kg"
         + ("" if be["orbit_can_win_co2e"] else " (orbit never wins on CO2e)"),
         "carbon payback: "
-        + (f"{payback:.1f} years" if payback is not None else "never (no yearly saving)"),
-        f"break-even launch price: {be['launch_price_per_kg']:.0f} USD/kg"
+        + (f"{payback:.1f} years" if _finite(payback) else "never (no yearly saving)"),
+        f"break-even launch price: {_num(be['launch_price_per_kg'], '.0f')} {cur}/kg"
         + ("" if be["orbit_can_win_cost"] else " (orbit never cheaper, even launched free)"),
         f"modules: {sz['modules']} x {sz['module_mass_kg'] / 1000:.1f} t, "
         f"{sz['launches']:.0f} {sz['launcher']} launches",
-        f"orbital CO2e 90 % band: {u['p05']:.3f} - {u['p95']:.3f} kgCO2e/kWh "
-        f"(P(orbit lower) = {u['probability_orbit_lower_co2e']:.0%})",
+        f"orbital CO2e 90 % band: {_num(u['p05'], '.3f')} - {_num(u['p95'], '.3f')} kgCO2e/kWh "
+        f"(P(orbit lower) = {_num(u['probability_orbit_lower_co2e'], '.0%')})",
     ]
+    if not _finite(a.orbital.get("co2e_kg_per_kwh")):
+        lines.append(
+            "no per-kWh orbital values: the fleet delivers no IT energy over its design life "
+            f"(energy per design life {_num(sz.get('energy_kwh_per_design_life'), '.3g')} kWh)"
+        )
     if "target" in sz:
         t = sz["target"]
         lines.append(
@@ -579,17 +735,19 @@ def assess(
     output: Annotated[Path, typer.Option("--output", "-o", help="JSON output")] = Path(
         "assessment.json"
     ),
+    max_memory: MaxMemory = None,
 ) -> None:
     """Lifecycle CO2e, water and cost of the orbital data centre against a ground one, with
     break-even launcher factor and price, a tornado and an uncertainty band; writes JSON."""
-    from orbitcloud.assess import assess_scenario
-
     sc = _load(source)
+    _check_file(output, "--output")
+    _budget(sc, max_memory, 1, "assess")
     try:
-        a = assess_scenario(sc, target_mw=target_mw, launch_boundary=launch_boundary, grid=grid)
+        a = _assess(sc, target_mw=target_mw, launch_boundary=launch_boundary, grid=grid)
     except ValueError as exc:
         raise _fail(str(exc)) from None
-    output.write_text(json.dumps(a.to_dict(), indent=1, allow_nan=False) + "\n")
+    text = json.dumps(a.to_dict(), indent=1, allow_nan=False) + "\n"
+    _write(output, lambda p: p.write_text(text))
     _print_assessment(a)
     out.print(f"assessment → {output}")
 

@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import socket
+import struct
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from types import TracebackType
@@ -29,8 +32,13 @@ __all__ = [
     "LocalExecutor",
     "SerialExecutor",
     "available_cores",
+    "capped_workers",
     "make_executor",
+    "probe_dask",
 ]
+
+#: A Dask handshake is a few hundred bytes; a length field above this is not Dask talking.
+MAX_HANDSHAKE_BYTES = 1 << 20
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -44,6 +52,79 @@ def available_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not on Linux
         return os.cpu_count() or 1
+
+
+def capped_workers(workers: int | None) -> tuple[int, str | None]:
+    """The local worker count to use for ``workers`` (``None``: every available core) and,
+    when ``workers`` asks for more processes than there are cores, a one-line note saying it
+    was capped (more processes than cores only add memory and start-up time)."""
+    cores = available_cores()
+    if workers is None:
+        return cores, None
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1 (or omitted for all cores), got {workers}")
+    if workers > cores:
+        return cores, (
+            f"--workers {workers}: this process may use {cores} core(s); using {cores} workers"
+        )
+    return workers, None
+
+
+def _split_tcp(address: str) -> tuple[str, int] | None:
+    """``(host, port)`` of ``tcp://host:port`` or ``host:port``; ``None`` for other schemes."""
+    rest = address
+    if "://" in address:
+        scheme, rest = address.split("://", 1)
+        if scheme != "tcp":
+            return None
+    host, sep, port = rest.rstrip("/").rpartition(":")
+    if not sep or not port.isdigit():
+        raise RuntimeError(
+            f"Dask scheduler address {address!r}: expected tcp://HOST:PORT, e.g. "
+            "tcp://127.0.0.1:8786"
+        )
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def probe_dask(address: str, timeout_s: float) -> None:
+    """Check that ``address`` answers like a Dask scheduler before ``distributed`` connects:
+    a scheduler sends its handshake as soon as a connection is accepted, framed by an 8-byte
+    little-endian length. Raises ``RuntimeError`` (one line) if nothing listens, nothing
+    arrives within ``timeout_s``, or the first bytes are not such a frame (an HTTP server, a
+    service sending junk), instead of hanging or allocating what junk asks for."""
+    target = _split_tcp(address)
+    if target is None:  # tls://, ws://, inproc://: leave it to distributed
+        return
+    deadline = time.monotonic() + timeout_s
+    hint = "start one with `dask scheduler`, or leave --scheduler out to use local processes"
+    try:
+        with socket.create_connection(target, timeout=timeout_s) as sock:
+            head = b""
+            while len(head) < 8:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError
+                sock.settimeout(left)
+                chunk = sock.recv(8 - len(head))
+                if not chunk:
+                    break
+                head += chunk
+    except TimeoutError:
+        raise RuntimeError(
+            f"the server at {address!r} sent no Dask handshake within {timeout_s:g} s: it is "
+            f"not a Dask scheduler; {hint}"
+        ) from None
+    except OSError as e:
+        raise RuntimeError(f"cannot reach the Dask scheduler at {address!r} ({e}); {hint}") from e
+    if len(head) < 8:
+        raise RuntimeError(
+            f"the server at {address!r} closed the connection without a Dask handshake; {hint}"
+        )
+    (n_bytes,) = struct.unpack("<Q", head)
+    if n_bytes > MAX_HANDSHAKE_BYTES:
+        raise RuntimeError(
+            f"the server at {address!r} is not a Dask scheduler: it answered with {head!r}; {hint}"
+        )
 
 
 class Executor(Protocol):
@@ -148,15 +229,18 @@ class DaskExecutor(_Base):
                 "a Dask scheduler address was given but dask.distributed is not installed; "
                 "install it with `pip install distributed`"
             ) from e
+        probe_dask(address, timeout_s)
         try:
             self._client = Client(address, timeout=f"{timeout_s}s")
-        except (OSError, TimeoutError) as e:
+            info = self._client.scheduler_info()
+        except Exception as e:  # any failure to connect is one line, whatever raised it
+            msg = str(e).strip().splitlines()
             raise RuntimeError(
-                f"cannot reach the Dask scheduler at {address!r} ({e}); start one with "
+                f"cannot reach the Dask scheduler at {address!r} "
+                f"({type(e).__name__}: {msg[0] if msg else ''}); start one with "
                 "`dask scheduler` (and `dask worker ADDRESS`), or leave the address out to use "
                 "the local process pool"
             ) from e
-        info = self._client.scheduler_info()
         self.workers = max(1, sum(w.get("nthreads", 1) for w in info["workers"].values()))
 
     def map(self, fn: Callable[[T], R], items: Sequence[T], on_done: OnDone = None) -> list[R]:
@@ -175,16 +259,18 @@ class DaskExecutor(_Base):
         self._client.close()
 
 
-def make_executor(workers: int | None = None, scheduler: str | None = None) -> Executor:
+def make_executor(
+    workers: int | None = None, scheduler: str | None = None, timeout_s: float = 10.0
+) -> Executor:
     """The executor for a run.
 
     Args:
-        workers: local processes; ``None`` = every available core, 1 = in this process.
+        workers: local processes; ``None`` = every available core, 1 = in this process;
+            capped at the available cores (:func:`capped_workers`).
         scheduler: a Dask scheduler address; when given, ``workers`` is ignored.
+        timeout_s: how long to wait for the Dask scheduler (connection and handshake).
     """
     if scheduler:
-        return DaskExecutor(scheduler)
-    n = available_cores() if workers is None else workers
-    if n < 1:
-        raise ValueError(f"workers must be >= 1 (or omitted for all cores), got {workers}")
+        return DaskExecutor(scheduler, timeout_s)
+    n, _ = capped_workers(workers)
     return SerialExecutor() if n == 1 else LocalExecutor(n)

@@ -1,13 +1,33 @@
-"""The run folder: ``runs/<scenario>-<utc-stamp>/`` with manifest, tables and summary."""
+"""The run folder: ``runs/<scenario>-<utc-stamp>/`` with manifest, tables and summary.
+
+One list, :data:`RUN_FILES`, names every file a run folder may hold; the writer here, the
+manifest's ``files`` entries and the report's reader (:mod:`orbitcloud.report.folder`) all use
+it. The manifest (schema :data:`SCHEMA_VERSION`) records ``status`` and one entry per file the
+folder holds: ``{"name", "kind", "bytes", "rows"}`` (``rows`` for Parquet tables, ``files``
+for folders).
+
+A folder is written under a hidden temporary name, ``<root>/.<name>-<stamp>.partial/``,
+and renamed to ``<root>/<name>-<stamp>/`` only once every file is written and the manifest
+says ``"status": "complete"``. An exception or Ctrl-C while writing leaves only the
+``.partial`` folder, its manifest saying ``"status": "interrupted"`` with the reason; a killed
+process leaves it saying ``"status": "writing"``. So a folder under its final name is always
+complete, and the report refuses any folder whose status is not ``complete``.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import platform
+import shutil
+import stat
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -19,10 +39,223 @@ from orbitcloud.cloud.power import state_of_charge
 from orbitcloud.orbits.frames import ecef_to_geodetic
 from orbitcloud.pipeline import RunResult
 
-__all__ = ["MAX_POSITION_ROWS", "write_run_folder"]
+__all__ = [
+    "MAX_POSITION_ROWS",
+    "RUN_FILES",
+    "SCHEMA_VERSION",
+    "STATUS_COMPLETE",
+    "OutputError",
+    "RunFile",
+    "atomic_output",
+    "check_output_dir",
+    "check_output_file",
+    "file_entries",
+    "record_files",
+    "run_file",
+    "write_json_atomic",
+    "write_run_folder",
+    "write_text_atomic",
+]
 
 #: positions.parquet keeps at most this many rows; larger runs keep every k-th time step.
 MAX_POSITION_ROWS = 2_000_000
+
+#: Version of the run-folder layout written into manifest.json (1: before status and file
+#: entries; 2: ``status``, ``files`` as entries with bytes and rows).
+SCHEMA_VERSION = 2
+STATUS_COMPLETE = "complete"
+STATUS_INTERRUPTED = "interrupted"
+STATUS_WRITING = "writing"
+
+Kind = Literal["json", "parquet", "folder", "html", "czml"]
+
+
+@dataclass(frozen=True)
+class RunFile:
+    """One file (or sub-folder) a run folder may hold.
+
+    Attributes:
+        name: file name inside the run folder.
+        kind: how it is stored.
+        writer: ``"run"`` (``orbitcloud run``) or ``"report"`` (``orbitcloud report``).
+        present: when the file exists.
+        holds: what it holds.
+    """
+
+    name: str
+    kind: Kind
+    writer: Literal["run", "report"]
+    present: str
+    holds: str
+
+
+RUN_FILES: tuple[RunFile, ...] = (
+    RunFile("manifest.json", "json", "run", "always",
+            "status, scenario as resolved, seed, versions, timings, this file list"),
+    RunFile("metrics.json", "json", "run", "always",
+            "the run summary: coverage per station, power, compute, storage blocks"),
+    RunFile("contacts.parquet", "parquet", "run", "always",
+            "the contact plan: one row per window (from, to, start_s, end_s, rate_bps, ...)"),
+    RunFile("positions.parquet", "parquet", "run", "always",
+            "positions, sunlight, power and battery per satellite and sampled step"),
+    RunFile("jobs.parquet", "parquet", "run", "a workload: section",
+            "compute jobs, in orbit vs on the ground"),
+    RunFile("storage.parquet", "parquet", "run", "a storage: section",
+            "stored objects: durability, losses"),
+    RunFile("storage", "folder", "run", "a storage: section without storage.path",
+            "the object store's shards and catalog (real bytes)"),
+    RunFile("events.parquet", "parquet", "run", "services logged events",
+            "service events (storage repairs, faults, compute)"),
+    RunFile("routes.parquet", "parquet", "run", "routes were computed into the folder",
+            "round-trip times and paths per pair and step"),
+    RunFile("assessment.json", "json", "run", "the scenario could be assessed",
+            "carbon, water and cost comparison; sensitivity"),
+    RunFile("report.html", "html", "report", "after the report", "the offline report"),
+    RunFile("figures", "folder", "report", "after the report", "figures as PNG and SVG"),
+    RunFile("scene.czml", "czml", "report", "after the report", "the 3D scene for CesiumJS"),
+)  # fmt: skip
+_BY_NAME = {f.name: f for f in RUN_FILES}
+
+
+def run_file(name: str) -> RunFile:
+    """The :class:`RunFile` called ``name``; ``KeyError`` for a name not in :data:`RUN_FILES`."""
+    return _BY_NAME[name]
+
+
+def _tmp_name(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename: the
+    file is either absent/old or whole, never partly written (e.g. when the disk fills).
+    Raises ``OSError`` (the temporary file removed)."""
+    tmp = _tmp_name(path)
+    try:
+        with tmp.open("w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """:func:`write_text_atomic` of ``data`` as indented JSON (NaN refused: use null)."""
+    write_text_atomic(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
+
+
+def write_parquet_atomic(table: pa.Table, path: Path) -> None:
+    """``table`` to ``path`` (zstd) via a temporary file and a rename."""
+    tmp = _tmp_name(path)
+    try:
+        pq.write_table(table, tmp, compression="zstd")
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+class OutputError(ValueError):
+    """An output path that cannot be written (names the path and why)."""
+
+
+def _nearest_existing(path: Path) -> Path:
+    p = path.absolute()
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    return p
+
+
+def _probe_dir(folder: Path, what: str, path: Path) -> None:
+    """Create and remove a temporary file in ``folder`` (must exist): the only reliable test
+    that writing there works (permissions, read-only mounts, /proc, /sys)."""
+    if not folder.is_dir():
+        raise OutputError(f"{what} {path}: {folder} is a file, not a folder")
+    try:
+        fd, name = tempfile.mkstemp(dir=folder, prefix=".orbitcloud-probe-")
+        os.close(fd)
+        os.unlink(name)
+    except OSError as exc:
+        raise OutputError(
+            f"{what} {path}: cannot write in {folder} ({exc.strerror or exc})"
+        ) from None
+
+
+def check_output_dir(path: Path, what: str = "output folder", need_bytes: float = 0) -> None:
+    """Refuse, before any work, a folder that cannot be created or written, or whose disk
+    has less than ``need_bytes`` free: :class:`OutputError` with one line."""
+    base = _nearest_existing(path)
+    _probe_dir(base, what, path)
+    if need_bytes:
+        free = shutil.disk_usage(base).free
+        if free < need_bytes:
+            raise OutputError(
+                f"{what} {path}: the run writes ~{need_bytes / 1e9:.3g} GB but only "
+                f"{free / 1e9:.3g} GB are free there"
+            )
+
+
+def check_output_file(path: Path, what: str = "output file") -> None:
+    """Refuse, before any work, a file path that cannot be written as a regular file: an
+    existing folder or device (``/dev/full``), a path under a regular file, a folder where
+    files cannot be created: :class:`OutputError` with one line."""
+    if path.exists():
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise OutputError(f"{what} {path}: is a folder; give a file name")
+        if not stat.S_ISREG(mode):
+            raise OutputError(f"{what} {path}: is not a regular file (a device or pipe)")
+    _probe_dir(_nearest_existing(path.parent), what, path)
+
+
+def atomic_output(path: Path, write: Callable[[Path], object]) -> None:
+    """Call ``write(tmp)`` on a temporary name next to ``path`` and rename it to ``path``:
+    ``path`` is never left half-written (a full disk mid-write leaves the old file, or none).
+    Missing parent folders are created. Raises the ``OSError`` of a failed write."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _tmp_name(path)
+    try:
+        write(tmp)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def file_entries(folder: Path) -> list[dict[str, Any]]:
+    """One manifest entry per file or sub-folder in ``folder`` (sorted by name), with its
+    kind, size in bytes (not for manifest.json itself), and row count (Parquet) or file count
+    (folders). Names that are not
+    in :data:`RUN_FILES` are listed with kind ``"other"``; temporary files are skipped."""
+    out: list[dict[str, Any]] = []
+    for p in sorted(folder.iterdir(), key=lambda q: q.name):
+        if p.name.endswith(".tmp"):
+            continue
+        spec = _BY_NAME.get(p.name)
+        entry: dict[str, Any] = {"name": p.name, "kind": spec.kind if spec else "other"}
+        if p.is_dir():
+            files = [q for q in p.rglob("*") if q.is_file()]
+            entry["files"] = len(files)
+            entry["bytes"] = sum(q.stat().st_size for q in files)
+        elif p.name != "manifest.json":  # its own size changes as it is written
+            entry["bytes"] = p.stat().st_size
+            if p.suffix == ".parquet":
+                entry["rows"] = pq.read_metadata(p).num_rows
+        out.append(entry)
+    return out
+
+
+def record_files(folder: Path) -> None:
+    """Rewrite the manifest's ``files`` to what ``folder`` holds now (after the report adds
+    its files), atomically; the status is left as it is."""
+    path = folder / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["files"] = file_entries(folder)
+    write_json_atomic(path, manifest)
+
 
 _PACKAGES = (
     "orbitcloud",
@@ -92,8 +325,11 @@ def _storage(result: RunResult, folder: Path) -> dict[str, Any]:
     spec = result.scenario.storage
     assert spec is not None
     report = run_storage(result.scenario, result, folder / "storage", result.events)
-    pq.write_table(report.objects_table(), folder / "storage.parquet", compression="zstd")
-    out: dict[str, Any] = {"storage": report.to_dict()}
+    write_parquet_atomic(report.objects_table(), folder / "storage.parquet")
+    block = report.to_dict()
+    if not spec.path:  # inside the run folder: relative, so it survives the final rename
+        block["root"] = "storage"
+    out: dict[str, Any] = {"storage": block}
     if spec.restore_tb:
         lost = (spec.lost_site,) if spec.lost_site else ()
         est = restore_time(result.contacts, spec.restore_tb * 1e12, exclude=lost)
@@ -101,44 +337,79 @@ def _storage(result: RunResult, folder: Path) -> dict[str, Any]:
     return out
 
 
+def _folder_names(root: Path, name: str, stamp: str) -> tuple[Path, Path]:
+    """(final, partial) paths, unique among both final and partial folders under ``root``."""
+    base, n = f"{name}-{stamp}", 1
+    while True:
+        final = root / base
+        partial = root / f".{base}.partial"
+        if not final.exists() and not partial.exists():
+            return final, partial
+        n += 1
+        base = f"{name}-{stamp}-{n}"
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
 def write_run_folder(
     result: RunResult,
     summary: dict[str, Any],
     root: Path = Path("runs"),
     scenario_file: str | None = None,
+    assessment: dict[str, Any] | None = None,
 ) -> Path:
-    """Write the run folder and return its path."""
+    """Write the run folder and return its (final) path.
+
+    Everything goes into ``root/.<name>-<stamp>.partial/`` first; the folder is renamed to
+    ``root/<name>-<stamp>/`` once complete (see the module docstring). On any exception,
+    including ``KeyboardInterrupt``, the partial folder's manifest says ``"interrupted"``
+    and the exception propagates.
+    """
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    folder = root / f"{result.scenario.name}-{stamp}"
-    n = 1
-    while folder.exists():
-        n += 1
-        folder = root / f"{result.scenario.name}-{stamp}-{n}"
+    final, folder = _folder_names(root, result.scenario.name, stamp)
     folder.mkdir(parents=True)
-    result.contacts.write_parquet(folder / "contacts.parquet")
-    positions, every = _positions_table(result)
-    pq.write_table(positions, folder / "positions.parquet", compression="zstd")
-    files = ["manifest.json", "metrics.json", "contacts.parquet", "positions.parquet"]
-    manifest = {
+    manifest: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "status": STATUS_WRITING,
         "scenario": result.scenario.model_dump(mode="json"),
         "scenario_file": scenario_file,
         "seed": result.scenario.seed,
         "created_utc": stamp,
         "versions": _versions(),
         "timings_s": result.timings_s,
-        "positions_every_nth_step": every,
-        "files": files,
+        "positions_every_nth_step": None,
+        "files": [],
     }
-    if result.workload is not None:
-        jobs = result.workload.jobs_table(result.contacts.nodes.names)
-        pq.write_table(jobs, folder / "jobs.parquet", compression="zstd")
-        files.append("jobs.parquet")
-    if result.scenario.storage is not None:
-        summary.update(_storage(result, folder))
-        files.append("storage.parquet")
-    if len(result.events):
-        pq.write_table(result.events.to_arrow(), folder / "events.parquet", compression="zstd")
-        files.append("events.parquet")
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-    (folder / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
-    return folder
+    write_json_atomic(folder / "manifest.json", manifest)
+    try:
+        write_parquet_atomic(result.contacts.to_arrow(), folder / "contacts.parquet")
+        positions, every = _positions_table(result)
+        manifest["positions_every_nth_step"] = every
+        write_parquet_atomic(positions, folder / "positions.parquet")
+        if result.workload is not None:
+            jobs = result.workload.jobs_table(result.contacts.nodes.names)
+            write_parquet_atomic(jobs, folder / "jobs.parquet")
+        if result.scenario.storage is not None:
+            summary.update(_storage(result, folder))
+        if len(result.events):
+            write_parquet_atomic(result.events.to_arrow(), folder / "events.parquet")
+        if assessment is not None:
+            write_json_atomic(folder / "assessment.json", assessment)
+        write_text_atomic(folder / "metrics.json", json.dumps(summary, indent=2) + "\n")
+    except BaseException as exc:
+        manifest["status"] = STATUS_INTERRUPTED
+        manifest["interrupted_by"] = _one_line(exc)
+        try:
+            manifest["files"] = file_entries(folder)
+            write_json_atomic(folder / "manifest.json", manifest)
+        except OSError:  # the disk may be what failed; the status stays "writing"
+            pass
+        raise
+    manifest["status"] = STATUS_COMPLETE
+    manifest["files"] = file_entries(folder)
+    write_json_atomic(folder / "manifest.json", manifest)
+    folder.rename(final)
+    return final

@@ -12,6 +12,7 @@ from orbitcloud.report.czml import SceneSummary, build_scene, write_czml
 from orbitcloud.report.figures import write_figures
 from orbitcloud.report.folder import RunFolder, RunFolderError, open_run_folder
 from orbitcloud.report.html import render_report
+from orbitcloud.runfolder import record_files, write_text_atomic
 
 __all__ = [
     "RunFolder",
@@ -28,9 +29,11 @@ def write_report(run_dir: Path) -> Path:
     return the path of ``report.html``. Raises :class:`RunFolderError` for a folder that is
     not a run folder."""
     run = open_run_folder(run_dir)
-    figures = write_figures(run)
+    skipped: dict[str, str] = {}
+    figures = write_figures(run, skipped)
     text, scene = build_scene(run)
-    (run.path / "scene.czml").write_text(text)
+    write_text_atomic(run.path / "scene.czml", text)
     path = run.path / "report.html"
-    path.write_text(render_report(run, figures, scene))
+    write_text_atomic(path, render_report(run, figures, scene, skipped))
+    record_files(run.path)
     return path

@@ -434,7 +434,16 @@ def fig_events(run: RunFolder) -> Figure | None:
     return fig
 
 
+def _number(x: object) -> float | None:
+    """``x`` as a finite float, or ``None`` (missing, ``null`` in JSON, NaN, not a number)."""
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        return None
+    return float(x) if np.isfinite(x) else None
+
+
 def fig_assessment(run: RunFolder) -> Figure | None:
+    """Orbital vs ground bars per kWh; a side without a value (``null``: e.g. an orbital fleet
+    that delivers no IT energy) is marked "n/a" instead of drawn."""
     a = run.assessment
     if not a or not isinstance(a.get("orbital"), dict) or not isinstance(a.get("ground"), dict):
         return None
@@ -443,14 +452,21 @@ def fig_assessment(run: RunFolder) -> Figure | None:
         ("water_l_per_kwh", "L water / kWh"),
         ("cost_per_kwh", f"{a.get('currency', '')} / kWh"),
     ]
-    metrics = [m for m in metrics if m[0] in a["orbital"] and m[0] in a["ground"]]
+    values = {
+        key: (_number(a["orbital"].get(key)), _number(a["ground"].get(key))) for key, _ in metrics
+    }
+    metrics = [m for m in metrics if any(v is not None for v in values[m[0]])]
     if not metrics:
         return None
     fig = Figure(figsize=(10, 3.4), layout="constrained")
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
     for ax, (key, unit) in zip(axes, metrics, strict=True):
-        vals = [float(a["orbital"][key]), float(a["ground"][key])]
-        ax.bar(["orbital", "ground"], vals, color=["#7b3fbf", "#3a9a4a"])
+        vals = values[key]
+        heights = [0.0 if v is None else v for v in vals]
+        ax.bar(["orbital", "ground"], heights, color=["#7b3fbf", "#3a9a4a"])
+        for x, v in enumerate(vals):
+            if v is None:
+                ax.text(x, 0.0, "n/a", ha="center", va="bottom", fontsize=9)
         ax.set_ylabel(unit)
         ax.set_title(key.split("_per_")[0].replace("_", " "))
     fig.suptitle("Orbital vs ground data centre, per kWh of IT energy")
@@ -462,13 +478,21 @@ def fig_tornado(run: RunFolder) -> Figure | None:
     sens = [x for x in (a.get("sensitivity") or []) if isinstance(x, dict)]
     if not sens:
         return None
-    sens = sens[:15]
+    sens = [
+        x
+        for x in sens
+        if _number(x.get("metric_at_low")) is not None
+        and _number(x.get("metric_at_high")) is not None
+    ][:15]
+    if not sens:
+        return None
     low = np.array([float(x["metric_at_low"]) for x in sens])
     high = np.array([float(x["metric_at_high"]) for x in sens])
     metric = str(sens[0].get("metric", "metric"))
     group, _, key = metric.partition("_")
     base = (a.get(group) or {}).get(key) if isinstance(a.get(group), dict) else None
-    centre = float(base) if base is not None else float(np.median((low + high) / 2))
+    b = _number(base)
+    centre = b if b is not None else float(np.median((low + high) / 2))
     fig = Figure(figsize=(9, 0.42 * len(sens) + 1.4), layout="constrained")
     ax = fig.add_subplot()
     y = np.arange(len(sens))
@@ -534,18 +558,33 @@ FIGURES: tuple[FigureSpec, ...] = (
 )
 
 
-def write_figures(run: RunFolder) -> dict[str, Path]:
+def write_figures(run: RunFolder, skipped: dict[str, str] | None = None) -> dict[str, Path]:
     """Save every figure the run supports as ``figures/<key>.png`` (150 dpi) and ``.svg``;
-    return ``{key: png path}``."""
+    return ``{key: png path}``.
+
+    A figure whose builder fails on the folder's data (a missing column, an unexpected
+    ``null``) is left out rather than failing the report; ``skipped`` (if given) receives
+    ``{key: reason}`` for each, so the report can say what is missing. Files are written
+    under a temporary name and renamed, so a figure on disk is always whole.
+    """
     out = run.path / "figures"
     out.mkdir(exist_ok=True)
     written: dict[str, Path] = {}
     for spec in FIGURES:
-        fig = spec.build(run)
+        try:
+            fig = spec.build(run)
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            if skipped is not None:
+                skipped[spec.key] = f"{type(exc).__name__}: {exc}"
+            continue
         if fig is None:
             continue
         png = out / f"{spec.key}.png"
-        fig.savefig(png, dpi=150)
-        fig.savefig(out / f"{spec.key}.svg", metadata={"Date": None})
+        svg = out / f"{spec.key}.svg"
+        tmp_png, tmp_svg = out / f".{spec.key}.png.tmp", out / f".{spec.key}.svg.tmp"
+        fig.savefig(tmp_png, dpi=150, format="png")
+        fig.savefig(tmp_svg, format="svg", metadata={"Date": None})
+        tmp_png.replace(png)
+        tmp_svg.replace(svg)
         written[spec.key] = png
     return written

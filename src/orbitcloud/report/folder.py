@@ -1,7 +1,10 @@
 """Read a run folder for the report: which files exist, and each one loaded once, on demand.
 
 A run folder (``runs/<scenario>-<stamp>/``, see :mod:`orbitcloud.runfolder`) always holds
-``manifest.json``; the other files appear when their stage ran:
+``manifest.json``; the other files appear when their stage ran. The files and what each holds
+are listed once, in :data:`orbitcloud.runfolder.RUN_FILES` (shared with the writer and the
+manifest); :meth:`RunFolder.has` refuses a name that is not in that list. What the report
+draws from each:
 
 ====================  =====================================================================
 file                  what the report draws from it
@@ -18,6 +21,9 @@ assessment.json       carbon/water/cost comparison and the sensitivity tornado
 
 Tables are read with pyarrow the first time they are asked for; a missing file reads as
 ``None`` so each report section asks ``run.has("routes.parquet")`` or tests for ``None``.
+:func:`open_run_folder` refuses a folder whose manifest ``status`` is not ``complete`` (an
+interrupted or still-running ``orbitcloud run``); manifests from before the status field
+(no ``schema_version``) are read as complete.
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
+
+from orbitcloud.runfolder import STATUS_COMPLETE, run_file
 
 __all__ = [
     "RunFolder",
@@ -65,7 +73,9 @@ class RunFolder:
     path: Path
 
     def has(self, name: str) -> bool:
-        """True if the folder holds the file ``name`` (e.g. ``"routes.parquet"``)."""
+        """True if the folder holds the file ``name`` (e.g. ``"routes.parquet"``); ``name``
+        must be one of :data:`orbitcloud.runfolder.RUN_FILES` (``KeyError`` otherwise)."""
+        run_file(name)
         return (self.path / name).is_file()
 
     def _json(self, name: str) -> dict[str, Any] | None:
@@ -169,7 +179,18 @@ def open_run_folder(path: Path | str) -> RunFolder:
         raise RunFolderError(
             p, "no manifest.json here; pass a run folder written by `orbitcloud run`"
         )
-    return RunFolder(p)
+    run = RunFolder(p)
+    manifest = run.manifest
+    status = manifest.get("status", STATUS_COMPLETE if "schema_version" not in manifest else None)
+    if status != STATUS_COMPLETE:
+        why = manifest.get("interrupted_by")
+        raise RunFolderError(
+            p,
+            f"the run did not complete (manifest status {status!r}"
+            + (f": {why}" if why else "")
+            + "); run the scenario again",
+        )
+    return run
 
 
 def codes(column: pa.ChunkedArray | pa.Array) -> tuple[NDArray[np.int64], list[str]]:

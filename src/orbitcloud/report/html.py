@@ -228,16 +228,44 @@ def _routes_table(run: RunFolder) -> str:
     return _table(["pair", "median RTT (ms)", "p95 RTT (ms)", "reachable (%)"], rows) + more
 
 
+def _is_number(x: object) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def _no_energy_note(a: Mapping[str, Any]) -> str:
+    """Why the orbital per-kWh values are missing, when they are."""
+    o = a.get("orbital")
+    if not isinstance(o, dict) or _is_number(o.get("co2e_kg_per_kwh")):
+        return ""
+    sizing = a.get("sizing")
+    per_c = sizing.get("constellations") if isinstance(sizing, dict) else None
+    why = "the orbital fleet delivers no IT energy over its design life"
+    avail = [
+        float(c["power_availability"])
+        for c in (per_c if isinstance(per_c, list) else [])
+        if isinstance(c, dict) and _is_number(c.get("power_availability"))
+    ]
+    if avail and max(avail) == 0:
+        why += (
+            " (power availability 0: the run sustained no compute; see the power section: "
+            "the power or thermal limits leave nothing for compute)"
+        )
+    return f"<p>no per-kWh orbital values: {_esc(why)}; they show as n/a.</p>"
+
+
 def _assessment(run: RunFolder) -> str:
-    a = run.assessment or {}
-    parts = []
+    a = run.assessment
+    if a is None:
+        reason = (run.metrics or {}).get("assessment_skipped")
+        return f"<p>no assessment: {_esc(reason)}</p>" if isinstance(reason, str) else ""
+    parts = [_no_energy_note(a)]
     o, g = a.get("orbital"), a.get("ground")
     if isinstance(o, dict) and isinstance(g, dict):
-        keys = [k for k in o if k in g and isinstance(o[k], int | float)]
+        keys = [k for k in o if k in g and (_is_number(o[k]) or _is_number(g[k]))]
         parts.append(
             _table(
                 ["per unit", "orbital", "ground"],
-                [[k, float(o[k]), float(g[k])] for k in keys],
+                [[k, *(float(x[k]) if _is_number(x[k]) else "n/a" for x in (o, g))] for k in keys],
             )
         )
     if isinstance(a.get("break_even"), dict):
@@ -271,15 +299,23 @@ def _scene(scene: SceneSummary | None) -> str:
 
 
 def render_report(
-    run: RunFolder, figures: Mapping[str, Path], scene: SceneSummary | None = None
+    run: RunFolder,
+    figures: Mapping[str, Path],
+    scene: SceneSummary | None = None,
+    skipped: Mapping[str, str] | None = None,
 ) -> str:
-    """The report page as HTML text; ``figures`` maps figure keys to their PNG files."""
+    """The report page as HTML text; ``figures`` maps figure keys to their PNG files and
+    ``skipped`` figure keys to why they could not be drawn (shown in their section)."""
     m = run.metrics or {}
     blocks: dict[str, list[str]] = {key: [] for key, _ in SECTIONS}
     blocks["summary"].append(_summary(run))
     for spec in FIGURES:
         if spec.key in figures:
             blocks[spec.section].append(_figure(figures[spec.key], spec.caption))
+        elif skipped and spec.key in skipped:
+            blocks[spec.section].append(
+                f"<p>figure {_esc(spec.key)} not drawn: {_esc(skipped[spec.key])}</p>"
+            )
     blocks["coverage"].append(_coverage_table(run))
     blocks["contacts"].append(_contacts_table(run))
     blocks["routes"].append(_routes_table(run))
