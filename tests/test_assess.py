@@ -95,7 +95,7 @@ def _small(**assessment: Any) -> Scenario:
                         "storage_tb": 100,
                         "solar_array_w": 20_000,
                         "battery_wh": 5_000,
-                        "radiator_area_m2": 20,
+                        "radiator_area_m2": 40,  # radiating area, both faces of a 20 m² panel
                     },
                 }
             ],
@@ -183,9 +183,9 @@ def test_scenarios_without_an_assessment_section_stay_valid():
 
 
 def test_bottom_up_mass_of_the_hand_case():
-    """20 kW array at 100 W/kg = 200 kg; 5 kWh at 200 Wh/kg = 25 kg; 20 m² x 10 kg/m² x 1.5
-    = 300 kg; 10 kW IT x (10 + 5) kg/kW = 150 kg; 100 TB x 0.1 kg/TB = 10 kg; sum 685 kg over
-    (1 - 0.2) structure = 856.25 kg."""
+    """20 kW array at 100 W/kg = 200 kg; 5 kWh at 200 Wh/kg = 25 kg; 40 m² radiating = 20 m² of
+    two-sided panel x 10 kg/m² x 1.5 = 300 kg; 10 kW IT x (10 + 5) kg/kW = 150 kg; 100 TB x
+    0.1 kg/TB = 10 kg; sum 685 kg over (1 - 0.2) structure = 856.25 kg."""
     a = assess_scenario(_small(), RUN)
     row = a.sizing["constellations"][0]
     assert abs(row["bottom_up_mass_kg"] - 856.25) < 1e-9
@@ -221,7 +221,7 @@ def test_zero_hardware_is_sized_by_the_stated_rules():
     a = assess_scenario(Scenario.model_validate(data), RUN)
     h = a.sizing["constellations"][0]["hardware"]
     assert h["solar_array_sized"] and h["radiator_sized"] and not h["battery_sized"]
-    assert abs(h["radiator_m2"] - 11_000 / 633) < 1e-9
+    assert abs(h["radiator_panel_m2"] - 11_000 / 633) < 1e-9
     s, life, d = 0.6, 10.0, 0.012  # run sunlit fraction, design life, default degradation
     eol = 11_000 * ((1 - s) / 0.65 + s / 0.85) / s
     assert abs(h["solar_array_w"] - eol / (1 - d) ** life) < 1e-6

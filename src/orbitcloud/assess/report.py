@@ -153,7 +153,7 @@ def _sizing(
                     "solar_array_sized": bool(fleet.array_w[c] == 0),
                     "battery_wh": float(battery_wh[c, 0]),
                     "battery_sized": bool(fleet.battery_wh[c] == 0),
-                    "radiator_m2": float(radiator_m2[c, 0]),
+                    "radiator_panel_m2": float(radiator_m2[c, 0]),
                     "radiator_sized": bool(fleet.radiator_m2[c] == 0),
                 },
                 "sunlit_fraction": float(fleet.sunlit_fraction[c]),

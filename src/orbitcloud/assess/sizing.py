@@ -5,7 +5,7 @@ Bottom-up mass of one module (all terms in kg)::
 
     m_array    = P_array / (W/kg)                      sizing.solar_array_w_per_kg
     m_battery  = E_battery / (Wh/kg)                   sizing.battery_wh_per_kg
-    m_radiator = A_rad x kg/m2 x system factor         sizing.radiator_kg_per_m2, _system_factor
+    m_radiator = A_panel x kg/m2 x system factor       sizing.radiator_kg_per_m2, _system_factor
     m_it       = P_IT x (kg/kW + shielding kg/kW)      sizing.it_kg_per_kw, .shielding_kg_per_kw
     m_storage  = TB x kg/TB                            sizing.storage_kg_per_tb
     m_module   = sum / (1 - f_structure)               sizing.structure_fraction
@@ -15,6 +15,10 @@ rule ``P_EOL = P_load (T_e / X_e + T_d / X_d) / T_d``, ``X_e = 0.65``, ``X_d = 0
 Larson, SMAD 3rd ed., eq. 11-5), over the sunlit fraction and degraded to beginning of life
 ``P_BOL = P_EOL / (1 - d)^L``; the battery to carry the load through the longest eclipse at its
 depth of discharge and efficiency; the radiator to reject the whole load at the net panel flux.
+
+Radiator areas: a scenario's ``hardware.radiator_area_m2`` is the *radiating* area, all faces
+(what the thermal model's ``ε σ A T⁴`` takes); the specific mass and the net flux are per m² of
+two-sided *panel*, so ``A_panel = A_radiating / RADIATING_FACES_PER_PANEL``.
 
 Every function broadcasts: fleet arrays are float64[n_c, 1] (one row per constellation),
 parameters are float64[n] or 0-d (one column per parameter draw), results float64[n_c, n].
@@ -33,6 +37,7 @@ from orbitcloud.assess.fleet import Fleet
 __all__ = [
     "DET_ECLIPSE_EFFICIENCY",
     "DET_SUNLIGHT_EFFICIENCY",
+    "RADIATING_FACES_PER_PANEL",
     "Masses",
     "launches_for",
     "module_masses",
@@ -46,6 +51,9 @@ P = Mapping[str, F64]
 #: §11.4, eq. 11-5.
 DET_ECLIPSE_EFFICIENCY = 0.65
 DET_SUNLIGHT_EFFICIENCY = 0.85
+#: A deployable radiator panel radiates from both faces (the reference fluxes and areal
+#: densities are per m² of two-sided panel: shared/reference thermal.radiator_flux).
+RADIATING_FACES_PER_PANEL = 2.0
 
 
 def _col(x: F64) -> F64:
@@ -53,8 +61,9 @@ def _col(x: F64) -> F64:
 
 
 def sized_hardware(fleet: Fleet, p: P, life_yr: F64) -> tuple[F64, F64, F64]:
-    """(array W at beginning of life, battery Wh, radiator m²) per module, float64[n_c, n]:
-    the scenario's values, or sized as the module docstring says where they are 0."""
+    """(array W at beginning of life, battery Wh, radiator panel m²) per module,
+    float64[n_c, n]: the scenario's values, or sized as the module docstring says where they
+    are 0."""
     load_w = _col(fleet.it_w + fleet.bus_w)
     s = np.clip(_col(fleet.sunlit_fraction), 1e-3, 1.0)
     eol_w = load_w * ((1.0 - s) / DET_ECLIPSE_EFFICIENCY + s / DET_SUNLIGHT_EFFICIENCY) / s
@@ -68,7 +77,8 @@ def sized_hardware(fleet: Fleet, p: P, life_yr: F64) -> tuple[F64, F64, F64]:
     )
     battery_wh = np.where(_col(fleet.battery_wh) > 0, _col(fleet.battery_wh), need_wh)
     need_m2 = load_w / p["sizing.radiator_net_flux_w_per_m2"]
-    radiator_m2 = np.where(_col(fleet.radiator_m2) > 0, _col(fleet.radiator_m2), need_m2)
+    given_m2 = _col(fleet.radiator_m2) / RADIATING_FACES_PER_PANEL
+    radiator_m2 = np.where(given_m2 > 0, given_m2, need_m2)
     shape = np.broadcast_shapes(array_w.shape, battery_wh.shape, radiator_m2.shape)
     return (
         np.broadcast_to(array_w, shape),
