@@ -18,6 +18,7 @@ from sgp4.api import WGS72, Satrec, SatrecArray
 
 from orbitcloud.constants import SGP4_EPOCH_ZERO_JD, WGS72_MU_KM3_S2, WGS72_RADIUS_KM
 from orbitcloud.orbits.tle import parse_tle_text, tle_node_names
+from orbitcloud.scenario.base import check_name
 from orbitcloud.scenario.models import (
     ElementsConstellation,
     OrbitElements,
@@ -154,7 +155,7 @@ def build_satellites(scenario: Scenario) -> SatelliteSet:
         elif isinstance(c, TleConstellation):
             entries = parse_tle_text(c.lines or "", c.first_line_number)[: c.limit]
             s = [e.satrec() for e in entries]
-            n = tle_node_names(entries)  # checked with check_name when the scenario validates
+            n = [check_name(x, "TLE satellite name") for x in tle_node_names(entries)]
             p, sl = [-1] * len(s), [-1] * len(s)
         else:  # pragma: no cover - the scenario union has no other kinds
             raise TypeError(f"unknown constellation kind {c!r}")

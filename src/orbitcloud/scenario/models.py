@@ -435,17 +435,21 @@ class Scenario(_Model):
                 "with orbitcloud.load_scenario()"
             )
         names: dict[str, str] = {}
-        for c in self.constellations:
+        for i, c in enumerate(self.constellations):
             if c.name in names:
-                raise ValueError(f"two constellations are named {c.name!r}; names must be unique")
+                raise ValueError(
+                    f"constellations[{i}].name: two constellations are named {c.name!r}; "
+                    "names must be unique"
+                )
             names[c.name] = "constellation"
-        for g in self.ground_stations:
+        for j, g in enumerate(self.ground_stations):
             if g.name in names:
                 raise ValueError(
-                    f"ground station name {g.name!r} is used twice (or by a constellation); "
-                    "node names must be unique"
+                    f"ground_stations[{j}].name: ground station name {g.name!r} is used twice "
+                    "(or by a constellation); node names must be unique"
                 )
             names[g.name] = "ground station"
+        self._check_thermal_step()
         sats = self._check_satellite_names()
         by_name = {c.name: c for c in self.constellations}
         for k, isl in enumerate(self.isls):
@@ -483,6 +487,33 @@ class Scenario(_Model):
         if self.storage is not None:
             self._check_storage(self.storage, sats)
         return self
+
+    def _check_thermal_step(self) -> None:
+        """With the thermal model on (every constellation has a radiator and a heat capacity,
+        some a solar array), ``step_s`` is at most 0.2 of the shortest thermal time constant
+        ``C / (4 ε σ A T_max^3)``, as :meth:`orbitcloud.cloud.thermal.ThermalSpec.check_step`
+        requires of its explicit Euler steps."""
+        hw = [c.hardware for c in self.constellations]
+        if not any(h.solar_array_w > 0 for h in hw) or not all(
+            h.radiator_area_m2 > 0 and h.effective_heat_capacity_j_per_k > 0 for h in hw
+        ):
+            return
+        for i, h in enumerate(hw):
+            g = (
+                4.0
+                * h.radiator_emissivity
+                * _STEFAN_BOLTZMANN_W_M2_K4
+                * h.radiator_area_m2
+                * h.max_temperature_k**3
+            )
+            tau_s = h.effective_heat_capacity_j_per_k / g
+            if self.step_s > 0.2 * tau_s:
+                raise ValueError(
+                    f"constellations[{i}].hardware: thermal time constant {tau_s:.3g} s (heat "
+                    f"capacity {h.effective_heat_capacity_j_per_k:.3g} J/K, radiator "
+                    f"{h.radiator_area_m2:g} m^2) is too short for step_s={self.step_s:g}: use "
+                    f"step_s <= {0.2 * tau_s:.3g} or a larger heat_capacity_j_per_k or mass_kg"
+                )
 
     def satellite_names(self) -> list[list[str]]:
         """Node names of every constellation's satellites, in scenario and node order (as
@@ -584,6 +615,9 @@ def _satellite_names(
             ) from None
     return names
 
+
+#: Stefan-Boltzmann constant [W m^-2 K^-4] (CODATA 2018, exact; as in cloud/thermal.py).
+_STEFAN_BOLTZMANN_W_M2_K4 = 5.670374419e-8
 
 #: What to do about a TLE name that does not make a valid node name.
 TLE_NAME_HINT = (
