@@ -9,7 +9,6 @@ radius of a "550 km" satellite oscillates by several km around 6928 km, and plan
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -18,7 +17,8 @@ from numpy.typing import NDArray
 from sgp4.api import WGS72, Satrec, SatrecArray
 
 from orbitcloud.constants import SGP4_EPOCH_ZERO_JD, WGS72_MU_KM3_S2, WGS72_RADIUS_KM
-from orbitcloud.orbits.tle import parse_tle_text
+from orbitcloud.orbits.tle import parse_tle_text, tle_node_names
+from orbitcloud.scenario.base import check_name
 from orbitcloud.scenario.models import (
     ElementsConstellation,
     OrbitElements,
@@ -130,15 +130,10 @@ def _walker(
                     no_kozai=mean_motion_rad_per_min(a_km),
                 )
             )
-            names.append(
-                f"{c.name}-{p:0{len(str(c.planes - 1))}d}-{s:0{len(str(c.sats_per_plane - 1))}d}"
-            )
+            names.append(c.satellite_name(p, s))
             planes.append(p)
             slots.append(s)
     return sats, names, planes, slots
-
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]+")
 
 
 def build_satellites(scenario: Scenario) -> SatelliteSet:
@@ -160,13 +155,7 @@ def build_satellites(scenario: Scenario) -> SatelliteSet:
         elif isinstance(c, TleConstellation):
             entries = parse_tle_text(c.lines or "", c.first_line_number)[: c.limit]
             s = [e.satrec() for e in entries]
-            n = []
-            seen: set[str] = set()
-            for e in entries:
-                base = _UNSAFE.sub("-", e.name).strip("-") or e.line1[2:7].strip()
-                nm = base if base not in seen else f"{base}-{e.line1[2:7].strip()}"
-                seen.add(nm)
-                n.append(nm)
+            n = [check_name(x, "TLE satellite name") for x in tle_node_names(entries)]
             p, sl = [-1] * len(s), [-1] * len(s)
         else:  # pragma: no cover - the scenario union has no other kinds
             raise TypeError(f"unknown constellation kind {c!r}")

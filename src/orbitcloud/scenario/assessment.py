@@ -60,6 +60,12 @@ class AssessmentSpec(_Model):
     def _known_parameters(cls, v: dict[str, float]) -> dict[str, float]:
         from orbitcloud.assess.parameters import close_matches_message, load_parameters
 
+        too_long = [k for k in v if len(k) > 200]  # no fuzzy matching of a 10 MB name
+        if too_long:
+            raise ValueError(
+                f"parameter name {too_long[0][:60]!r}... ({len(too_long[0])} characters) is "
+                "not a parameter of the shipped parameter file"
+            )
         params = load_parameters()
         unknown = [k for k in v if k not in params]
         if unknown:

@@ -3,30 +3,67 @@
 Problems are reported as ``file:line: field.path: message (got value)``, one per line: the
 YAML positions come from ruamel's round-trip loader, CSV and TLE positions from the files
 themselves. TOML keeps no positions, so TOML problems name the file and the field path only.
+
+Whatever the input, :func:`load_scenario` either returns a valid :class:`Scenario` or raises
+:class:`ScenarioError`; it never raises anything else and never hangs. Limits that keep it so:
+
+- files are regular files in UTF-8, a scenario file of at most :data:`MAX_SCENARIO_BYTES`,
+  a referenced TLE or CSV file of at most :data:`MAX_FILE_BYTES`;
+- YAML and TOML nest at most :data:`MAX_DEPTH` levels (mappings and lists);
+- a scenario holds at most :data:`MAX_VALUES` values, and YAML aliases (``*name``) may add at
+  most :data:`MAX_ALIAS_VALUES` values to it when expanded (an "alias bomb" is refused at once);
+- numbers are finite: ``.inf`` and ``.nan`` are refused wherever they appear;
+- messages show at most a few dozen characters of a value.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import math
 import re
 import tomllib
 import typing
-from collections.abc import Mapping
+import warnings
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.comments import TaggedScalar
+from ruamel.yaml.composer import Composer, ComposerError
+from ruamel.yaml.constructor import RoundTripConstructor
+from ruamel.yaml.error import MarkedYAMLError, YAMLError, YAMLFutureWarning, YAMLWarning
+from ruamel.yaml.events import AliasEvent
+from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
+from ruamel.yaml.reader import ReaderError
+from ruamel.yaml.scalarbool import ScalarBoolean
+from ruamel.yaml.scanner import RoundTripScanner, ScannerError
 
-from orbitcloud.orbits.tle import TleFormatError, parse_tle_text
-from orbitcloud.scenario.errors import Problem, ScenarioError
-from orbitcloud.scenario.models import GroundStation, Scenario
+from orbitcloud.orbits.tle import TleFormatError, parse_tle_text, tle_node_names
+from orbitcloud.scenario.base import check_name
+from orbitcloud.scenario.errors import Problem, ScenarioError, clip, shorten
+from orbitcloud.scenario.models import TLE_NAME_HINT, GroundStation, Scenario
 
-__all__ = ["load_scenario", "resolve_source"]
+__all__ = ["MAX_ALIAS_VALUES", "MAX_DEPTH", "MAX_FILE_BYTES", "MAX_SCENARIO_BYTES", "MAX_VALUES",
+           "load_scenario", "resolve_source"]  # fmt: skip
 
 Loc = tuple[str | int, ...]
+
+#: Largest scenario file (YAML or TOML) [bytes]; long lists belong in referenced files.
+MAX_SCENARIO_BYTES = 4 * 2**20
+#: Largest referenced file (TLE, CSV) [bytes]: 64 MiB, ~10x CelesTrak's full catalogue.
+MAX_FILE_BYTES = 64 * 2**20
+#: Deepest nesting of mappings and lists (a scenario needs about 6).
+MAX_DEPTH = 32
+#: Most values (mappings, lists and scalars, after expanding aliases) in one scenario; YAML
+#: parsing costs ~30 µs per value, so this bounds it to a few seconds.
+MAX_VALUES = 200_000
+#: Most values that YAML aliases may add to a document when expanded.
+MAX_ALIAS_VALUES = 10_000
+
+_FAULT_COLUMNS = ("t_s", "kind", "target", "duration_s", "bits")
 
 
 def resolve_source(source: str | Path) -> Path:
@@ -34,14 +71,18 @@ def resolve_source(source: str | Path) -> Path:
     from orbitcloud.examples import example_path, list_examples
 
     path = Path(source)
-    if path.exists():
+    try:
+        exists = path.exists()
+    except (OSError, ValueError):  # NUL bytes, names too long
+        exists = False
+    if exists:
         return path
     if str(source) in list_examples():
         return example_path(str(source))
     raise ScenarioError(
         [
             Problem(
-                str(source),
+                shorten(str(source), 200),
                 None,
                 "",
                 "no such file and no built-in example of that name; examples: "
@@ -61,10 +102,11 @@ def load_scenario(source: str | Path | Mapping[str, Any], base_dir: Path | None 
             for files, the file's own folder.
 
     Raises:
-        ScenarioError: listing every problem found, each with file:line and field path.
+        ScenarioError: listing every problem found, each with file:line and field path. No
+            other exception escapes (see the module docstring for the limits).
     """
     if isinstance(source, Mapping):
-        doc: Any = dict(source)
+        doc: Any = source
         label = "<dict>"
         base = base_dir or Path.cwd()
     else:
@@ -72,9 +114,9 @@ def load_scenario(source: str | Path | Mapping[str, Any], base_dir: Path | None 
         label = str(path)
         base = path.parent
         doc = _read_file(path)
-    data = _plain(doc)
+    data = _Plain(doc, label).convert()
     origins: dict[Loc, tuple[str, int]] = {}
-    problems = _resolve_files(data, base, origins)
+    problems = _resolve_files(data, base, origins, label, doc)
     if problems:
         raise ScenarioError(problems)
     try:
@@ -83,46 +125,66 @@ def load_scenario(source: str | Path | Mapping[str, Any], base_dir: Path | None 
         raise ScenarioError(
             [_problem_from_pydantic(err, doc, data, label, origins) for err in exc.errors()]
         ) from None
-    problems = _check_tles(scenario, label, origins, doc)
-    if problems:
-        raise ScenarioError(problems)
+    except RecursionError:  # pragma: no cover - nesting is bounded above; a last guard
+        raise ScenarioError([Problem(label, None, "", "nested too deeply")]) from None
     return scenario
 
 
 # --- reading --------------------------------------------------------------------------------
 
 
+def _read_text(path: Path, what: str, limit: int = MAX_FILE_BYTES) -> str:
+    """The text of ``path``; ScenarioError naming the file if it is missing, not a regular
+    file, larger than MAX_FILE_BYTES, or not UTF-8 (a UTF-8 byte-order mark is dropped)."""
+    name = clip(str(path), 300)
+    raw = b""
+    try:
+        why = "" if path.is_file() else "no such file" if not path.exists() else "not a file"
+        if not why:
+            with path.open("rb") as f:
+                raw = f.read(limit + 1)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else clip(str(exc), 200)
+    if why:
+        raise ScenarioError([Problem(name, None, "", f"cannot read {what}: {why}")])
+    if len(raw) > limit:
+        raise ScenarioError(
+            [Problem(name, None, "", f"cannot read {what}: larger than {limit} bytes (the limit)")]
+        )
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ScenarioError(
+            [
+                Problem(
+                    name,
+                    line,
+                    "",
+                    f"{what} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
+                    f"{exc.start}); save it as UTF-8",
+                )
+            ]
+        ) from None
+
+
 def _read_file(path: Path) -> Any:
     suffix = path.suffix.lower()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([Problem(str(path), None, "", f"cannot read: {exc}")]) from None
-    if suffix == ".toml":
-        try:
-            return tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ScenarioError(
-                [Problem(str(path), None, "", f"TOML syntax error: {exc}")]
-            ) from None
-    if suffix not in (".yaml", ".yml"):
+    if suffix not in (".yaml", ".yml", ".toml"):
         raise ScenarioError(
             [
                 Problem(
                     str(path),
                     None,
                     "",
-                    f"unknown scenario format {suffix!r}; use .yaml, .yml or .toml",
+                    f"unknown scenario format {shorten(suffix)}; use .yaml, .yml or .toml",
                 )
             ]
         )
-    try:
-        doc = YAML(typ="rt").load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        what = exc.problem or exc.context or "syntax error"
-        raise ScenarioError([Problem(str(path), line, "", f"YAML syntax error: {what}")]) from None
+    text = _read_text(path, "scenario file", MAX_SCENARIO_BYTES)
+    if suffix == ".toml":
+        return _read_toml(path, text)
+    doc = _read_yaml(path, text)
     if not isinstance(doc, Mapping):
         raise ScenarioError(
             [Problem(str(path), 1, "", "a scenario is a mapping (name:, epoch:, ...) at top level")]
@@ -130,115 +192,372 @@ def _read_file(path: Path) -> Any:
     return doc
 
 
-def _plain(node: Any) -> Any:
-    """ruamel containers and scalars to plain dict/list/str/float/datetime."""
-    if isinstance(node, Mapping):
-        return {str(k): _plain(v) for k, v in node.items()}
-    if isinstance(node, list | tuple):
-        return [_plain(v) for v in node]
-    if isinstance(node, dt.datetime):
-        return dt.datetime.fromisoformat(node.isoformat())
-    if isinstance(node, bool | int | float | str) or node is None:
-        return type(node)(node) if node is not None and not isinstance(node, bool) else node
-    return node
+def _read_toml(path: Path, text: str) -> Any:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(
+            [Problem(str(path), None, "", f"TOML syntax error: {clip(str(exc), 300)}")]
+        ) from None
+    except RecursionError:
+        raise ScenarioError(
+            [Problem(str(path), None, "", f"TOML nested deeper than {MAX_DEPTH} levels")]
+        ) from None
+
+
+class _BoundedScanner(RoundTripScanner):
+    """ruamel's scanner, refusing ``[``/``{`` nested deeper than MAX_DEPTH as it meets them
+    (the scanner's cost grows with the square of the flow depth)."""
+
+    def fetch_flow_collection_start(self, TokenClass: Any, to_push: str) -> None:
+        if len(self.flow_context) >= MAX_DEPTH:
+            raise ScannerError(None, None, _TOO_DEEP, self.reader.get_mark())
+        super().fetch_flow_collection_start(TokenClass, to_push)
+
+
+_TOO_DEEP = f"nested deeper than {MAX_DEPTH} levels (mappings and lists); flatten it"
+_OURS = (_TOO_DEEP, "aliases expand", "more than")
+
+
+class _BoundedComposer(Composer):
+    """ruamel's composer, counting values as it goes and as aliases would expand them
+    (nothing is copied: an alias adds the size of the node it names), so a huge document or
+    an alias bomb is refused before anything grows."""
+
+    def __init__(self, loader: Any = None) -> None:
+        super().__init__(loader)
+        self._sizes: dict[int, int] = {}
+        self._values = 0
+        self._alias_values = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.parser.peek_event()
+        if not isinstance(event, AliasEvent):
+            self._count(1, event)
+            node = super().compose_node(parent, index)
+            size = 1
+            if isinstance(node, MappingNode):
+                size += sum(self._size(k) + self._size(v) for k, v in node.value)
+            elif isinstance(node, SequenceNode):
+                size += sum(self._size(v) for v in node.value)
+            self._sizes[id(node)] = size
+            return node
+        node = super().compose_node(parent, index)
+        self._alias_values += self._size(node)
+        if self._alias_values > MAX_ALIAS_VALUES:
+            raise ComposerError(
+                None,
+                None,
+                f"aliases expand this document by more than {MAX_ALIAS_VALUES} values (an "
+                "alias bomb?); write the values out, or use fewer aliases",
+                event.start_mark,
+            )
+        self._count(self._size(node), event)
+        return node
+
+    def _size(self, node: Any) -> int:
+        return self._sizes.get(id(node), 1)
+
+    def _count(self, n: int, event: Any) -> None:
+        self._values += n
+        if self._values > MAX_VALUES:
+            raise ComposerError(
+                None,
+                None,
+                f"more than {MAX_VALUES} values in this document (the limit); put long lists "
+                "in referenced files (TLE, CSV)",
+                event.start_mark,
+            )
+
+
+def _lenient(
+    construct: Callable[[Any, Node], Any],
+) -> Callable[[Any, Node], Any]:
+    """A scalar constructor that gives back the text when it cannot convert it (a bad date,
+    an integer of 5000 digits), so validation reports it with its field and line."""
+
+    def wrapped(self: Any, node: Node) -> Any:
+        try:
+            return construct(self, node)
+        except (ValueError, OverflowError, TypeError):
+            return str(node.value)
+
+    return wrapped
+
+
+class _Constructor(RoundTripConstructor):
+    pass
+
+
+for _tag in ("int", "float", "timestamp"):
+    _Constructor.add_constructor(
+        f"tag:yaml.org,2002:{_tag}",
+        _lenient(getattr(RoundTripConstructor, f"construct_yaml_{_tag}")),
+    )
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.Scanner = _BoundedScanner
+    yaml.Composer = _BoundedComposer
+    yaml.Constructor = _Constructor
+    yaml.max_depth = MAX_DEPTH
+    return yaml
+
+
+def _read_yaml(path: Path, text: str) -> Any:
+    def fail(line: int | None, message: str) -> ScenarioError:
+        return ScenarioError([Problem(str(path), line, "", message)])
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", YAMLWarning)
+            warnings.simplefilter("ignore", YAMLFutureWarning)
+            return _yaml().load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        what = str(exc.problem or exc.context or "syntax error")
+        if "maximum depth" in what:
+            what = _TOO_DEEP
+        dup = re.match(r'found duplicate key "(.{0,60})', what, re.DOTALL)
+        if dup:
+            what = f"key {dup.group(1).partition(chr(34))[0]!r} appears twice in one mapping"
+        elif not what.startswith(_OURS):
+            what = f"YAML syntax error: {clip(what, 300)}"
+        raise fail(line, what) from None
+    except ReaderError as exc:
+        pos = int(getattr(exc, "position", 0) or 0)
+        line = text.count("\n", 0, pos) + 1
+        char = getattr(exc, "character", "")
+        if isinstance(char, str) and len(char) == 1:
+            char = ord(char)
+        code = f"U+{char:04X}" if isinstance(char, int) else shorten(char)
+        raise fail(
+            line,
+            f"character {code} is not allowed in YAML (control characters, except tab and "
+            "newline, must be written as escapes such as \\x01 inside double quotes)",
+        ) from None
+    except YAMLError as exc:
+        raise fail(None, f"YAML error: {clip(str(exc), 300)}") from None
+    except RecursionError:
+        raise fail(None, f"nested deeper than {MAX_DEPTH} levels") from None
+
+
+def _plain(node: Any, label: str = "<dict>") -> Any:
+    """Plain data of a ruamel document or dict (see :class:`_Plain`; used by the sweep loader)."""
+    return _Plain(node, label).plain(node, ())
+
+
+class _Plain:
+    """ruamel containers and scalars (or a dict's) to plain dict/list/str/int/float/datetime,
+    refusing non-finite numbers, YAML tags, too deep nesting and too many values."""
+
+    def __init__(self, doc: Any, label: str) -> None:
+        self.doc, self.label, self.count = doc, label, 0
+
+    def fail(self, loc: Loc, message: str) -> ScenarioError:
+        file, line = _yaml_line(self.doc, loc, self.label)
+        return ScenarioError([Problem(file, line, _format_path(loc), message)])
+
+    def convert(self) -> dict[str, Any]:
+        data = self.plain(self.doc, ())
+        if not isinstance(data, dict):
+            raise self.fail((), "a scenario is a mapping (name:, epoch:, ...) at top level")
+        return data
+
+    def plain(self, node: Any, loc: Loc) -> Any:
+        self.count += 1
+        if self.count > MAX_VALUES:
+            raise self.fail(loc, f"more than {MAX_VALUES} values in the scenario (the limit)")
+        if len(loc) > MAX_DEPTH:
+            raise self.fail(loc[:MAX_DEPTH], f"nested deeper than {MAX_DEPTH} levels")
+        if isinstance(node, Mapping):
+            return {str(k): self.plain(v, (*loc, str(k))) for k, v in node.items()}
+        if isinstance(node, list | tuple):
+            return [self.plain(v, (*loc, j)) for j, v in enumerate(node)]
+        if isinstance(node, bool | ScalarBoolean):
+            return bool(node)
+        if isinstance(node, int):
+            return int(node)
+        if isinstance(node, float):
+            if not math.isfinite(node):
+                raise self.fail(
+                    loc, f"{float(node)!r} is not allowed: numbers must be finite (no .inf or .nan)"
+                )
+            return float(node)
+        if isinstance(node, str):
+            return str(node)
+        if isinstance(node, dt.datetime):
+            try:
+                return dt.datetime.fromisoformat(node.isoformat())
+            except ValueError:
+                return str(node)
+        if isinstance(node, TaggedScalar):
+            raise self.fail(
+                loc, f"YAML tag {shorten(str(node.tag), 60)} is not supported; drop the tag"
+            )
+        if isinstance(node, set | frozenset):
+            return [self.plain(v, (*loc, j)) for j, v in enumerate(node)]
+        return node
 
 
 # --- file references ------------------------------------------------------------------------
 
 
 def _resolve_files(
-    data: dict[str, Any], base: Path, origins: dict[Loc, tuple[str, int]]
+    data: dict[str, Any],
+    base: Path,
+    origins: dict[Loc, tuple[str, int]],
+    label: str,
+    doc: Any,
 ) -> list[Problem]:
+    """Read the files a scenario names (TLEs, ISL pairs, station CSVs, a fault CSV) into
+    ``data`` and check the TLE texts; ``origins`` maps data paths to their file:line. Parts of
+    the wrong type are left for validation to report."""
     problems: list[Problem] = []
-    for i, c in enumerate(data.get("constellations") or []):
-        if (
-            isinstance(c, dict)
-            and c.get("kind") == "tle"
-            and c.get("file")
-            and c.get("lines") is None
-        ):
-            p = base / str(c["file"])
+    constellations = data.get("constellations")
+    for i, c in enumerate(constellations if isinstance(constellations, list) else []):
+        if not (isinstance(c, dict) and c.get("kind") == "tle"):
+            continue
+        if isinstance(c.get("file"), str) and c.get("lines") is None:
+            p = base / c["file"]
             try:
-                c["lines"] = p.read_text(encoding="utf-8")
-            except OSError as exc:
-                problems.append(
-                    Problem(str(p), None, f"constellations[{i}].file", f"cannot read: {exc}")
-                )
+                c["lines"] = _read_text(p, "TLE file")
+            except ScenarioError as exc:
+                problems += _at(exc, ("constellations", i, "file"), label, doc)
                 continue
             origins[("constellations", i, "lines")] = (str(p), 1)
-    for i, isl in enumerate(data.get("isls") or []):
+        problems += _check_tle(c, i, origins, label, doc)
+    isls = data.get("isls")
+    for i, isl in enumerate(isls if isinstance(isls, list) else []):
         topo = isl.get("topology") if isinstance(isl, dict) else None
         if (
             isinstance(topo, dict)
             and topo.get("kind") == "list"
-            and topo.get("file")
+            and isinstance(topo.get("file"), str)
             and topo.get("pairs") is None
         ):
-            p = base / str(topo["file"])
+            p = base / topo["file"]
             try:
-                rows = [r for r in csv.reader(p.read_text(encoding="utf-8").splitlines()) if r]
-            except OSError as exc:
-                problems.append(
-                    Problem(str(p), None, f"isls[{i}].topology.file", f"cannot read: {exc}")
-                )
-                continue
-            pairs = []
-            for n, r in enumerate(rows, start=1):
-                if r[0].strip().startswith("#"):
-                    continue
-                if len(r) != 2:
-                    problems.append(
-                        Problem(str(p), n, "", f"expected two satellite names `a,b`, got {r!r}")
-                    )
-                    continue
-                pairs.append([r[0].strip(), r[1].strip()])
-            topo["pairs"] = pairs
-    files = data.get("ground_station_files") or []
+                topo["pairs"] = _read_pairs(p, i, origins)
+            except ScenarioError as exc:
+                problems += _at(exc, ("isls", i, "topology", "file"), label, doc)
+    files = data.get("ground_station_files")
     if isinstance(files, list) and files:
-        stations = data.setdefault("ground_stations", [])
+        if data.get("ground_stations") is None:
+            data["ground_stations"] = []
+        stations = data["ground_stations"]
         if not isinstance(stations, list):
-            return problems
+            return problems  # validation says what ground_stations must be
         for j, f in enumerate(files):
-            if not isinstance(f, dict) or "path" not in f:
+            where = f"ground_station_files[{j}]"
+            if not isinstance(f, dict) or not isinstance(f.get("path"), str):
+                file, line = _yaml_line(doc, ("ground_station_files", j), label)
+                problems.append(Problem(file, line, where, "needs `path: stations.csv`"))
+                continue
+            defaults = f.get("defaults") or {}
+            if not isinstance(defaults, dict):
+                file, line = _yaml_line(doc, ("ground_station_files", j, "defaults"), label)
                 problems.append(
-                    Problem(
-                        "scenario", None, f"ground_station_files[{j}]", "needs `path: stations.csv`"
-                    )
+                    Problem(file, line, f"{where}.defaults", "must be a mapping of field: value")
                 )
                 continue
-            problems += _read_station_csv(
-                base / str(f["path"]), dict(f.get("defaults") or {}), stations, origins
-            )
+            try:
+                _read_station_csv(base / f["path"], dict(defaults), stations, origins)
+            except ScenarioError as exc:
+                problems += _at(exc, ("ground_station_files", j, "path"), label, doc)
         data["ground_station_files"] = []
+    storage = data.get("storage")
+    if isinstance(storage, dict) and isinstance(storage.get("faults_file"), str):
+        faults = storage.get("faults")
+        if faults is None:
+            faults = storage["faults"] = []
+        if isinstance(faults, list):
+            try:
+                _read_fault_csv(base / storage["faults_file"], faults, origins)
+            except ScenarioError as exc:
+                problems += _at(exc, ("storage", "faults_file"), label, doc)
+            storage["faults_file"] = None  # its faults are in `faults` now
     return problems
+
+
+def _at(exc: ScenarioError, loc: Loc, label: str, doc: Any) -> list[Problem]:
+    """The problems of a referenced file, each naming the scenario field that references it;
+    problems of the whole file (it cannot be read, it is empty) are placed at that field's line."""
+    out = []
+    for p in exc.problems:
+        if p.line is None and not p.path:
+            file, line = _yaml_line(doc, loc, label)
+            out.append(Problem(file, line, _format_path(loc), f"{p.message} ({p.file})"))
+        else:
+            out.append(Problem(p.file, p.line, p.path or _format_path(loc), p.message))
+    return out
+
+
+def _csv_rows(path: Path, text: str) -> list[tuple[int, list[str]]]:
+    """(line, row) of every CSV row that is neither empty nor a ``#`` comment."""
+    out = []
+    reader = csv.reader(text.splitlines())
+    try:
+        for row in reader:
+            if row and not row[0].strip().startswith("#"):
+                out.append((reader.line_num, row))
+    except csv.Error as exc:
+        raise ScenarioError(
+            [Problem(str(path), reader.line_num, "", f"CSV error: {clip(str(exc), 200)}")]
+        ) from None
+    return out
+
+
+def _read_pairs(path: Path, i: int, origins: dict[Loc, tuple[str, int]]) -> list[list[str]]:
+    rows = _csv_rows(path, _read_text(path, "ISL pair CSV"))
+    pairs: list[list[str]] = []
+    problems = []
+    for n, r in rows:
+        if len(r) != 2:
+            problems.append(
+                Problem(str(path), n, "", f"expected two satellite names `a,b`, got {shorten(r)}")
+            )
+            continue
+        origins[("isls", i, "topology", "pairs", len(pairs))] = (str(path), n)
+        pairs.append([r[0].strip(), r[1].strip()])
+    if problems:
+        raise ScenarioError(problems)
+    return pairs
 
 
 def _read_station_csv(
     path: Path, defaults: dict[str, Any], stations: list[Any], origins: dict[Loc, tuple[str, int]]
-) -> list[Problem]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        return [Problem(str(path), None, "", f"cannot read ground-station CSV: {exc}")]
-    lines = text.splitlines()
-    rows = csv.reader(lines)
-    header: list[str] | None = None
-    problems: list[Problem] = []
-    allowed = set(GroundStation.model_fields)
-    for n, row in enumerate(rows, start=1):
-        if not row or row[0].strip().startswith("#"):
-            continue
-        if header is None:
-            header = [h.strip() for h in row]
-            unknown = [h for h in header if h not in allowed]
-            if unknown:
-                problems.append(
-                    Problem(
-                        str(path), n, "", f"unknown column(s) {unknown}; allowed: {sorted(allowed)}"
-                    )
+) -> None:
+    rows = _csv_rows(path, _read_text(path, "ground-station CSV"))
+    if not rows:
+        raise ScenarioError(
+            [
+                Problem(
+                    str(path), None, "", "empty CSV: expected a header such as name,lat_deg,lon_deg"
                 )
-                return problems
-            continue
+            ]
+        )
+    (n0, header_row), body = rows[0], rows[1:]
+    header = [h.strip() for h in header_row]
+    allowed = set(GroundStation.model_fields)
+    unknown = [h for h in header if h not in allowed]
+    if unknown:
+        raise ScenarioError(
+            [
+                Problem(
+                    str(path),
+                    n0,
+                    "",
+                    f"unknown column(s) {shorten(unknown, 200)}; allowed: {', '.join(allowed)}",
+                )
+            ]
+        )
+    if len(set(header)) != len(header):
+        raise ScenarioError([Problem(str(path), n0, "", f"a column repeats: {shorten(header)}")])
+    problems = []
+    for n, row in body:
         if len(row) != len(header):
             problems.append(
                 Problem(str(path), n, "", f"{len(row)} values for {len(header)} columns {header}")
@@ -248,35 +567,84 @@ def _read_station_csv(
         entry.update({h: v.strip() for h, v in zip(header, row, strict=True) if v.strip() != ""})
         origins[("ground_stations", len(stations))] = (str(path), n)
         stations.append(entry)
-    if header is None:
-        problems.append(
-            Problem(
-                str(path), None, "", "empty CSV: expected a header such as name,lat_deg,lon_deg"
-            )
+    if problems:
+        raise ScenarioError(problems)
+
+
+def _read_fault_csv(path: Path, faults: list[Any], origins: dict[Loc, tuple[str, int]]) -> None:
+    """Rows of a fault CSV (header ``t_s,kind,target[,duration_s][,bits]``) appended to
+    ``faults`` as mappings; empty cells take the field defaults."""
+    rows = _csv_rows(path, _read_text(path, "fault CSV"))
+    need = "header t_s,kind[,target][,duration_s][,bits]"
+    if not rows:
+        raise ScenarioError([Problem(str(path), None, "", f"empty fault CSV: expected a {need}")])
+    (n0, header_row), body = rows[0], rows[1:]
+    header = [h.strip() for h in header_row]
+    bad = [h for h in header if h not in _FAULT_COLUMNS]
+    if bad or not {"t_s", "kind"} <= set(header) or len(set(header)) != len(header):
+        raise ScenarioError(
+            [Problem(str(path), n0, "", f"expected a {need}, got {shorten(header, 200)}")]
         )
-    return problems
-
-
-def _check_tles(
-    scenario: Scenario, label: str, origins: dict[Loc, tuple[str, int]], doc: Any
-) -> list[Problem]:
-    """Parse every TLE text now, so `validate` reports TLE problems with file:line."""
     problems = []
-    for i, c in enumerate(scenario.constellations):
-        if c.kind != "tle" or c.lines is None:
+    for n, row in body:
+        if len(row) > len(header):
+            problems.append(
+                Problem(str(path), n, "", f"{len(row)} values for {len(header)} columns {header}")
+            )
             continue
-        loc: Loc = ("constellations", i, "lines")
-        if loc in origins:
-            file, first = origins[loc]
-        else:
-            file, key_line = _yaml_line(doc, loc, label)
-            # a `lines: |` block scalar starts on the line after its key
-            first = key_line + 1 if key_line is not None else c.first_line_number
+        origins[("storage", "faults", len(faults))] = (str(path), n)
+        faults.append({h: v.strip() for h, v in zip(header, row, strict=False) if v.strip()})
+    if problems:
+        raise ScenarioError(problems)
+
+
+def _check_tle(
+    c: dict[str, Any], i: int, origins: dict[Loc, tuple[str, int]], label: str, doc: Any
+) -> list[Problem]:
+    """Parse a TLE constellation's text now, so `validate` reports TLE problems, and node
+    names that are not valid names, at their file:line."""
+    text = c.get("lines")
+    if not isinstance(text, str):
+        return []
+    loc: Loc = ("constellations", i, "lines")
+    if loc in origins:
+        file, first = origins[loc]
+        line_known = True
+    else:
+        file, key_line = _yaml_line(doc, loc, label)
+        # a `lines: |` block scalar starts on the line after its key
+        first = key_line + 1 if key_line is not None else 1
+        line_known = key_line is not None
+    where = f"constellations[{i}].lines"
+    try:
+        entries = parse_tle_text(text, first_line_number=first)
+    except TleFormatError as exc:
+        return [Problem(file, exc.line if line_known else None, where, exc.message)]
+    limit = c.get("limit")
+    if isinstance(limit, int) and not isinstance(limit, bool) and limit >= 1:
+        entries = entries[:limit]
+    problems = []
+    seen: set[str] = set()
+    for e, name in zip(entries, tle_node_names(entries), strict=True):
+        line = (e.name_line_number or e.line_number) if line_known else None
         try:
-            parse_tle_text(c.lines, first_line_number=first)
-        except TleFormatError as exc:
-            line = exc.line if (loc in origins or file != "<dict>") else None
-            problems.append(Problem(file, line, f"constellations[{i}].lines", exc.message))
+            check_name(name, f"TLE name {shorten(e.name)} gives node name")
+        except ValueError as exc:
+            problems.append(Problem(file, line, where, f"{exc}; {TLE_NAME_HINT}"))
+            continue
+        if name in seen:
+            problems.append(
+                Problem(
+                    file,
+                    line,
+                    where,
+                    f"satellite name {name!r} repeats (same name line and catalogue number); "
+                    "node names must be unique",
+                )
+            )
+        seen.add(name)
+        if len(problems) >= 20:
+            break
     return problems
 
 
@@ -305,7 +673,7 @@ def _problem_from_pydantic(
     msg = err["msg"]
     if etype == "extra_forbidden":
         allowed = _allowed_fields(data, data_loc[:-1])
-        msg = f"unknown field {data_loc[-1]!r}" + (
+        msg = f"unknown field {shorten(data_loc[-1], 60)}" + (
             f"; allowed: {', '.join(allowed)}" if allowed else ""
         )
     elif etype == "missing":
@@ -319,9 +687,11 @@ def _problem_from_pydantic(
         msg = "needs a time zone: write UTC times with a Z, e.g. 2026-03-20T00:00:00Z"
     value = err.get("input")
     if etype not in ("missing", "extra_forbidden") and not isinstance(value, dict | list):
-        shown = value.isoformat() if isinstance(value, dt.datetime | dt.date) else repr(value)
+        shown = value.isoformat() if isinstance(value, dt.datetime | dt.date) else shorten(value)
         msg += f" (got {shown})"
-    return Problem(file, line, path, msg)
+    elif isinstance(value, dict | list) and etype.endswith("_type"):
+        msg += f" (got a {'mapping' if isinstance(value, dict) else 'list'})"
+    return Problem(file, line, path, clip(msg, 1000))
 
 
 def _data_loc(data: Any, loc: Loc) -> Loc:
@@ -358,8 +728,13 @@ def _parse_path(path: str) -> Loc:
 def _format_path(loc: Loc) -> str:
     s = ""
     for key in loc:
+        if isinstance(key, str) and not _KEY.fullmatch(key):
+            key = shorten(key, 40)
         s += f"[{key}]" if isinstance(key, int) else (f".{key}" if s else str(key))
     return s
+
+
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
 
 
 def _yaml_line(doc: Any, loc: Loc, label: str) -> tuple[str, int | None]:

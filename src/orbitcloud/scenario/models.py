@@ -9,19 +9,28 @@ so a ``Scenario`` object is complete and self-contained (the run manifest stores
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
-from typing import Annotated, Literal
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AwareDatetime,
+    BaseModel,
     Field,
     field_validator,
     model_validator,
 )
 
 from orbitcloud.scenario.assessment import AssessmentSpec
-from orbitcloud.scenario.base import Name, _Model
-from orbitcloud.scenario.storage import StorageSpec
+from orbitcloud.scenario.base import NAME_MAX_CHARS, Name, _Model, check_name
+from orbitcloud.scenario.errors import shorten
+from orbitcloud.scenario.storage import (
+    ErasurePlacement,
+    FaultEventSpec,
+    ReplicationPlacement,
+    StorageSpec,
+)
 from orbitcloud.scenario.workload import WorkloadSpec
 
 __all__ = [
@@ -141,7 +150,27 @@ class WalkerConstellation(_Model):
     def _phasing_below_planes(self) -> WalkerConstellation:
         if self.planes > 1 and self.phasing >= self.planes:
             raise ValueError(f"phasing F={self.phasing} must be < planes={self.planes}")
+        longest = self.satellite_name(self.planes - 1, self.sats_per_plane - 1)
+        if len(longest) > NAME_MAX_CHARS:
+            raise ValueError(
+                f"satellite names such as {longest!r} ({len(longest)} characters) would be longer "
+                f"than {NAME_MAX_CHARS} characters; shorten the constellation name"
+            )
         return self
+
+    def satellite_name(self, plane: int, slot: int) -> str:
+        """Node name of slot ``slot`` of plane ``plane``: ``{name}-{plane}-{slot}``, both
+        zero-padded to the width of the largest index (``milsca-2-4``, ``starlink-07-21``)."""
+        width_p, width_s = len(str(self.planes - 1)), len(str(self.sats_per_plane - 1))
+        return f"{self.name}-{plane:0{width_p}d}-{slot:0{width_s}d}"
+
+    def satellite_names(self) -> list[str]:
+        """Node names of all satellites, plane by plane (the order of ``build_satellites``)."""
+        return [
+            self.satellite_name(p, s)
+            for p in range(self.planes)
+            for s in range(self.sats_per_plane)
+        ]
 
     @property
     def n_sat(self) -> int:
@@ -367,7 +396,7 @@ class Scenario(_Model):
     epoch: AwareDatetime = Field(description="UTC start of the run, e.g. 2026-03-20T00:00:00Z")
     duration_s: float = Field(gt=0, le=10 * 365.25 * 86400)
     step_s: float = Field(gt=0, le=86400, description="sampling step of the time grid")
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, le=2**63 - 1)
     constellations: list[Constellation] = Field(min_length=1)
     ground_stations: list[GroundStation] = Field(default_factory=list)
     ground_station_files: list[GroundStationFile] = Field(
@@ -392,6 +421,12 @@ class Scenario(_Model):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:
+        bad = _first_non_finite(self, "")
+        if bad is not None:
+            path, value = bad
+            raise ValueError(
+                f"{path}: {value!r} is not allowed: numbers must be finite (no .inf or .nan)"
+            )
         if self.step_s > self.duration_s:
             raise ValueError(f"step_s={self.step_s} is longer than duration_s={self.duration_s}")
         if self.ground_station_files:
@@ -400,54 +435,125 @@ class Scenario(_Model):
                 "with orbitcloud.load_scenario()"
             )
         names: dict[str, str] = {}
-        for c in self.constellations:
+        for i, c in enumerate(self.constellations):
             if c.name in names:
-                raise ValueError(f"two constellations are named {c.name!r}; names must be unique")
+                raise ValueError(
+                    f"constellations[{i}].name: two constellations are named {c.name!r}; "
+                    "names must be unique"
+                )
             names[c.name] = "constellation"
-        for g in self.ground_stations:
+        for j, g in enumerate(self.ground_stations):
             if g.name in names:
                 raise ValueError(
-                    f"ground station name {g.name!r} is used twice (or by a constellation); "
-                    "node names must be unique"
+                    f"ground_stations[{j}].name: ground station name {g.name!r} is used twice "
+                    "(or by a constellation); node names must be unique"
                 )
             names[g.name] = "ground station"
+        self._check_thermal_step()
+        sats = self._check_satellite_names()
         by_name = {c.name: c for c in self.constellations}
-        for isl in self.isls:
+        for k, isl in enumerate(self.isls):
             for cname in isl.constellations or []:
                 if cname not in by_name:
                     raise ValueError(
-                        f"isl {isl.name!r} names constellation {cname!r}, which is not defined; "
-                        f"defined: {', '.join(by_name)}"
+                        f"isl {isl.name!r} names constellation {shorten(cname)}, which is not "
+                        f"defined; defined: {', '.join(by_name)}"
                     )
             if isinstance(isl.topology, GridTopology):
                 # without a list, a grid links the Walker constellations (others have no planes)
                 named = isl.constellations or []
-                bad = [n for n in named if not isinstance(by_name[n], WalkerConstellation)]
+                bad_c = [n for n in named if not isinstance(by_name[n], WalkerConstellation)]
                 if not named and not any(
                     isinstance(c, WalkerConstellation) for c in self.constellations
                 ):
-                    bad = list(by_name)
-                if bad:
+                    bad_c = list(by_name)
+                if bad_c:
                     raise ValueError(
                         f"isl {isl.name!r}: grid topology needs Walker constellations (planes and "
-                        f"slots); {', '.join(bad)} is not one. Use topology kind `range` or `list`."
+                        f"slots); {', '.join(bad_c)} is not one. Use topology kind `range` or "
+                        "`list`."
                     )
+            if isinstance(isl.topology, ListTopology):
+                for j, pair in enumerate(isl.topology.pairs or []):
+                    for n in pair:
+                        if n not in sats:
+                            raise ValueError(
+                                f"isls[{k}].topology.pairs[{j}]: {shorten(n)} is not a satellite "
+                                f"of this scenario; satellite names look like "
+                                f"{_examples(list(sats))}"
+                            )
         if self.workload is not None:
             self._check_requests(self.workload)
+        if self.storage is not None:
+            self._check_storage(self.storage, sats)
         return self
+
+    def _check_thermal_step(self) -> None:
+        """With the thermal model on (every constellation has a radiator and a heat capacity,
+        some a solar array), ``step_s`` is at most 0.2 of the shortest thermal time constant
+        ``C / (4 ε σ A T_max^3)``, as :meth:`orbitcloud.cloud.thermal.ThermalSpec.check_step`
+        requires of its explicit Euler steps."""
+        hw = [c.hardware for c in self.constellations]
+        if not any(h.solar_array_w > 0 for h in hw) or not all(
+            h.radiator_area_m2 > 0 and h.effective_heat_capacity_j_per_k > 0 for h in hw
+        ):
+            return
+        for i, h in enumerate(hw):
+            g = (
+                4.0
+                * h.radiator_emissivity
+                * _STEFAN_BOLTZMANN_W_M2_K4
+                * h.radiator_area_m2
+                * h.max_temperature_k**3
+            )
+            tau_s = h.effective_heat_capacity_j_per_k / g
+            if self.step_s > 0.2 * tau_s:
+                raise ValueError(
+                    f"constellations[{i}].hardware: thermal time constant {tau_s:.3g} s (heat "
+                    f"capacity {h.effective_heat_capacity_j_per_k:.3g} J/K, radiator "
+                    f"{h.radiator_area_m2:g} m^2) is too short for step_s={self.step_s:g}: use "
+                    f"step_s <= {0.2 * tau_s:.3g} or a larger heat_capacity_j_per_k or mass_kg"
+                )
+
+    def satellite_names(self) -> list[list[str]]:
+        """Node names of every constellation's satellites, in scenario and node order (as
+        :func:`orbitcloud.orbits.satellites.build_satellites` names them)."""
+        return [_satellite_names(c) for c in self.constellations]
+
+    def _check_satellite_names(self) -> dict[str, tuple[int, int]]:
+        """Satellite names are valid names and unique among all nodes; returns name →
+        (constellation index, plane or -1)."""
+        stations = {g.name for g in self.ground_stations}
+        out: dict[str, tuple[int, int]] = {}
+        for i, c in enumerate(self.constellations):
+            names = _satellite_names(c, f"constellations[{i}].lines")
+            per_plane = c.sats_per_plane if isinstance(c, WalkerConstellation) else 0
+            for j, n in enumerate(names):
+                if n in out or n in stations:
+                    other = (
+                        "a ground station"
+                        if n in stations
+                        else f"a satellite of {self.constellations[out[n][0]].name!r}"
+                    )
+                    raise ValueError(
+                        f"constellations[{i}]: satellite name {n!r} of {c.name!r} is also "
+                        f"{other}; node names must be unique"
+                    )
+                out[n] = (i, j // per_plane if per_plane else -1)
+        return out
 
     def _check_requests(self, workload: WorkloadSpec) -> None:
         """Request stations exist and the tenant may use them."""
         stations = {g.name: g for g in self.ground_stations}
         for j, r in enumerate(workload.requests):
+            if isinstance(r.placement, ReplicationPlacement):
+                self._station(
+                    r.placement.ground_site, f"workload.requests[{j}].placement.ground_site"
+                )
             if r.station is None:
                 continue
             where = f"workload.requests[{j}].station"
-            if r.station not in stations:
-                raise ValueError(
-                    f"{where}: {r.station!r} is not a ground station of this scenario; "
-                    f"stations: {', '.join(stations) or '(none)'}"
-                )
+            self._station(r.station, where)
             tenant = workload.tenant_of(r)
             juris = stations[r.station].jurisdiction
             if (
@@ -458,3 +564,141 @@ class Scenario(_Model):
                     f"{where}: tenant {tenant.name!r} may not use {r.station} ({juris}); "
                     f"allowed: {', '.join(tenant.allowed_jurisdictions)}"
                 )
+
+    def _station(self, name: str | None, where: str) -> None:
+        """``name`` (if given) is a ground station; else a ValueError naming ``where``."""
+        if name is None or any(g.name == name for g in self.ground_stations):
+            return
+        raise ValueError(
+            f"{where}: {shorten(name)} is not a ground station of this scenario; "
+            f"stations: {_examples([g.name for g in self.ground_stations]) or '(none)'}"
+        )
+
+    def _check_storage(self, spec: StorageSpec, sats: dict[str, tuple[int, int]]) -> None:
+        """Storage stations, sites and fault targets name nodes of the right kind (as
+        :func:`orbitcloud.cloud.storage.faults.targets_of` will want them)."""
+        for j, w in enumerate(spec.workloads):
+            self._station(w.put_station, f"storage.workloads[{j}].put_station")
+            self._station(w.get_station, f"storage.workloads[{j}].get_station")
+        placements: list[tuple[str, ReplicationPlacement | ErasurePlacement | None]] = [
+            ("storage.placement", spec.placement)
+        ] + [(f"storage.tenants[{j}].placement", t.placement) for j, t in enumerate(spec.tenants)]
+        for where, pl in placements:
+            if isinstance(pl, ReplicationPlacement):
+                self._station(pl.ground_site, f"{where}.ground_site")
+        self._station(spec.lost_site, "storage.lost_site")
+        stations = [g.name for g in self.ground_stations]
+        for j, f in enumerate(spec.faults):
+            _check_fault_target(f, f"storage.faults[{j}].target", sats, stations, self)
+
+
+def _satellite_names(
+    c: WalkerConstellation | TleConstellation | ElementsConstellation, where: str = "lines"
+) -> list[str]:
+    if isinstance(c, WalkerConstellation):
+        return c.satellite_names()
+    if isinstance(c, ElementsConstellation):
+        return [el.name for el in c.satellites]
+    from orbitcloud.orbits.tle import TleFormatError, parse_tle_text, tle_node_names
+
+    try:
+        entries = parse_tle_text(c.lines or "", c.first_line_number)[: c.limit]
+    except TleFormatError as exc:
+        raise ValueError(f"{where}: {exc}") from None
+    names = tle_node_names(entries)
+    for e, n in zip(entries, names, strict=True):
+        try:
+            check_name(n, f"TLE name {shorten(e.name)} gives node name")
+        except ValueError as exc:
+            raise ValueError(
+                f"{where}: line {e.name_line_number or e.line_number}: {exc}; {TLE_NAME_HINT}"
+            ) from None
+    return names
+
+
+#: Stefan-Boltzmann constant [W m^-2 K^-4] (CODATA 2018, exact; as in cloud/thermal.py).
+_STEFAN_BOLTZMANN_W_M2_K4 = 5.670374419e-8
+
+#: What to do about a TLE name that does not make a valid node name.
+TLE_NAME_HINT = (
+    "edit the name line (runs of characters other than letters, digits, '_', '.', '-' become "
+    "'-'; see orbitcloud.orbits.tle)"
+)
+
+
+def _check_fault_target(
+    f: FaultEventSpec,
+    where: str,
+    sats: dict[str, tuple[int, int]],
+    stations: list[str],
+    scenario: Scenario,
+) -> None:
+    target = f.target
+    if f.kind == "cluster_loss":
+        if target.startswith("plane:"):
+            _, const, p = [*target.split(":"), "", ""][:3]
+            planes = {
+                f"{scenario.constellations[ci].name}:{plane}"
+                for ci, plane in sats.values()
+                if plane >= 0
+            } | {
+                f"{scenario.constellations[ci].name}:{n}"
+                for n, (ci, plane) in sats.items()
+                if plane < 0
+            }
+            if f"{const}:{p}" not in planes:
+                raise ValueError(
+                    f"{where}: cluster_loss target {shorten(target)} names no plane; planes "
+                    f"look like {_examples(['plane:' + x for x in sorted(planes)])}"
+                )
+            return
+        names = [n.strip() for n in target.split(",") if n.strip()]
+        if not names:
+            raise ValueError(
+                f"{where}: cluster_loss needs satellites `a,b,c` or `plane:<constellation>:<p>`"
+            )
+    elif f.kind == "bit_flip" and not target:
+        return
+    else:
+        names = [target]
+    want = {"station_outage": "ground station", "bit_flip": "node"}.get(f.kind, "satellite")
+    for n in names:
+        ok = (want != "ground station" and n in sats) or (want != "satellite" and n in stations)
+        if not ok:
+            pool = {
+                "satellite": list(sats),
+                "ground station": stations,
+                "node": [*sats, *stations],
+            }[want]
+            raise ValueError(
+                f"{where}: {f.kind} target {shorten(n)} is not a {want} of this scenario; "
+                f"{want}s: {_examples(pool) or '(none)'}"
+            )
+
+
+def _examples(names: list[str], k: int = 8) -> str:
+    """Up to ``k`` names, comma-separated, with how many there are in all."""
+    shown = ", ".join(names[:k])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > k else "")
+
+
+def _first_non_finite(value: Any, path: str) -> tuple[str, float] | None:
+    """The first float inf/nan in a validated model tree: (field path, value), or None."""
+    for p, v in _floats(value, path):
+        if not math.isfinite(v):
+            return p, v
+    return None
+
+
+def _floats(value: Any, path: str) -> Iterator[tuple[str, float]]:
+    if isinstance(value, float):
+        yield path, value
+    elif isinstance(value, BaseModel):
+        for key in type(value).model_fields:
+            yield from _floats(getattr(value, key), f"{path}.{key}" if path else key)
+    elif isinstance(value, list | tuple):
+        for j, v in enumerate(value):
+            yield from _floats(v, f"{path}[{j}]")
+    elif isinstance(value, dict):  # keys are free text: report the mapping's own field
+        for v in value.values():
+            yield from _floats(v, path)
