@@ -5,6 +5,8 @@ sweep files get file:line errors; the CLI writes Parquet."""
 from __future__ import annotations
 
 import math
+import re
+import time
 from pathlib import Path
 
 import numpy as np
@@ -130,6 +132,28 @@ def test_sweep_file_errors_name_file_line_and_field(tmp_path: Path):
         load_sweep({**SMALL, "grid": {"satelites": [10]}})
     with pytest.raises(ValueError, match=r"grid point 1 \(planes=2\): policy 'ec4\+2' needs 6"):
         load_sweep({**SMALL, "grid": {"planes": [8, 2]}}).point_designs()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('a: &a ["x","x","x","x","x","x","x","x","x"]\n'
+         + "".join(f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n"
+                   for p, c in zip("abcdefg", "bcdefgh", strict=True)),
+         "aliases expand this document"),
+        ("name: x\x01\n", "character U+0001 is not allowed"),
+        ("[" * 200 + "]" * 200 + "\n", "nested deeper than"),
+    ],
+)  # fmt: skip
+def test_sweep_files_are_read_under_the_scenario_limits(tmp_path: Path, text, message):
+    """A sweep file gets the scenario loader's limits: an alias bomb (9^8 values), a control
+    character and deep nesting are refused at once with one SweepError, never a hang."""
+    bad = tmp_path / "bomb.yaml"
+    bad.write_text(text)
+    t0 = time.perf_counter()
+    with pytest.raises(SweepError, match=re.escape(message)):
+        load_sweep(bad)
+    assert time.perf_counter() - t0 < 1.0
 
 
 def test_cli_writes_parquet_and_fails_cleanly(tmp_path: Path):

@@ -36,6 +36,8 @@ TROPICAL_YEAR_D = 365.242190
 # --- Light and time ----------------------------------------------------------------------
 #: Speed of light in vacuum [km/s]. Exact by definition of the metre (SI Brochure, 9th ed.).
 SPEED_OF_LIGHT_KM_S = 299792.458
+#: Stefan-Boltzmann constant [W m^-2 K^-4]. CODATA 2018 (exact, from the SI defining constants).
+STEFAN_BOLTZMANN_W_M2_K4 = 5.670374419e-8
 #: Seconds per day [s].
 DAY_S = 86400.0
 #: Julian date of 1949-12-31 00:00 UT, the zero of `sgp4init`'s epoch argument [days].

@@ -36,8 +36,6 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import pyarrow as pa
 from pydantic import Field, ValidationError, model_validator
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
 
 from orbitcloud.cloud.durability import (
     BlockTask,
@@ -54,7 +52,7 @@ from orbitcloud.scenario.base import _Model
 from orbitcloud.scenario.errors import Problem, ScenarioError
 
 # the scenario loader's YAML position helpers (one implementation for every file we read)
-from orbitcloud.scenario.loader import _format_path, _plain, _yaml_line
+from orbitcloud.scenario.loader import _format_path, _plain, _yaml_line, read_yaml_file
 
 __all__ = [
     "DesignSpec",
@@ -254,14 +252,9 @@ def load_sweep(source: str | Path | Mapping[str, Any]) -> SweepSpec:
         path = sweep_path(source)
         label = str(path)
         try:
-            doc = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SweepError([Problem(label, None, "", f"cannot read: {exc}")]) from None
-        except MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line = mark.line + 1 if mark is not None else None
-            msg = f"YAML syntax error: {exc.problem or exc.context or 'syntax error'}"
-            raise SweepError([Problem(label, line, "", msg)]) from None
+            doc = read_yaml_file(path, "sweep file")
+        except ScenarioError as exc:
+            raise SweepError(exc.problems) from None
         if not isinstance(doc, Mapping):
             raise SweepError(
                 [Problem(label, 1, "", "a sweep file is a mapping (design:, grid:, ...)")]

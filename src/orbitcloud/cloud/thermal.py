@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from orbitcloud.cloud.hardware import per_satellite
+from orbitcloud.constants import STEFAN_BOLTZMANN_W_M2_K4
 from orbitcloud.orbits.satellites import SatelliteSet
 from orbitcloud.scenario.models import Scenario
 
@@ -34,9 +35,6 @@ __all__ = [
 ]
 
 F64 = NDArray[np.float64]
-
-#: Stefan–Boltzmann constant [W m^-2 K^-4] (CODATA 2018, exact from h, c, k).
-STEFAN_BOLTZMANN_W_M2_K4 = 5.670374419e-8
 
 
 def radiator_capacity_w(

@@ -47,7 +47,7 @@ from orbitcloud.scenario.errors import Problem, ScenarioError, clip, shorten
 from orbitcloud.scenario.models import TLE_NAME_HINT, GroundStation, Scenario
 
 __all__ = ["MAX_ALIAS_VALUES", "MAX_DEPTH", "MAX_FILE_BYTES", "MAX_SCENARIO_BYTES", "MAX_VALUES",
-           "load_scenario", "resolve_source"]  # fmt: skip
+           "load_scenario", "read_yaml_file", "resolve_source"]  # fmt: skip
 
 Loc = tuple[str | int, ...]
 
@@ -190,6 +190,13 @@ def _read_file(path: Path) -> Any:
             [Problem(str(path), 1, "", "a scenario is a mapping (name:, epoch:, ...) at top level")]
         )
     return doc
+
+
+def read_yaml_file(path: Path, what: str) -> Any:
+    """A YAML file read under the same limits as a scenario (size, UTF-8, depth, values, alias
+    expansion, control characters), with positions kept for ``file:line`` messages; every
+    problem is a ScenarioError. Used for other YAML inputs too (sweep files)."""
+    return _read_yaml(path, _read_text(path, what, MAX_SCENARIO_BYTES))
 
 
 def _read_toml(path: Path, text: str) -> Any:

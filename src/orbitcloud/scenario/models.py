@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from orbitcloud.constants import STEFAN_BOLTZMANN_W_M2_K4
 from orbitcloud.scenario.assessment import AssessmentSpec
 from orbitcloud.scenario.base import NAME_MAX_CHARS, Name, _Model, check_name
 from orbitcloud.scenario.errors import shorten
@@ -502,7 +503,7 @@ class Scenario(_Model):
             g = (
                 4.0
                 * h.radiator_emissivity
-                * _STEFAN_BOLTZMANN_W_M2_K4
+                * STEFAN_BOLTZMANN_W_M2_K4
                 * h.radiator_area_m2
                 * h.max_temperature_k**3
             )
@@ -615,9 +616,6 @@ def _satellite_names(
             ) from None
     return names
 
-
-#: Stefan-Boltzmann constant [W m^-2 K^-4] (CODATA 2018, exact; as in cloud/thermal.py).
-_STEFAN_BOLTZMANN_W_M2_K4 = 5.670374419e-8
 
 #: What to do about a TLE name that does not make a valid node name.
 TLE_NAME_HINT = (
