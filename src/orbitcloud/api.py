@@ -1,5 +1,9 @@
 """The public API: re-exports only. Everything else is implementation."""
 
+from orbitcloud.budget import check_budget, estimate
+from orbitcloud.cloud.storage.keys import MasterKey
+from orbitcloud.cloud.storage.placement import Erasure, Replication, StorageNode
+from orbitcloud.cloud.storage.service import ObjectStore, StoreLockedError
 from orbitcloud.examples import list_examples
 from orbitcloud.executor import make_executor
 from orbitcloud.links.contactplan import ContactPlan, NodeTable
@@ -18,17 +22,25 @@ __all__ = [
     "ContactPlan",
     "Delivery",
     "Ephemeris",
+    "Erasure",
+    "MasterKey",
     "NodeTable",
+    "ObjectStore",
+    "Replication",
     "RouteTable",
     "RunResult",
     "Scenario",
     "ScenarioError",
+    "StorageNode",
+    "StoreLockedError",
     "TimeGrid",
     "Transfer",
     "TransferTable",
     "all_ground_pairs",
     "build_contact_plan",
     "build_satellites",
+    "check_budget",
+    "estimate",
     "list_examples",
     "load_scenario",
     "make_executor",
