@@ -371,8 +371,9 @@ def test_carbon_payback_repays_the_upfront_emissions():
 
 def test_ascend_headline_orbit_loses_today_launch_dominates_break_even_near_370(ascend):
     """ASCEND / Carbone 4: with current launchers the space DC loses, launchers are > 70 % of
-    its footprint, and it wins only below ~370 kgCO2e/kg. Our model, untuned, must land in
-    the same order of magnitude (within a factor sqrt(10) of 370)."""
+    its footprint, and it wins only below ~370 kgCO2e/kg. Our model, untuned, must land within
+    25 % of that (measured: 302 kgCO2e/kg for either launcher; the factor does not depend on
+    the launcher's own emissions)."""
     for launcher in ("falcon9", "ariane6"):
         sc = ascend.model_copy(
             update={"assessment": ascend.assessment.model_copy(update={"launcher": launcher})}
@@ -381,7 +382,7 @@ def test_ascend_headline_orbit_loses_today_launch_dominates_break_even_near_370(
         assert a.orbital["co2e_kg_per_kwh"] > a.ground["co2e_kg_per_kwh"], launcher
         assert a.orbital["launch_share_of_co2e"] > 0.70, launcher
         ef_star = a.break_even["launcher_kgco2e_per_kg"]
-        assert 370 / math.sqrt(10) < ef_star < 370 * math.sqrt(10), (launcher, ef_star)
+        assert 0.75 * 370 < ef_star < 1.25 * 370, (launcher, ef_star)
 
 
 def test_ascend_combustion_only_boundary_flips_the_answer(ascend):

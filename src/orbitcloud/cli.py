@@ -170,13 +170,15 @@ Workers = Annotated[
 Scheduler = Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786")]
 
 
-def _run(sc: Scenario, workers: int | None, scheduler: str | None) -> Any:
+def _run(
+    sc: Scenario, workers: int | None, scheduler: str | None, stages: tuple[str, ...] | None = None
+) -> Any:
     from orbitcloud.executor import make_executor
     from orbitcloud.pipeline import run_pipeline
 
     try:
         with make_executor(workers, scheduler) as ex:
-            return run_pipeline(sc, progress=RichProgress(), executor=ex)
+            return run_pipeline(sc, progress=RichProgress(), executor=ex, stages=stages)
     except (ValueError, RuntimeError) as exc:
         raise _fail(str(exc)) from None
 
@@ -439,7 +441,7 @@ def contacts(
     _check_file(output, "--output")
     n_workers = _workers(workers, scheduler)
     _budget(sc, max_memory, n_workers, "contacts")
-    plan = _run(sc, n_workers, scheduler).contacts
+    plan = _run(sc, n_workers, scheduler, stages=("contacts",)).contacts
     if fmt is ContactFormat.parquet:
         _write(output, plan.write_parquet)
     elif fmt is ContactFormat.ion:

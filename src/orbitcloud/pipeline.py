@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -57,14 +57,35 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
     timings[stage] = round(time.perf_counter() - t0, 4)
 
 
+#: The stages of a run after the orbits (which always run), in order; each needs the ones
+#: before it.
+STAGES: tuple[str, ...] = ("contacts", "power", "compute")
+
+
+def _last_stage(stages: Collection[str] | None) -> int:
+    """Index in :data:`STAGES` of the last stage a run needs for ``stages`` (None: all)."""
+    if stages is None:
+        return len(STAGES) - 1
+    unknown = sorted(set(stages) - set(STAGES))
+    if unknown:
+        raise ValueError(f"unknown stage(s) {unknown}; stages are {', '.join(STAGES)}")
+    return max((STAGES.index(s) for s in stages), default=0)
+
+
 def run_pipeline(
     scenario: Scenario,
     progress: Progress | None = None,
     tol_s: float = 1e-3,
     executor: Executor | None = None,
+    stages: Collection[str] | None = None,
 ) -> RunResult:
-    """Run every stage implemented so far on ``scenario`` (parallel parts on ``executor``,
-    default: in this process; the result does not depend on it)."""
+    """Run the stages of ``scenario`` (parallel parts on ``executor``, default: in this
+    process; the result does not depend on it).
+
+    ``stages``: what is wanted, from :data:`STAGES`; the stages they need run too and later
+    ones do not (``("contacts",)``: orbits and the contact plan, no power, no workload; the
+    result's ``power`` and ``workload`` are then None). None: every stage."""
+    last = _last_stage(stages)
     timings: dict[str, float] = {}
     with _timed(timings, "satellites"):
         sats = satellites_of(scenario)  # shared with in-process tasks
@@ -73,12 +94,14 @@ def run_pipeline(
         eph = propagate(sats, grid, progress)
     with _timed(timings, "contacts"):
         plan = build_contact_plan(scenario, eph, tol_s, progress, executor)
+    result = RunResult(scenario, eph, plan, timings)
+    if last < STAGES.index("power"):
+        return result
     with _timed(timings, "power"):
-        power = node_power(scenario, eph, plan)
-    result = RunResult(scenario, eph, plan, timings, power)
-    if scenario.workload is not None:
+        result.power = node_power(scenario, eph, plan)
+    if last >= STAGES.index("compute") and scenario.workload is not None:
         with _timed(timings, "compute"):
-            result.workload = run_workload(scenario, eph, plan, power)
+            result.workload = run_workload(scenario, eph, plan, result.power)
         if result.workload is not None:
             result.events.extend(result.workload.log)
     return result
