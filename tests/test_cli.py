@@ -185,3 +185,26 @@ def test_transfers_report_completion_and_throughput(tiny: Path, tmp_path: Path):
     res = runner.invoke(app, ["transfers", str(tiny), str(reqs)])
     assert res.exit_code == 1
     assert "t.csv:2: missing start_s" in res.output
+
+
+def test_run_and_assess_differ_only_by_the_run_inputs_they_print(tmp_path: Path):
+    """`run ascend` keeps, beside its assessment, what `assess ascend` gives without the run
+    (the two commands' numbers are then equal), and prints the replaced inputs."""
+    res = runner.invoke(
+        app, ["run", "ascend", "--duration-s", "3600", "--workers", "1", "-o", str(tmp_path)]
+    )
+    assert res.exit_code == 0, res.output
+    assert "from the run: " in res.output and "power_availability 1.000 -> " in res.output
+    (folder,) = tmp_path.glob("ascend-*")
+    metrics = json.loads((folder / "metrics.json").read_text())["assessment"]
+    run_json = json.loads((folder / "assessment.json").read_text())
+    assert run_json["orbital"]["co2e_kg_per_kwh"] == metrics["orbital_co2e_kg_per_kwh"]
+    res = runner.invoke(app, ["assess", "ascend", "-o", str(tmp_path / "a.json")])
+    assert res.exit_code == 0, res.output
+    assert "inputs without a run (analytic)" in res.output
+    alone = json.loads((tmp_path / "a.json").read_text())
+    without = metrics["without_run_inputs"]
+    assert alone["orbital"]["co2e_kg_per_kwh"] == without["orbital_co2e_kg_per_kwh"]
+    assert alone["break_even"]["launcher_kgco2e_per_kg"] == pytest.approx(
+        without["break_even_launcher_kgco2e_per_kg"], rel=1e-12
+    )

@@ -246,6 +246,7 @@ def run(
     _print_summary(summary)
     if assessment is not None:
         _print_assessment(assessment)
+        _print_run_inputs(sc, summary)
     from orbitcloud.report import RunFolderError, write_report
 
     try:
@@ -276,12 +277,50 @@ def _assess_run(sc: Scenario, summary: dict[str, Any]) -> Any:
         summary["assessment_skipped"] = str(exc)
         return None
     o, g, be = a.orbital, a.ground, a.break_even
+    alone = _assess(sc)  # what `orbitcloud assess` gives: analytic inputs, no run
     summary["assessment"] = {
         "orbital_co2e_kg_per_kwh": o["co2e_kg_per_kwh"],
         "ground_co2e_kg_per_kwh": g["co2e_kg_per_kwh"],
         "break_even_launcher_kgco2e_per_kg": be["launcher_kgco2e_per_kg"],
+        "without_run_inputs": {
+            "orbital_co2e_kg_per_kwh": alone.orbital["co2e_kg_per_kwh"],
+            "break_even_launcher_kgco2e_per_kg": alone.break_even["launcher_kgco2e_per_kg"],
+        },
     }
     return a
+
+
+def _print_run_inputs(sc: Scenario, summary: dict[str, Any] | None) -> None:
+    """Which inputs a run replaced in the assessment, and what they change (``run`` and
+    ``assess`` differ by exactly these)."""
+    from orbitcloud.assess.fleet import run_inputs
+
+    items = run_inputs(sc, summary)
+    if summary is None:
+        text = ", ".join(f"{i.name} {_num(i.analytic, '.3f')}" for i in items if i.analytic)
+        out.print(
+            f"inputs without a run (analytic): {text}; `orbitcloud run` replaces them with "
+            "the run's sunlit fraction, sustained compute and utilisation"
+        )
+        return
+    got = [i for i in items if i.run is not None]
+    if not got:
+        return
+    text = ", ".join(
+        f"{i.name} {_num(i.analytic, '.3f')} -> {_num(i.run, '.3f')}"
+        if i.analytic is not None
+        else f"{i.name} {_num(i.run, '.3f')} (else parameter ops.{i.name})"
+        for i in got
+    )
+    a, w = summary["assessment"], summary["assessment"]["without_run_inputs"]
+    out.print(
+        f"from the run: {text}; orbital CO2e "
+        f"{_num(w['orbital_co2e_kg_per_kwh'], '.3f')} -> "
+        f"{_num(a['orbital_co2e_kg_per_kwh'], '.3f')} kgCO2e/kWh, break-even "
+        f"{_num(w['break_even_launcher_kgco2e_per_kg'], '.0f')} -> "
+        f"{_num(a['break_even_launcher_kgco2e_per_kg'], '.0f')} kgCO2e/kg "
+        "(`orbitcloud assess` alone uses the analytic inputs)"
+    )
 
 
 def _print_summary(s: dict[str, Any]) -> None:
@@ -751,6 +790,7 @@ def assess(
     text = json.dumps(a.to_dict(), indent=1, allow_nan=False) + "\n"
     _write(output, lambda p: p.write_text(text))
     _print_assessment(a)
+    _print_run_inputs(sc, None)
     out.print(f"assessment → {output}")
 
 

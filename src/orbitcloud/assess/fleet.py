@@ -23,7 +23,7 @@ from orbitcloud.orbits.satellites import SatelliteSet, satellites_of
 from orbitcloud.orbits.sun import EARTH_SHADOW_RADIUS_KM, sun_ecef_km
 from orbitcloud.scenario.models import Scenario
 
-__all__ = ["Fleet", "analytic_sunlight", "eclipse_fraction", "fleet_of"]
+__all__ = ["Fleet", "RunInput", "analytic_sunlight", "eclipse_fraction", "fleet_of", "run_inputs"]
 
 F64 = NDArray[np.float64]
 
@@ -169,3 +169,37 @@ def fleet_of(scenario: Scenario, run_metrics: Mapping[str, Any] | None = None) -
         utilisation=utilisation,
         sources=sources,
     )
+
+
+@dataclass(frozen=True)
+class RunInput:
+    """One assessment input that a run can replace: its analytic value and the run's (None
+    without a run, or when the run did not measure it), fleet means weighted by satellites."""
+
+    name: str
+    analytic: float | None
+    run: float | None
+
+
+def run_inputs(scenario: Scenario, run_metrics: Mapping[str, Any] | None) -> list[RunInput]:
+    """Sunlit fraction, power availability and utilisation, analytic and from the run
+    (``metrics.json``), so a reader sees why ``orbitcloud run`` and ``orbitcloud assess``
+    differ (``assess`` alone has no run and uses the analytic values)."""
+    a = fleet_of(scenario)
+    r = fleet_of(scenario, run_metrics) if run_metrics else None
+
+    def mean(f: Fleet, x: F64) -> float:
+        return float((f.n_sat * x).sum() / f.n_sat.sum())
+
+    def pick(name: str, attr: str) -> RunInput:
+        ran = r is not None and r.sources[name].startswith("run")
+        return RunInput(
+            name, mean(a, getattr(a, attr)), mean(r, getattr(r, attr)) if ran and r else None
+        )
+
+    util = r.utilisation if r is not None else None
+    return [
+        pick("sunlit_fraction", "sunlit_fraction"),
+        pick("power_availability", "power_availability"),
+        RunInput("utilisation", None, util),
+    ]
