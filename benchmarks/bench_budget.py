@@ -2,7 +2,7 @@
 
 Each case runs in a fresh process: load a built-in example, apply overrides, run the pipeline
 on one core and write the run folder (storage included; no report), then print the process's
-peak RSS (``resource.getrusage(RUSAGE_SELF).ru_maxrss``) next to the budget's estimate.
+peak RSS (``VmHWM`` of /proc/self/status) next to the budget's estimate.
 
     PYTHONPATH=src .venv/bin/python benchmarks/bench_budget.py
 """
@@ -27,7 +27,7 @@ CASES: list[tuple[str, dict[str, float]]] = [
 ]
 
 CHILD = """
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
 from orbitcloud.budget import estimate
 from orbitcloud.pipeline import run_pipeline
@@ -44,13 +44,18 @@ for key, value in update.items():
         d = d[k]
     d[last] = value
 sc = sc.model_validate(data)
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+def hwm() -> int:  # peak RSS [bytes]: VmHWM, unlike ru_maxrss, is not inherited over exec
+    line = [x for x in Path("/proc/self/status").read_text().splitlines() if "VmHWM" in x][0]
+    return int(line.split()[1]) * 1024
+
+
+base = hwm()
 est = estimate(sc)
 t0 = time.perf_counter()
 result = run_pipeline(sc)
 write_run_folder(result, summarise(result), Path(out))
 wall = time.perf_counter() - t0
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+peak = hwm()
 jobs = 0 if result.workload is None else len(result.workload.jobs)
 print(json.dumps({"case": name, **update, "samples": est.samples, "jobs": jobs,
                   "tiles_est": est.tiles, "peak_rss_mb": round(peak / 2**20),

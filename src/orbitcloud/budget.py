@@ -32,7 +32,7 @@ orbit of inclination ``i`` the nadir's latitude density relative to a uniform sp
 about ``(1 − cos θ) / 2`` times that ratio; capture seconds × ``sensor_rate_bps / 8`` /
 ``tile_bytes`` tiles, plus one partial tile per capture, plus the requests' ``count``.
 
-**Calibration** (``benchmarks/bench_budget.py``: peak RSS, ``ru_maxrss``, of a fresh process
+**Calibration** (``benchmarks/bench_budget.py``: peak RSS, ``VmHWM``, of a fresh process
 running the pipeline and writing the run folder on one core; the project's 2-core machine,
 2026-12): :data:`SAMPLE_BYTES` and :data:`BASE_BYTES` from iss-node (1 h), milsca at 60 s and
 1 s steps (54 × 61 / 3,601 samples), starlink-550 over 3 h and 12 h (1,584 × 181 / 721
