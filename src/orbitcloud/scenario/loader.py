@@ -475,17 +475,16 @@ def _resolve_files(
             except ScenarioError as exc:
                 problems += _at(exc, ("ground_station_files", j, "path"), label, doc)
         data["ground_station_files"] = []
-    storage = data.get("storage")
-    if isinstance(storage, dict) and isinstance(storage.get("faults_file"), str):
-        faults = storage.get("faults")
+    if isinstance(data.get("faults_file"), str):
+        faults = data.get("faults")
         if faults is None:
-            faults = storage["faults"] = []
+            faults = data["faults"] = []
         if isinstance(faults, list):
             try:
-                _read_fault_csv(base / storage["faults_file"], faults, origins)
+                _read_fault_csv(base / data["faults_file"], faults, origins)
             except ScenarioError as exc:
-                problems += _at(exc, ("storage", "faults_file"), label, doc)
-            storage["faults_file"] = None  # its faults are in `faults` now
+                problems += _at(exc, ("faults_file",), label, doc)
+            data["faults_file"] = None  # its faults are in `faults` now
     return problems
 
 
@@ -599,7 +598,7 @@ def _read_fault_csv(path: Path, faults: list[Any], origins: dict[Loc, tuple[str,
                 Problem(str(path), n, "", f"{len(row)} values for {len(header)} columns {header}")
             )
             continue
-        origins[("storage", "faults", len(faults))] = (str(path), n)
+        origins[("faults", len(faults))] = (str(path), n)
         faults.append({h: v.strip() for h, v in zip(header, row, strict=False) if v.strip()})
     if problems:
         raise ScenarioError(problems)
