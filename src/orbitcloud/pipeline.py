@@ -100,7 +100,7 @@ def run_pipeline(
         eph = propagate(sats, grid, progress)
     with _timed(timings, "contacts"):
         plan = build_contact_plan(scenario, eph, tol_s, progress, executor)
-    with _timed(timings, "faults"):
+        # the fault timeline cuts the plan here, so every later stage sees the cut plan
         timeline = EventTimeline.from_scenario(scenario, plan.nodes)
         plan = timeline.cut(plan)
     result = RunResult(scenario, eph, plan, timeline, timings)
