@@ -30,13 +30,14 @@ from pathlib import Path
 
 import numpy as np
 
-from orbitcloud.scenario.models import FAULT_KINDS, FaultKind
+from orbitcloud.scenario.models import FAULT_CSV_COLUMNS, FAULT_KINDS, FaultKind
 
 __all__ = ["FAULT_COLUMNS", "FAULT_KINDS", "FaultEvent", "FaultKind", "read_fault_csv",
            "write_fault_csv"]  # fmt: skip
 
-#: The columns of a fault CSV, in the order :func:`write_fault_csv` writes them.
-FAULT_COLUMNS = ("t_s", "kind", "target", "duration_s", "bits")
+#: The columns of a fault CSV, in the order :func:`write_fault_csv` writes them (defined with
+#: the kinds in the scenario schema, whose loader reads the same format).
+FAULT_COLUMNS = FAULT_CSV_COLUMNS
 
 
 @dataclass(frozen=True)

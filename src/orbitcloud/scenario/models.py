@@ -34,6 +34,7 @@ from orbitcloud.scenario.storage import (
 from orbitcloud.scenario.workload import WorkloadSpec
 
 __all__ = [
+    "FAULT_CSV_COLUMNS",
     "FAULT_KINDS",
     "ElementsConstellation",
     "FaultEventSpec",
@@ -394,6 +395,9 @@ class IslSpec(_Model):
 #: scenario, the lowest stage, defines them because its schema needs them).
 FaultKind = Literal["satellite_loss", "cluster_loss", "isl_failure", "station_outage", "bit_flip"]
 FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
+#: The columns of the one fault CSV format (``faults_file:``, :mod:`orbitcloud.faults`), in
+#: the order they are written; ``t_s`` and ``kind`` are required.
+FAULT_CSV_COLUMNS: tuple[str, ...] = ("t_s", "kind", "target", "duration_s", "bits")
 
 
 class FaultEventSpec(_Model):
