@@ -187,3 +187,43 @@ def test_csv_defaults_durations_by_kind(tmp_path: Path):
         "satellite_loss",
         math.inf,
     )
+
+
+def test_a_drawn_schedule_feeds_the_fault_timeline():
+    """``to_events`` gives the one fault-event type: the timeline's ``loss_s`` is each lost
+    satellite's ``satellite_loss`` time (storms included), its outages are the drawn station
+    outages, bit flips keep their satellite; pair ISL failures are refused by name."""
+    from orbitcloud.faults import EventTimeline
+    from orbitcloud.faults import FaultEvent as OneFaultEvent
+    from orbitcloud.links.contactplan import OUTAGE_SCOPES, NodeTable
+
+    sats, stations = SATS[:60], ["opt", "rf"]
+    rates = FaultRates(Lifetimes.from_annual_failure_probability(0.2), seu_per_bit_day=1e-12,
+                       storms_per_year=1.0)  # fmt: skip
+    horizon = 5 * YEAR_S
+    s = FaultSchedule.draw(
+        rates, np.random.default_rng(4), horizon, sats, PLANES[:60] // 10, stations=stations,
+        outages=StationOutages.optical(), stored_bytes=1e9,
+    )  # fmt: skip
+    assert s.count("satellite_loss") > 0 and s.count("storm") > 0 and s.count("bit_flip") > 0
+    events = s.to_events()
+    assert all(isinstance(e, OneFaultEvent) for e in events)
+    assert len(events) == len(s) - s.count("storm")
+    nodes = NodeTable(sats + stations, 60, ["c"] * 60 + ["ground"] * 2, [""] * 60 + ["IT"] * 2)
+    tl = EventTimeline.build(events, nodes)
+    want = np.full(60, np.inf)
+    for e in s:
+        if e.kind == "satellite_loss":
+            want[sats.index(e.target)] = e.t_s
+    assert np.array_equal(tl.loss_s, want)
+    out = tl.outages.scope == OUTAGE_SCOPES.index("ground")
+    drawn = sorted((60 + stations.index(e.target), e.t_s, e.t_s + e.duration_s)
+                   for e in s if e.kind == "station_outage")  # fmt: skip
+    got = sorted(zip(tl.outages.node[out].tolist(), tl.outages.start_s[out].tolist(),
+                     tl.outages.end_s[out].tolist(), strict=True))  # fmt: skip
+    assert got == drawn
+    flips = [(e.t_s, e.target) for e in events if e.kind == "bit_flip"]
+    assert flips == [(e.t_s, e.target) for e in s if e.kind == "bit_flip"]
+    with_isl = FaultSchedule.from_events([FaultEvent(5.0, "isl_failure", "a|b", math.inf)])
+    with pytest.raises(ValueError, match=r"isl_failure of the pair 'a\|b'"):
+        with_isl.to_events()

@@ -40,8 +40,11 @@ storage:
     - name: acme
   workloads:
     - {tenant: acme, objects: 2, object_bytes: 1000, put_station: Fucino}
-  faults:
-    - {t_s: 100, kind: satellite_loss, target: shell-1-2}
+"""
+
+FAULTS = """\
+faults:
+  - {t_s: 100, kind: satellite_loss, target: shell-1-2}
 """
 
 TLE = f"ISS (ZARYA)\n{ISS_LINE1}\n{ISS_LINE2}\n"
@@ -393,45 +396,63 @@ def test_storage_stations_must_be_ground_stations(tmp_path, old, new, field):
         ("{t_s: 100, kind: cluster_loss, target: 'shell-0-0,Kiruna'}", "is not a satellite"),
     ],
 )
-def test_storage_fault_targets_must_be_nodes_of_their_kind(tmp_path, fault, want):
-    """Fault targets are checked at validation as `targets_of` will resolve them."""
-    text = BASE + STORAGE.replace("{t_s: 100, kind: satellite_loss, target: shell-1-2}", fault)
+def test_fault_targets_must_be_nodes_of_their_kind(tmp_path, fault, want):
+    """Fault targets are checked at validation as the timeline and `targets_of` will resolve
+    them, at their line."""
+    text = (
+        BASE
+        + STORAGE
+        + FAULTS.replace("{t_s: 100, kind: satellite_loss, target: shell-1-2}", fault)
+    )
     path = _write(tmp_path, "s.yaml", text)
     line = _one(path)
-    assert line.startswith(f"{path}:{_line_of(text, fault)}: storage.faults[0].target: ")
+    assert line.startswith(f"{path}:{_line_of(text, fault)}: faults[0].target: ")
     assert want in line
 
 
 def test_good_fault_targets_validate(tmp_path):
     """Satellites, planes, clusters, stations and any-node bit flips are accepted."""
     faults = (
-        "    - {t_s: 100, kind: cluster_loss, target: 'plane:shell:2'}\n"
-        "    - {t_s: 100, kind: cluster_loss, target: 'shell-0-0, shell-0-1'}\n"
-        "    - {t_s: 100, kind: station_outage, target: Kiruna, duration_s: 60}\n"
-        "    - {t_s: 100, kind: bit_flip}\n    - {t_s: 100, kind: bit_flip, target: Fucino}\n"
+        "  - {t_s: 100, kind: cluster_loss, target: 'plane:shell:2'}\n"
+        "  - {t_s: 100, kind: cluster_loss, target: 'shell-0-0, shell-0-1'}\n"
+        "  - {t_s: 100, kind: station_outage, target: Kiruna, duration_s: 60}\n"
+        "  - {t_s: 100, kind: bit_flip}\n  - {t_s: 100, kind: bit_flip, target: Fucino}\n"
     )
-    sc = load_scenario(_write(tmp_path, "s.yaml", BASE + STORAGE + faults))
-    assert sc.storage is not None and len(sc.storage.faults) == 6
+    sc = load_scenario(_write(tmp_path, "s.yaml", BASE + STORAGE + FAULTS + faults))
+    assert len(sc.faults) == 6
+
+
+@pytest.mark.parametrize("key", ["faults", "faults_file"])
+def test_storage_faults_are_an_error_that_says_they_moved(tmp_path, key):
+    """`storage.faults` / `storage.faults_file` (before the one fault timeline) are a
+    validation error at their line saying where they went."""
+    entry = {"faults": "  faults:\n    - {t_s: 1, kind: bit_flip}\n",
+             "faults_file": "  faults_file: f.csv\n"}[key]  # fmt: skip
+    text = BASE + STORAGE + entry
+    path = _write(tmp_path, "s.yaml", text)
+    line = _one(path)
+    assert line.startswith(f"{path}:{_line_of(text, '  ' + key + ':')}: storage.{key}: ")
+    assert f"moved to the top-level {key}: section" in line
 
 
 def test_faults_file_is_read_relative_to_the_scenario_and_checked(tmp_path):
-    """`storage.faults_file` is read when the scenario loads (relative to its folder): its
-    rows join `faults`, and a bad row is reported at its CSV line."""
+    """`faults_file` is read when the scenario loads (relative to its folder): its rows join
+    `faults`, and a bad row is reported at its CSV line."""
     (tmp_path / "sub").mkdir()
     csv = _write(
         tmp_path / "sub", "f.csv", "t_s,kind,target\n50,bit_flip,\n60,satellite_loss,shell-0-1\n"
     )
-    text = BASE + STORAGE + "  faults_file: sub/f.csv\n"
+    text = BASE + STORAGE + FAULTS + "faults_file: sub/f.csv\n"
     sc = load_scenario(_write(tmp_path, "s.yaml", text))
-    assert sc.storage is not None and sc.storage.faults_file is None
-    assert [f.kind for f in sc.storage.faults] == ["satellite_loss", "bit_flip", "satellite_loss"]
+    assert sc.faults_file is None
+    assert [f.kind for f in sc.faults] == ["satellite_loss", "bit_flip", "satellite_loss"]
     csv.write_text("t_s,kind,target\n50,meteor,\n60,satellite_loss,Fucino\n")
     lines = _lines(tmp_path / "s.yaml")
-    assert lines[0].startswith(f"{csv}:2: storage.faults[1].kind: Input should be ")
+    assert lines[0].startswith(f"{csv}:2: faults[1].kind: Input should be ")
     csv.write_text("t_s,kind,target\n60,satellite_loss,Fucino\n")
-    assert _one(tmp_path / "s.yaml").startswith(f"{csv}:2: storage.faults[1].target: ")
+    assert _one(tmp_path / "s.yaml").startswith(f"{csv}:2: faults[1].target: ")
     csv.unlink()
-    assert "storage.faults_file: cannot read fault CSV: no such file" in _one(tmp_path / "s.yaml")
+    assert "faults_file: cannot read fault CSV: no such file" in _one(tmp_path / "s.yaml")
 
 
 def test_isl_pair_file_names_must_be_satellites(tmp_path):

@@ -82,10 +82,10 @@ def _scenario(faults: list[dict[str, Any]], **storage: Any) -> dict[str, Any]:
                     "put_t_s": 0,
                 },
             ],
-            "faults": faults,
             "scrub_interval_s": 1800,
             **storage,
         },
+        "faults": faults,
     }
 
 
@@ -96,9 +96,13 @@ def base() -> tuple[Scenario, RunResult]:
 
 
 def _run(base: tuple[Scenario, RunResult], tmp: Path, faults: list[dict[str, Any]], **kw: Any):
+    """Storage on the run of the scenario with ``faults`` (its own fault timeline and cut
+    plan; the fault-free base run when there are none)."""
     sc = load_scenario(_scenario(faults, **kw))
+    result = run_pipeline(sc, stages=("contacts",)) if faults else base[1]
+    assert len(result.faults) == len(faults)
     log = EventLog()
-    return run_storage(sc, base[1], tmp, log), log
+    return run_storage(sc, result, tmp, log), log
 
 
 def test_no_faults_every_object_durable_readable_and_the_kenyan_put_refused(base, tmp_path):
@@ -166,7 +170,7 @@ def test_fault_csv_and_timed_repair_within_one_plane(tmp_path):
     csv = tmp_path / "faults.csv"
     csv.write_text("t_s,kind,target,duration_s\n15000,satellite_loss,w-0-0,\n17000,bit_flip,,\n")
     assert [e.kind for e in read_fault_csv(csv)] == ["satellite_loss", "bit_flip"]
-    sc["storage"]["faults_file"] = str(csv)
+    sc["faults_file"] = str(csv)
     scenario = load_scenario(sc)
     rep = run_storage(scenario, run_pipeline(scenario), tmp_path / "s", EventLog())
     d = rep.to_dict()

@@ -1,4 +1,5 @@
-"""The stages of a run, in order: scenario → satellites → ephemeris → contact plan → routes."""
+"""The stages of a run, in order: scenario → satellites → ephemeris → contact plan (cut by the
+fault timeline) → power → compute; and routes and transfers over the snapshot network."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from orbitcloud.cloud.events import EventLog
 from orbitcloud.cloud.power import PowerBudget, node_power
 from orbitcloud.cloud.runner import WorkloadResult, run_workload
 from orbitcloud.executor import Executor, SerialExecutor
+from orbitcloud.faults.timeline import EventTimeline
 from orbitcloud.links.contactplan import ContactPlan
 from orbitcloud.links.contacts import build_contact_plan, node_table
 from orbitcloud.network.routes import RouteTable, endpoints, route_pairs
@@ -39,11 +41,15 @@ __all__ = [
 
 @dataclass
 class RunResult:
-    """What a run computed, with wall-clock seconds per stage in ``timings_s``."""
+    """What a run computed, with wall-clock seconds per stage in ``timings_s``.
+
+    ``contacts`` is the contact plan cut by the fault timeline ``faults`` (no contact of a node
+    while it is down); every later stage uses it."""
 
     scenario: Scenario
     ephemeris: Ephemeris
     contacts: ContactPlan
+    faults: EventTimeline
     timings_s: dict[str, float] = field(default_factory=dict)
     power: PowerBudget | None = None
     workload: WorkloadResult | None = None
@@ -94,14 +100,19 @@ def run_pipeline(
         eph = propagate(sats, grid, progress)
     with _timed(timings, "contacts"):
         plan = build_contact_plan(scenario, eph, tol_s, progress, executor)
-    result = RunResult(scenario, eph, plan, timings)
+        # the fault timeline cuts the plan here, so every later stage sees the cut plan
+        timeline = EventTimeline.from_scenario(scenario, plan.nodes)
+        plan = timeline.cut(plan)
+    result = RunResult(scenario, eph, plan, timeline, timings)
     if last < STAGES.index("power"):
         return result
     with _timed(timings, "power"):
-        result.power = node_power(scenario, eph, plan)
+        result.power = node_power(scenario, eph, plan, loss_s=timeline.loss_s)
     if last >= STAGES.index("compute") and scenario.workload is not None:
         with _timed(timings, "compute"):
-            result.workload = run_workload(scenario, eph, plan, result.power)
+            result.workload = run_workload(
+                scenario, eph, plan, result.power, loss_s=timeline.loss_s
+            )
         if result.workload is not None:
             result.events.extend(result.workload.log)
     return result
@@ -147,7 +158,8 @@ def run_routes(
     executor: Executor | None = None,
 ) -> tuple[RouteTable, dict[str, float]]:
     """Shortest-delay routes for the given endpoint pairs at every step of the scenario's
-    grid; returns the table and stage timings [s].
+    grid; returns the table and stage timings [s]. Links of nodes down in the scenario's
+    fault timeline are absent while they are down (a lost satellite from its loss on).
 
     The grid is cut into chunks of consecutive steps; each chunk propagates its own positions
     and routes them (:func:`route_chunk`), on ``executor`` (default: in this process). Steps
@@ -161,8 +173,10 @@ def run_routes(
         r_all = None
         if any(isinstance(i.topology, RangeTopology) for i in scenario.isls):
             r_all = propagate(sats, grid, progress).r_ecef_km  # range topologies need them
-        builder = SnapshotBuilder.from_scenario(scenario, sats, r_all)
-        names = node_table(scenario, sats).names
+        nodes = node_table(scenario, sats)
+        down = EventTimeline.from_scenario(scenario, nodes).outages
+        builder = SnapshotBuilder.from_scenario(scenario, sats, r_all).with_outages(down)
+        names = nodes.names
         endpoints(builder, list(src) + list(dst), names)  # fail early on unknown names
     n_chunk = 1 if ex.workers == 1 else min(grid.n_time, 8 * ex.workers)
     bounds = np.linspace(0, grid.n_time, n_chunk + 1).round().astype(int)
@@ -183,10 +197,13 @@ def run_transfers(
     scenario: Scenario, transfers: list[Transfer], progress: Progress | None = None
 ) -> TransferTable:
     """Bulk transfers over the scenario's snapshot network with max-min fair sharing (see
-    :mod:`orbitcloud.network.transfers` for the model); the API the cloud services call."""
+    :mod:`orbitcloud.network.transfers` for the model); the API the cloud services call.
+    Links of nodes down in the scenario's fault timeline are absent while they are down."""
     sats = satellites_of(scenario)  # shared with in-process tasks
     grid = TimeGrid.regular(scenario.epoch, scenario.duration_s, scenario.step_s)
     r = propagate(sats, grid, progress).r_ecef_km
-    builder = SnapshotBuilder.from_scenario(scenario, sats, r)
-    names = node_table(scenario, sats).names
+    nodes = node_table(scenario, sats)
+    down = EventTimeline.from_scenario(scenario, nodes).outages
+    builder = SnapshotBuilder.from_scenario(scenario, sats, r).with_outages(down)
+    names = nodes.names
     return simulate_transfers(builder, grid.t_s, r, names, transfers, progress)

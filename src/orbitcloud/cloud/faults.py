@@ -24,7 +24,9 @@
   each satellite independently with probability ``storm_fraction``.
 
 :class:`FaultSchedule` draws all of these at once (vectorised, seeded) into one time-sorted
-table of :class:`FaultEvent` rows, or reads one from CSV.
+table of :class:`FaultEvent` rows, or reads one from CSV; :meth:`FaultSchedule.to_events` gives
+its rows as the project's one fault-event type (:class:`orbitcloud.faults.FaultEvent`), so a
+drawn schedule feeds the run's :class:`~orbitcloud.faults.EventTimeline`.
 
 Every draw takes a ``numpy.random.Generator`` the caller seeds from the scenario, so runs
 repeat exactly. Rates: ``compute.seu_rate.*`` and ``compute.cots_ssd_failure_iss`` in
@@ -43,6 +45,8 @@ from typing import Literal, Self
 import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
+
+from orbitcloud.faults import events as timeline_events
 
 __all__ = [
     "FAULT_KINDS",
@@ -385,6 +389,32 @@ class FaultSchedule:
     def count(self, kind: str) -> int:
         """Number of events of ``kind``."""
         return int((self.kind == FAULT_KINDS.index(kind)).sum())
+
+    def to_events(self) -> list[timeline_events.FaultEvent]:
+        """The schedule as the one fault-event type (:class:`orbitcloud.faults.FaultEvent`),
+        in time order, for :meth:`orbitcloud.faults.EventTimeline.build`: satellite losses and
+        station outages as they are, each bit flip one upset (``bits=1``) on its satellite;
+        ``storm`` markers are left out (the satellites a storm removes follow as
+        ``satellite_loss`` rows at its time); zero-length outages are left out.
+
+        Raises:
+            ValueError: for ``isl_failure`` rows, which name one ISL pair ``a|b``; the timeline
+                cuts a satellite's terminals, not one link (draw with
+                ``isl_failure_per_year=0`` to feed it).
+        """
+        out: list[timeline_events.FaultEvent] = []
+        for e in self:
+            if e.kind == "isl_failure":
+                raise ValueError(
+                    f"fault schedule: isl_failure of the pair {e.target!r} at t={e.t_s} s has no "
+                    "form in the fault timeline (it cuts all of a satellite's ISLs, not one "
+                    "link); draw with isl_failure_per_year=0 to feed a timeline"
+                )
+            if e.kind == "storm" or (e.kind == "station_outage" and not e.duration_s > 0):
+                continue
+            duration = e.duration_s if e.kind == "station_outage" else None
+            out.append(timeline_events.FaultEvent(e.t_s, e.kind, e.target, duration))
+        return out
 
     @classmethod
     def from_arrays(

@@ -21,6 +21,13 @@ Energy balance, per satellite, exactly (tests check it to 1e-6 relative)::
 
     generated = consumed + (E_end - E_start) + curtailed + battery losses
 
+- **Loss**: a satellite lost at ``loss_s`` (the fault timeline) is dead from its loss step on
+  (the first step ``k`` with ``t_{k+1} > loss_s``, so also the step the loss falls in): it
+  generates nothing, draws nothing (no bus, comms or compute; nothing unmet), its compute
+  availability and thermal allowance are 0, its battery keeps its last charge and its
+  temperature follows the radiator with no load. Its flows are therefore 0, not NaN, and the
+  energy balance still holds.
+
 The state of charge is integrated step by step (it depends on the past and on the clipping
 at full and empty); each step is one vectorised update over all satellites.
 """
@@ -144,6 +151,7 @@ def integrate_power(
     initial_soc: float = 1.0,
     thermal: ThermalSpec | None = None,
     initial_temperature_k: F64 | float | None = None,
+    loss_s: F64 | None = None,
 ) -> PowerBudget:
     """Integrate generation, loads and battery over the grid (see the module docstring).
 
@@ -159,6 +167,8 @@ def integrate_power(
         thermal: couple the one-node thermal model and throttle compute to it.
         initial_temperature_k: node temperature at ``t_s[0]``; default: the steady state of
             the bus load (the radiator's equilibrium before compute starts).
+        loss_s: float64[n_sat], when each satellite is lost (``inf``: never; default: none
+            is); dead from its loss step on (see the module docstring).
     """
     t = np.asarray(t_s, dtype=np.float64)
     n_sat, n_time = sunlit.shape
@@ -179,6 +189,12 @@ def integrate_power(
         np.zeros((n_sat, n_step)) if comms_active is None else comms_active * spec.comms_w[:, None]
     )
     fixed = spec.bus_w[:, None] + comms
+    alive = np.ones((n_sat, n_step), dtype=bool)
+    if loss_s is not None:
+        alive = t[None, 1:] <= np.asarray(loss_s, dtype=np.float64)[:, None]
+        gen = gen * alive
+        want = want * alive
+        fixed = fixed * alive
     cap, eta = spec.battery_capacity_j, spec.battery_efficiency
     floor = (1.0 - spec.battery_max_dod) * cap
     reserve = (spec.bus_w + spec.comms_w) * longest_eclipse_s(sunlit, t) / eta
@@ -206,9 +222,11 @@ def integrate_power(
         fixed_met = np.minimum(fixed[:, k], supply_w)
         compute_supply_w = gen[:, k] + np.maximum(e[:, k] - compute_floor, 0.0) * eta / h
         avail = np.maximum(np.minimum(compute_supply_w, supply_w) - fixed_met, 0.0)
+        avail *= alive[:, k]
         comp = np.minimum(want[:, k], avail)
         if thermal is not None:
             therm = np.maximum(heat_limit_w(thermal, temp[:, k], h) - fixed_met, 0.0)
+            therm *= alive[:, k]
             comp = np.minimum(comp, therm)
             out["therm"][:, k] = therm
         load = fixed_met + comp
@@ -280,10 +298,13 @@ def node_power(
     eph: Ephemeris,
     plan: ContactPlan,
     compute_request_w: F64 | float = np.inf,
+    loss_s: F64 | None = None,
 ) -> PowerBudget | None:
     """The power budget of every satellite with compute asked at ``compute_request_w``
     (float or float64[n_sat, n_time - 1]; default full load, so ``compute_w`` is the compute
-    power each satellite can sustain at each step). Thermal
+    power each satellite can sustain at each step). ``loss_s``: float64[n_sat] loss times
+    from the fault timeline (``EventTimeline.loss_s``); a lost satellite is dead from its
+    loss step on (all its flows 0). Thermal
     coupling when every constellation has a radiator and a heat capacity. ``None`` when no
     constellation has a solar array (nothing to model)."""
     hw = [c.hardware for c in scenario.constellations]
@@ -295,5 +316,6 @@ def node_power(
         thermal = ThermalSpec.from_scenario(scenario, eph.satellites)
     active = link_activity(plan, eph.n_sat, eph.grid.t_s)
     return integrate_power(
-        spec, eph.sunlit, eph.grid.t_s, compute_request_w, comms_active=active, thermal=thermal
-    )
+        spec, eph.sunlit, eph.grid.t_s, compute_request_w, comms_active=active, thermal=thermal,
+        loss_s=loss_s,
+    )  # fmt: skip

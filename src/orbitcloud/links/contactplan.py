@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from orbitcloud.constants import SPEED_OF_LIGHT_KM_S
 
-__all__ = ["KINDS", "ContactPlan", "NodeTable", "kind_codes"]
+__all__ = ["KINDS", "OUTAGE_SCOPES", "ContactPlan", "NodeOutages", "NodeTable", "kind_codes"]
 
 #: Contact kinds, in the order of their integer codes.
 KINDS: tuple[str, ...] = ("downlink", "uplink", "isl")
@@ -71,6 +71,47 @@ class NodeTable:
     def from_json(cls, text: str | bytes) -> NodeTable:
         d = json.loads(text)
         return cls(d["names"], int(d["n_sat"]), d["group"], d["jurisdiction"])
+
+
+#: What a node outage takes down, in the order of its integer codes: every link of the node,
+#: only its inter-satellite links, or only its satellite-ground links.
+OUTAGE_SCOPES: tuple[str, ...] = ("all", "isl", "ground")
+
+
+@dataclass(frozen=True)
+class NodeOutages:
+    """Intervals during which a node, or some of its links, is down. Arrays ``[n_outage]``.
+
+    Attributes:
+        node: int32 node indices (of the plan's :class:`NodeTable`).
+        start_s, end_s: float64 ``[start_s, end_s)`` in s since the epoch (``end_s = inf``:
+            for good).
+        scope: uint8 code into :data:`OUTAGE_SCOPES`.
+    """
+
+    node: I32 = field(repr=False)
+    start_s: F64 = field(repr=False)
+    end_s: F64 = field(repr=False)
+    scope: NDArray[np.uint8] = field(repr=False)
+
+    def __len__(self) -> int:
+        return int(self.node.shape[0])
+
+    @classmethod
+    def empty(cls) -> NodeOutages:
+        return cls(np.zeros(0, np.int32), np.zeros(0), np.zeros(0), np.zeros(0, np.uint8))
+
+    def down_at(self, t_s: float, n_node: int) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+        """``(all_down, isl_down)``, bool[n_node] each, at ``t_s``: the node has no link at
+        all / no inter-satellite link. A ``ground`` outage counts in ``all_down`` (it is only
+        given for stations, whose every link is a ground link)."""
+        on = (self.start_s <= t_s) & (t_s < self.end_s)
+        all_down = np.zeros(n_node, dtype=bool)
+        isl_down = np.zeros(n_node, dtype=bool)
+        isl = on & (self.scope == OUTAGE_SCOPES.index("isl"))
+        all_down[self.node[on & ~isl]] = True
+        isl_down[self.node[isl]] = True
+        return all_down, isl_down
 
 
 def kind_codes(nodes: NodeTable, src: I32, dst: I32) -> NDArray[np.uint8]:
@@ -125,6 +166,47 @@ class ContactPlan:
             self.epoch, self.duration_s, self.nodes,
             self.src[mask], self.dst[mask], self.start_s[mask], self.end_s[mask],
             self.rate_bps[mask], self.owlt_s[mask], self.range_km[mask], self.kind[mask],
+        )  # fmt: skip
+
+    def cut(self, outages: NodeOutages) -> ContactPlan:
+        """The plan without the time its nodes are down: each contact of an outage's node
+        (of the outage's scope: every contact, its ISLs, or its ground contacts) that overlaps
+        ``[start_s, end_s)`` keeps only its parts before ``start_s`` and after ``end_s``
+        (split in two if the outage falls inside it; gone if it falls within the outage).
+        Pieces keep the window's worst-case rate, light time and range. Rows stay sorted by
+        start; a contact no outage touches is returned unchanged.
+
+        One vectorised pass over the contacts per outage (outages are few: scenario faults).
+        """
+        src, dst = self.src, self.dst
+        start, end = self.start_s.copy(), self.end_s.copy()
+        row = np.arange(len(self), dtype=np.intp)  # which original row each piece is
+        isl_kind, ground = KINDS.index("isl"), OUTAGE_SCOPES.index("ground")
+        for n, a, b, sc in zip(
+            outages.node.tolist(), outages.start_s.tolist(), outages.end_s.tolist(),
+            outages.scope.tolist(), strict=True,
+        ):  # fmt: skip
+            kind = self.kind[row]
+            hit = ((src[row] == n) | (dst[row] == n)) & (end > a) & (start < b)
+            if sc == OUTAGE_SCOPES.index("isl"):
+                hit &= kind == isl_kind
+            elif sc == ground:
+                hit &= kind != isl_kind
+            if not hit.any():
+                continue
+            before = hit & (start < a)  # keeps [start, a]
+            after = hit & (end > b)  # keeps [b, end]
+            keep = ~hit | before
+            new_end = np.where(before, np.minimum(end, a), end)
+            tail = np.flatnonzero(after)
+            row = np.concatenate([row[keep], row[tail]])
+            start = np.concatenate([start[keep], np.full(tail.size, b)])
+            end = np.concatenate([new_end[keep], end[tail]])
+        order = np.lexsort((row, start))
+        row, start, end = row[order], start[order], end[order]
+        return ContactPlan(
+            self.epoch, self.duration_s, self.nodes, src[row], dst[row], start, end,
+            self.rate_bps[row], self.owlt_s[row], self.range_km[row], self.kind[row],
         )  # fmt: skip
 
     def of_kind(self, kind: str) -> ContactPlan:

@@ -182,7 +182,7 @@ def route_pairs(
     t_out, rtt, hops, paths, hashes = [], [], [], [], []
     with (progress or NullProgress()).task("routing", n_step or 0) as task:
         for t, r in positions:
-            step = routes_at(builder.graph(r), s_nodes, d_nodes)
+            step = routes_at(builder.graph(r, t), s_nodes, d_nodes)
             hashes.append(_path_hash(step.path, weights))
             t_out.append(t)
             rtt.append(2000.0 * step.delay_s)

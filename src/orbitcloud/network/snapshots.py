@@ -5,17 +5,23 @@ Nodes: satellites ``0 .. n_sat-1``, then each ground station twice: an *uplink* 
 edges only from satellites). Routes therefore start and end at stations but never transit
 one (no ground relays), the usual assumption of LEO-network studies (e.g. Hypatia, Kassing
 et al. 2020). Edge weight: propagation delay, distance / c [s].
+
+With ``down`` (the fault timeline's per-node outages, plan node indices), a snapshot at time
+``t_s`` has no link of a node that is down then (no ISL of a node whose ISLs are down), so
+routes and transfers go around a lost satellite or a station under cloud. The mask is one
+vectorised comparison over the outages per snapshot.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
 
 from orbitcloud.constants import SPEED_OF_LIGHT_KM_S, WGS84_A_KM
+from orbitcloud.links.contactplan import NodeOutages
 from orbitcloud.links.isl import candidate_pairs, link_rate_bps, mutual_nearest
 from orbitcloud.links.visibility import GroundSites, los_clearance_km
 from orbitcloud.orbits.satellites import SatelliteSet
@@ -53,6 +59,8 @@ class SnapshotBuilder:
             plan does at each grid step.
         gs_uplink_bps, gs_downlink_bps: float64[n_gs] station rates (station → satellite and
             satellite → station).
+        down: node outages (plan node indices: satellites, then stations) whose links a
+            snapshot at ``t_s`` drops (:meth:`with_outages`); None: nothing is ever down.
     """
 
     n_sat: int
@@ -67,6 +75,11 @@ class SnapshotBuilder:
     isl_max_terminals: tuple[int, ...] = ()
     gs_uplink_bps: F64 = field(default_factory=lambda: np.empty(0))
     gs_downlink_bps: F64 = field(default_factory=lambda: np.empty(0))
+    down: NodeOutages | None = None
+
+    def with_outages(self, down: NodeOutages | None) -> SnapshotBuilder:
+        """This builder with the node outages ``down`` (e.g. ``EventTimeline.outages``)."""
+        return replace(self, down=down if down is not None and len(down) else None)
 
     @classmethod
     def from_scenario(
@@ -122,26 +135,34 @@ class SnapshotBuilder:
     def downlink_node(self, g: IDX | int) -> IDX | int:
         return self.n_sat + self.n_gs + g
 
-    def edges(self, r_sat_km: F64) -> tuple[IDX, IDX, F64]:
-        """Directed edges ``(from, to, delay_s)`` at one instant; positions float64[n_sat, 3]."""
-        lk = self._links(r_sat_km, with_capacity=False)
+    def edges(self, r_sat_km: F64, t_s: float | None = None) -> tuple[IDX, IDX, F64]:
+        """Directed edges ``(from, to, delay_s)`` at one instant ``t_s`` (None: ignore the
+        outages); positions float64[n_sat, 3]."""
+        lk = self._links(r_sat_km, t_s, with_capacity=False)
         return lk.src, lk.dst, lk.delay_s
 
-    def links(self, r_sat_km: F64) -> SnapshotLinks:
-        """Directed links at one instant with their capacities; positions float64[n_sat, 3].
+    def links(self, r_sat_km: F64, t_s: float | None = None) -> SnapshotLinks:
+        """Directed links at one instant ``t_s`` (None: ignore the outages) with their
+        capacities; positions float64[n_sat, 3].
 
         ISL capacity comes from each set's rate model at the current range (the same
         :func:`orbitcloud.links.isl.link_rate_bps` as the contact plan); station links carry
         the station's uplink or downlink rate.
         """
-        return self._links(r_sat_km, with_capacity=True)
+        return self._links(r_sat_km, t_s, with_capacity=True)
 
-    def _links(self, r_sat_km: F64, with_capacity: bool) -> SnapshotLinks:
+    def _links(self, r_sat_km: F64, t_s: float | None, with_capacity: bool) -> SnapshotLinks:
+        all_down = isl_down = None
+        if self.down is not None and t_s is not None:
+            all_down, isl_down = self.down.down_at(t_s, self.n_sat + self.n_gs)
+            isl_down |= all_down
         # inter-satellite links: in range and clear of the atmosphere, both directions
         ra, rb = r_sat_km[self.isl_a], r_sat_km[self.isl_b]
         d_isl = np.linalg.norm(rb - ra, axis=1)
         clear = los_clearance_km(ra, rb) >= self.isl_min_radius_km
         usable = (d_isl <= self.isl_max_range_km) & clear
+        if isl_down is not None:  # before terminal assignment: a dead node takes no terminal
+            usable &= ~(isl_down[self.isl_a] | isl_down[self.isl_b])
         for k, limit in enumerate(self.isl_max_terminals):
             if limit:
                 sel = np.flatnonzero(self.isl_set == k)
@@ -158,7 +179,10 @@ class SnapshotBuilder:
             d2 += (s.r_ecef_km * s.r_ecef_km).sum(axis=1)[:, None]
             dist = np.sqrt(np.maximum(d2, 0.0))
             up = s.up @ rt - (s.r_ecef_km * s.up).sum(axis=1)[:, None]
-            g, sat = np.nonzero(up >= s.sin_mask[:, None] * dist)
+            seen = up >= s.sin_mask[:, None] * dist
+            if all_down is not None:
+                seen &= ~all_down[self.n_sat :, None] & ~all_down[None, : self.n_sat]
+            g, sat = np.nonzero(seen)
             dg = dist[g, sat]
         else:
             g = sat = np.empty(0, dtype=np.intp)
@@ -176,7 +200,7 @@ class SnapshotBuilder:
             cap = np.concatenate([isl_bps, isl_bps, self.gs_uplink_bps[g], self.gs_downlink_bps[g]])
         return SnapshotLinks(src.astype(np.intp), dst.astype(np.intp), delay, cap)
 
-    def graph(self, r_sat_km: F64) -> csr_matrix:
-        """The snapshot as a sparse delay matrix [n_node, n_node] (seconds)."""
-        src, dst, delay = self.edges(r_sat_km)
+    def graph(self, r_sat_km: F64, t_s: float | None = None) -> csr_matrix:
+        """The snapshot at ``t_s`` as a sparse delay matrix [n_node, n_node] (seconds)."""
+        src, dst, delay = self.edges(r_sat_km, t_s)
         return csr_matrix((delay, (src, dst)), shape=(self.n_node, self.n_node))

@@ -309,7 +309,7 @@ def simulate_transfers(
                 if done.all():
                     break
                 continue
-            net = _step_net(builder.links(r[:, k]), n_node)
+            net = _step_net(builder.links(r[:, k], float(t[k])), n_node)
             step = routes_at(net.graph, s_nodes[pend], d_nodes[pend])
             ok = np.isfinite(step.delay_s)
             if not ok.any():

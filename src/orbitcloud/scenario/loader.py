@@ -44,7 +44,7 @@ from ruamel.yaml.scanner import RoundTripScanner, ScannerError
 from orbitcloud.orbits.tle import TleFormatError, parse_tle_text, tle_node_names
 from orbitcloud.scenario.base import check_name
 from orbitcloud.scenario.errors import Problem, ScenarioError, clip, shorten
-from orbitcloud.scenario.models import TLE_NAME_HINT, GroundStation, Scenario
+from orbitcloud.scenario.models import FAULT_CSV_COLUMNS, TLE_NAME_HINT, GroundStation, Scenario
 
 __all__ = ["MAX_ALIAS_VALUES", "MAX_DEPTH", "MAX_FILE_BYTES", "MAX_SCENARIO_BYTES", "MAX_VALUES",
            "load_scenario", "read_yaml_file", "resolve_source"]  # fmt: skip
@@ -62,8 +62,6 @@ MAX_DEPTH = 32
 MAX_VALUES = 200_000
 #: Most values that YAML aliases may add to a document when expanded.
 MAX_ALIAS_VALUES = 10_000
-
-_FAULT_COLUMNS = ("t_s", "kind", "target", "duration_s", "bits")
 
 
 def resolve_source(source: str | Path) -> Path:
@@ -475,17 +473,16 @@ def _resolve_files(
             except ScenarioError as exc:
                 problems += _at(exc, ("ground_station_files", j, "path"), label, doc)
         data["ground_station_files"] = []
-    storage = data.get("storage")
-    if isinstance(storage, dict) and isinstance(storage.get("faults_file"), str):
-        faults = storage.get("faults")
+    if isinstance(data.get("faults_file"), str):
+        faults = data.get("faults")
         if faults is None:
-            faults = storage["faults"] = []
+            faults = data["faults"] = []
         if isinstance(faults, list):
             try:
-                _read_fault_csv(base / storage["faults_file"], faults, origins)
+                _read_fault_csv(base / data["faults_file"], faults, origins)
             except ScenarioError as exc:
-                problems += _at(exc, ("storage", "faults_file"), label, doc)
-            storage["faults_file"] = None  # its faults are in `faults` now
+                problems += _at(exc, ("faults_file",), label, doc)
+            data["faults_file"] = None  # its faults are in `faults` now
     return problems
 
 
@@ -587,7 +584,7 @@ def _read_fault_csv(path: Path, faults: list[Any], origins: dict[Loc, tuple[str,
         raise ScenarioError([Problem(str(path), None, "", f"empty fault CSV: expected a {need}")])
     (n0, header_row), body = rows[0], rows[1:]
     header = [h.strip() for h in header_row]
-    bad = [h for h in header if h not in _FAULT_COLUMNS]
+    bad = [h for h in header if h not in FAULT_CSV_COLUMNS]
     if bad or not {"t_s", "kind"} <= set(header) or len(set(header)) != len(header):
         raise ScenarioError(
             [Problem(str(path), n0, "", f"expected a {need}, got {shorten(header, 200)}")]
@@ -599,7 +596,7 @@ def _read_fault_csv(path: Path, faults: list[Any], origins: dict[Loc, tuple[str,
                 Problem(str(path), n, "", f"{len(row)} values for {len(header)} columns {header}")
             )
             continue
-        origins[("storage", "faults", len(faults))] = (str(path), n)
+        origins[("faults", len(faults))] = (str(path), n)
         faults.append({h: v.strip() for h, v in zip(header, row, strict=False) if v.strip()})
     if problems:
         raise ScenarioError(problems)

@@ -12,7 +12,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AwareDatetime,
@@ -28,14 +28,17 @@ from orbitcloud.scenario.base import NAME_MAX_CHARS, Name, _Model, check_name
 from orbitcloud.scenario.errors import shorten
 from orbitcloud.scenario.storage import (
     ErasurePlacement,
-    FaultEventSpec,
     ReplicationPlacement,
     StorageSpec,
 )
 from orbitcloud.scenario.workload import WorkloadSpec
 
 __all__ = [
+    "FAULT_CSV_COLUMNS",
+    "FAULT_KINDS",
     "ElementsConstellation",
+    "FaultEventSpec",
+    "FaultKind",
     "FixedRate",
     "GridTopology",
     "GroundStation",
@@ -386,6 +389,35 @@ class IslSpec(_Model):
     rate: Rate
 
 
+# --- faults --------------------------------------------------------------------------------
+
+#: The fault kinds, once for the whole project (:mod:`orbitcloud.faults` re-exports them; the
+#: scenario, the lowest stage, defines them because its schema needs them).
+FaultKind = Literal["satellite_loss", "cluster_loss", "isl_failure", "station_outage", "bit_flip"]
+FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
+#: The columns of the one fault CSV format (``faults_file:``, :mod:`orbitcloud.faults`), in
+#: the order they are written; ``t_s`` and ``kind`` are required.
+FAULT_CSV_COLUMNS: tuple[str, ...] = ("t_s", "kind", "target", "duration_s", "bits")
+
+
+class FaultEventSpec(_Model):
+    """One fault of the top-level ``faults:`` section (see :mod:`orbitcloud.faults`).
+
+    ``target`` by kind: ``satellite_loss`` a satellite; ``cluster_loss`` comma-separated
+    satellites or ``plane:<constellation>:<plane index>`` (a solar storm taking a cluster);
+    ``isl_failure`` a satellite (all its laser terminals); ``station_outage`` a ground station
+    (for ``duration_s``; optical stations: weather); ``bit_flip`` a node, or empty for any
+    stored shard (``bits`` upsets in shard payloads, seeded)."""
+
+    t_s: float = Field(ge=0)
+    kind: FaultKind
+    target: str = ""
+    duration_s: float | None = Field(
+        None, gt=0, description="none: until the end of the run; losses are permanent"
+    )
+    bits: int = Field(1, ge=1, le=1_000_000)
+
+
 # --- scenario ------------------------------------------------------------------------------
 
 
@@ -408,12 +440,34 @@ class Scenario(_Model):
         None, description="compute jobs to run (Earth-observation captures); none: no jobs"
     )
     storage: StorageSpec | None = Field(
-        None, description="object storage service: tenants, placement, faults; none: off"
+        None, description="object storage service: tenants, placement, scrubbing; none: off"
+    )
+    faults: list[FaultEventSpec] = Field(
+        default_factory=list,
+        description="fault timeline felt by every stage (contacts, routes, power, services)",
+    )
+    faults_file: str | None = Field(
+        None,
+        description="CSV with columns t_s,kind,target[,duration_s][,bits]; merged into faults "
+        "on load",
     )
     assessment: AssessmentSpec = Field(
         default_factory=lambda: AssessmentSpec(),
         description="lifecycle carbon, water and cost: parameter overrides and options",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _faults_moved(cls, v: object) -> object:
+        storage = v.get("storage") if isinstance(v, dict) else None
+        if isinstance(storage, dict):
+            for key in ("faults", "faults_file"):
+                if key in storage:
+                    raise ValueError(
+                        f"storage.{key}: moved to the top-level {key}: section (every stage "
+                        f"feels the faults, not only storage); move it out of storage:"
+                    )
+        return v
 
     @field_validator("epoch")
     @classmethod
@@ -434,6 +488,11 @@ class Scenario(_Model):
             raise ValueError(
                 "ground_station_files have not been read: load scenarios that reference files "
                 "with orbitcloud.load_scenario()"
+            )
+        if self.faults_file is not None:
+            raise ValueError(
+                "faults_file has not been read: load scenarios that reference files with "
+                "orbitcloud.load_scenario()"
             )
         names: dict[str, str] = {}
         for i, c in enumerate(self.constellations):
@@ -487,6 +546,9 @@ class Scenario(_Model):
             self._check_requests(self.workload)
         if self.storage is not None:
             self._check_storage(self.storage, sats)
+        stations = [g.name for g in self.ground_stations]
+        for j, f in enumerate(self.faults):
+            _check_fault_target(f, f"faults[{j}].target", sats, stations, self)
         return self
 
     def _check_thermal_step(self) -> None:
@@ -576,8 +638,7 @@ class Scenario(_Model):
         )
 
     def _check_storage(self, spec: StorageSpec, sats: dict[str, tuple[int, int]]) -> None:
-        """Storage stations, sites and fault targets name nodes of the right kind (as
-        :func:`orbitcloud.cloud.storage.faults.targets_of` will want them)."""
+        """Storage stations and sites name ground stations."""
         for j, w in enumerate(spec.workloads):
             self._station(w.put_station, f"storage.workloads[{j}].put_station")
             self._station(w.get_station, f"storage.workloads[{j}].get_station")
@@ -588,9 +649,6 @@ class Scenario(_Model):
             if isinstance(pl, ReplicationPlacement):
                 self._station(pl.ground_site, f"{where}.ground_site")
         self._station(spec.lost_site, "storage.lost_site")
-        stations = [g.name for g in self.ground_stations]
-        for j, f in enumerate(spec.faults):
-            _check_fault_target(f, f"storage.faults[{j}].target", sats, stations, self)
 
 
 def _satellite_names(

@@ -1,4 +1,7 @@
-"""Scenario section ``storage:``: the object storage service (tenants, placement, faults).
+"""Scenario section ``storage:``: the object storage service (tenants, placement, scrubbing).
+
+Faults are not here: they are the scenario's top-level ``faults:`` section, which every stage
+feels (:mod:`orbitcloud.faults`).
 
 Cross-checks that need the whole scenario (station and satellite names, jurisdictions) are made
 when the service starts (:func:`orbitcloud.cloud.storage.run_storage`), with one clear error.
@@ -14,14 +17,11 @@ from orbitcloud.scenario.base import Name, _Model
 
 __all__ = [
     "ErasurePlacement",
-    "FaultEventSpec",
     "ReplicationPlacement",
     "StorageSpec",
     "StorageTenant",
     "StorageWorkload",
 ]
-
-FAULT_KINDS = ("satellite_loss", "cluster_loss", "isl_failure", "station_outage", "bit_flip")
 
 
 class ReplicationPlacement(_Model):
@@ -104,22 +104,6 @@ class StorageWorkload(_Model):
         return self
 
 
-class FaultEventSpec(_Model):
-    """One injected fault.
-
-    ``target`` by kind: ``satellite_loss`` a satellite; ``cluster_loss`` comma-separated
-    satellites or ``plane:<constellation>:<plane index>`` (a solar storm taking a cluster);
-    ``isl_failure`` a satellite (all its laser terminals); ``station_outage`` a ground station
-    (for ``duration_s``; optical stations: weather); ``bit_flip`` a node, or empty for any
-    stored shard (``bits`` upsets in shard payloads, seeded)."""
-
-    t_s: float = Field(ge=0)
-    kind: Literal["satellite_loss", "cluster_loss", "isl_failure", "station_outage", "bit_flip"]
-    target: str = ""
-    duration_s: float | None = Field(None, gt=0, description="none: until the end of the run")
-    bits: int = Field(1, ge=1, le=1_000_000)
-
-
 class StorageSpec(_Model):
     """Object storage service settings."""
 
@@ -129,10 +113,6 @@ class StorageSpec(_Model):
         description="default placement of every tenant",
     )
     workloads: list[StorageWorkload] = Field(default_factory=list)
-    faults: list[FaultEventSpec] = Field(default_factory=list)
-    faults_file: str | None = Field(
-        None, description="CSV with columns t_s,kind,target[,duration_s][,bits]; added to faults"
-    )
     scrub_interval_s: float | None = Field(
         3600.0, gt=0, description="scrub and repair every this many seconds; none: never"
     )

@@ -1,29 +1,30 @@
 """Faults applied to the storage service on real bytes.
 
-A fault is a plain :class:`FaultEvent` (time, kind, target, optional duration and bit count),
-so any schedule (a scenario list, a CSV file, a seeded generator) plugs in.
+The event type, its kinds and its CSV format are the project's one definition
+(:mod:`orbitcloud.faults`); this module applies an event to an :class:`ObjectStore`:
 
 ======================  =================================================================
-kind                    effect
+kind                    effect on the store
 ======================  =================================================================
-``satellite_loss``      the node's shard directory is deleted; its contacts end
+``satellite_loss``      the node's shard directory is deleted (shards lost, found by the
+                        next scrub, repaired then); its contacts end
 ``cluster_loss``        several satellites at once (``a,b,c`` or ``plane:<const>:<p>``)
 ``isl_failure``         the satellite's ISL contacts are removed for ``duration_s``
 ``station_outage``      the station's contacts are removed for ``duration_s`` (weather)
 ``bit_flip``            ``bits`` random bits of stored shard payloads flip (single-event
                         upsets), on the ``target`` node or anywhere
 ======================  =================================================================
+
+In a pipeline run the contact plan is already cut by the fault timeline, so the contact
+removals here find nothing more to remove (they matter for a store run on an un-cut plan).
 """
 
 from __future__ import annotations
 
-import csv
-from dataclasses import dataclass
-from pathlib import Path
-
 import numpy as np
 
 from orbitcloud.cloud.storage.service import SERVICE, ObjectStore, StorageError
+from orbitcloud.faults.events import FAULT_KINDS, FaultEvent, read_fault_csv
 
 __all__ = [
     "FAULT_KINDS",
@@ -33,52 +34,6 @@ __all__ = [
     "resolve_cluster",
     "targets_of",
 ]
-
-FAULT_KINDS = ("satellite_loss", "cluster_loss", "isl_failure", "station_outage", "bit_flip")
-
-
-@dataclass(frozen=True)
-class FaultEvent:
-    """One fault at ``t_s`` [s since epoch]; ``duration_s`` None = until the end of the run."""
-
-    t_s: float
-    kind: str
-    target: str = ""
-    duration_s: float | None = None
-    bits: int = 1
-
-    def __post_init__(self) -> None:
-        if self.kind not in FAULT_KINDS:
-            raise ValueError(f"fault kind {self.kind!r} is not one of {', '.join(FAULT_KINDS)}")
-        if not (np.isfinite(self.t_s) and self.t_s >= 0):
-            raise ValueError(f"fault t_s must be a finite time >= 0, got {self.t_s!r}")
-
-
-def read_fault_csv(path: Path) -> list[FaultEvent]:
-    """Faults from a CSV with header ``t_s,kind,target[,duration_s][,bits]``; errors name
-    ``file:line``."""
-    out: list[FaultEvent] = []
-    with open(path, newline="") as f:
-        reader = csv.DictReader(f)
-        missing = {"t_s", "kind"} - set(reader.fieldnames or [])
-        if missing:
-            raise ValueError(f"{path}:1: fault CSV needs columns t_s,kind[,target,duration_s,bits]"
-                             f"; missing {sorted(missing)}")  # fmt: skip
-        for row in reader:
-            try:
-                dur = (row.get("duration_s") or "").strip()
-                out.append(
-                    FaultEvent(
-                        float(row["t_s"]),
-                        (row["kind"] or "").strip(),
-                        (row.get("target") or "").strip(),
-                        float(dur) if dur else None,
-                        int((row.get("bits") or "1").strip() or 1),
-                    )
-                )
-            except (ValueError, TypeError) as err:
-                raise ValueError(f"{path}:{reader.line_num}: {err}") from None
-    return out
 
 
 def resolve_cluster(store: ObjectStore, target: str, groups: dict[str, list[str]]) -> list[str]:

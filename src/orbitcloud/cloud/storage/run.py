@@ -1,11 +1,11 @@
 """``run_storage``: the scenario's storage demo on real bytes, for ``orbitcloud run``.
 
 Timeline (one pass in time order; at equal times faults come first, then scrubs, puts, gets):
-the workloads' puts and gets, the fault schedule (scenario list, CSV file, or given events)
-and a scrub + repair every ``scrub_interval_s``. At the end of the run every object is read
-from disk once more: it is *readable* if at least ``k`` shards verify. Object bytes are seeded
-random, so a run repeats exactly (ciphertexts, object ids and keyed checksums differ: nonces,
-ids and data keys are random by design).
+the workloads' puts and gets, the run's fault timeline (the scenario's top-level ``faults:``,
+plus any events given) and a scrub + repair every ``scrub_interval_s``. At the end of the run
+every object is read from disk once more: it is *readable* if at least ``k`` shards verify.
+Object bytes are seeded random, so a run repeats exactly (ciphertexts, object ids and keyed
+checksums differ: nonces, ids and data keys are random by design).
 
 Keys: the demo store takes its master key from ``ORBITCLOUD_MASTER_KEY`` or
 ``ORBITCLOUD_MASTER_KEY_FILE`` when set, else an ephemeral one (in memory only, so the run's
@@ -27,7 +27,7 @@ import pyarrow as pa
 
 from orbitcloud.cloud.events import EventLog
 from orbitcloud.cloud.storage.crypto import sha256_hex
-from orbitcloud.cloud.storage.faults import FaultEvent, apply_fault, read_fault_csv, targets_of
+from orbitcloud.cloud.storage.faults import apply_fault, targets_of
 from orbitcloud.cloud.storage.placement import (
     TB_BYTES,
     Erasure,
@@ -39,6 +39,7 @@ from orbitcloud.cloud.storage.placement import (
 from orbitcloud.cloud.storage.repair import RepairResult, repair, scrub
 from orbitcloud.cloud.storage.service import ObjectLostError, ObjectStore, StorageError
 from orbitcloud.cloud.storage.timing import NetworkTimer
+from orbitcloud.faults.events import FaultEvent
 from orbitcloud.links.contactplan import NodeTable
 from orbitcloud.orbits.satellites import SatelliteSet, satellites_of
 from orbitcloud.scenario.models import Scenario
@@ -220,9 +221,11 @@ def run_storage(
     log: EventLog,
     faults: Sequence[FaultEvent] | None = None,
 ) -> StorageReport:
-    """Run the scenario's storage workloads and fault schedule on real bytes under ``root``
-    (or ``storage.path``), logging to ``log``. ``faults``: extra events (e.g. from a seeded
-    generator), added to the scenario's."""
+    """Run the scenario's storage workloads on real bytes under ``root`` (or
+    ``storage.path``), logging to ``log``, with the run's fault timeline (``result.faults``:
+    a lost satellite's shards are gone, found and repaired at the next scrub; the contact plan
+    ``result.contacts`` is already cut by it). ``faults``: extra events (e.g. from a seeded
+    generator), applied to the store after the timeline's (they do not cut the plan)."""
     spec = scenario.storage
     if spec is None:
         raise ValueError("scenario has no `storage:` section; add one to run the storage service")
@@ -232,7 +235,7 @@ def run_storage(
     with ObjectStore(
         root, nodes, NetworkTimer(plan), log, scenario.seed, spec.fsync, policy_of(spec.placement)
     ) as store:
-        return _run(store, scenario, spec, root, faults)
+        return _run(store, scenario, spec, root, [*result.faults.events, *(faults or [])])
 
 
 def _run(
@@ -240,7 +243,7 @@ def _run(
     scenario: Scenario,
     spec: StorageSpec,
     root: Path,
-    faults: Sequence[FaultEvent] | None,
+    events: Sequence[FaultEvent],
 ) -> StorageReport:
     for t in spec.tenants:
         if t.name not in store.tenant_names():  # a reopened store keeps its tenants and keys
@@ -249,13 +252,6 @@ def _run(
                 policy_of(t.placement) if t.placement is not None else None,
             )  # fmt: skip
     _check_names(spec, store)
-    events = [FaultEvent(f.t_s, f.kind, f.target, f.duration_s, f.bits) for f in spec.faults]
-    if spec.faults_file:
-        path = Path(spec.faults_file)
-        if not path.is_file():
-            raise ValueError(f"storage.faults_file: no such file {str(path)!r}")
-        events += read_fault_csv(path)
-    events += list(faults or [])
     for ev in events:  # fail before running anything if a target is unknown
         targets_of(store, ev)
 

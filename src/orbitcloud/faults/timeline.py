@@ -1,0 +1,172 @@
+"""One fault timeline that every stage feels: :class:`EventTimeline`.
+
+The scenario's ``faults:`` (and ``faults_file:``) events, resolved against the contact plan's
+node table (satellites ``0 .. n_sat-1``, then stations) into
+
+- ``outages``: per-node down intervals with a scope
+  (:class:`~orbitcloud.links.contactplan.NodeOutages`): a ``satellite_loss`` (and each
+  satellite of a ``cluster_loss``) is ``[t, inf)`` on all its links; an ``isl_failure``
+  ``[t, t + duration)`` (or to the end) on its ISLs; a ``station_outage``
+  ``[t, t + duration)`` on the station's links;
+- ``loss_s``: float64[n_sat], when each satellite is lost (``inf``: never);
+- ``events``: the events themselves, in time order (the storage service applies them to its
+  shards; ``bit_flip`` events only matter there).
+
+What each stage does with it: the pipeline cuts the contact plan (:meth:`EventTimeline.cut`),
+so power's comms load, CGR, compute and storage transfers see no contact of a node while it is
+down; the snapshot network (routes, transfers) drops the links of nodes down at each step
+(:meth:`NodeOutages.down_at`); power zeroes a lost satellite from its loss step on; compute
+starts no job on a satellite after its ``loss_s``; storage loses its shards and repairs them at
+the next scrub. Nothing here is random: the same events give the same timeline (bit flips draw
+from a generator the storage service seeds from the scenario).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from orbitcloud.faults.events import FaultEvent, read_fault_csv
+from orbitcloud.links.contactplan import OUTAGE_SCOPES, ContactPlan, NodeOutages, NodeTable
+from orbitcloud.scenario.models import Scenario
+
+__all__ = ["EventTimeline", "events_of", "plane_groups"]
+
+F64 = NDArray[np.float64]
+
+
+def events_of(scenario: Scenario) -> list[FaultEvent]:
+    """The scenario's ``faults:`` as :class:`FaultEvent` rows (the loader has already merged
+    ``faults_file:`` into them), in the order given."""
+    return [FaultEvent(f.t_s, f.kind, f.target, f.duration_s, f.bits) for f in scenario.faults]
+
+
+def plane_groups(scenario: Scenario) -> dict[str, list[str]]:
+    """Satellites of each plane, keyed ``<constellation>:<plane>`` as ``cluster_loss`` targets
+    name them (``plane:<constellation>:<plane>``); a satellite outside a Walker constellation
+    is its own plane, keyed by its name."""
+    out: dict[str, list[str]] = {}
+    for c, names in zip(scenario.constellations, scenario.satellite_names(), strict=True):
+        per_plane = getattr(c, "sats_per_plane", 0) or 0
+        for j, n in enumerate(names):
+            out.setdefault(f"{c.name}:{j // per_plane if per_plane else n}", []).append(n)
+    return out
+
+
+@dataclass(frozen=True)
+class EventTimeline:
+    """The fault events of a run resolved against its nodes (see the module docstring).
+
+    Attributes:
+        events: the events, sorted by time (stable).
+        nodes: the node table they were resolved against.
+        outages: per-node down intervals (``[n_outage]`` arrays).
+        loss_s: float64[n_sat], when each satellite is lost; ``inf``: never.
+    """
+
+    events: tuple[FaultEvent, ...]
+    nodes: NodeTable
+    outages: NodeOutages = field(repr=False)
+    loss_s: F64 = field(repr=False)
+
+    @classmethod
+    def build(
+        cls,
+        events: Iterable[FaultEvent],
+        nodes: NodeTable,
+        planes: Mapping[str, Sequence[str]] | None = None,
+    ) -> EventTimeline:
+        """Resolve ``events`` against ``nodes``; ``planes`` maps ``<constellation>:<plane>``
+        to its satellites for ``cluster_loss`` plane targets (:func:`plane_groups`).
+
+        Raises:
+            ValueError: a target is not a node of the kind its fault needs (the scenario
+                validates this first, with file:line; this guards direct calls).
+        """
+        evs = tuple(sorted(events, key=lambda e: e.t_s))
+        index = nodes.index()
+        loss = np.full(nodes.n_sat, np.inf)
+        node: list[int] = []
+        start: list[float] = []
+        end: list[float] = []
+        scope: list[int] = []
+        for e in evs:
+            if e.kind == "bit_flip":
+                continue
+            for i in _targets(e, index, nodes.n_sat, planes or {}):
+                if e.kind in ("satellite_loss", "cluster_loss"):
+                    loss[i] = min(loss[i], e.t_s)
+                    continue
+                node.append(i)
+                start.append(e.t_s)
+                end.append(e.end_s)
+                scope.append(OUTAGE_SCOPES.index("isl" if e.kind == "isl_failure" else "ground"))
+        lost = np.flatnonzero(np.isfinite(loss))
+        outages = NodeOutages(
+            np.concatenate([lost, np.asarray(node, dtype=np.intp)]).astype(np.int32),
+            np.concatenate([loss[lost], np.asarray(start, dtype=np.float64)]),
+            np.concatenate([np.full(lost.size, np.inf), np.asarray(end, dtype=np.float64)]),
+            np.concatenate(
+                [np.full(lost.size, OUTAGE_SCOPES.index("all")), np.asarray(scope)]
+            ).astype(np.uint8),
+        )
+        return cls(evs, nodes, outages, loss)
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario, nodes: NodeTable) -> EventTimeline:
+        """The timeline of the scenario's ``faults:`` section over ``nodes``."""
+        return cls.build(events_of(scenario), nodes, plane_groups(scenario))
+
+    @classmethod
+    def from_csv(
+        cls, path: str, nodes: NodeTable, planes: Mapping[str, Sequence[str]] | None = None
+    ) -> EventTimeline:
+        """The timeline of a fault CSV (``t_s,kind,target[,duration_s][,bits]``)."""
+        return cls.build(read_fault_csv(path), nodes, planes)
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    @property
+    def n_lost(self) -> int:
+        """Satellites lost during the run."""
+        return int(np.isfinite(self.loss_s).sum())
+
+    def cut(self, plan: ContactPlan) -> ContactPlan:
+        """``plan`` without the contacts (or parts of them) when a node is down."""
+        if plan.nodes.names != self.nodes.names:
+            raise ValueError("the timeline was resolved against another node table than the plan's")
+        return plan.cut(self.outages) if len(self.outages) else plan
+
+    def down_at(self, t_s: float) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+        """``(all_down, isl_down)``, bool[n_node], at ``t_s`` (see :meth:`NodeOutages.down_at`)."""
+        return self.outages.down_at(t_s, self.nodes.n_node)
+
+
+def _targets(
+    e: FaultEvent, index: Mapping[str, int], n_sat: int, planes: Mapping[str, Sequence[str]]
+) -> list[int]:
+    if e.kind == "cluster_loss":
+        if e.target.startswith("plane:"):
+            key = e.target.removeprefix("plane:")
+            if key not in planes:
+                raise ValueError(f"fault cluster_loss at t={e.t_s} s: no plane {e.target!r}")
+            names: list[str] = list(planes[key])
+        else:
+            names = [n.strip() for n in e.target.split(",") if n.strip()]
+    else:
+        names = [e.target]
+    want_sat = e.kind != "station_outage"
+    out = []
+    for n in names:
+        i = index.get(n)
+        if i is None or (i < n_sat) != want_sat:
+            what = "satellite" if want_sat else "ground station"
+            raise ValueError(
+                f"fault {e.kind} at t={e.t_s} s: target {n!r} is not a {what} of this scenario"
+            )
+        out.append(i)
+    return out
