@@ -384,8 +384,9 @@ class ComputeService:
                     self.used_bytes[src] -= size
                 self._fail(i, rec, svc, lost if lost >= 0 else src, "input lost")
                 return
-            if lost >= 0:
+            if lost >= 0:  # the row keeps the start on the lost node only if it fails there
                 rec.replaced[i] += 1
+                rec.started_s[i] = np.nan
                 log.add(env.now, svc, "job_replaced", self.engine.names[lost], str(i), 0.0)
             cand, senders = self._estimate(view)
             if len(cand) == 0:
@@ -428,7 +429,6 @@ class ComputeService:
                 self.used_bytes[node] -= size
                 if on_board and node == src:  # computed where it was taken: the tiles are gone
                     at_src = False
-                rec.started_s[i] = np.nan
                 lost = node
                 continue
             finally:
