@@ -97,7 +97,10 @@ class WorkloadResult:
         return pa.concat_tables(parts)
 
     def summary(self) -> dict[str, Any]:
-        """JSON-ready figures per mode and the orbit-vs-ground comparison."""
+        """JSON-ready figures per mode and the orbit-vs-ground comparison. Per mode, the jobs by
+        status, ``failed_by_reason`` (:data:`~orbitcloud.cloud.compute.FAIL_REASONS`) and
+        ``replaced``: jobs taken off a lost satellite and placed again (ground mode: whose input
+        was gathered again after a part was lost)."""
         out: dict[str, Any] = {
             "captures": len(self.captures),
             "jobs": len(self.jobs),
