@@ -28,6 +28,22 @@ it is not offered to the policy; a capture that does not fit on its satellite is
 shards of stored inputs are not charged to the compute nodes' storage: they are the storage
 service's.)
 
+Satellite losses (``loss_s[i]``: satellite ``i`` is gone from then on; inf: never). A lost
+satellite is no longer offered to the policy (it is not in :class:`Candidates`) and nothing
+starts on it. A job on it at the loss (its input on the way there, queued, or computing) is
+re-placed by the policy from the input's surviving holders (``job_replaced``), the input
+gathered again; unless the input was there too (a capture computed where it was taken, or
+already moved to the lost node: the raw tiles are gone) or fewer than ``k`` holders of a
+stored object survive: then it fails with reason ``input lost``. A bundle that cannot leave
+a satellite before that satellite's loss (no route from it, or a route that would keep it
+there past the loss: the contact plan, cut at the loss by the fault timeline, gives none)
+waits in the satellite's store and is lost with it at the loss time: a part of an input in
+transit makes the job gather again from the survivors; a product not yet off its satellite
+fails the job (``product lost``). In the ground mode, a raw capture still on its satellite at
+the loss is lost (``input lost``). Every failure has a reason (:data:`FAIL_REASONS`, the
+``reason`` column); the losses are in the event log (``node_lost``, ``bundle_lost``,
+``job_replaced``, ``job_failed``).
+
 Energy per job [J]: compute (J/FLOP × FLOP, wasted attempts included; ground: × PUE) plus
 transmission (bits × J/bit per ISL hop and per downlink hop, from the contacts used; an
 uplink costs the satellites nothing here: the station transmits).
@@ -36,7 +52,7 @@ uplink costs the satellites nothing here: the station transmits).
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -50,7 +66,7 @@ from orbitcloud.cloud.scheduler import Candidates, JobView, Policy
 from orbitcloud.cloud.workload import INPUT_KINDS, Jobs
 from orbitcloud.scenario.workload import Mode, WorkloadSpec
 
-__all__ = ["JOB_STATUS", "ComputeService", "JobRecord"]
+__all__ = ["FAIL_REASONS", "JOB_STATUS", "ComputeService", "JobRecord"]
 
 F64 = NDArray[np.float64]
 IDX = NDArray[np.intp]
@@ -59,6 +75,12 @@ IDX = NDArray[np.intp]
 #: attempts or no route exists; unfinished: not done by the end of the run; dropped: no
 #: storage for the capture.
 JOB_STATUS = ("done", "late", "failed", "unfinished", "dropped")
+
+#: Why a job failed (``JobRecord.reason``): upsets exhausted the attempts; no satellite could
+#: take it; no contacts could carry its input or product; its input was lost with a satellite
+#: (the raw capture, or too few surviving holders of a stored object); its product was lost
+#: with the satellite it was on.
+FAIL_REASONS = ("upsets", "no node", "no route", "input lost", "product lost")
 
 
 @dataclass
@@ -76,7 +98,9 @@ class JobRecord:
     downlink_bytes: F64
     isl_bytes: F64
     uplink_bytes: F64
+    replaced: NDArray[np.int64]
     status: list[str] = field(default_factory=list)
+    reason: list[str] = field(default_factory=list)  # why it failed ("" unless failed)
 
     @classmethod
     def empty(cls, mode: Mode, n: int) -> JobRecord:
@@ -84,7 +108,7 @@ class JobRecord:
         return cls(
             mode, np.full(n, -1, np.int64), nan.copy(), nan.copy(), nan.copy(), nan.copy(),
             np.zeros(n), np.zeros(n, np.int64), np.zeros(n), np.zeros(n), np.zeros(n),
-            ["unfinished"] * n,
+            np.zeros(n, np.int64), ["unfinished"] * n, [""] * n,
         )  # fmt: skip
 
 
@@ -101,6 +125,7 @@ class ComputeService:
         station_jurisdiction: ISO code per ground station (node ``n_sat + i``).
         policy: the placement policy (orbit mode).
         battery_efficiency: float64[n_sat], one-way charge/discharge efficiency.
+        loss_s: float64[n_sat], when each satellite is lost (inf: never; None: no losses).
     """
 
     def __init__(
@@ -114,6 +139,7 @@ class ComputeService:
         station_jurisdiction: list[str],
         policy: Policy,
         battery_efficiency: F64,
+        loss_s: F64 | None = None,
     ) -> None:
         self.engine, self.jobs, self.spec, self.cap = engine, jobs, spec, capacity
         self.sunlit, self.policy = sunlit, policy
@@ -134,6 +160,24 @@ class ComputeService:
         ]
         self._downlinks = _DownlinkIndex(engine, self.n_sat)
         self.busy: list[tuple[int, float, float]] = []  # (node, start, end) of compute
+        self.loss_s = np.full(self.n_sat, np.inf)
+        if loss_s is not None:
+            loss = np.asarray(loss_s, dtype=np.float64)
+            if loss.shape != (self.n_sat,) or np.isnan(loss).any():
+                raise ValueError(
+                    f"loss_s must be float64[{self.n_sat}] (one time per satellite, inf: never "
+                    f"lost), got shape {loss.shape}"
+                    + (" with NaN" if loss.shape == (self.n_sat,) else "")
+                )
+            self.loss_s = loss
+        self._losses = bool(np.isfinite(self.loss_s).any())
+        # per node (stations never lost), for the engine's bundle guard; None: no losses
+        self._loss_node: F64 | None = (
+            np.concatenate([self.loss_s, np.full(nodes.n_node - self.n_sat, np.inf)])
+            if self._losses
+            else None
+        )
+        self._on_node: dict[int, dict[int, simpy.Process]] = {}  # lost-node interrupts
 
     def _allowed_stations(self, allowed: list[str] | None, juris: list[str]) -> list[int]:
         return [self.n_sat + i for i, j in enumerate(juris) if allowed is None or j in set(allowed)]
@@ -153,10 +197,51 @@ class ComputeService:
                 env.process(job(i, rec))
 
         env.process(arrivals())
+        if self._losses:
+            env.process(self._lose_nodes("compute-orbit" if mode == "orbit" else "compute-ground"))
         self.engine.run(until_s=float(self.cap.t_s[-1]))
         return rec
 
     # --- helpers ---------------------------------------------------------------------------
+
+    def _lose_nodes(self, svc: str) -> Generator[Any, Any, None]:
+        """simpy process: at each satellite's loss (in time order, the lost ones only), log
+        ``node_lost`` (value: jobs on it) and interrupt the jobs on it (by job id)."""
+        env, order = self.engine.env, np.argsort(self.loss_s, kind="stable")
+        for s in order[np.isfinite(self.loss_s[order])].tolist():
+            t = float(self.loss_s[s])
+            if t > self.cap.t_s[-1]:
+                break
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            on = self._on_node.pop(s, {})
+            self.engine.log.add(env.now, svc, "node_lost", self.engine.names[s], "", len(on))
+            for i in sorted(on):
+                on[i].interrupt(s)
+
+    def _transit(self) -> NDArray[np.bool_]:
+        """Nodes that may relay now: the satellites not lost."""
+        if self._loss_node is None:
+            return self.sat_only
+        return self.sat_only & (self._loss_node > self.engine.env.now)
+
+    def _surviving(self, job: JobView) -> JobView | None:
+        """``job`` with the holders of its input not lost by now (None when fewer than
+        ``needed`` survive); ``job`` itself when all do."""
+        if not self._losses:
+            return job
+        now = self.engine.env.now
+        alive = [h for h in job.holders if h >= self.n_sat or self.loss_s[h] > now]
+        if len(alive) < job.needed:
+            return None
+        if len(alive) == len(job.holders):
+            return job
+        return replace(job, holders=tuple(alive), source=alive[0])
+
+    def _fail(self, i: int, rec: JobRecord, svc: str, node: int, reason: str) -> None:
+        rec.status[i], rec.reason[i] = "failed", reason
+        name = self.engine.names[node] if node >= 0 else ""
+        self.engine.log.add(self.engine.env.now, svc, "job_failed", name, str(i), 0.0, reason)
 
     def _view(self, i: int) -> JobView:
         j = self.jobs
@@ -173,7 +258,7 @@ class ComputeService:
         now, part = self.engine.env.now, max(job.input_bytes / job.needed, 1.0)
         arr = np.empty((len(job.holders), self.engine.plan.nodes.n_node))
         for r, h in enumerate(job.holders):
-            arr[r] = self.engine.router.arrivals(h, now, part, self.sat_only, horizon_s)
+            arr[r] = self.engine.router.arrivals(h, now, part, self._transit(), horizon_s)
         return arr
 
     def candidates(self, job: JobView) -> Candidates:
@@ -196,7 +281,10 @@ class ComputeService:
         room = self.used_bytes + job.input_bytes <= self.storage_bytes
         if job.input_kind == "capture":
             room[src] = True  # the input is already there
-        node = np.flatnonzero(np.isfinite(arrival) & self.has_compute & room)
+        ok = np.isfinite(arrival) & self.has_compute & room
+        if self._losses:  # a lost satellite is never a candidate
+            ok &= self.loss_s > now
+        node = np.flatnonzero(ok)
         start = np.maximum(arrival[node], self.queue_free_s[node])
         finish = self.cap.finish_s(node, start, np.full(node.size, job.flops))
         grounds = self.grounds[self.jobs.tenant[job.job_id]]
@@ -217,12 +305,20 @@ class ComputeService:
     ) -> Generator[Any, Any, Sent]:
         """simpy process: send job ``i``'s ``size`` bytes (satellites forward, stations only
         receive), add the transmission energy and the downlink/ISL bytes of the contacts used
-        to its record, and mark it failed when no contacts can carry them."""
-        sent: Sent = yield self.engine.env.process(
-            self.engine.send(svc, str(i), src, dst, size, self.sat_only)
+        to its record. ``delivery`` None: no contacts can carry them, or they were lost with
+        a satellite (``lost_node``; a satellite source without a route keeps them until its
+        loss, module docstring)."""
+        env = self.engine.env
+        sent: Sent = yield env.process(
+            self.engine.send(svc, str(i), src, dst, size, self._transit(), self._loss_node)
         )
         if sent.delivery is None:
-            rec.status[i] = "failed"
+            if sent.lost_node < 0 and src < self.n_sat and np.isfinite(self.loss_s[src]):
+                yield env.timeout(max(0.0, float(self.loss_s[src]) - env.now))
+                self.engine.log.add(
+                    env.now, svc, "bundle_lost", self.engine.names[src], str(i), size
+                )
+                return Sent(None, -1, src)
             return sent
         p, n_sat = self.engine.plan, self.n_sat
         c = np.asarray(sent.delivery.contacts, dtype=np.intp)
@@ -239,9 +335,10 @@ class ComputeService:
 
     def _gather(
         self, i: int, rec: JobRecord, svc: str, senders: list[int], dst: int | list[int]
-    ) -> Generator[Any, Any, Sent | None]:
+    ) -> Generator[Any, Any, Sent]:
         """simpy process: each of ``senders`` sends its part of job ``i``'s input to ``dst``,
-        in parallel; the :class:`Sent` of the last part to land, None if a part cannot."""
+        in parallel; the :class:`Sent` of the last part to land, or of a part that could not
+        (a lost one first)."""
         part = float(self.jobs.input_bytes[i]) / int(self.jobs.needed[i])
         env = self.engine.env
         sents: list[Sent] = []
@@ -251,8 +348,9 @@ class ComputeService:
             moves = [env.process(self._move(i, rec, svc, h, dst, part)) for h in senders]
             for m in moves:
                 sents.append((yield m))
-        if any(s.delivery is None for s in sents):
-            return None
+        failed = [s for s in sents if s.delivery is None]
+        if failed:
+            return next((s for s in failed if s.lost_node >= 0), failed[0])
         return max(sents, key=lambda s: s.arrival_s)
 
     def _finish(self, i: int, rec: JobRecord, mode: Mode) -> None:
@@ -277,49 +375,98 @@ class ComputeService:
             return
         if on_board:
             self.used_bytes[src] += size
-        cand, senders = self._estimate(job)
-        if len(cand) == 0:
-            rec.status[i] = "failed"
-            if on_board:
-                self.used_bytes[src] -= size
-            log.add(env.now, svc, "job_failed", self.engine.names[src], str(i), 0.0, "no node")
-            return
-        pick = int(self.policy(job, cand))
-        if not 0 <= pick < len(cand):
-            raise ValueError(f"policy returned row {pick}; candidates have {len(cand)} rows")
-        node = int(cand.node[pick])
-        rec.node[i] = node
-        self.queue_free_s[node] = max(float(cand.finish_s[pick]), self.queue_free_s[node])
-        log.add(env.now, svc, "job_placed", self.engine.names[node], str(i), 0.0)
-        if not (on_board and node == src):
-            self.used_bytes[node] += size  # a part already at the node is sent to itself: 0 s
-            got = yield from self._gather(i, rec, svc, senders[:, node].tolist(), node)
-            if on_board:
-                self.used_bytes[src] -= size
-            if got is None:
-                self.used_bytes[node] -= size
+        at_src = on_board  # a capture still on its satellite (not yet moved to its node)
+        lost = -1  # the node lost under the job (its input was on its way there, or there)
+        while True:
+            view = self._surviving(job) if at_src or not on_board else None
+            if view is None:
+                if at_src:
+                    self.used_bytes[src] -= size
+                self._fail(i, rec, svc, lost if lost >= 0 else src, "input lost")
                 return
-        with self.resources[node].request(priority=job.priority) as req:
-            yield req
-            ok = yield from self._attempts(i, node, rec)
+            if lost >= 0:  # the row keeps the start on the lost node only if it fails there
+                rec.replaced[i] += 1
+                rec.started_s[i] = np.nan
+                log.add(env.now, svc, "job_replaced", self.engine.names[lost], str(i), 0.0)
+            cand, senders = self._estimate(view)
+            if len(cand) == 0:
+                if at_src:
+                    self.used_bytes[src] -= size
+                self._fail(i, rec, svc, src, "no node")
+                return
+            pick = int(self.policy(view, cand))
+            if not 0 <= pick < len(cand):
+                raise ValueError(f"policy returned row {pick}; candidates have {len(cand)} rows")
+            node = int(cand.node[pick])
+            rec.node[i] = node
+            self.queue_free_s[node] = max(float(cand.finish_s[pick]), self.queue_free_s[node])
+            log.add(env.now, svc, "job_placed", self.engine.names[node], str(i), 0.0)
+            if self._losses:  # the loss of the node interrupts the job (module docstring)
+                me = env.active_process
+                assert me is not None
+                self._on_node.setdefault(node, {})[i] = me
+            try:
+                if not (on_board and node == src):
+                    # a part already at the node is sent to itself: 0 s
+                    self.used_bytes[node] += size
+                    got = yield from self._gather(i, rec, svc, senders[:, node].tolist(), node)
+                    if got.delivery is None:
+                        self.used_bytes[node] -= size
+                        if got.lost_node >= 0:  # a part lost on the way: gather again
+                            lost = got.lost_node
+                            continue
+                        if at_src:
+                            self.used_bytes[src] -= size
+                        self._fail(i, rec, svc, src, "no route")
+                        return
+                    if on_board:
+                        self.used_bytes[src] -= size
+                        at_src = False
+                with self.resources[node].request(priority=job.priority) as req:
+                    yield req
+                    ok = yield from self._attempts(i, node, rec)
+            except simpy.Interrupt:  # the node is lost with the job on it
+                self.used_bytes[node] -= size
+                if on_board and node == src:  # computed where it was taken: the tiles are gone
+                    at_src = False
+                lost = node
+                continue
+            finally:
+                if self._losses:
+                    self._on_node.get(node, {}).pop(i, None)
+            break
         self.used_bytes[node] -= size
         if not ok:
             return
         out = max(float(jobs.output_bytes[i]), 1.0)
         sent = yield from self._move(i, rec, svc, node, self.grounds[jobs.tenant[i]], out)
         if sent.delivery is None:
+            self._fail(i, rec, svc, node, "product lost" if sent.lost_node >= 0 else "no route")
             return
         rec.delivered_s[i] = env.now
         self._finish(i, rec, "orbit")
 
     def _attempts(self, i: int, node: int, rec: JobRecord) -> Generator[Any, Any, bool]:
-        """Run job ``i`` on ``node`` until an attempt survives (True) or attempts run out."""
+        """Run job ``i`` on ``node`` until an attempt survives (True) or attempts run out.
+        Raises simpy.Interrupt when the node is lost (the work done until then is spent)."""
         env, log, svc = self.engine.env, self.engine.log, "compute-orbit"
+        if self.loss_s[node] <= env.now:  # lost at this instant, before its loss was logged
+            raise simpy.Interrupt(node)
         flops = float(self.jobs.flops[i])
         j_per_flop = float(self.cap.j_per_flop[node])
         nodes = np.array([node])
         rec.started_s[i] = env.now
         log.add(env.now, svc, "job_started", self.engine.names[node], str(i), flops)
+
+        def spent(start: float) -> float:
+            """Record the busy time from ``start`` to now and its energy; FLOPs done."""
+            self.busy.append((node, start, env.now))
+            done = float(self.cap.done_by(nodes, np.array([env.now]))[0]) - float(
+                self.cap.done_by(nodes, np.array([start]))[0]
+            )
+            rec.energy_j[i] += done * j_per_flop
+            return done
+
         for attempt in range(self.spec.max_attempts):
             start = env.now
             end = float(self.cap.finish_s(nodes, np.array([start]), np.array([flops]))[0])
@@ -327,24 +474,23 @@ class ComputeService:
                 rec.status[i] = "unfinished"
                 return False
             t_fail = self.faults.time_to_upset_s(self.rng)
-            if start + t_fail < end:
-                yield env.timeout(t_fail)
-                self.busy.append((node, start, env.now))
-                spent = float(self.cap.done_by(nodes, np.array([env.now]))[0]) - float(
-                    self.cap.done_by(nodes, np.array([start]))[0]
-                )
-                rec.energy_j[i] += spent * j_per_flop
+            upset = start + t_fail < end
+            try:
+                yield env.timeout(t_fail if upset else end - start)
+            except simpy.Interrupt:
+                spent(start)
+                raise
+            if upset:
+                done = spent(start)
                 rec.retries[i] = attempt + 1
-                log.add(env.now, svc, "job_upset", self.engine.names[node], str(i), spent)
+                log.add(env.now, svc, "job_upset", self.engine.names[node], str(i), done)
                 continue
-            yield env.timeout(end - start)
             self.busy.append((node, start, end))
             rec.energy_j[i] += flops * j_per_flop
             rec.finished_s[i] = env.now
             log.add(env.now, svc, "job_computed", self.engine.names[node], str(i), flops)
             return True
-        rec.status[i] = "failed"
-        log.add(env.now, svc, "job_failed", self.engine.names[node], str(i), 0.0, "upsets")
+        self._fail(i, rec, svc, node, "upsets")
         return False
 
     def _ground_job(self, i: int, rec: JobRecord) -> Generator[Any, Any, None]:
@@ -357,13 +503,28 @@ class ComputeService:
         if job.input_kind == "station":
             rec.node[i] = src  # processed where it is
         else:
-            senders = list(job.holders)
-            if len(senders) > job.needed:  # the parts that reach an allowed station first
-                first = self._part_arrivals(job)[:, grounds].min(axis=1)
-                senders = [senders[r] for r in np.argsort(first, kind="stable")[: job.needed]]
-            got = yield from self._gather(i, rec, svc, senders, grounds)
-            if got is None:
-                return
+            lost = -1
+            while True:
+                view = self._surviving(job)
+                if view is None:
+                    self._fail(i, rec, svc, lost if lost >= 0 else src, "input lost")
+                    return
+                if lost >= 0:  # a part lost on the way down: gather again from the survivors
+                    rec.replaced[i] += 1
+                    self.engine.log.add(
+                        env.now, svc, "job_replaced", self.engine.names[lost], str(i), 0.0
+                    )
+                senders = list(view.holders)
+                if len(senders) > view.needed:  # the parts that reach an allowed station first
+                    first = self._part_arrivals(view)[:, grounds].min(axis=1)
+                    senders = [senders[r] for r in np.argsort(first, kind="stable")[: view.needed]]
+                got = yield from self._gather(i, rec, svc, senders, grounds)
+                if got.delivery is not None:
+                    break
+                if got.lost_node < 0:
+                    self._fail(i, rec, svc, src, "no route")
+                    return
+                lost = got.lost_node
             rec.node[i] = got.dst
         rec.started_s[i] = env.now
         peak = g.tflops_per_job * 1e12 * self.spec.compute_efficiency

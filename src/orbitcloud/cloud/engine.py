@@ -14,6 +14,11 @@ Data moves by :meth:`Engine.send`: a simpy process that routes a bundle over the
 (earliest delivery), books the volume, and then *lives through the contacts*: it waits for each
 contact's transmission start, logs the hop, and waits for the transmission and light time, so
 the simulation advances through contact-plan events. Runs repeat exactly for the same scenario.
+
+Node losses: the fault timeline cuts a lost node's contacts from the plan, so a route never
+holds a bundle on a node past its loss. ``send(..., loss_s=...)`` also guards a plan that was
+not cut: a bundle whose route would keep it on a node (not yet fully sent on) at that node's
+loss is lost there, at the loss time (``bundle_lost`` in the log, ``Sent.lost_node``).
 """
 
 from __future__ import annotations
@@ -60,6 +65,7 @@ class Sent:
 
     delivery: Delivery | None
     dst: int = -1
+    lost_node: int = -1  # the node it was lost on (its loss), -1 if not lost
 
     @property
     def arrival_s(self) -> float:
@@ -90,10 +96,13 @@ class Engine:
         dst: int | Collection[int],
         size_bytes: float,
         transit: NDArray[np.bool_] | None = None,
+        loss_s: NDArray[np.float64] | None = None,
     ) -> Generator[Any, Any, Sent]:
         """simpy process: move ``size_bytes`` from node ``src`` to ``dst`` (a node, or several:
         the first reached) from now, store-and-forward over the contact plan. Returns a
-        :class:`Sent` (``yield env.process(engine.send(...))``)."""
+        :class:`Sent` (``yield env.process(engine.send(...))``). ``loss_s``: float64[n_node],
+        when each node is lost (inf: never); a bundle still on a node at its loss is lost
+        (module docstring)."""
         env, p = self.env, self.plan
         d = self.router.deliver(src, dst, env.now, size_bytes, transit)
         if d is None:
@@ -101,7 +110,20 @@ class Engine:
             return Sent(None)
         if not d.contacts:  # already there
             return Sent(d, int(src))
-        for c, tx in zip(d.contacts, d.tx_start_s, strict=True):
+        lost_hop = len(d.contacts)
+        if loss_s is not None:  # hop k leaves node src[k]: lost if not sent before its loss
+            hops = np.asarray(d.contacts, dtype=np.intp)
+            sent_by = np.asarray(d.tx_start_s) + size_bytes * 8.0 / p.rate_bps[hops]
+            gone = loss_s[p.src[hops]] < sent_by
+            if gone.any():
+                lost_hop = int(np.argmax(gone))
+        for k, (c, tx) in enumerate(zip(d.contacts, d.tx_start_s, strict=True)):
+            if k == lost_hop:
+                assert loss_s is not None
+                held = int(p.src[c])
+                yield env.timeout(max(0.0, float(loss_s[held]) - env.now))
+                self.log.add(env.now, service, "bundle_lost", self.names[held], subject, size_bytes)
+                return Sent(None, -1, held)
             if tx > env.now:
                 yield env.timeout(tx - env.now)
             a, b = self.names[p.src[c]], self.names[p.dst[c]]

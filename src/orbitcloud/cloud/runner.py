@@ -7,6 +7,11 @@ competing for the same links. After the orbit mode, the busy time of every node 
 compute utilisation per step, and the node physics is integrated again with that load
 (:func:`orbitcloud.cloud.power.node_power` with ``compute_request_w``): the battery and
 temperature the workload really produces.
+
+Satellite losses (``loss_s``, from the fault timeline, whose contact plan is already cut at
+each loss): the lost satellites' captures end at the loss (:func:`~orbitcloud.cloud.workload.
+before_loss`) and both modes' compute services honour them (jobs re-placed or failed, see
+:mod:`orbitcloud.cloud.compute`); the summary counts failures by reason and re-placements.
 """
 
 from __future__ import annotations
@@ -20,14 +25,21 @@ import pyarrow as pa
 from numpy.typing import NDArray
 
 from orbitcloud.cloud.capacity import ComputeCapacity
-from orbitcloud.cloud.compute import JOB_STATUS, ComputeService, JobRecord
+from orbitcloud.cloud.compute import FAIL_REASONS, JOB_STATUS, ComputeService, JobRecord
 from orbitcloud.cloud.engine import Engine, seeded_rng
 from orbitcloud.cloud.events import EventLog
 from orbitcloud.cloud.hardware import per_satellite
 from orbitcloud.cloud.power import PowerBudget, node_power, state_of_charge
 from orbitcloud.cloud.requests import request_jobs
 from orbitcloud.cloud.scheduler import load_policy
-from orbitcloud.cloud.workload import INPUT_KINDS, Captures, Jobs, eo_captures, eo_jobs
+from orbitcloud.cloud.workload import (
+    INPUT_KINDS,
+    Captures,
+    Jobs,
+    before_loss,
+    eo_captures,
+    eo_jobs,
+)
 from orbitcloud.links.contactplan import ContactPlan
 from orbitcloud.orbits.propagate import Ephemeris
 from orbitcloud.scenario.models import Scenario
@@ -51,6 +63,7 @@ class WorkloadResult:
     power: PowerBudget | None
     utilisation: F64
     battery_capacity_j: F64
+    loss_s: F64 | None = None  # float64[n_sat], when each satellite is lost (None: no losses)
 
     @property
     def events_per_s(self) -> float:
@@ -75,6 +88,8 @@ class WorkloadResult:
                 "isl_bytes": r.isl_bytes,
                 "uplink_bytes": r.uplink_bytes,
                 "status": pa.array(r.status, pa.string()),
+                "reason": pa.array(r.reason, pa.string()),
+                "replaced": r.replaced,
             }
             for k, v in cols.items():
                 t = t.append_column(k, v if isinstance(v, pa.Array) else pa.array(v))
@@ -82,7 +97,10 @@ class WorkloadResult:
         return pa.concat_tables(parts)
 
     def summary(self) -> dict[str, Any]:
-        """JSON-ready figures per mode and the orbit-vs-ground comparison."""
+        """JSON-ready figures per mode and the orbit-vs-ground comparison. Per mode, the jobs by
+        status, ``failed_by_reason`` (:data:`~orbitcloud.cloud.compute.FAIL_REASONS`) and
+        ``replaced``: jobs taken off a lost satellite and placed again (ground mode: whose input
+        was gathered again after a part was lost)."""
         out: dict[str, Any] = {
             "captures": len(self.captures),
             "jobs": len(self.jobs),
@@ -90,6 +108,9 @@ class WorkloadResult:
             "jobs_by_input": {
                 k: int((self.jobs.input_kind == n).sum()) for n, k in enumerate(INPUT_KINDS)
             },
+            "lost_satellites": int(np.isfinite(self.loss_s).sum())
+            if self.loss_s is not None
+            else 0,
             "engine_events": self.engine_events,
             "engine_events_per_s": round(self.events_per_s),
             "wall_s": round(self.wall_s, 3),
@@ -100,6 +121,11 @@ class WorkloadResult:
             latency = (r.delivered_s - self.jobs.ready_s)[delivered]
             out[mode] = {
                 **{s: int((status == s).sum()) for s in JOB_STATUS},
+                "failed_by_reason": {
+                    k: int(((status == "failed") & (np.asarray(r.reason) == k)).sum())
+                    for k in FAIL_REASONS
+                },
+                "replaced": int((r.replaced > 0).sum()),
                 "median_time_to_product_s": float(np.median(latency)) if latency.size else None,
                 "p95_time_to_product_s": float(np.percentile(latency, 95))
                 if latency.size
@@ -176,12 +202,31 @@ def busy_fraction(busy: list[tuple[int, float, float]], n_sat: int, t_s: F64) ->
 
 
 def run_workload(
-    scenario: Scenario, eph: Ephemeris, plan: ContactPlan, power: PowerBudget | None
+    scenario: Scenario,
+    eph: Ephemeris,
+    plan: ContactPlan,
+    power: PowerBudget | None,
+    loss_s: F64 | None = None,
 ) -> WorkloadResult | None:
-    """Run the scenario's ``workload`` (None if it has none) in each of its modes."""
+    """Run the scenario's ``workload`` (None if it has none) in each of its modes.
+
+    ``loss_s``: float64[n_sat], when each satellite is lost [s since epoch] (inf: never; None:
+    no losses); ``plan`` is expected to be cut at the losses already (module docstring).
+
+    Raises:
+        ValueError: ``loss_s`` is not one time (or inf) per satellite.
+    """
     spec = scenario.workload
     if spec is None:
         return None
+    loss = None
+    if loss_s is not None:
+        loss = np.asarray(loss_s, dtype=np.float64)
+        if loss.shape != (eph.n_sat,) or np.isnan(loss).any():
+            raise ValueError(
+                f"loss_s must be float64[{eph.n_sat}], one loss time per satellite (inf: never), "
+                f"got shape {loss.shape}" + (" with NaN" if loss.shape == (eph.n_sat,) else "")
+            )
     t_wall = time.perf_counter()
     policy = load_policy(spec.policy)
     sats, grid = eph.satellites, eph.grid
@@ -196,9 +241,12 @@ def run_workload(
         spec.compute_efficiency,
     )  # fmt: skip
     captures = eo_captures(spec, eph)
+    tiles = eo_jobs(spec, captures, seeded_rng(scenario.seed, "workload.tenants"))
+    if loss is not None and np.isfinite(loss).any():
+        captures, tiles = before_loss(captures, tiles, loss)
     jobs = Jobs.merge(
         [
-            eo_jobs(spec, captures, seeded_rng(scenario.seed, "workload.tenants")),
+            tiles,
             request_jobs(
                 scenario, sats, plan.nodes, seeded_rng(scenario.seed, "workload.requests")
             ),
@@ -214,7 +262,7 @@ def run_workload(
     for mode in spec.modes:
         engine = Engine(plan, scenario.seed, float(grid.t_s[0]))
         svc = ComputeService(
-            engine, jobs, spec, capacity, eph.sunlit, storage, juris, policy, efficiency
+            engine, jobs, spec, capacity, eph.sunlit, storage, juris, policy, efficiency, loss
         )
         records[mode] = svc.run(mode)
         log.extend(engine.log)
@@ -227,5 +275,5 @@ def run_workload(
         loaded = node_power(scenario, eph, plan, compute_request_w=utilisation * rated_w[:, None])
     return WorkloadResult(
         captures, jobs, records, log, events, engine_wall, time.perf_counter() - t_wall,
-        loaded, utilisation, per_satellite(scenario, sats, "battery_wh", 3600.0),
+        loaded, utilisation, per_satellite(scenario, sats, "battery_wh", 3600.0), loss,
     )  # fmt: skip

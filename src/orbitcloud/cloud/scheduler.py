@@ -17,6 +17,8 @@ the network and node state at that moment:
   hop per input part held on another satellite;
 - ``sunlit``: the node is in sunlight at ``start_s``.
 
+A satellite already lost (the run's ``loss_s``) is never a row: no policy can pick it.
+
 A policy is any callable ``policy(job: JobView, cand: Candidates) -> int`` returning a row of
 ``cand``. Built-ins:
 

@@ -19,6 +19,13 @@ recorded. Each tile is a job: ``flops = flops_per_byte × bytes``, product
 ``product_ratio × bytes``, due ``deadline_s`` after the capture ends, owned by a tenant drawn
 per capture in proportion to the tenants' shares (seeded).
 
+**Satellite losses** (:func:`before_loss`): a satellite lost at ``loss_s`` captures nothing
+from then on. Its passes that start at or after the loss are not in the capture table, a pass
+under way at the loss ends there (``end_s`` clipped), and only the tiles recorded completely
+before the loss (``ready_s < loss_s``) become jobs, with the deadlines of the planned pass. The
+tenants are drawn on the passes as planned, so the other satellites' jobs are those of a run
+without losses.
+
 Jobs whose input is at a ground station or in orbital storage come from the workload's
 ``requests`` (:mod:`orbitcloud.cloud.requests`); :meth:`Jobs.merge` puts all in one table.
 """
@@ -43,6 +50,7 @@ __all__ = [
     "Captures",
     "Jobs",
     "area_sites",
+    "before_loss",
     "eo_captures",
     "eo_jobs",
     "mask_elevation_rad",
@@ -177,6 +185,18 @@ class Jobs:
             np.asarray(source, np.int32).reshape(n, 1), np.ones(n, np.int32),
         )  # fmt: skip
 
+    def take(self, rows: NDArray[np.intp]) -> Jobs:
+        """The jobs of ``rows`` (indices in increasing order keep the ``ready_s`` sort)."""
+        cols = {
+            f: getattr(self, f)[rows]
+            for f in (
+                "tenant", "priority", "source", "capture", "area", "ready_s", "deadline_s",
+                "input_bytes", "flops", "output_bytes", "input_kind", "request", "holders",
+                "needed",
+            )
+        }  # fmt: skip
+        return Jobs(self.tenant_names, **cols)
+
     def holders_of(self, i: int) -> tuple[int, ...]:
         """The nodes holding parts of job ``i``'s input."""
         h = self.holders[i]
@@ -265,3 +285,27 @@ def eo_jobs(spec: WorkloadSpec, captures: Captures, rng: np.random.Generator) ->
         flops=(size * spec.flops_per_byte)[order],
         output_bytes=(size * spec.product_ratio)[order],
     )
+
+
+def before_loss(captures: Captures, jobs: Jobs, loss_s: F64) -> tuple[Captures, Jobs]:
+    """The captures and capture jobs that exist when satellite ``i`` is lost at ``loss_s[i]``
+    (float64[n_sat], inf: never; module docstring): passes started before the loss (clipped to
+    it), tiles completed before it (their ``capture`` indices renumbered)."""
+    loss = np.asarray(loss_s, dtype=np.float64)
+    keep = captures.start_s < loss[captures.sat]
+    kept = Captures(
+        captures.sat[keep],
+        captures.area[keep],
+        captures.start_s[keep],
+        np.minimum(captures.end_s[keep], loss[captures.sat[keep]]),
+    )
+    renumber = (np.cumsum(keep) - 1).astype(np.int32)
+    on_sat = jobs.input_kind == INPUT_KINDS.index("capture")
+    alive = ~on_sat | (jobs.ready_s < loss[np.where(on_sat, jobs.source, 0)])
+    out = jobs.take(np.flatnonzero(alive))
+    capture = np.where(out.capture >= 0, renumber[np.maximum(out.capture, 0)], out.capture)
+    return kept, Jobs(
+        out.tenant_names, out.tenant, out.priority, out.source, capture.astype(np.int32),
+        out.area, out.ready_s, out.deadline_s, out.input_bytes, out.flops, out.output_bytes,
+        out.input_kind, out.request, out.holders, out.needed,
+    )  # fmt: skip
