@@ -272,7 +272,9 @@ def run_workload(
             utilisation = busy_fraction(svc.busy, eph.n_sat, grid.t_s)
     loaded = None
     if power is not None and "orbit" in spec.modes:
-        loaded = node_power(scenario, eph, plan, compute_request_w=utilisation * rated_w[:, None])
+        loaded = node_power(
+            scenario, eph, plan, compute_request_w=utilisation * rated_w[:, None], loss_s=loss_s
+        )
     return WorkloadResult(
         captures, jobs, records, log, events, engine_wall, time.perf_counter() - t_wall,
         loaded, utilisation, per_satellite(scenario, sats, "battery_wh", 3600.0), loss,
