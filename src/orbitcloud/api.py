@@ -6,6 +6,7 @@ from orbitcloud.cloud.storage.placement import Erasure, Replication, StorageNode
 from orbitcloud.cloud.storage.service import ObjectStore, StoreLockedError
 from orbitcloud.examples import list_examples
 from orbitcloud.executor import make_executor
+from orbitcloud.faults import EventTimeline, FaultEvent
 from orbitcloud.links.contactplan import ContactPlan, NodeTable
 from orbitcloud.links.contacts import build_contact_plan
 from orbitcloud.network.cgr import ContactGraphRouter, Delivery
@@ -23,6 +24,8 @@ __all__ = [
     "Delivery",
     "Ephemeris",
     "Erasure",
+    "EventTimeline",
+    "FaultEvent",
     "MasterKey",
     "NodeTable",
     "ObjectStore",
