@@ -19,6 +19,7 @@ from orbitcloud.cloud.storage import (
     run_storage,
     storage_nodes,
 )
+from orbitcloud.network.ledger import Network
 from orbitcloud.orbits.satellites import satellites_of
 from orbitcloud.pipeline import RunResult, run_pipeline
 from orbitcloud.scenario import load_scenario
@@ -101,8 +102,8 @@ def _run(base: tuple[Scenario, RunResult], tmp: Path, faults: list[dict[str, Any
     sc = load_scenario(_scenario(faults, **kw))
     result = run_pipeline(sc, stages=("contacts",)) if faults else base[1]
     assert len(result.faults) == len(faults)
-    log = EventLog()
-    return run_storage(sc, result, tmp, log), log
+    log = EventLog()  # a network of its own: the module's base run is shared by the tests
+    return run_storage(sc, result, tmp, log, network=Network(result.contacts)), log
 
 
 def test_no_faults_every_object_durable_readable_and_the_kenyan_put_refused(base, tmp_path):

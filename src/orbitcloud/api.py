@@ -10,6 +10,7 @@ from orbitcloud.faults import EventTimeline, FaultEvent
 from orbitcloud.links.contactplan import ContactPlan, NodeTable
 from orbitcloud.links.contacts import build_contact_plan
 from orbitcloud.network.cgr import ContactGraphRouter, Delivery
+from orbitcloud.network.ledger import Network
 from orbitcloud.network.routes import RouteTable
 from orbitcloud.network.transfers import Transfer, TransferTable
 from orbitcloud.orbits.propagate import Ephemeris, propagate
@@ -27,6 +28,7 @@ __all__ = [
     "EventTimeline",
     "FaultEvent",
     "MasterKey",
+    "Network",
     "NodeTable",
     "ObjectStore",
     "Replication",

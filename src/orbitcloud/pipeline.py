@@ -19,6 +19,7 @@ from orbitcloud.executor import Executor, SerialExecutor
 from orbitcloud.faults.timeline import EventTimeline
 from orbitcloud.links.contactplan import ContactPlan
 from orbitcloud.links.contacts import build_contact_plan, node_table
+from orbitcloud.network.ledger import Network
 from orbitcloud.network.routes import RouteTable, endpoints, route_pairs
 from orbitcloud.network.snapshots import SnapshotBuilder
 from orbitcloud.network.transfers import Transfer, TransferTable, simulate_transfers
@@ -44,13 +45,16 @@ class RunResult:
     """What a run computed, with wall-clock seconds per stage in ``timings_s``.
 
     ``contacts`` is the contact plan cut by the fault timeline ``faults`` (no contact of a node
-    while it is down); every later stage uses it."""
+    while it is down); every later stage uses it. ``network`` is the run's one store-and-forward
+    network over that plan: the booking ledger every service moves its bytes through (compute
+    first, then storage, which sees the volume compute left)."""
 
     scenario: Scenario
     ephemeris: Ephemeris
     contacts: ContactPlan
     faults: EventTimeline
     timings_s: dict[str, float] = field(default_factory=dict)
+    network: Network | None = None
     power: PowerBudget | None = None
     workload: WorkloadResult | None = None
     events: EventLog = field(default_factory=EventLog)
@@ -103,7 +107,7 @@ def run_pipeline(
         # the fault timeline cuts the plan here, so every later stage sees the cut plan
         timeline = EventTimeline.from_scenario(scenario, plan.nodes)
         plan = timeline.cut(plan)
-    result = RunResult(scenario, eph, plan, timeline, timings)
+    result = RunResult(scenario, eph, plan, timeline, timings, Network(plan))
     if last < STAGES.index("power"):
         return result
     with _timed(timings, "power"):
@@ -111,7 +115,7 @@ def run_pipeline(
     if last >= STAGES.index("compute") and scenario.workload is not None:
         with _timed(timings, "compute"):
             result.workload = run_workload(
-                scenario, eph, plan, result.power, loss_s=timeline.loss_s
+                scenario, eph, plan, result.power, loss_s=timeline.loss_s, network=result.network
             )
         if result.workload is not None:
             result.events.extend(result.workload.log)
