@@ -93,7 +93,7 @@ def _scenario(faults: list[dict[str, Any]], **storage: Any) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def base() -> tuple[Scenario, RunResult]:
     sc = load_scenario(_scenario([]))
-    return sc, run_pipeline(sc)
+    return sc, run_pipeline(sc, stages=("compute",))  # storage is what the tests run
 
 
 def _run(base: tuple[Scenario, RunResult], tmp: Path, faults: list[dict[str, Any]], **kw: Any):
@@ -173,7 +173,8 @@ def test_fault_csv_and_timed_repair_within_one_plane(tmp_path):
     assert [e.kind for e in read_fault_csv(csv)] == ["satellite_loss", "bit_flip"]
     sc["faults_file"] = str(csv)
     scenario = load_scenario(sc)
-    rep = run_storage(scenario, run_pipeline(scenario), tmp_path / "s", EventLog())
+    run = run_pipeline(scenario, stages=("compute",))
+    rep = run_storage(scenario, run, tmp_path / "s", EventLog())
     d = rep.to_dict()
     lost = d["shards_lost"] + d["shards_corrupted_detected"]
     assert d["bit_flips"] == 1 and lost >= 1
