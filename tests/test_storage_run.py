@@ -19,6 +19,7 @@ from orbitcloud.cloud.storage import (
     run_storage,
     storage_nodes,
 )
+from orbitcloud.network.ledger import Network
 from orbitcloud.orbits.satellites import satellites_of
 from orbitcloud.pipeline import RunResult, run_pipeline
 from orbitcloud.scenario import load_scenario
@@ -92,7 +93,7 @@ def _scenario(faults: list[dict[str, Any]], **storage: Any) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def base() -> tuple[Scenario, RunResult]:
     sc = load_scenario(_scenario([]))
-    return sc, run_pipeline(sc)
+    return sc, run_pipeline(sc, stages=("compute",))  # storage is what the tests run
 
 
 def _run(base: tuple[Scenario, RunResult], tmp: Path, faults: list[dict[str, Any]], **kw: Any):
@@ -101,8 +102,8 @@ def _run(base: tuple[Scenario, RunResult], tmp: Path, faults: list[dict[str, Any
     sc = load_scenario(_scenario(faults, **kw))
     result = run_pipeline(sc, stages=("contacts",)) if faults else base[1]
     assert len(result.faults) == len(faults)
-    log = EventLog()
-    return run_storage(sc, result, tmp, log), log
+    log = EventLog()  # a network of its own: the module's base run is shared by the tests
+    return run_storage(sc, result, tmp, log, network=Network(result.contacts)), log
 
 
 def test_no_faults_every_object_durable_readable_and_the_kenyan_put_refused(base, tmp_path):
@@ -172,7 +173,8 @@ def test_fault_csv_and_timed_repair_within_one_plane(tmp_path):
     assert [e.kind for e in read_fault_csv(csv)] == ["satellite_loss", "bit_flip"]
     sc["faults_file"] = str(csv)
     scenario = load_scenario(sc)
-    rep = run_storage(scenario, run_pipeline(scenario), tmp_path / "s", EventLog())
+    run = run_pipeline(scenario, stages=("compute",))
+    rep = run_storage(scenario, run, tmp_path / "s", EventLog())
     d = rep.to_dict()
     lost = d["shards_lost"] + d["shards_corrupted_detected"]
     assert d["bit_flips"] == 1 and lost >= 1

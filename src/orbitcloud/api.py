@@ -10,15 +10,25 @@ from orbitcloud.faults import EventTimeline, FaultEvent
 from orbitcloud.links.contactplan import ContactPlan, NodeTable
 from orbitcloud.links.contacts import build_contact_plan
 from orbitcloud.network.cgr import ContactGraphRouter, Delivery
+from orbitcloud.network.ledger import Network
 from orbitcloud.network.routes import RouteTable
 from orbitcloud.network.transfers import Transfer, TransferTable
 from orbitcloud.orbits.propagate import Ephemeris, propagate
 from orbitcloud.orbits.satellites import build_satellites
-from orbitcloud.pipeline import RunResult, all_ground_pairs, run_pipeline, run_routes, run_transfers
+from orbitcloud.pipeline import (
+    STAGES,
+    RunResult,
+    all_ground_pairs,
+    run,
+    run_pipeline,
+    run_routes,
+    run_transfers,
+)
 from orbitcloud.scenario import Scenario, ScenarioError, load_scenario
 from orbitcloud.timegrid import TimeGrid
 
 __all__ = [
+    "STAGES",
     "ContactGraphRouter",
     "ContactPlan",
     "Delivery",
@@ -27,6 +37,7 @@ __all__ = [
     "EventTimeline",
     "FaultEvent",
     "MasterKey",
+    "Network",
     "NodeTable",
     "ObjectStore",
     "Replication",
@@ -48,6 +59,7 @@ __all__ = [
     "load_scenario",
     "make_executor",
     "propagate",
+    "run",
     "run_pipeline",
     "run_routes",
     "run_transfers",

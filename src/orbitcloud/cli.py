@@ -171,14 +171,20 @@ Scheduler = Annotated[str | None, typer.Option(help="Dask scheduler address, e.g
 
 
 def _run(
-    sc: Scenario, workers: int | None, scheduler: str | None, stages: tuple[str, ...] | None = None
+    sc: Scenario,
+    workers: int | None,
+    scheduler: str | None,
+    stages: tuple[str, ...] | None = None,
+    store_root: Path | None = None,
 ) -> Any:
     from orbitcloud.executor import make_executor
     from orbitcloud.pipeline import run_pipeline
 
     try:
         with make_executor(workers, scheduler) as ex:
-            return run_pipeline(sc, progress=RichProgress(), executor=ex, stages=stages)
+            return run_pipeline(
+                sc, progress=RichProgress(), executor=ex, stages=stages, store_root=store_root
+            )
     except (ValueError, RuntimeError) as exc:
         raise _fail(str(exc)) from None
 
@@ -217,7 +223,12 @@ def run(
 ) -> None:
     """Run a scenario: write runs/<name>-<stamp>/ (manifest, tables, report) and print a
     summary. The folder appears under its final name only once complete."""
-    from orbitcloud.runfolder import OutputError, check_output_dir, write_run_folder
+    from orbitcloud.runfolder import (
+        OutputError,
+        PartialRunFolder,
+        check_output_dir,
+        write_run_folder,
+    )
     from orbitcloud.summary import summarise
 
     sc = _with_grid(_load(source), step_s, duration_s)
@@ -230,7 +241,15 @@ def run(
     except OutputError as exc:
         raise _fail(str(exc), 2) from None
     t0 = time.perf_counter()
-    result = _run(sc, n_workers, scheduler)
+    try:  # the run's object store goes inside the folder being written
+        partial = PartialRunFolder.begin(out_dir, sc.name)
+    except OSError as exc:
+        raise _fail(f"creating the run folder under {out_dir}: {_first_line(exc)}") from None
+    try:
+        result = _run(sc, n_workers, scheduler, store_root=partial.partial / "storage")
+    except BaseException as exc:
+        partial.interrupt(exc)
+        raise
     summary = summarise(result)
     assessment = _assess_run(sc, summary)
     try:
@@ -240,6 +259,7 @@ def run(
             out_dir,
             scenario_file=source,
             assessment=None if assessment is None else assessment.to_dict(),
+            folder=partial,
         )
     except (OSError, ValueError, RuntimeError) as exc:
         raise _fail(f"writing the run folder under {out_dir}: {_first_line(exc)}") from None

@@ -1,24 +1,36 @@
 """The stages of a run, in order: scenario → satellites → ephemeris → contact plan (cut by the
-fault timeline) → power → compute; and routes and transfers over the snapshot network."""
+fault timeline) and the run's one network → power → compute → storage; and routes and
+transfers over the snapshot network.
+
+The library owns the run: :func:`run_pipeline` (``orbitcloud.api.run``) runs every stage
+asked for and returns one :class:`RunResult` with everything; the run-folder writer
+(:func:`orbitcloud.runfolder.write_run_folder`) only writes a finished result."""
 
 from __future__ import annotations
 
 import itertools
+import shutil
+import tempfile
 import time
+import weakref
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
 from orbitcloud.cloud.events import EventLog
 from orbitcloud.cloud.power import PowerBudget, node_power
+from orbitcloud.cloud.restore import RestoreEstimate, restore_time
 from orbitcloud.cloud.runner import WorkloadResult, run_workload
+from orbitcloud.cloud.storage.run import StorageReport, run_storage
 from orbitcloud.executor import Executor, SerialExecutor
 from orbitcloud.faults.timeline import EventTimeline
 from orbitcloud.links.contactplan import ContactPlan
 from orbitcloud.links.contacts import build_contact_plan, node_table
+from orbitcloud.network.ledger import Network
 from orbitcloud.network.routes import RouteTable, endpoints, route_pairs
 from orbitcloud.network.snapshots import SnapshotBuilder
 from orbitcloud.network.transfers import Transfer, TransferTable, simulate_transfers
@@ -33,6 +45,7 @@ __all__ = [
     "RunResult",
     "all_ground_pairs",
     "route_chunk",
+    "run",
     "run_pipeline",
     "run_routes",
     "run_transfers",
@@ -44,16 +57,26 @@ class RunResult:
     """What a run computed, with wall-clock seconds per stage in ``timings_s``.
 
     ``contacts`` is the contact plan cut by the fault timeline ``faults`` (no contact of a node
-    while it is down); every later stage uses it."""
+    while it is down); every later stage uses it. ``network`` is the run's one store-and-forward
+    network over that plan: the booking ledger every service moves its bytes through (compute
+    first, then storage, which sees the volume compute left).
+
+    ``storage`` is the storage stage's report (its objects live under ``store_root``) and
+    ``restore`` the analytic ground-restore estimate of ``storage.restore_tb``; both None
+    when the stage did not run or the scenario has no ``storage:`` section."""
 
     scenario: Scenario
     ephemeris: Ephemeris
     contacts: ContactPlan
     faults: EventTimeline
     timings_s: dict[str, float] = field(default_factory=dict)
+    network: Network | None = None
     power: PowerBudget | None = None
     workload: WorkloadResult | None = None
     events: EventLog = field(default_factory=EventLog)
+    storage: StorageReport | None = None
+    restore: RestoreEstimate | None = None
+    store_root: Path | None = None
 
 
 @contextmanager
@@ -65,7 +88,7 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
 
 #: The stages of a run after the orbits (which always run), in order; each needs the ones
 #: before it.
-STAGES: tuple[str, ...] = ("contacts", "power", "compute")
+STAGES: tuple[str, ...] = ("contacts", "power", "compute", "storage")
 
 
 def _last_stage(stages: Collection[str] | None) -> int:
@@ -84,13 +107,22 @@ def run_pipeline(
     tol_s: float = 1e-3,
     executor: Executor | None = None,
     stages: Collection[str] | None = None,
+    store_root: Path | str | None = None,
 ) -> RunResult:
     """Run the stages of ``scenario`` (parallel parts on ``executor``, default: in this
-    process; the result does not depend on it).
+    process; the result does not depend on it) and return everything in one result.
 
     ``stages``: what is wanted, from :data:`STAGES`; the stages they need run too and later
     ones do not (``("contacts",)``: orbits and the contact plan, no power, no workload; the
-    result's ``power`` and ``workload`` are then None). None: every stage."""
+    result's ``power`` and ``workload`` are then None). None: every stage.
+
+    The ``storage`` stage (scenarios with a ``storage:`` section) runs
+    :func:`~orbitcloud.cloud.storage.run.run_storage` on real bytes after the workload, on the
+    same network (it sees the contact volume compute left), logging to ``result.events``.
+    Its object store goes under ``store_root`` (``storage.path`` in the scenario wins), a
+    folder the caller gives and owns; by default a new temporary folder that lives as long as
+    the result (removed when the result is garbage-collected or the interpreter exits):
+    give ``store_root`` to keep the store."""
     last = _last_stage(stages)
     timings: dict[str, float] = {}
     with _timed(timings, "satellites"):
@@ -103,7 +135,7 @@ def run_pipeline(
         # the fault timeline cuts the plan here, so every later stage sees the cut plan
         timeline = EventTimeline.from_scenario(scenario, plan.nodes)
         plan = timeline.cut(plan)
-    result = RunResult(scenario, eph, plan, timeline, timings)
+    result = RunResult(scenario, eph, plan, timeline, timings, Network(plan))
     if last < STAGES.index("power"):
         return result
     with _timed(timings, "power"):
@@ -111,11 +143,44 @@ def run_pipeline(
     if last >= STAGES.index("compute") and scenario.workload is not None:
         with _timed(timings, "compute"):
             result.workload = run_workload(
-                scenario, eph, plan, result.power, loss_s=timeline.loss_s
+                scenario, eph, plan, result.power, loss_s=timeline.loss_s, network=result.network
             )
         if result.workload is not None:
             result.events.extend(result.workload.log)
+    if last >= STAGES.index("storage") and scenario.storage is not None:
+        with _timed(timings, "storage"):
+            _storage_stage(result, store_root)
     return result
+
+
+def run(
+    scenario: Scenario,
+    stages: Collection[str] | None = None,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+    store_root: Path | str | None = None,
+) -> RunResult:
+    """Run ``scenario``: the stages wanted (from :data:`STAGES`, with the ones they need;
+    None: all) and one :class:`RunResult` with everything (``result.network``,
+    ``result.workload``, ``result.storage``...). ``store_root``: where the storage stage
+    keeps its objects (default: a temporary folder that lives as long as the result). The
+    same as :func:`run_pipeline`, whose documentation says more."""
+    return run_pipeline(scenario, progress, executor=executor, stages=stages, store_root=store_root)
+
+
+def _storage_stage(result: RunResult, store_root: Path | str | None) -> None:
+    """The storage stage: the object store under ``store_root`` (module docstring of
+    :func:`run_pipeline`), then the ground-restore estimate when the scenario asks for one."""
+    spec = result.scenario.storage
+    assert spec is not None
+    if store_root is None:  # a temporary folder that lives as long as the result
+        store_root = tempfile.mkdtemp(prefix="orbitcloud-store-")
+        weakref.finalize(result, shutil.rmtree, store_root, ignore_errors=True)
+    result.store_root = Path(spec.path) if spec.path else Path(store_root)
+    result.storage = run_storage(result.scenario, result, Path(store_root), result.events)
+    if spec.restore_tb:
+        lost = (spec.lost_site,) if spec.lost_site else ()
+        result.restore = restore_time(result.contacts, spec.restore_tb * 1e12, exclude=lost)
 
 
 def all_ground_pairs(scenario: Scenario) -> tuple[list[str], list[str]]:

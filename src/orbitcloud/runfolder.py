@@ -12,6 +12,12 @@ says ``"status": "complete"``. An exception or Ctrl-C while writing leaves only 
 ``.partial`` folder, its manifest saying ``"status": "interrupted"`` with the reason; a killed
 process leaves it saying ``"status": "writing"``. So a folder under its final name is always
 complete, and the report refuses any folder whose status is not ``complete``.
+
+The writer only writes: it takes a finished :class:`~orbitcloud.pipeline.RunResult` (the
+storage stage already run, ``result.storage``) and runs no simulation. A caller whose run
+must put files into the folder (the CLI's object store, ``<partial>/storage``) opens the
+partial folder first with :meth:`PartialRunFolder.begin`, runs with ``store_root`` inside it, and
+hands the :class:`PartialRunFolder` to :func:`write_run_folder`, which fills and finishes it.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "STATUS_COMPLETE",
     "OutputError",
+    "PartialRunFolder",
     "RunFile",
     "atomic_output",
     "check_output_dir",
@@ -102,7 +109,8 @@ RUN_FILES: tuple[RunFile, ...] = (
             "compute jobs, in orbit vs on the ground"),
     RunFile("storage.parquet", "parquet", "run", "a storage: section",
             "stored objects: durability, losses"),
-    RunFile("storage", "folder", "run", "a storage: section without storage.path",
+    RunFile("storage", "folder", "run",
+            "a storage: section without storage.path, run by `orbitcloud run`",
             "the object store's shards and catalog (real bytes)"),
     RunFile("events.parquet", "parquet", "run", "services logged events",
             "service events (storage repairs, faults, compute)"),
@@ -317,23 +325,19 @@ def _positions_table(result: RunResult) -> tuple[pa.Table, int]:
 
 
 def _storage(result: RunResult, folder: Path) -> dict[str, Any]:
-    """Run the storage service on real bytes under ``folder/storage`` (events go to the run's
-    log), write ``storage.parquet``, and estimate the ground-restore time when asked."""
-    from orbitcloud.cloud.restore import restore_time
-    from orbitcloud.cloud.storage import run_storage
-
-    spec = result.scenario.storage
-    assert spec is not None
-    report = run_storage(result.scenario, result, folder / "storage", result.events)
+    """Write ``storage.parquet`` from the storage stage's report and return the metrics'
+    ``storage`` (and ``restore``) blocks; nothing is simulated here."""
+    report = result.storage
+    assert report is not None
     write_parquet_atomic(report.objects_table(), folder / "storage.parquet")
     block = report.to_dict()
-    if not spec.path:  # inside the run folder: relative, so it survives the final rename
-        block["root"] = "storage"
+    root = Path(report.root)
+    if root.is_absolute() and root.resolve().is_relative_to(folder.resolve()):
+        # the store inside the folder: relative, so it survives the final rename
+        block["root"] = root.resolve().relative_to(folder.resolve()).as_posix()
     out: dict[str, Any] = {"storage": block}
-    if spec.restore_tb:
-        lost = (spec.lost_site,) if spec.lost_site else ()
-        est = restore_time(result.contacts, spec.restore_tb * 1e12, exclude=lost)
-        out["restore"] = est.to_dict()
+    if result.restore is not None:
+        out["restore"] = result.restore.to_dict()
     return out
 
 
@@ -354,62 +358,104 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
+@dataclass
+class PartialRunFolder:
+    """A run folder being written: ``partial`` (``root/.<name>-<stamp>.partial/``), renamed to
+    ``final`` by :meth:`finish` (the protocol of the module docstring)."""
+
+    final: Path
+    partial: Path
+    stamp: str
+
+    @classmethod
+    def begin(cls, root: Path, name: str) -> PartialRunFolder:
+        """Create the partial folder of a run of scenario ``name`` under ``root``, its
+        manifest saying ``"status": "writing"``; returns it (write into ``.partial``)."""
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        final, partial = _folder_names(root, name, stamp)
+        partial.mkdir(parents=True)
+        manifest = {"schema_version": SCHEMA_VERSION, "status": STATUS_WRITING,
+                    "created_utc": stamp, "files": []}  # fmt: skip
+        write_json_atomic(partial / "manifest.json", manifest)
+        return cls(final, partial, stamp)
+
+    def interrupt(self, exc: BaseException) -> None:
+        """Mark the partial folder ``"interrupted"`` by ``exc`` (it keeps its hidden name).
+        A failing disk leaves the status ``"writing"``."""
+        path = self.partial / "manifest.json"
+        try:
+            manifest = json.loads(path.read_text())
+            manifest["status"] = STATUS_INTERRUPTED
+            manifest["interrupted_by"] = _one_line(exc)
+            manifest["files"] = file_entries(self.partial)
+            write_json_atomic(path, manifest)
+        except (OSError, ValueError):  # the disk may be what failed
+            pass
+
+    def finish(self) -> Path:
+        """Rename the partial folder to its final name (call once its manifest says
+        ``complete``); returns the final path."""
+        self.partial.rename(self.final)
+        return self.final
+
+
 def write_run_folder(
     result: RunResult,
     summary: dict[str, Any],
     root: Path = Path("runs"),
     scenario_file: str | None = None,
     assessment: dict[str, Any] | None = None,
+    folder: PartialRunFolder | None = None,
 ) -> Path:
-    """Write the run folder and return its (final) path.
+    """Write the run folder of the finished ``result`` and return its (final) path.
 
-    Everything goes into ``root/.<name>-<stamp>.partial/`` first; the folder is renamed to
-    ``root/<name>-<stamp>/`` once complete (see the module docstring). On any exception,
-    including ``KeyboardInterrupt``, the partial folder's manifest says ``"interrupted"``
-    and the exception propagates.
+    Everything goes into ``root/.<name>-<stamp>.partial/`` first (``folder``: one opened with
+    :meth:`PartialRunFolder.begin`, e.g. holding the run's object store; default: a new one); the
+    folder is renamed to ``root/<name>-<stamp>/`` once complete (see the module docstring).
+    On any exception, including ``KeyboardInterrupt``, the partial folder's manifest says
+    ``"interrupted"`` and the exception propagates. ``summary`` gains the ``storage`` (and
+    ``restore``) blocks of ``result.storage``.
     """
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    final, folder = _folder_names(root, result.scenario.name, stamp)
-    folder.mkdir(parents=True)
+    rf = folder if folder is not None else PartialRunFolder.begin(root, result.scenario.name)
+    folder_path = rf.partial
     manifest: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "status": STATUS_WRITING,
         "scenario": result.scenario.model_dump(mode="json"),
         "scenario_file": scenario_file,
         "seed": result.scenario.seed,
-        "created_utc": stamp,
+        "created_utc": rf.stamp,
         "versions": _versions(),
         "timings_s": result.timings_s,
         "positions_every_nth_step": None,
         "files": [],
     }
-    write_json_atomic(folder / "manifest.json", manifest)
     try:
-        write_parquet_atomic(result.contacts.to_arrow(), folder / "contacts.parquet")
+        write_json_atomic(folder_path / "manifest.json", manifest)
+        write_parquet_atomic(result.contacts.to_arrow(), folder_path / "contacts.parquet")
         positions, every = _positions_table(result)
         manifest["positions_every_nth_step"] = every
-        write_parquet_atomic(positions, folder / "positions.parquet")
+        write_parquet_atomic(positions, folder_path / "positions.parquet")
         if result.workload is not None:
             jobs = result.workload.jobs_table(result.contacts.nodes.names)
-            write_parquet_atomic(jobs, folder / "jobs.parquet")
-        if result.scenario.storage is not None:
-            summary.update(_storage(result, folder))
+            write_parquet_atomic(jobs, folder_path / "jobs.parquet")
+        if result.storage is not None:
+            summary.update(_storage(result, folder_path))
         if len(result.events):
-            write_parquet_atomic(result.events.to_arrow(), folder / "events.parquet")
+            write_parquet_atomic(result.events.to_arrow(), folder_path / "events.parquet")
         if assessment is not None:
-            write_json_atomic(folder / "assessment.json", assessment)
-        write_text_atomic(folder / "metrics.json", json.dumps(summary, indent=2) + "\n")
+            write_json_atomic(folder_path / "assessment.json", assessment)
+        write_text_atomic(folder_path / "metrics.json", json.dumps(summary, indent=2) + "\n")
     except BaseException as exc:
         manifest["status"] = STATUS_INTERRUPTED
         manifest["interrupted_by"] = _one_line(exc)
         try:
-            manifest["files"] = file_entries(folder)
-            write_json_atomic(folder / "manifest.json", manifest)
+            manifest["files"] = file_entries(folder_path)
+            write_json_atomic(folder_path / "manifest.json", manifest)
         except OSError:  # the disk may be what failed; the status stays "writing"
             pass
         raise
     manifest["status"] = STATUS_COMPLETE
-    manifest["files"] = file_entries(folder)
-    write_json_atomic(folder / "manifest.json", manifest)
-    folder.rename(final)
-    return final
+    manifest["files"] = file_entries(folder_path)
+    write_json_atomic(folder_path / "manifest.json", manifest)
+    return rf.finish()

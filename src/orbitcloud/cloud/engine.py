@@ -3,9 +3,10 @@
 One :class:`Engine` per run holds
 
 - the simpy environment (simulation time = seconds since the scenario epoch);
-- the network service: one :class:`~orbitcloud.network.cgr.ContactGraphRouter` over the run's
-  contact plan, shared by every service, so bytes of one service take contact volume from the
-  others (residual-volume booking);
+- the network service: the run's one :class:`~orbitcloud.network.ledger.Network` (contact graph
+  routing over the contact plan with one booking ledger), shared by every service, so bytes of
+  one service take contact volume from the others (residual-volume booking); an engine made
+  without one gets a network of its own;
 - the event log (:class:`~orbitcloud.cloud.events.EventLog`, written as ``events.parquet``);
 - seeded random streams, one per named stream, derived from the scenario seed with
   ``numpy.random.SeedSequence(seed, spawn_key=...)`` so adding a stream never changes another.
@@ -35,7 +36,8 @@ from numpy.typing import NDArray
 
 from orbitcloud.cloud.events import EventLog
 from orbitcloud.links.contactplan import ContactPlan
-from orbitcloud.network.cgr import ContactGraphRouter, Delivery
+from orbitcloud.network.cgr import Delivery
+from orbitcloud.network.ledger import Network
 
 __all__ = ["CountingEnvironment", "Engine", "Sent", "seeded_rng"]
 
@@ -75,14 +77,24 @@ class Sent:
 class Engine:
     """Simulation clock, network service, event log and random streams of one run."""
 
-    def __init__(self, plan: ContactPlan, seed: int, start_s: float = 0.0) -> None:
+    def __init__(
+        self, plan: ContactPlan, seed: int, start_s: float = 0.0, network: Network | None = None
+    ) -> None:
+        """``network``: the run's shared network over ``plan`` (None: a new one)."""
+        if network is not None and network.plan is not plan:
+            raise ValueError("the engine's network must be built on the engine's contact plan")
         self.plan = plan
         self.seed = seed
         self.env = CountingEnvironment(start_s)
-        self.router = ContactGraphRouter(plan)
+        self.network = network if network is not None else Network(plan)
         self.log = EventLog()
         self.names = plan.nodes.names
         self.wall_s = 0.0
+
+    @property
+    def router(self) -> Network:
+        """The network the engine routes on (same object as :attr:`network`)."""
+        return self.network
 
     def rng(self, stream: str) -> np.random.Generator:
         """The random stream ``stream`` of this run (see :func:`seeded_rng`)."""
@@ -104,7 +116,7 @@ class Engine:
         when each node is lost (inf: never); a bundle still on a node at its loss is lost
         (module docstring)."""
         env, p = self.env, self.plan
-        d = self.router.deliver(src, dst, env.now, size_bytes, transit)
+        d = self.network.deliver(src, dst, env.now, size_bytes, transit, service)
         if d is None:
             self.log.add(env.now, service, "no_route", self.names[src], subject, size_bytes)
             return Sent(None)

@@ -1,12 +1,15 @@
 """Run a scenario's workload on a computed run: jobs in each mode, the job table, the summary,
 and the power budget under the real load.
 
-Each mode runs on its own :class:`~orbitcloud.cloud.engine.Engine` over the same contact plan
-(fresh contact volume), so ``orbit`` and ``ground`` are compared on the same captures, not
-competing for the same links. After the orbit mode, the busy time of every node gives its
-compute utilisation per step, and the node physics is integrated again with that load
-(:func:`orbitcloud.cloud.power.node_power` with ``compute_request_w``): the battery and
-temperature the workload really produces.
+Each mode runs on its own :class:`~orbitcloud.cloud.engine.Engine` over the same contact plan.
+The run's *world* mode (``orbit`` when it is one of the modes, else the first) books on the
+run's shared :class:`~orbitcloud.network.ledger.Network`, so the volume it uses is gone for the
+services that run after it (storage); every other mode is a counterfactual on a fork of that
+network taken before any mode ran, so ``orbit`` and ``ground`` are compared on the same
+captures and the same contact volume, not competing for the same links. After the orbit
+mode, the busy time of every node gives its compute utilisation per step, and the node
+physics is integrated again with that load (:func:`orbitcloud.cloud.power.node_power` with
+``compute_request_w``): the battery and temperature the workload really produces.
 
 Satellite losses (``loss_s``, from the fault timeline, whose contact plan is already cut at
 each loss): the lost satellites' captures end at the loss (:func:`~orbitcloud.cloud.workload.
@@ -41,6 +44,7 @@ from orbitcloud.cloud.workload import (
     eo_jobs,
 )
 from orbitcloud.links.contactplan import ContactPlan
+from orbitcloud.network.ledger import Network
 from orbitcloud.orbits.propagate import Ephemeris
 from orbitcloud.scenario.models import Scenario
 
@@ -207,8 +211,12 @@ def run_workload(
     plan: ContactPlan,
     power: PowerBudget | None,
     loss_s: F64 | None = None,
+    network: Network | None = None,
 ) -> WorkloadResult | None:
     """Run the scenario's ``workload`` (None if it has none) in each of its modes.
+
+    ``network``: the run's shared network over ``plan``; the world mode books on it, the other
+    modes on forks (module docstring). None: a network of the workload's own.
 
     ``loss_s``: float64[n_sat], when each satellite is lost [s since epoch] (inf: never; None:
     no losses); ``plan`` is expected to be cut at the losses already (module docstring).
@@ -259,8 +267,11 @@ def run_workload(
     records: dict[str, JobRecord] = {}
     events, engine_wall = 0, 0.0
     utilisation = np.zeros((eph.n_sat, grid.n_time - 1))
+    world = network if network is not None else Network(plan)
+    world_mode = "orbit" if "orbit" in spec.modes else spec.modes[0]
+    nets = {m: world if m == world_mode else world.fork() for m in spec.modes}
     for mode in spec.modes:
-        engine = Engine(plan, scenario.seed, float(grid.t_s[0]))
+        engine = Engine(plan, scenario.seed, float(grid.t_s[0]), nets[mode])
         svc = ComputeService(
             engine, jobs, spec, capacity, eph.sunlit, storage, juris, policy, efficiency, loss
         )

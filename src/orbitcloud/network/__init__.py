@@ -1,7 +1,9 @@
-"""Network: routing on time-varying snapshots, store-and-forward delivery (CGR), and
-flow-level transfers with max-min fair sharing."""
+"""Network: routing on time-varying snapshots, store-and-forward delivery (CGR) with one
+booking ledger shared by every service (:class:`Network`), and flow-level transfers with
+max-min fair sharing."""
 
 from orbitcloud.network.cgr import ContactGraphRouter, Delivery
+from orbitcloud.network.ledger import Network
 from orbitcloud.network.routes import RouteTable, route_pairs
 from orbitcloud.network.snapshots import SnapshotBuilder, SnapshotLinks
 from orbitcloud.network.transfers import (
@@ -14,6 +16,7 @@ from orbitcloud.network.transfers import (
 __all__ = [
     "ContactGraphRouter",
     "Delivery",
+    "Network",
     "RouteTable",
     "SnapshotBuilder",
     "SnapshotLinks",

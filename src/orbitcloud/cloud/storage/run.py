@@ -41,6 +41,7 @@ from orbitcloud.cloud.storage.service import ObjectLostError, ObjectStore, Stora
 from orbitcloud.cloud.storage.timing import NetworkTimer
 from orbitcloud.faults.events import FaultEvent
 from orbitcloud.links.contactplan import NodeTable
+from orbitcloud.network.ledger import Network
 from orbitcloud.orbits.satellites import SatelliteSet, satellites_of
 from orbitcloud.scenario.models import Scenario
 from orbitcloud.scenario.storage import ErasurePlacement, ReplicationPlacement, StorageSpec
@@ -220,20 +221,28 @@ def run_storage(
     root: Path,
     log: EventLog,
     faults: Sequence[FaultEvent] | None = None,
+    network: Network | None = None,
 ) -> StorageReport:
     """Run the scenario's storage workloads on real bytes under ``root`` (or
     ``storage.path``), logging to ``log``, with the run's fault timeline (``result.faults``:
     a lost satellite's shards are gone, found and repaired at the next scrub; the contact plan
     ``result.contacts`` is already cut by it). ``faults``: extra events (e.g. from a seeded
-    generator), applied to the store after the timeline's (they do not cut the plan)."""
+    generator), applied to the store after the timeline's (they do not cut the plan; the
+    contacts they take down leave the shared network).
+
+    Shards book on the run's one network, ``network`` or else ``result.network`` (a new one
+    on the plan when the result has none): in a pipeline run that is after the compute
+    workload booked on it, so storage sees the contact volume compute left."""
     spec = scenario.storage
     if spec is None:
         raise ValueError("scenario has no `storage:` section; add one to run the storage service")
     plan = result.contacts
     nodes = storage_nodes(scenario, satellites_of(scenario), plan.nodes, spec.ground_storage_tb)
     root = Path(spec.path) if spec.path else Path(root)
+    net = network if network is not None else result.network
+    timer = NetworkTimer(net if net is not None else plan)
     with ObjectStore(
-        root, nodes, NetworkTimer(plan), log, scenario.seed, spec.fsync, policy_of(spec.placement)
+        root, nodes, timer, log, scenario.seed, spec.fsync, policy_of(spec.placement)
     ) as store:
         return _run(store, scenario, spec, root, [*result.faults.events, *(faults or [])])
 

@@ -2,20 +2,23 @@
 
 Each shard is a bundle routed by contact graph routing
 (:class:`orbitcloud.network.cgr.ContactGraphRouter`: earliest arrival, store-and-forward,
-volume booked on every contact it uses). One :class:`NetworkTimer` holds the volume booked on
-the whole plan, so every tenant's traffic competes for the same links, and offers each
+volume booked on every contact it uses). A :class:`NetworkTimer` is storage's view on the run's
+one :class:`~orbitcloud.network.ledger.Network`: the booking ledger shared by every service, so
+storage shards, repairs and the compute engine's bundles compete for the same contact volume
+(in a pipeline run storage books after compute, on the volume compute left). It offers each
 request only the contacts it may use:
 
 - contacts of a node that is down (satellite lost, ISL terminal failed, station outage) over
-  an interval are removed when they *overlap* that interval: a pass interrupted by bad weather
-  counts as lost (conservative: the part of the window outside the outage is not used either);
+  an interval are removed from the shared network when they *overlap* that interval: a pass
+  interrupted by bad weather counts as lost (conservative: the part of the window outside the
+  outage is not used either);
 - a tenant with a sovereignty policy may only transit satellites and allowed stations (the
   router's ``transit`` node mask, from
   :meth:`orbitcloud.cloud.storage.sovereignty.SovereigntyPolicy.allowed_nodes`).
 
-The router runs on the rows still up; when a fault removes contacts it is rebuilt on the
-remaining rows and the volume booked so far is booked on it again, so the result equals routing
-on the full plan with the removed contacts gone.
+When a fault removes contacts the network's router is rebuilt on the remaining rows with the
+volume booked so far booked on it again, so the result equals routing on the full plan with
+the removed contacts gone.
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from orbitcloud.links.contactplan import KINDS, ContactPlan
-from orbitcloud.network.cgr import ContactGraphRouter, Delivery
+from orbitcloud.links.contactplan import ContactPlan
+from orbitcloud.network.cgr import Delivery
+from orbitcloud.network.ledger import Network
 
 __all__ = ["NetworkTimer", "Transfer"]
 
@@ -53,44 +57,38 @@ class Transfer:
 
 
 class NetworkTimer:
-    """Books storage traffic on ``plan`` (see the module docstring).
+    """Storage's view on the run's one :class:`~orbitcloud.network.ledger.Network` (see the
+    module docstring): routes and books shards as ``service`` on the shared ledger, so they
+    compete with every other service's bytes for contact volume.
+
+    ``network``: the run's network, or a contact plan (a network of its own is made on it).
 
     Attributes:
-        booked_bytes: float64[n_contact], volume committed on each contact of the full plan.
-        up: bool[n_contact], contacts not removed by a fault.
+        network: the shared network.
+        service: the name storage books under (``booked_bytes`` is this service's share).
     """
 
-    def __init__(self, plan: ContactPlan) -> None:
-        self.plan = plan
-        self.booked_bytes = np.zeros(len(plan))
-        self.up = np.ones(len(plan), dtype=bool)
-        self._rows = np.arange(len(plan))
-        self._local = np.arange(len(plan))  # full-plan row -> router row (-1: removed)
-        self._router = ContactGraphRouter(plan)
+    def __init__(self, network: Network | ContactPlan, service: str = "storage") -> None:
+        self.network = network if isinstance(network, Network) else Network(network)
+        self.plan = self.network.plan
+        self.service = service
+
+    @property
+    def booked_bytes(self) -> NDArray[np.float64]:
+        """float64[n_contact], volume this service committed on each contact of the plan."""
+        return self.network.booked_by(self.service)
+
+    @property
+    def up(self) -> NDArray[np.bool_]:
+        """bool[n_contact], contacts of the shared network not removed by a fault."""
+        return self.network.up
 
     def take_down(
         self, node: int, start_s: float, end_s: float = np.inf, isl_only: bool = False
     ) -> int:
         """Remove the contacts of ``node`` overlapping ``[start_s, end_s]`` (only its ISLs
-        when ``isl_only``); returns how many were removed."""
-        p = self.plan
-        hit = ((p.src == node) | (p.dst == node)) & (p.end_s > start_s) & (p.start_s < end_s)
-        if isl_only:
-            hit &= p.kind == KINDS.index("isl")
-        hit &= self.up
-        if hit.any():
-            self.up &= ~hit
-            self._rebuild()
-        return int(hit.sum())
-
-    def _rebuild(self) -> None:
-        self._rows = np.flatnonzero(self.up)
-        self._local = np.full(len(self.plan), -1)
-        self._local[self._rows] = np.arange(self._rows.size)
-        self._router = ContactGraphRouter(self.plan.select(self._rows))
-        for local, row in enumerate(self._rows.tolist()):
-            if self.booked_bytes[row] != 0.0:
-                self._router.book(Delivery(0.0, (local,), (0.0,)), self.booked_bytes[row])
+        when ``isl_only``) from the shared network; returns how many were removed."""
+        return self.network.take_down(node, start_s, end_s, isl_only)
 
     def route(
         self,
@@ -103,11 +101,10 @@ class NetworkTimer:
         """Earliest delivery of ``size_bytes`` from ``src`` (ready at ``ready_s``) to ``dst``
         over the contacts that are up, forwarding only through nodes where ``transit``
         (bool[n_node]) is true; nothing booked."""
-        d: Delivery | None = self._router.route(src, dst, ready_s, max(size_bytes, 1.0), transit)
+        d = self.network.route(src, dst, ready_s, max(size_bytes, 1.0), transit)
         if d is None:
             return None
-        rows = self._rows[list(d.contacts)] if d.contacts else np.empty(0, dtype=np.intp)
-        return Transfer(src, dst, size_bytes, ready_s, d.arrival_s, tuple(rows.tolist()))
+        return Transfer(src, dst, size_bytes, ready_s, d.arrival_s, d.contacts)
 
     def arrivals(
         self,
@@ -118,23 +115,17 @@ class NetworkTimer:
     ) -> NDArray[np.float64]:
         """Earliest arrival [s] of ``size_bytes`` from ``src`` at every node, float64[n_node]
         (``inf`` where unreachable within the plan); nothing booked."""
-        return self._router.arrivals(src, ready_s, max(size_bytes, 1.0), transit)
-
-    def _book(self, transfer: Transfer, sign: float) -> None:
-        local = tuple(int(self._local[c]) for c in transfer.contacts)
-        if any(c < 0 for c in local):
-            raise ValueError("transfer uses a contact removed since it was routed")
-        self._router.book(Delivery(transfer.arrival_s, local, ()), sign * transfer.size_bytes)
-        for c in transfer.contacts:
-            self.booked_bytes[c] += sign * transfer.size_bytes
+        return self.network.arrivals(src, ready_s, max(size_bytes, 1.0), transit)
 
     def book(self, transfer: Transfer) -> None:
         """Commit a transfer's volume on each contact it uses."""
-        self._book(transfer, 1.0)
+        d = Delivery(transfer.arrival_s, transfer.contacts, ())
+        self.network.book(d, transfer.size_bytes, self.service)
 
     def unbook(self, transfer: Transfer) -> None:
         """Give back the volume of a booked transfer."""
-        self._book(transfer, -1.0)
+        d = Delivery(transfer.arrival_s, transfer.contacts, ())
+        self.network.unbook(d, transfer.size_bytes, self.service)
 
     def deliver(
         self,
