@@ -39,7 +39,7 @@ def main() -> None:
     if args.captures_only:
         sc = sc.model_copy(update={"workload": sc.workload.model_copy(update={"requests": []})})
     t0 = time.perf_counter()
-    result = run_pipeline(sc)
+    result = run_pipeline(sc, stages=("compute",))
     w = result.workload
     assert w is not None
     s = w.summary()

@@ -1,8 +1,8 @@
 """Fuzzing the scenario loader with mutated built-in examples.
 
 ``load_scenario`` on any mutation raises ``ScenarioError`` or returns a scenario, within a time
-bound; a sample of accepted mutations, shortened, runs (``run_pipeline`` and, with a storage
-section, ``run_storage``) without an exception: a scenario that validates runs.
+bound; a sample of accepted mutations, shortened, runs (``run_pipeline``, every stage,
+storage included) without an exception: a scenario that validates runs.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 
-from orbitcloud.cloud.events import EventLog
-from orbitcloud.cloud.storage import run_storage
 from orbitcloud.pipeline import run_pipeline
 from orbitcloud.scenario import Scenario, ScenarioError, load_scenario
 from scenario_mutations import EXAMPLES, Case, cases, example_files, write_case
@@ -143,9 +141,7 @@ def test_mutated_scenarios_that_validate_run(tmp_path) -> None:
         if short is None:
             continue
         try:
-            result = run_pipeline(short)
-            if short.storage is not None:
-                run_storage(short, result, tmp_path / f"store-{k}", EventLog())
+            run_pipeline(short, store_root=tmp_path / f"store-{k}")  # every stage
         except Exception as exc:  # collect them all, then report
             failures.append(f"{label}: {type(exc).__name__}: {exc!s:.300}")
     assert not failures, "\n".join(failures)
