@@ -82,6 +82,7 @@ def node_table(scenario: Scenario, sats: SatelliteSet) -> NodeTable:
         group=[sats.constellation_names[c] for c in sats.constellation.tolist()]
         + ["ground"] * len(scenario.ground_stations),
         jurisdiction=[""] * sats.n_sat + [g.jurisdiction for g in scenario.ground_stations],
+        antennas=[0] * sats.n_sat + [g.antennas for g in scenario.ground_stations],
     )
 
 
