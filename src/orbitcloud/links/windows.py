@@ -301,18 +301,25 @@ def limit_concurrent(
     ``min(capacity, windows open there)`` kept windows open, so nothing is lost without need
     and the union of a group's kept time equals the union of its windows.
 
-    Vectorised over all groups with capacity 1 (a kept window starts at the later of its
-    start and the latest end among the group's earlier windows); groups with more antennas
-    take a loop over their windows sorted by start, with a heap of antenna free times.
+    Vectorised: a group that never has more windows open than its capacity keeps them all
+    (one sort of all edges); among the others, those with capacity 1 in one pass (a kept
+    window starts at the later of its start and the latest end among the group's earlier
+    windows); groups with more antennas that they can overflow take a loop over their
+    windows sorted by start, with a heap of antenna free times.
     Inputs ``[n_window]``; ``capacity`` int[n_group], >= 1.
     """
     n = int(group.shape[0])
     kept_start = np.full(n, np.nan)
     if n == 0:
         return np.empty(0, dtype=np.intp), kept_start
-    order = np.lexsort((start_s, group))  # stable: ties keep input order
+    cap_g = np.asarray(capacity)
+    free = _max_open(group, start_s, end_s, cap_g.shape[0]) <= cap_g  # never more than cap
+    whole = free[group]
+    kept_start[whole] = start_s[whole]
+    rest = np.flatnonzero(~whole)
+    order = rest[np.lexsort((start_s[rest], group[rest]))]  # stable: ties keep input order
     g, s, e = group[order], start_s[order], end_s[order]
-    cap = np.asarray(capacity)[g]
+    cap = cap_g[g]
     one = cap == 1
     if one.any():
         kept_start[order[one]] = _limit_one(g[one], s[one], e[one])
@@ -321,6 +328,21 @@ def limit_concurrent(
         kept_start[order[many]] = _limit_heap(g[many], s[many], e[many], cap[many])
     kept = np.flatnonzero(~np.isnan(kept_start))
     return kept, kept_start[kept]
+
+
+def _max_open(group: IDX, start_s: F64, end_s: F64, n_group: int) -> IDX:
+    """int[n_group]: the most windows of each group open at one instant, by one sort of all
+    edges. A start at ``t`` counts before an end at ``t`` (an over-count at touching edges,
+    so a group said to fit its capacity surely does, even with zero-length windows)."""
+    n = group.shape[0]
+    t = np.concatenate([start_s, end_s])
+    step = np.concatenate([np.ones(n, np.intp), -np.ones(n, np.intp)])
+    gg = np.concatenate([group, group])
+    o = np.lexsort((-step, t, gg))  # per group by time, starts (+1) first at equal times
+    level = np.cumsum(step[o])  # each group adds as many starts as ends: the count in it
+    out = np.zeros(n_group, np.intp)
+    np.maximum.at(out, gg[o], level)
+    return out
 
 
 def _limit_one(g: IDX, s: F64, e: F64) -> F64:

@@ -278,9 +278,9 @@ class GroundStation(_Model):
     antennas: int = Field(
         1,
         ge=1,
-        le=256,
+        le=100_000,
         description="antennas (dishes or optical terminals): at most this many satellites "
-        "in contact at once; default 1",
+        "in contact at once; default 1 (at least the satellite count: no limit)",
     )
 
     @field_validator("jurisdiction", mode="before")
