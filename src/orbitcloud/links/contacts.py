@@ -235,7 +235,10 @@ def station_passes(
     if not scenario.ground_stations:
         return PairWindows.empty()
     gw = _all_ground_windows(scenario, grid, r_ecef_km, tol_s, progress, executor)
-    return limit_antennas(gw, np.array([g.antennas for g in scenario.ground_stations]))
+    antennas = np.array([g.antennas for g in scenario.ground_stations])
+    if antennas.min() >= r_ecef_km.shape[0]:  # no station can ever be limited
+        return gw
+    return limit_antennas(gw, antennas)
 
 
 def isl_windows(
