@@ -221,3 +221,55 @@ def test_terminal_limit_caps_links_per_satellite():
         open_ = plan.active_at(t)
         degree = np.bincount(plan.src[open_], minlength=eph.n_sat)
         assert degree.max() <= 2
+
+
+def _walker_ground_scenario(antennas):
+    """4 x 8 satellites at 600 km, 70 deg; two stations at 60 deg N with a 5 deg mask, where
+    several satellites are often in view at once."""
+    sc = _walker_isl_scenario({"kind": "range"})
+    stations = [
+        {
+            "name": n,
+            "lat_deg": 60.0,
+            "lon_deg": lon,
+            "min_elevation_deg": 5,
+            "jurisdiction": "NO",
+            "rate_bps": 1e9,
+            "antennas": antennas,
+        }
+        for n, lon in (("North", 10.0), ("East", 40.0))
+    ]
+    return load_scenario(
+        sc.model_dump(mode="json", exclude_none=True) | {"isls": [], "ground_stations": stations}
+    )
+
+
+def _open_per_station(plan, kind, t, n_sat, n_gs):
+    """Passes of ``kind`` open at each time ``t`` [n_t], per station: int[n_t, n_gs]."""
+    sel = plan.kind == KINDS.index(kind)
+    g = (plan.dst if kind == "downlink" else plan.src)[sel] - n_sat
+    on = (plan.start_s[sel][None, :] <= t[:, None]) & (t[:, None] < plan.end_s[sel][None, :])
+    return np.stack([on[:, g == k].sum(axis=1) for k in range(n_gs)], axis=1)
+
+
+def test_one_antenna_serves_one_satellite_at_a_time():
+    """With ``antennas: 1`` no station has two passes open at once (several satellites are
+    in view at once without the limit), the downlink and uplink of each pass keep the same
+    window, and the time a station is in contact is unchanged (hand-over, nothing lost)."""
+    many = _walker_ground_scenario(64)
+    one = _walker_ground_scenario(1)
+    eph = propagate(build_satellites(one), TimeGrid.regular(one.epoch, one.duration_s, one.step_s))
+    p_many, p_one = build_contact_plan(many, eph), build_contact_plan(one, eph)
+    t = np.arange(0.0, one.duration_s, 0.25)
+    n_sat = eph.n_sat
+    assert _open_per_station(p_many, "downlink", t, n_sat, 2).max() >= 3
+    for kind in ("downlink", "uplink"):
+        assert _open_per_station(p_one, kind, t, n_sat, 2).max() == 1
+    down, up = p_one.of_kind("downlink"), p_one.of_kind("uplink")
+    assert sorted(zip(down.src, down.dst, down.start_s, down.end_s, strict=True)) == sorted(
+        zip(up.dst, up.src, up.start_s, up.end_s, strict=True)
+    )
+    in_contact_many = _open_per_station(p_many, "downlink", t, n_sat, 2) > 0
+    in_contact_one = _open_per_station(p_one, "downlink", t, n_sat, 2) > 0
+    assert np.array_equal(in_contact_many, in_contact_one)
+    assert len(p_one) < len(p_many)

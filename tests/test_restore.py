@@ -1,5 +1,6 @@
-"""Restore from orbit: window unions (not sums) per station, against a brute-force
-time-sampled integration, hand-computed cases and the rate bound on a real scenario."""
+"""Restore from orbit: at most ``antennas`` windows per station at once (one antenna: the
+union of its windows, not their sum), against a brute-force time-sampled integration,
+hand-computed cases and the rate bound on a real scenario."""
 
 from __future__ import annotations
 
@@ -17,14 +18,16 @@ EPOCH = dt.datetime(2026, 3, 20, tzinfo=dt.UTC)
 ONE_SECOND = 1.0
 
 
-def _plan(rows, stations=("A", "B", "C"), n_sat=3, duration_s=1000.0, juris=None):
-    """Downlink rows (sat, station, start_s, end_s, rate_bps) into a contact plan."""
+def _plan(rows, stations=("A", "B", "C"), n_sat=3, duration_s=1000.0, juris=None, antennas=None):
+    """Downlink rows (sat, station, start_s, end_s, rate_bps) into a contact plan; stations
+    have ``antennas`` (list per station; None: the node table says nothing, so one each)."""
     names = [f"s{i}" for i in range(n_sat)] + list(stations)
     nodes = NodeTable(
         names,
         n_sat,
         ["c"] * n_sat + ["ground"] * len(stations),
         [""] * n_sat + list(juris or ["IT"] * len(stations)),
+        [] if antennas is None else [0] * n_sat + list(antennas),
     )
     src = np.array([r[0] for r in rows], dtype=np.int32)
     dst = np.array([n_sat + stations.index(r[1]) for r in rows], dtype=np.int32)
@@ -34,34 +37,68 @@ def _plan(rows, stations=("A", "B", "C"), n_sat=3, duration_s=1000.0, juris=None
     )
 
 
+def _served(plan, rows, antennas):
+    """The antenna rule written as a plain loop over one station's windows ``rows``: by
+    (start, satellite), each takes the antenna that frees first, from when it frees."""
+    free = [-np.inf] * antennas
+    out = []
+    for r in sorted(rows, key=lambda r: (plan.start_s[r], plan.src[r])):
+        f = min(free)
+        k = max(plan.start_s[r], f)
+        if f <= plan.start_s[r] or plan.end_s[r] > k:
+            out.append((k, plan.end_s[r], plan.rate_bps[r] / 8))
+            free[free.index(f)] = max(f, plan.end_s[r])
+    return out
+
+
 def _brute_force_restore_s(plan, size_bytes, station_ids, dt_s=0.05):
-    """Sample every dt: per station the best rate among open downlinks, summed."""
+    """Sample every dt: per station the rates of the windows its antennas serve then
+    (:func:`_served`), summed."""
     t = np.arange(0.0, plan.duration_s, dt_s) + dt_s / 2
     cap = np.zeros_like(t)
+    antennas = plan.nodes.station_antennas()
     for s in station_ids:
-        rows = np.nonzero((plan.dst == s) & (plan.kind == 0))[0]
-        best = np.zeros_like(t)
-        for r in rows:
-            open_ = (plan.start_s[r] <= t) & (t < plan.end_s[r])
-            best = np.maximum(best, open_ * plan.rate_bps[r] / 8)
-        cap += best
+        rows = np.nonzero((plan.dst == s) & (plan.kind == 0))[0].tolist()
+        for t0, t1, rate in _served(plan, rows, int(antennas[s - plan.nodes.n_sat])):
+            cap += ((t0 <= t) & (t < t1)) * rate
     vol = np.cumsum(cap) * dt_s
     i = np.searchsorted(vol, size_bytes)
     return (i + 1) * dt_s if i < t.size else np.inf
 
 
-def test_overlapping_passes_count_once_at_the_best_rate():
+def test_one_antenna_serves_the_first_pass_then_hands_over():
     """Two satellites in view of A at once ([100, 300] at 8 Mbit/s and [200, 400] at
-    16 Mbit/s): A downlinks 1 MB/s over [100, 200), 2 MB/s over [200, 400): 500 MB in all,
-    not the 600 MB a sum of windows would give."""
+    16 Mbit/s), one antenna: the first keeps it to 300 (1 MB/s over [100, 300), 200 MB),
+    the second takes over at 300 (2 MB/s over [300, 400), 200 MB): 400 MB in all, not the
+    600 MB both windows together would give."""
     plan = _plan([(0, "A", 100.0, 300.0, 8e6), (1, "A", 200.0, 400.0, 16e6)])
-    est = restore_time(plan, 500e6)
+    est = restore_time(plan, 400e6)
     assert est.restore_s == pytest.approx(400.0)
-    assert est.bytes_per_day == pytest.approx(500e6 / 1000.0 * 86400.0)
+    assert est.bytes_per_day == pytest.approx(400e6 / 1000.0 * 86400.0)
     assert est.station_in_view_fraction[0] == pytest.approx(0.3)
     assert not est.extrapolated
-    # 150 MB: 100 MB by t = 200, then 25 s at 2 MB/s
-    assert restore_time(plan, 150e6).restore_s == pytest.approx(225.0)
+    # 250 MB: 200 MB by t = 300, then 25 s at 2 MB/s
+    assert restore_time(plan, 250e6).restore_s == pytest.approx(325.0)
+
+
+def test_two_antennas_serve_both_passes():
+    """The same two passes, A with two antennas: 1 MB/s over [100, 200), 3 MB/s over
+    [200, 300), 2 MB/s over [300, 400): 600 MB; 250 MB are down at 200 + 150/3 = 250 s.
+    Add a third pass [150, 250] at 8 Mbit/s: it starts before the second and takes the free
+    antenna, so the second waits for it and keeps [250, 400): 1 MB/s over [100, 150),
+    2 over [150, 250), 3 over [250, 300), 2 over [300, 400), again 600 MB, and 200 MB are
+    down at 150 + 150/2 = 225 s. With three antennas every pass is whole: 700 MB."""
+    rows = [(0, "A", 100.0, 300.0, 8e6), (1, "A", 200.0, 400.0, 16e6)]
+    plan = _plan(rows, antennas=[2, 1, 1])
+    assert restore_time(plan, 600e6).restore_s == pytest.approx(400.0)
+    assert restore_time(plan, 250e6).restore_s == pytest.approx(250.0)
+    third = [*rows, (2, "A", 150.0, 250.0, 8e6)]
+    two = restore_time(_plan(third, antennas=[2, 1, 1]), 1.0)
+    assert restore_time(_plan(third, antennas=[2, 1, 1]), 200e6).restore_s == pytest.approx(225)
+    three = restore_time(_plan(third, antennas=[3, 1, 1]), 1.0)
+    assert two.bytes_per_day == pytest.approx(600e6 / 1000.0 * 86400.0)
+    assert three.bytes_per_day == pytest.approx(700e6 / 1000.0 * 86400.0)
+    assert three.station_in_view_fraction[0] == pytest.approx(0.3)
 
 
 def test_stations_add_up_and_excluded_sites_do_not_count():
@@ -104,18 +141,38 @@ windows = st.lists(
 
 
 @settings(max_examples=30, deadline=None)
-@given(rows=windows, frac=st.floats(0.05, 0.95))
-def test_matches_brute_force_integration(rows, frac):
-    """Random overlapping windows on three stations: the restore time equals a 50 ms
-    time-sampled integration of the per-station best rate, within a second."""
+@given(
+    rows=windows,
+    frac=st.floats(0.05, 0.95),
+    antennas=st.lists(st.integers(1, 3), min_size=3, max_size=3) | st.none(),
+)
+def test_matches_brute_force_integration(rows, frac, antennas):
+    """Random overlapping windows on three stations with 1 to 3 antennas: the restore time
+    equals a 50 ms time-sampled integration of the rates of the windows each station's
+    antennas serve, within a second."""
     plan = _plan(
-        [(s, g, a, min(a + d, 1000.0), r) for s, g, a, d, r in rows], n_sat=4, duration_s=1000.0
+        [(s, g, a, min(a + d, 1000.0), r) for s, g, a, d, r in rows],
+        n_sat=4,
+        duration_s=1000.0,
+        antennas=antennas,
     )
     full = restore_time(plan, 1.0).bytes_per_day * 1000.0 / 86400.0  # bytes over the plan
     size = frac * full
     est = restore_time(plan, size)
     brute = _brute_force_restore_s(plan, size, station_ids=[4, 5, 6])
     assert abs(est.restore_s - brute) < ONE_SECOND
+
+
+@settings(max_examples=30, deadline=None)
+@given(rows=windows)
+def test_enough_antennas_sum_every_window(rows):
+    """With as many antennas as windows, every window counts whole: the capacity is the sum
+    of rate x duration over all windows (no rule involved)."""
+    cut = [(s, g, a, min(a + d, 1000.0), r) for s, g, a, d, r in rows]
+    plan = _plan(cut, n_sat=4, duration_s=1000.0, antennas=[len(rows)] * 3)
+    want = sum((b - a) * r / 8 for _, _, a, b, r in cut)
+    got = restore_time(plan, 1.0).bytes_per_day * 1000.0 / 86400.0
+    assert got == pytest.approx(want, rel=1e-12, abs=1e-6)
 
 
 def test_real_scenario_is_bounded_by_the_sum_of_station_rates():

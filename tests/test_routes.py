@@ -4,6 +4,7 @@ hand-checkable ring."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import networkx as nx
 import numpy as np
@@ -141,7 +142,7 @@ def test_snapshot_edges_agree_with_the_contact_plan():
     builder = SnapshotBuilder.from_scenario(sc, eph.satellites, eph.r_ecef_km)
     for k in (17, 61, 150):
         t = eph.grid.t_s[k]
-        s, d, _ = builder.edges(eph.r_ecef_km[:, k])
+        s, d, _ = builder.edges(eph.r_ecef_km[:, k], t)
         # snapshot ids back to plan ids: both station copies are the station's plan node
         n_sat, n_gs = builder.n_sat, builder.n_gs
         s = np.where(s >= n_sat, n_sat + (s - n_sat) % n_gs, s)
@@ -180,3 +181,39 @@ def test_snapshot_honours_max_terminals_like_the_contact_plan():
         assert got == want
         assert len(got) > 0
         assert np.bincount(s[sat], minlength=builder.n_sat).max() <= 1
+
+
+def test_one_antenna_stations_link_one_satellite_like_the_plan():
+    """milsca's stations have one antenna each but Fucino (four). At every tenth grid step
+    the snapshot's station links are exactly the plan's ground contacts open then (half-open
+    windows, so a hand-over instant counts once), each station links to at most its antennas'
+    worth of satellites per direction, and by geometry alone some one-antenna station sees
+    several at once."""
+    sc = load_scenario("milsca")
+    sc = sc.model_copy(update={"duration_s": 6 * 3600.0})
+    antennas = np.array([g.antennas for g in sc.ground_stations])
+    assert sorted(set(antennas.tolist())) == [1, 4]
+    eph = propagate(build_satellites(sc), TimeGrid.regular(sc.epoch, sc.duration_s, sc.step_s))
+    plan = build_contact_plan(sc, eph)
+    builder = SnapshotBuilder.from_scenario(sc, eph.satellites, eph.r_ecef_km)
+    geometric = replace(builder, passes=None)
+    n_sat, n_gs = builder.n_sat, builder.n_gs
+    ground = plan.kind != KINDS.index("isl")
+    most_seen = 0
+    for k in range(0, eph.grid.n_time, 10):
+        t = float(eph.grid.t_s[k])
+        s, d, _ = builder.edges(eph.r_ecef_km[:, k], t)
+        st_ = (s >= n_sat) | (d >= n_sat)
+        s = np.where(s >= n_sat, n_sat + (s - n_sat) % n_gs, s)[st_]
+        d = np.where(d >= n_sat, n_sat + (d - n_sat) % n_gs, d)[st_]
+        got = set(zip(s.tolist(), d.tolist(), strict=True))
+        end_ok = (t < plan.end_s) | (plan.end_s >= sc.duration_s)
+        open_ = ground & (plan.start_s <= t) & end_ok
+        want = set(zip(plan.src[open_].tolist(), plan.dst[open_].tolist(), strict=True))
+        assert got == want
+        assert np.all(np.bincount(d[d >= n_sat] - n_sat, minlength=n_gs) <= antennas)
+        assert np.all(np.bincount(s[s >= n_sat] - n_sat, minlength=n_gs) <= antennas)
+        _, gd, _ = geometric.edges(eph.r_ecef_km[:, k], t)
+        seen = np.bincount(gd[gd >= n_sat + n_gs] - n_sat - n_gs, minlength=n_gs)
+        most_seen = max(most_seen, int(seen[antennas == 1].max()))
+    assert most_seen >= 2

@@ -3,19 +3,24 @@
 
 Model (stated):
 
-- Each ground station has **one antenna**: while at least one satellite is in view it
-  downlinks at the best rate among the windows open then (the union of its downlink windows,
-  not their sum; ``ContactPlan`` rates are the worst case over each window). Satellites feed
-  every station in view at once, and the data to restore are reachable from any satellite
-  (spread over the constellation and moved over ISLs), so orbit-side capacity never limits.
+- Each ground station has ``antennas`` antennas (``NodeTable.station_antennas``; the
+  scenario's ``GroundStation.antennas``, default 1): at most that many of its downlink
+  windows are served at once, each at its own rate (``ContactPlan`` rates are the worst case
+  over each window), chosen by the contact plan's rule
+  (:func:`orbitcloud.links.windows.limit_concurrent`: first come first served, hand-over to
+  a waiting pass when an antenna frees). A plan built by :func:`build_contact_plan` already
+  obeys it, so this keeps its windows as they are and sums them; with one antenna that is
+  the union of the station's windows. Satellites feed every station in view at once, and the
+  data to restore are reachable from any satellite (spread over the constellation and moved
+  over ISLs), so orbit-side capacity never limits.
 - The restore starts at ``start_s`` and is done when the cumulative volume downlinked by all
   allowed stations, ``V(t) = Σ_station ∫ rate_station(u) du``, reaches ``X``.
 - If the plan ends first, the plan's average capacity ``V(span) / span`` is assumed to repeat
   (the geometry of a constellation repeats with its ground-track period; a plan of a day or
   more gives a representative average). ``extrapolated`` says when this happened.
 
-Vectorised with numpy: per-station window unions through one sort of all window edges and a
-``maximum.at`` over the elementary segments each window covers.
+Vectorised with numpy: the antenna rule per station, then one sort of all window edges for
+the cumulative volume.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from orbitcloud.links.contactplan import KINDS, ContactPlan
+from orbitcloud.links.windows import limit_concurrent
 
 __all__ = ["RestoreEstimate", "downlink_segments", "restore_time"]
 
@@ -49,7 +55,8 @@ class RestoreEstimate:
         extrapolated: the plan was too short; its average capacity was assumed to repeat.
         stations: the allowed stations, [n_station].
         station_bytes_per_day: each station's average capacity, float64[n_station].
-        station_in_view_fraction: fraction of the span each has a satellite in view.
+        station_in_view_fraction: fraction of the span each has a satellite in view (in
+            contact through at least one antenna).
         excluded: stations left out (the lost site, stations the tenant may not use).
     """
 
@@ -92,39 +99,25 @@ class RestoreEstimate:
 def downlink_segments(
     plan: ContactPlan, station_ids: NDArray[np.intp], start_s: float = 0.0
 ) -> tuple[NDArray[np.intp], F64, F64, F64]:
-    """Per-station downlink capacity as disjoint segments: (station position in
-    ``station_ids``, t0_s, t1_s, rate_bytes_per_s), each ``[n_segment]``; within a station the
-    segments are the union of its downlink windows after ``start_s``, each at the best rate
-    of the windows open then."""
+    """Per-station downlink capacity as segments: (station position in ``station_ids``,
+    t0_s, t1_s, rate_bytes_per_s), each ``[n_segment]``: the downlink windows each station's
+    antennas serve (at most ``antennas`` at once, see the module docstring), cut to start no
+    earlier than ``start_s``. With one antenna a station's segments are disjoint."""
     n_node = plan.nodes.n_node
     pos = np.full(n_node, -1, dtype=np.intp)
     pos[station_ids] = np.arange(station_ids.size)
     st = pos[plan.dst]
-    t0 = np.maximum(plan.start_s, start_s)
-    keep = (plan.kind == KINDS.index("downlink")) & (st >= 0) & (plan.end_s > t0)
-    keep &= plan.rate_bps > 0
-    st, t0, t1, rate = st[keep], t0[keep], plan.end_s[keep], plan.rate_bps[keep] / 8.0
-    if st.size == 0:
-        empty = np.zeros(0)
-        return np.zeros(0, np.intp), empty, empty, empty
-    # one sorted axis for every station: key = station · shift + (t - start)
-    shift = float(np.ceil(t1.max() - start_s)) + 1.0
-    k0 = st * shift + (t0 - start_s)
-    k1 = st * shift + (t1 - start_s)
-    edges = np.unique(np.concatenate([k0, k1]))
-    a = np.searchsorted(edges, k0)
-    b = np.searchsorted(edges, k1)
-    n_cover = b - a  # elementary segments [edges[j], edges[j+1]) each window covers
-    total = int(n_cover.sum())
-    first = np.repeat(a, n_cover)
-    offset = np.arange(total) - np.repeat(np.cumsum(n_cover) - n_cover, n_cover)
-    seg_rate = np.zeros(edges.size - 1)
-    np.maximum.at(seg_rate, first + offset, np.repeat(rate, n_cover))
-    j = np.nonzero(seg_rate > 0)[0]
-    seg_st = np.floor(edges[j] / shift).astype(np.intp)
-    s0 = edges[j] - seg_st * shift + start_s
-    s1 = edges[j + 1] - seg_st * shift + start_s
-    return seg_st, s0, s1, seg_rate[j]
+    keep = (plan.kind == KINDS.index("downlink")) & (st >= 0) & (plan.rate_bps > 0)
+    rows = np.flatnonzero(keep)
+    # the antenna rule on whole windows (ties in start: lower satellite first), then the cut
+    rows = rows[np.argsort(plan.src[rows], kind="stable")]
+    antennas = plan.nodes.station_antennas()[station_ids - plan.nodes.n_sat]
+    kept, k0 = limit_concurrent(st[rows], plan.start_s[rows], plan.end_s[rows], antennas)
+    rows = rows[kept]
+    t0 = np.maximum(k0, start_s)
+    t1 = plan.end_s[rows]
+    later = t1 > t0
+    return st[rows][later], t0[later], t1[later], plan.rate_bps[rows][later] / 8.0
 
 
 def restore_time(
@@ -172,7 +165,9 @@ def restore_time(
     seg_st, t0, t1, rate = downlink_segments(plan, ids, start_s)
     span_s = plan.duration_s - start_s
     volume = np.bincount(seg_st, rate * (t1 - t0), minlength=ids.size)
-    in_view = np.bincount(seg_st, t1 - t0, minlength=ids.size)
+    # time with a satellite in view: the union of the segments (one "antenna" keeps it)
+    one, u0 = limit_concurrent(seg_st, t0, t1, np.ones(ids.size, dtype=np.intp))
+    in_view = np.bincount(seg_st[one], t1[one] - u0, minlength=ids.size)
     total = float(volume.sum())
 
     # cumulative volume V(t) at every capacity change, all stations together

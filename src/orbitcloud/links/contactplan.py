@@ -39,12 +39,21 @@ class NodeTable:
         n_sat: number of satellites.
         group: list[n_node], the constellation of a satellite, ``"ground"`` for a station.
         jurisdiction: list[n_node], ISO country code of a ground station, ``""`` for satellites.
+        antennas: list[n_node], how many satellites a ground station can be in contact with
+            at once (0 for satellites); empty: one per station.
     """
 
     names: list[str]
     n_sat: int
     group: list[str]
     jurisdiction: list[str]
+    antennas: list[int] = field(default_factory=list)
+
+    def station_antennas(self) -> NDArray[np.intp]:
+        """int[n_ground]: each station's antennas (1 where the table does not say)."""
+        if not self.antennas:
+            return np.ones(self.n_ground, dtype=np.intp)
+        return np.asarray(self.antennas[self.n_sat :], dtype=np.intp)
 
     @property
     def n_node(self) -> int:
@@ -64,13 +73,15 @@ class NodeTable:
                 "n_sat": self.n_sat,
                 "group": self.group,
                 "jurisdiction": self.jurisdiction,
+                "antennas": self.antennas,
             }
         )
 
     @classmethod
     def from_json(cls, text: str | bytes) -> NodeTable:
         d = json.loads(text)
-        return cls(d["names"], int(d["n_sat"]), d["group"], d["jurisdiction"])
+        antennas = [int(a) for a in d.get("antennas", [])]
+        return cls(d["names"], int(d["n_sat"]), d["group"], d["jurisdiction"], antennas)
 
 
 #: What a node outage takes down, in the order of its integer codes: every link of the node,

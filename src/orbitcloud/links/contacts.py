@@ -1,4 +1,11 @@
-"""Build the contact plan: ground passes and inter-satellite windows with refined edges."""
+"""Build the contact plan: ground passes and inter-satellite windows with refined edges.
+
+A ground station with ``antennas: N`` is in contact with at most ``N`` satellites at once:
+its passes go through :func:`orbitcloud.links.windows.limit_concurrent` (in order of start,
+ties by satellite; a pass that starts while every antenna is busy takes the one that frees
+first from the moment it frees, and is dropped if nothing of it is left). The downlink and
+uplink of a pass use the same antenna, so both rows keep the same start and end.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +18,7 @@ from orbitcloud.executor import Executor, SerialExecutor
 from orbitcloud.links.contactplan import KINDS, ContactPlan, NodeTable
 from orbitcloud.links.isl import candidate_pairs, link_rate_bps, mutual_nearest_active, owlt_s
 from orbitcloud.links.visibility import GroundSites, elevation_margin, isl_margin
-from orbitcloud.links.windows import Windows, find_windows, step_windows
+from orbitcloud.links.windows import Windows, find_windows, limit_concurrent, step_windows
 from orbitcloud.orbits.propagate import Ephemeris, Propagator
 from orbitcloud.orbits.satellites import SatelliteSet, satellites_of
 from orbitcloud.progress import NullProgress, Progress
@@ -25,7 +32,9 @@ __all__ = [
     "ground_chunk",
     "ground_windows",
     "isl_windows",
+    "limit_antennas",
     "node_table",
+    "station_passes",
 ]
 
 F64 = NDArray[np.float64]
@@ -73,6 +82,7 @@ def node_table(scenario: Scenario, sats: SatelliteSet) -> NodeTable:
         group=[sats.constellation_names[c] for c in sats.constellation.tolist()]
         + ["ground"] * len(scenario.ground_stations),
         jurisdiction=[""] * sats.n_sat + [g.jurisdiction for g in scenario.ground_stations],
+        antennas=[0] * sats.n_sat + [g.antennas for g in scenario.ground_stations],
     )
 
 
@@ -173,23 +183,62 @@ def ground_chunk(job: GroundChunk) -> PairWindows:
 
 def _all_ground_windows(
     scenario: Scenario,
-    eph: Ephemeris,
+    grid: TimeGrid,
+    r_ecef_km: F64,
     tol_s: float,
     progress: Progress | None,
     executor: Executor | None,
 ) -> PairWindows:
     """Ground passes of all satellites as tasks of ``TASK_ELEMENTS / (n_gs n_time)``
     satellites each: the cut does not depend on the executor, so neither do the results."""
-    n_gs, n_time = len(scenario.ground_stations), eph.grid.n_time
+    n_gs, n_time, n_sat = len(scenario.ground_stations), grid.n_time, r_ecef_km.shape[0]
     per_task = max(1, TASK_ELEMENTS // max(1, n_gs * n_time))
     jobs = [
-        GroundChunk(scenario, eph.grid, s0, eph.r_ecef_km[s0 : s0 + per_task], tol_s)
-        for s0 in range(0, eph.n_sat, per_task)
+        GroundChunk(scenario, grid, s0, r_ecef_km[s0 : s0 + per_task], tol_s)
+        for s0 in range(0, n_sat, per_task)
     ]
     ex = executor or SerialExecutor()
-    with (progress or NullProgress()).task("ground passes", eph.n_sat) as task:
+    with (progress or NullProgress()).task("ground passes", n_sat) as task:
         parts = ex.map(ground_chunk, jobs, lambda i: task.advance(jobs[i].s1 - jobs[i].s0))
     return PairWindows.concat(parts)
+
+
+def limit_antennas(w: PairWindows, antennas: NDArray[np.integer]) -> PairWindows:
+    """The passes ``w`` (``a`` satellite, ``b`` station index) that the stations' antennas
+    (int[n_gs]) can serve, by :func:`orbitcloud.links.windows.limit_concurrent`; ties in
+    start go to the lower satellite index. A pass taken over from a busy antenna starts when
+    that antenna frees; its ``range_max_km`` stays that of the whole pass (still a bound).
+    Returned in the order of ``w``, without the dropped passes."""
+    if len(w.a) == 0:
+        return w
+    by_sat = np.argsort(w.a, kind="stable")  # input order = tie-break order
+    kept, start = limit_concurrent(w.b[by_sat], w.start_s[by_sat], w.end_s[by_sat], antennas)
+    idx = by_sat[kept]
+    back = np.argsort(idx, kind="stable")
+    idx, start = idx[back], start[back]
+    return PairWindows(w.a[idx], w.b[idx], start, w.end_s[idx], w.range_max_km[idx])
+
+
+def station_passes(
+    scenario: Scenario,
+    grid: TimeGrid,
+    r_ecef_km: F64,
+    tol_s: float = 1e-3,
+    progress: Progress | None = None,
+    executor: Executor | None = None,
+) -> PairWindows:
+    """The ground passes of the contact plan (``a`` satellite, ``b`` station index): every
+    pass over every station, limited to each station's ``antennas``; positions
+    float64[n_sat, n_time, 3] on ``grid`` (``Ephemeris.r_ecef_km``). The snapshot graphs of
+    :mod:`orbitcloud.network.snapshots` link stations through these, so they agree with the
+    plan."""
+    if not scenario.ground_stations:
+        return PairWindows.empty()
+    gw = _all_ground_windows(scenario, grid, r_ecef_km, tol_s, progress, executor)
+    antennas = np.array([g.antennas for g in scenario.ground_stations])
+    if antennas.min() >= r_ecef_km.shape[0]:  # no station can ever be limited
+        return gw
+    return limit_antennas(gw, antennas)
 
 
 def isl_windows(
@@ -252,7 +301,8 @@ def build_contact_plan(
     progress: Progress | None = None,
     executor: Executor | None = None,
 ) -> ContactPlan:
-    """All contacts of a scenario: ground passes (both directions) and ISL windows.
+    """All contacts of a scenario: ground passes (both directions, limited to each station's
+    antennas, see :func:`station_passes`) and ISL windows.
 
     Ground passes run as tasks on ``executor`` (default: in this process); the plan is
     identical whatever runs them. ISL windows run in this process."""
@@ -269,7 +319,7 @@ def build_contact_plan(
         kind.append(np.full(s.shape, KINDS.index(k), dtype=np.uint8))
 
     if scenario.ground_stations:
-        gw = _all_ground_windows(scenario, eph, tol_s, progress, executor)
+        gw = station_passes(scenario, eph.grid, eph.r_ecef_km, tol_s, progress, executor)
         down = np.array([g.rate_bps for g in scenario.ground_stations])
         up = np.array([g.effective_uplink_rate_bps for g in scenario.ground_stations])
         gs_node = gw.b + nodes.n_sat

@@ -14,6 +14,7 @@ All loops here run over *iterations*, each vectorised over every edge at once.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ __all__ = [
     "MarginFn",
     "Windows",
     "find_windows",
+    "limit_concurrent",
     "merge_overlaps",
     "refine_roots",
     "step_windows",
@@ -274,3 +276,116 @@ def step_windows(active: NDArray[np.bool_], t_s: F64) -> Windows:
     se, sk = np.nonzero(step > 0)
     _, ek = np.nonzero(step < 0)
     return Windows(se.astype(np.intp), t_s[sk], t_s[ek - 1])
+
+
+def limit_concurrent(
+    group: IDX, start_s: F64, end_s: F64, capacity: NDArray[np.integer]
+) -> tuple[IDX, F64]:
+    """At most ``capacity[g]`` windows of each group ``g`` open at once (a ground station with
+    ``capacity`` antennas and its passes). Returns ``(kept, kept_start_s)``: indices into the
+    inputs of the windows kept, ascending, and the start of each kept window (its end stays).
+
+    The rule is this project's: a first-come first-served greedy that gives each window the
+    antenna that frees first (without hand-over this is the classic greedy for interval
+    scheduling on identical machines, see Kolen, Lenstra, Papadimitriou & Spieksma 2007,
+    "Interval scheduling: a survey", Naval Research Logistics 54, 530), with hand-over:
+
+    - windows of a group are taken in order of start (ties: input order);
+    - a window that starts while an antenna is free takes it for the whole window;
+    - one that starts while all are busy takes the antenna that frees first, from the
+      moment it frees (the earlier window keeps its antenna to its end), and is dropped if
+      nothing of it is left (it ends by then).
+
+    Windows are half-open ``[start, end)``: an antenna freed at ``t`` can start a window at
+    ``t``. Consequence (checked by the tests): at every instant a group has
+    ``min(capacity, windows open there)`` kept windows open, so nothing is lost without need
+    and the union of a group's kept time equals the union of its windows.
+
+    Vectorised: a group that never has more windows open than its capacity keeps them all
+    (one sort of all edges); among the others, those with capacity 1 in one pass (a kept
+    window starts at the later of its start and the latest end among the group's earlier
+    windows); groups with more antennas that they can overflow take a loop over their
+    windows sorted by start, with a heap of antenna free times.
+    Inputs ``[n_window]``; ``capacity`` int[n_group], >= 1.
+    """
+    n = int(group.shape[0])
+    kept_start = np.full(n, np.nan)
+    if n == 0:
+        return np.empty(0, dtype=np.intp), kept_start
+    cap_g = np.asarray(capacity)
+    free = _max_open(group, start_s, end_s, cap_g.shape[0]) <= cap_g  # never more than cap
+    whole = free[group]
+    kept_start[whole] = start_s[whole]
+    rest = np.flatnonzero(~whole)
+    order = rest[np.lexsort((start_s[rest], group[rest]))]  # stable: ties keep input order
+    g, s, e = group[order], start_s[order], end_s[order]
+    cap = cap_g[g]
+    one = cap == 1
+    if one.any():
+        kept_start[order[one]] = _limit_one(g[one], s[one], e[one])
+    many = np.flatnonzero(~one)
+    if many.size:
+        kept_start[order[many]] = _limit_heap(g[many], s[many], e[many], cap[many])
+    kept = np.flatnonzero(~np.isnan(kept_start))
+    return kept, kept_start[kept]
+
+
+def _max_open(group: IDX, start_s: F64, end_s: F64, n_group: int) -> IDX:
+    """int[n_group]: the most windows of each group open at one instant, by one sort of all
+    edges. A start at ``t`` counts before an end at ``t`` (an over-count at touching edges,
+    so a group said to fit its capacity surely does, even with zero-length windows)."""
+    n = group.shape[0]
+    t = np.concatenate([start_s, end_s])
+    step = np.concatenate([np.ones(n, np.intp), -np.ones(n, np.intp)])
+    gg = np.concatenate([group, group])
+    o = np.lexsort((-step, t, gg))  # per group by time, starts (+1) first at equal times
+    level = np.cumsum(step[o])  # each group adds as many starts as ends: the count in it
+    out = np.zeros(n_group, np.intp)
+    np.maximum.at(out, gg[o], level)
+    return out
+
+
+def _limit_one(g: IDX, s: F64, e: F64) -> F64:
+    """One antenna per group; inputs sorted by (group, start). Kept start, NaN if dropped.
+
+    The antenna frees at the latest end among the group's earlier windows (a dropped window
+    ends before it, so never moves it): a grouped running maximum, exact through integer
+    ranks of the ends (key = group · n + rank; groups ascend, so one running max serves)."""
+    n = g.shape[0]
+    if n == 0:
+        return np.empty(0)
+    ends, rank = np.unique(e, return_inverse=True)
+    key = g.astype(np.int64) * n + rank.reshape(-1)
+    run = np.maximum.accumulate(key)
+    prev = np.empty(n, dtype=np.int64)
+    prev[0] = -1
+    prev[1:] = run[:-1]
+    base = g.astype(np.int64) * n
+    has_prev = prev >= base  # an earlier window of the same group
+    free = np.where(has_prev, ends[np.where(has_prev, prev - base, 0)], -np.inf)
+    return _kept_from(s, e, free)
+
+
+def _limit_heap(g: IDX, s: F64, e: F64, cap: IDX) -> F64:
+    """Any number of antennas; inputs sorted by (group, start). A heap of the antenna free
+    times per group; each window replaces the earliest free time ``f`` by ``max(f, end)``
+    (a dropped window ends by ``f``, so this is no change)."""
+    free = np.empty(g.shape[0])
+    if g.shape[0] == 0:
+        return free
+    cuts = np.flatnonzero(np.diff(g)) + 1
+    for lo, hi in zip([0, *cuts.tolist()], [*cuts.tolist(), g.shape[0]], strict=True):
+        heap = [-np.inf] * int(cap[lo])
+        for i, end in enumerate(e[lo:hi].tolist(), start=lo):
+            f = heap[0]
+            free[i] = f
+            if end > f:
+                heapq.heapreplace(heap, end)
+    return _kept_from(s, e, free)
+
+
+def _kept_from(s: F64, e: F64, free: F64) -> F64:
+    """Kept start ``max(start, free)``; NaN where nothing is left (a window that starts on a
+    free antenna is kept whole, even if it has zero length)."""
+    k = np.maximum(s, free)
+    return np.where((free <= s) | (e > k), k, np.nan)

@@ -6,6 +6,14 @@ edges only from satellites). Routes therefore start and end at stations but neve
 one (no ground relays), the usual assumption of LEO-network studies (e.g. Hypatia, Kassing
 et al. 2020). Edge weight: propagation delay, distance / c [s].
 
+Stations link through the contact plan's ground passes (:class:`StationPasses`, from
+:func:`orbitcloud.links.contacts.station_passes`): at ``t_s`` a station links to a satellite
+only while a kept pass of that pair is open, so a station with ``antennas: 1`` links to one
+satellite at a time, as in the plan (Hypatia's ground stations, too, use one satellite at a
+time). Open means ``start_s <= t_s < end_s`` (a pass cut by the plan's end is open at the
+end); the passes open at ``t_s`` are found by two binary searches over their sorted starts.
+Without passes (``t_s`` None, or a builder made by hand) stations link by geometry.
+
 With ``down`` (the fault timeline's per-node outages, plan node indices), a snapshot at time
 ``t_s`` has no link of a node that is down then (no ISL of a node whose ISLs are down), so
 routes and transfers go around a lost satellite or a station under cloud. The mask is one
@@ -22,12 +30,15 @@ from scipy.sparse import csr_matrix
 
 from orbitcloud.constants import SPEED_OF_LIGHT_KM_S, WGS84_A_KM
 from orbitcloud.links.contactplan import NodeOutages
+from orbitcloud.links.contacts import PairWindows, station_passes
 from orbitcloud.links.isl import candidate_pairs, link_rate_bps, mutual_nearest
 from orbitcloud.links.visibility import GroundSites, los_clearance_km
+from orbitcloud.orbits.propagate import Propagator
 from orbitcloud.orbits.satellites import SatelliteSet
 from orbitcloud.scenario.models import FixedRate, LinkBudgetRate, RangeTopology, Scenario
+from orbitcloud.timegrid import TimeGrid
 
-__all__ = ["SnapshotBuilder", "SnapshotLinks"]
+__all__ = ["SnapshotBuilder", "SnapshotLinks", "StationPasses"]
 
 F64 = NDArray[np.float64]
 IDX = NDArray[np.intp]
@@ -42,6 +53,42 @@ class SnapshotLinks:
     dst: IDX
     delay_s: F64
     capacity_bps: F64
+
+
+@dataclass(frozen=True)
+class StationPasses:
+    """The contact plan's ground passes, sorted by start; arrays ``[n_pass]``: ``station``
+    index (from 0), ``sat`` index, ``start_s``, ``end_s``. ``max_len_s``: the longest pass;
+    ``plan_end_s``: the plan's end (a pass ending there is open at it)."""
+
+    station: IDX
+    sat: IDX
+    start_s: F64
+    end_s: F64
+    max_len_s: float
+    plan_end_s: float
+
+    @classmethod
+    def from_windows(cls, w: PairWindows, plan_end_s: float) -> StationPasses:
+        """From :func:`orbitcloud.links.contacts.station_passes` (``a`` sat, ``b`` station)."""
+        o = np.argsort(w.start_s, kind="stable")
+        length = w.end_s - w.start_s
+        return cls(
+            w.b[o].astype(np.intp),
+            w.a[o].astype(np.intp),
+            w.start_s[o],
+            w.end_s[o],
+            float(length.max()) if length.size else 0.0,
+            float(plan_end_s),
+        )
+
+    def open_at(self, t_s: float) -> tuple[IDX, IDX]:
+        """``(station, sat)`` of the passes open at ``t_s``, [n_open] each."""
+        i0 = int(np.searchsorted(self.start_s, t_s - self.max_len_s, side="left"))
+        i1 = int(np.searchsorted(self.start_s, t_s, side="right"))
+        end = self.end_s[i0:i1]
+        on = np.flatnonzero((t_s < end) | (end >= self.plan_end_s)) + i0
+        return self.station[on], self.sat[on]
 
 
 @dataclass(frozen=True)
@@ -61,6 +108,9 @@ class SnapshotBuilder:
             satellite → station).
         down: node outages (plan node indices: satellites, then stations) whose links a
             snapshot at ``t_s`` drops (:meth:`with_outages`); None: nothing is ever down.
+        passes: the contact plan's ground passes (antenna limits applied); a snapshot at
+            ``t_s`` links a station only to the satellites of its passes open then. None:
+            stations link to every satellite above their mask.
     """
 
     n_sat: int
@@ -76,6 +126,7 @@ class SnapshotBuilder:
     gs_uplink_bps: F64 = field(default_factory=lambda: np.empty(0))
     gs_downlink_bps: F64 = field(default_factory=lambda: np.empty(0))
     down: NodeOutages | None = None
+    passes: StationPasses | None = None
 
     def with_outages(self, down: NodeOutages | None) -> SnapshotBuilder:
         """This builder with the node outages ``down`` (e.g. ``EventTimeline.outages``)."""
@@ -83,11 +134,21 @@ class SnapshotBuilder:
 
     @classmethod
     def from_scenario(
-        cls, scenario: Scenario, satellites: SatelliteSet, r_ecef_km: F64 | None = None
+        cls,
+        scenario: Scenario,
+        satellites: SatelliteSet,
+        r_ecef_km: F64 | None = None,
+        passes: PairWindows | None = None,
     ) -> SnapshotBuilder:
         """Candidate ISL pairs from every ISL set of the scenario (terminal limits are applied
         per snapshot, see :meth:`links`). ``range`` topologies take all pairs within range at
-        some sample of ``r_ecef_km`` (float64[n_sat, n_time, 3]), which they therefore need."""
+        some sample of ``r_ecef_km`` (float64[n_sat, n_time, 3] on the scenario's grid),
+        which they therefore need.
+
+        Station links follow the contact plan's ground passes: ``passes`` if given (from
+        :func:`orbitcloud.links.contacts.station_passes`), else computed here from
+        ``r_ecef_km`` (propagated here if None), unless no station can ever be limited
+        (antennas >= satellites; then geometry gives the same links)."""
         a: list[IDX] = []
         b: list[IDX] = []
         rmax: list[F64] = []
@@ -107,6 +168,13 @@ class SnapshotBuilder:
         def floats(x: list[F64]) -> F64:
             return np.concatenate(x) if x else np.empty(0)
 
+        grid = TimeGrid.regular(scenario.epoch, scenario.duration_s, scenario.step_s)
+        limited = any(g.antennas < satellites.n_sat for g in scenario.ground_stations)
+        if passes is None and limited:
+            if r_ecef_km is None:
+                prop = Propagator.for_satellites(satellites, scenario.epoch)
+                r_ecef_km, _ = prop.ecef_grid(grid.t_s)
+            passes = station_passes(scenario, grid, r_ecef_km)
         return cls(
             n_sat=satellites.n_sat,
             n_gs=len(scenario.ground_stations),
@@ -123,6 +191,7 @@ class SnapshotBuilder:
             ),
             gs_uplink_bps=np.array([g.effective_uplink_rate_bps for g in scenario.ground_stations]),
             gs_downlink_bps=np.array([g.rate_bps for g in scenario.ground_stations]),
+            passes=None if passes is None else StationPasses.from_windows(passes, grid.t_s[-1]),
         )
 
     @property
@@ -173,7 +242,13 @@ class SnapshotBuilder:
         ia, ib, di = self.isl_a[ok], self.isl_b[ok], d_isl[ok]
         # station ↔ satellite: elevation above each station's mask, as one (n_gs, 3) @ (3, n_sat)
         s = self.sites
-        if self.n_gs:
+        if self.n_gs and self.passes is not None and t_s is not None:
+            g, sat = self.passes.open_at(t_s)
+            if all_down is not None:
+                ok_g = ~all_down[self.n_sat + g] & ~all_down[sat]
+                g, sat = g[ok_g], sat[ok_g]
+            dg = np.linalg.norm(r_sat_km[sat] - s.r_ecef_km[g], axis=1)
+        elif self.n_gs:
             rt = r_sat_km.T
             d2 = (r_sat_km * r_sat_km).sum(axis=1)[None, :] - 2.0 * (s.r_ecef_km @ rt)
             d2 += (s.r_ecef_km * s.r_ecef_km).sum(axis=1)[:, None]

@@ -275,6 +275,13 @@ class GroundStation(_Model):
     link_type: Literal["rf", "optical"] = "rf"
     rate_bps: float = Field(gt=0, description="downlink rate (satellite to ground) [bit/s]")
     uplink_rate_bps: float | None = Field(None, gt=0, description="default: rate_bps")
+    antennas: int = Field(
+        1,
+        ge=1,
+        le=100_000,
+        description="antennas (dishes or optical terminals): at most this many satellites "
+        "in contact at once; default 1 (at least the satellite count: no limit)",
+    )
 
     @field_validator("jurisdiction", mode="before")
     @classmethod
