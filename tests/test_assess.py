@@ -118,7 +118,11 @@ def ascend() -> Scenario:
 
 def test_every_parameter_has_a_source_a_unit_and_an_ordered_range():
     """Read the shipped YAML directly (not through the loader) and check each entry."""
-    text = resources.files("orbitcloud.assess").joinpath("data/parameters.yaml").read_text()
+    text = (
+        resources.files("orbitcloud.scenario")
+        .joinpath("data/assessment_parameters.yaml")
+        .read_text()
+    )
     raw = YAML(typ="safe").load(text)["parameters"]
     assert len(raw) == len(load_parameters()) > 40
     for name, e in raw.items():

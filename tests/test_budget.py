@@ -96,8 +96,8 @@ def test_memory_sizes_parse() -> None:
 MEASURE = """
 import json, sys
 from pathlib import Path
-from orbitcloud.pipeline import run_pipeline
-from orbitcloud.runfolder import write_run_folder
+from orbitcloud.run.pipeline import run_pipeline
+from orbitcloud.run.folder import write_run_folder
 from orbitcloud.scenario import load_scenario
 from orbitcloud.summary import summarise
 sc = load_scenario(sys.argv[1]).model_copy(update={"duration_s": float(sys.argv[2])})

@@ -10,14 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orbitcloud.cloud.capacity import ComputeCapacity
-from orbitcloud.cloud.compute import ComputeService
-from orbitcloud.cloud.engine import Engine
-from orbitcloud.cloud.runner import busy_fraction
-from orbitcloud.cloud.scheduler import Candidates, JobView, load_policy
-from orbitcloud.cloud.workload import Jobs
+from orbitcloud.compute.runner import busy_fraction
+from orbitcloud.compute.scheduler import Candidates, JobView, load_policy
+from orbitcloud.compute.service import ComputeService
+from orbitcloud.compute.workload import Jobs
 from orbitcloud.links.contactplan import ContactPlan, NodeTable
+from orbitcloud.nodes.capacity import ComputeCapacity
 from orbitcloud.scenario.workload import WorkloadSpec
+from orbitcloud.sim.engine import Engine
 
 NODES = NodeTable(["s0", "s1", "G"], 2, ["c", "c", "ground"], ["", "", "IT"])
 T_S = np.arange(0.0, 1001.0, 10.0)

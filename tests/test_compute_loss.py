@@ -14,16 +14,16 @@ import pyarrow as pa
 import pytest
 
 from conftest import walker_3x9_world
-from orbitcloud.cloud.capacity import ComputeCapacity
-from orbitcloud.cloud.compute import FAIL_REASONS, ComputeService, JobRecord
-from orbitcloud.cloud.engine import Engine, seeded_rng
-from orbitcloud.cloud.runner import run_workload
-from orbitcloud.cloud.scheduler import Candidates, JobView, Policy, load_policy
-from orbitcloud.cloud.workload import INPUT_KINDS, Captures, Jobs, before_loss, eo_jobs
+from orbitcloud.compute.runner import run_workload
+from orbitcloud.compute.scheduler import Candidates, JobView, Policy, load_policy
+from orbitcloud.compute.service import FAIL_REASONS, ComputeService, JobRecord
+from orbitcloud.compute.workload import INPUT_KINDS, Captures, Jobs, before_loss, eo_jobs
 from orbitcloud.links.contactplan import ContactPlan, NodeTable
-from orbitcloud.pipeline import run_pipeline
+from orbitcloud.nodes.capacity import ComputeCapacity
+from orbitcloud.run.pipeline import run_pipeline
 from orbitcloud.scenario import Scenario
 from orbitcloud.scenario.workload import WorkloadSpec
+from orbitcloud.sim.engine import Engine, seeded_rng
 
 T_S = np.arange(0.0, 1001.0, 10.0)
 INF = math.inf

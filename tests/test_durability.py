@@ -12,14 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import linalg, stats
 
-from orbitcloud.cloud.durability import (
+from orbitcloud.faults.schedule import YEAR_S, Lifetimes
+from orbitcloud.reliability.durability import (
     DurabilityDesign,
     Policy,
     monte_carlo,
     simulate,
     wilson_interval,
 )
-from orbitcloud.cloud.faults import YEAR_S, Lifetimes
 
 Z99 = 0.99
 

@@ -21,7 +21,7 @@ from orbitcloud.executor import (
     capped_workers,
     make_executor,
 )
-from orbitcloud.pipeline import all_ground_pairs, run_routes
+from orbitcloud.run.pipeline import all_ground_pairs, run_routes
 from orbitcloud.scenario import load_scenario
 
 
@@ -68,7 +68,7 @@ def test_dask_cluster_routes_identical_to_one_core(small_routes):
 
 def test_process_pool_contact_plan_identical_to_one_core(monkeypatch):
     from orbitcloud.links import contacts
-    from orbitcloud.pipeline import run_pipeline
+    from orbitcloud.run.pipeline import run_pipeline
 
     sc = load_scenario("milsca").model_copy(update={"duration_s": 6 * 3600.0})
     # cut the 54 satellites into 7 ground-pass tasks of 8 satellites

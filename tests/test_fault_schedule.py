@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from orbitcloud.cloud.faults import (
+from orbitcloud.faults.schedule import (
     FAULT_KINDS,
     YEAR_S,
     FaultEvent,

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from orbitcloud.cloud.faults import FaultModel, Lifetimes
+from orbitcloud.faults.schedule import FaultModel, Lifetimes
 
 
 def test_seu_rate_is_the_reference_rate_times_the_sensitive_bits():

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from conftest import walker_3x9_world
-from orbitcloud.cloud.power import PowerSpec, integrate_power
 from orbitcloud.faults import (
     FAULT_KINDS,
     EventTimeline,
@@ -23,6 +22,7 @@ from orbitcloud.faults import (
     write_fault_csv,
 )
 from orbitcloud.links.contactplan import KINDS, OUTAGE_SCOPES, ContactPlan, NodeOutages, NodeTable
+from orbitcloud.nodes.power import PowerSpec, integrate_power
 from orbitcloud.scenario import load_scenario
 
 EPOCH = dt.datetime(2026, 3, 20, tzinfo=dt.UTC)

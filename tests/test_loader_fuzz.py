@@ -16,7 +16,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 
-from orbitcloud.pipeline import run_pipeline
+from orbitcloud.run.pipeline import run_pipeline
 from orbitcloud.scenario import Scenario, ScenarioError, load_scenario
 from scenario_mutations import EXAMPLES, Case, cases, example_files, write_case
 

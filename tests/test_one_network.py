@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from orbitcloud.cloud.engine import Engine, Sent
-from orbitcloud.cloud.storage import NetworkTimer, ObjectStore, Replication, StorageNode
-from orbitcloud.cloud.storage.placement import PlacementError
 from orbitcloud.links.contactplan import ContactPlan, NodeTable
 from orbitcloud.network.ledger import Network
+from orbitcloud.sim.engine import Engine, Sent
+from orbitcloud.storage import NetworkTimer, ObjectStore, Replication, StorageNode
+from orbitcloud.storage.placement import PlacementError
 
 EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 R = 1_000.0  # bytes/s on every contact

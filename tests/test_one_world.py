@@ -16,16 +16,16 @@ import numpy as np
 import pytest
 
 from conftest import walker_3x9_world
-from orbitcloud.cloud.events import EventLog
-from orbitcloud.cloud.storage import run_storage
 from orbitcloud.links import build_contact_plan
 from orbitcloud.network.cgr import ContactGraphRouter
 from orbitcloud.network.snapshots import SnapshotBuilder
 from orbitcloud.orbits import propagate
 from orbitcloud.orbits.satellites import satellites_of
-from orbitcloud.pipeline import run_pipeline, run_routes
+from orbitcloud.run.pipeline import run_pipeline, run_routes
 from orbitcloud.scenario import load_scenario
 from orbitcloud.scenario.models import Scenario
+from orbitcloud.sim.events import EventLog
+from orbitcloud.storage import run_storage
 from orbitcloud.timegrid import TimeGrid
 
 T_LOSS_S = 3630.0  # inside the step [3600, 3660), between scrubs (1800 s apart)

@@ -15,9 +15,9 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from orbitcloud import runfolder
 from orbitcloud.cli import app
 from orbitcloud.report import RunFolderError, open_run_folder
+from orbitcloud.run import folder as runfolder
 
 runner = CliRunner()
 
@@ -131,7 +131,7 @@ def test_an_interrupted_run_leaves_no_complete_looking_folder(
 ) -> None:
     """An exception or Ctrl-C while the folder is written leaves no final-named folder, only
     .NAME-STAMP.partial whose manifest says interrupted; the report refuses it."""
-    from orbitcloud.pipeline import run_pipeline
+    from orbitcloud.run.pipeline import run_pipeline
     from orbitcloud.scenario import load_scenario
     from orbitcloud.summary import summarise
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from orbitcloud.pipeline import STAGES, run_pipeline
+from orbitcloud.run.pipeline import STAGES, run_pipeline
 from orbitcloud.scenario import load_scenario
 
 

@@ -17,13 +17,13 @@ from scipy.integrate import solve_ivp
 from skyfield.api import EarthSatellite, load
 
 from conftest import circular_orbit_scenario
-from orbitcloud.cloud.power import PowerSpec, integrate_power, solar_generation_w
-from orbitcloud.cloud.thermal import (
+from orbitcloud.constants import WGS84_A_KM
+from orbitcloud.nodes.power import PowerSpec, integrate_power, solar_generation_w
+from orbitcloud.nodes.thermal import (
     ThermalSpec,
     radiator_capacity_w,
     steady_state_temperature_k,
 )
-from orbitcloud.constants import WGS84_A_KM
 from orbitcloud.orbits import build_satellites, propagate
 from orbitcloud.scenario.models import Scenario
 from orbitcloud.timegrid import TimeGrid
@@ -231,7 +231,7 @@ def test_thermal_model_rejects_steps_longer_than_its_time_constant():
 
 
 def test_longest_eclipse_is_the_longest_dark_run():
-    from orbitcloud.cloud.power import longest_eclipse_s
+    from orbitcloud.nodes.power import longest_eclipse_s
 
     sunlit = np.array(
         [[1, 0, 0, 1, 0, 0, 0, 1], [1, 1, 1, 1, 1, 1, 1, 1], [0, 0, 1, 0, 1, 1, 0, 0]]

@@ -27,7 +27,6 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from orbitcloud.cli import app
-from orbitcloud.pipeline import run_pipeline
 from orbitcloud.report import RunFolderError, open_run_folder, write_czml, write_report
 from orbitcloud.report.czml import (
     ECLIPSE_RGBA,
@@ -37,7 +36,8 @@ from orbitcloud.report.czml import (
     sample_stride,
 )
 from orbitcloud.report.html import render_report
-from orbitcloud.runfolder import write_run_folder
+from orbitcloud.run.folder import write_run_folder
+from orbitcloud.run.pipeline import run_pipeline
 from orbitcloud.scenario import load_scenario
 from orbitcloud.summary import summarise
 

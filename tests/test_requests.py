@@ -11,17 +11,17 @@ import pytest
 from pydantic import ValidationError
 
 from conftest import walker_3x9_world
-from orbitcloud.cloud.capacity import ComputeCapacity
-from orbitcloud.cloud.compute import ComputeService
-from orbitcloud.cloud.engine import Engine, seeded_rng
-from orbitcloud.cloud.requests import request_jobs
-from orbitcloud.cloud.scheduler import load_policy
-from orbitcloud.cloud.workload import INPUT_KINDS, Jobs
+from orbitcloud.compute.requests import request_jobs
+from orbitcloud.compute.scheduler import load_policy
+from orbitcloud.compute.service import ComputeService
+from orbitcloud.compute.workload import INPUT_KINDS, Jobs
 from orbitcloud.links.contactplan import ContactPlan, NodeTable
+from orbitcloud.nodes.capacity import ComputeCapacity
 from orbitcloud.orbits.satellites import satellites_of
-from orbitcloud.pipeline import run_pipeline
+from orbitcloud.run.pipeline import run_pipeline
 from orbitcloud.scenario import Scenario
 from orbitcloud.scenario.workload import WorkloadSpec
+from orbitcloud.sim.engine import Engine, seeded_rng
 
 T_S = np.arange(0.0, 1001.0, 10.0)
 SPEC = WorkloadSpec(

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orbitcloud.cloud.restore import restore_time
 from orbitcloud.links.contactplan import ContactPlan, NodeTable
+from orbitcloud.reliability.restore import restore_time
 
 EPOCH = dt.datetime(2026, 3, 20, tzinfo=dt.UTC)
 ONE_SECOND = 1.0
@@ -179,7 +179,7 @@ def test_real_scenario_is_bounded_by_the_sum_of_station_rates():
     """milsca, 6 h: restoring 50 TB without Fucino takes at least 50 TB / (sum of the other
     stations' best rates), and more than the plan's span (extrapolated)."""
     from orbitcloud.executor import SerialExecutor
-    from orbitcloud.pipeline import run_pipeline
+    from orbitcloud.run.pipeline import run_pipeline
     from orbitcloud.scenario import load_scenario
 
     sc = load_scenario("milsca").model_copy(update={"duration_s": 6 * 3600.0})

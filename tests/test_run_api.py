@@ -11,10 +11,11 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from orbitcloud import api, runfolder
-from orbitcloud.cloud.storage import service
-from orbitcloud.pipeline import RunResult
+from orbitcloud import api
 from orbitcloud.report import open_run_folder
+from orbitcloud.run import folder as runfolder
+from orbitcloud.run.pipeline import RunResult
+from orbitcloud.storage import service
 from orbitcloud.summary import summarise
 
 

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orbitcloud.cloud.storage import (
+from orbitcloud.storage import (
     DataKey,
     ErasureCodec,
     IntegrityError,
@@ -25,7 +25,7 @@ from orbitcloud.cloud.storage import (
     open_sealed,
     seal,
 )
-from orbitcloud.cloud.storage.crypto import (
+from orbitcloud.storage.crypto import (
     SEAL_OVERHEAD_BYTES,
     UnwrapError,
     key_id_of,

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from orbitcloud.cloud.storage import (
+from orbitcloud.storage import (
     Erasure,
     NodeMismatchError,
     NoSuchKeyError,
@@ -31,7 +31,7 @@ from orbitcloud.cloud.storage import (
     StoreLockedError,
     scrub,
 )
-from orbitcloud.cloud.storage.catalog import Catalog
+from orbitcloud.storage.catalog import Catalog
 from test_storage_service import _nodes
 
 MASTER = bytes(range(32))  # the tests' master key (a real one comes from the environment)

@@ -18,7 +18,7 @@ import pytest
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from orbitcloud.cloud.storage import (
+from orbitcloud.storage import (
     DataKey,
     Erasure,
     IntegrityError,
@@ -31,9 +31,9 @@ from orbitcloud.cloud.storage import (
     master_key,
     open_sealed,
 )
-from orbitcloud.cloud.storage.crypto import hkdf_sha256, key_id_of, unwrap_key
-from orbitcloud.cloud.storage.keys import ENV_KEY, ENV_KEY_FILE
-from orbitcloud.cloud.storage.shardstore import HEADER_BYTES
+from orbitcloud.storage.crypto import hkdf_sha256, key_id_of, unwrap_key
+from orbitcloud.storage.keys import ENV_KEY, ENV_KEY_FILE
+from orbitcloud.storage.shardstore import HEADER_BYTES
 from test_storage_crash import MASTER, check_store
 from test_storage_service import _nodes
 

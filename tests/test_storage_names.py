@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orbitcloud.cloud.storage import (
+from orbitcloud.storage import (
     InvalidNameError,
     ObjectStore,
     ShardStore,

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from orbitcloud.cloud.storage import (
+from orbitcloud.links.contactplan import ContactPlan, NodeTable
+from orbitcloud.storage import (
     Erasure,
     FaultEvent,
     NetworkTimer,
@@ -22,7 +23,6 @@ from orbitcloud.cloud.storage import (
     repair,
     scrub,
 )
-from orbitcloud.links.contactplan import ContactPlan, NodeTable
 
 EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 RATE_BPS = 8e6  # 1e6 bytes/s

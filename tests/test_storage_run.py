@@ -11,19 +11,19 @@ from typing import Any
 import pytest
 
 from conftest import walker_3x9
-from orbitcloud.cloud.events import EventLog
-from orbitcloud.cloud.storage import (
+from orbitcloud.network.ledger import Network
+from orbitcloud.orbits.satellites import satellites_of
+from orbitcloud.run.pipeline import RunResult, run_pipeline
+from orbitcloud.scenario import load_scenario
+from orbitcloud.scenario.models import Scenario
+from orbitcloud.sim.events import EventLog
+from orbitcloud.storage import (
     MasterKeyError,
     ObjectStore,
     read_fault_csv,
     run_storage,
     storage_nodes,
 )
-from orbitcloud.network.ledger import Network
-from orbitcloud.orbits.satellites import satellites_of
-from orbitcloud.pipeline import RunResult, run_pipeline
-from orbitcloud.scenario import load_scenario
-from orbitcloud.scenario.models import Scenario
 from test_storage_keys import _attacker_blobs, _old_seed_key, _opens
 
 N_OBJ = 6

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from orbitcloud.cloud.events import EventLog
-from orbitcloud.cloud.storage import (
+from orbitcloud.sim.events import EventLog
+from orbitcloud.storage import (
     DataKey,
     Erasure,
     IntegrityError,
@@ -31,7 +31,7 @@ from orbitcloud.cloud.storage import (
     repair,
     scrub,
 )
-from orbitcloud.cloud.storage.shardstore import shard_file_bytes
+from orbitcloud.storage.shardstore import shard_file_bytes
 
 PLANES, PER_PLANE = 6, 3
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orbitcloud.cloud.storage import ShardState, ShardStore
-from orbitcloud.cloud.storage.shardstore import HEADER_BYTES, shard_file_bytes
+from orbitcloud.storage import ShardState, ShardStore
+from orbitcloud.storage.shardstore import HEADER_BYTES, shard_file_bytes
 
 
 def test_round_trip_and_size_on_disk(tmp_path: Path):

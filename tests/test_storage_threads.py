@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from orbitcloud.cloud.storage import Erasure, NoSuchKeyError, ObjectStore
+from orbitcloud.storage import Erasure, NoSuchKeyError, ObjectStore
 from test_storage_crash import MASTER, check_store
 from test_storage_service import _nodes
 

@@ -18,9 +18,9 @@ from typer.testing import CliRunner
 
 from conftest import dask_executor
 from orbitcloud.cli import app
-from orbitcloud.cloud.durability import wilson_interval
 from orbitcloud.executor import LocalExecutor, SerialExecutor
-from orbitcloud.sweep import SweepError, list_sweeps, load_sweep, run_sweep
+from orbitcloud.reliability.durability import wilson_interval
+from orbitcloud.reliability.sweep import SweepError, list_sweeps, load_sweep, run_sweep
 
 SMALL = {
     "name": "small",
@@ -171,7 +171,7 @@ def test_cli_writes_parquet_and_fails_cleanly(tmp_path: Path):
     assert res.exit_code == 0, res.output
     table = pq.read_table(out)
     assert table.column("storms_per_year").to_pylist() == [0.0, 1.0]
-    assert b"orbitcloud.sweep" in table.schema.metadata
+    assert b"orbitcloud.reliability.sweep" in table.schema.metadata
     res = runner.invoke(app, ["sweep", str(tmp_path / "missing.yaml")])
     assert res.exit_code == 2
     assert "no such file and no built-in sweep" in res.output

@@ -19,10 +19,10 @@ import pytest
 from matplotlib.image import imread
 from playwright.sync_api import Browser, sync_playwright
 
-from orbitcloud.pipeline import run_pipeline
 from orbitcloud.report import write_report
 from orbitcloud.report.viewer import cesium_dir, start_viewer
-from orbitcloud.runfolder import write_run_folder
+from orbitcloud.run.folder import write_run_folder
+from orbitcloud.run.pipeline import run_pipeline
 from orbitcloud.scenario import load_scenario
 from orbitcloud.summary import summarise
 

@@ -10,10 +10,10 @@ from typer.testing import CliRunner
 
 from conftest import walker_3x9_world
 from orbitcloud.cli import app
-from orbitcloud.cloud.workload import Captures, eo_jobs, mask_elevation_rad
+from orbitcloud.compute.workload import Captures, eo_jobs, mask_elevation_rad
 from orbitcloud.constants import EARTH_MEAN_RADIUS_KM
 from orbitcloud.orbits.frames import geodetic_to_ecef
-from orbitcloud.pipeline import run_pipeline
+from orbitcloud.run.pipeline import run_pipeline
 from orbitcloud.scenario import Scenario
 from orbitcloud.scenario.workload import WorkloadSpec
 

@@ -1,9 +1,6 @@
 """The public API: re-exports only. Everything else is implementation."""
 
 from orbitcloud.budget import check_budget, estimate
-from orbitcloud.cloud.storage.keys import MasterKey
-from orbitcloud.cloud.storage.placement import Erasure, Replication, StorageNode
-from orbitcloud.cloud.storage.service import ObjectStore, StoreLockedError
 from orbitcloud.examples import list_examples
 from orbitcloud.executor import make_executor
 from orbitcloud.faults import EventTimeline, FaultEvent
@@ -15,7 +12,7 @@ from orbitcloud.network.routes import RouteTable
 from orbitcloud.network.transfers import Transfer, TransferTable
 from orbitcloud.orbits.propagate import Ephemeris, propagate
 from orbitcloud.orbits.satellites import build_satellites
-from orbitcloud.pipeline import (
+from orbitcloud.run.pipeline import (
     STAGES,
     RunResult,
     all_ground_pairs,
@@ -25,6 +22,9 @@ from orbitcloud.pipeline import (
     run_transfers,
 )
 from orbitcloud.scenario import Scenario, ScenarioError, load_scenario
+from orbitcloud.storage.keys import MasterKey
+from orbitcloud.storage.placement import Erasure, Replication, StorageNode
+from orbitcloud.storage.service import ObjectStore, StoreLockedError
 from orbitcloud.timegrid import TimeGrid
 
 __all__ = [

@@ -108,7 +108,7 @@ def _workers(workers: int | None, scheduler: str | None) -> int:
 
 
 def _check_file(path: Path, what: str) -> None:
-    from orbitcloud.runfolder import OutputError, check_output_file
+    from orbitcloud.run.folder import OutputError, check_output_file
 
     try:
         check_output_file(path, what)
@@ -118,7 +118,7 @@ def _check_file(path: Path, what: str) -> None:
 
 def _write(path: Path, write: Callable[[Path], object]) -> None:
     """``write`` to ``path`` atomically (temporary name, rename); one line on failure."""
-    from orbitcloud.runfolder import atomic_output
+    from orbitcloud.run.folder import atomic_output
 
     try:
         atomic_output(path, write)
@@ -178,7 +178,7 @@ def _run(
     store_root: Path | None = None,
 ) -> Any:
     from orbitcloud.executor import make_executor
-    from orbitcloud.pipeline import run_pipeline
+    from orbitcloud.run.pipeline import run_pipeline
 
     try:
         with make_executor(workers, scheduler) as ex:
@@ -223,7 +223,7 @@ def run(
 ) -> None:
     """Run a scenario: write runs/<name>-<stamp>/ (manifest, tables, report) and print a
     summary. The folder appears under its final name only once complete."""
-    from orbitcloud.runfolder import (
+    from orbitcloud.run.folder import (
         OutputError,
         PartialRunFolder,
         check_output_dir,
@@ -537,7 +537,7 @@ def routes(
     import pyarrow.parquet as pq
 
     from orbitcloud.executor import make_executor
-    from orbitcloud.pipeline import all_ground_pairs, run_routes
+    from orbitcloud.run.pipeline import all_ground_pairs, run_routes
 
     sc = _with_grid(_load(source), step_s, duration_s)
     _check_file(output, "--output")
@@ -605,7 +605,7 @@ def transfers(
     import pyarrow.parquet as pq
 
     from orbitcloud.network.transfers import Transfer
-    from orbitcloud.pipeline import run_transfers
+    from orbitcloud.run.pipeline import run_transfers
 
     sc = _load(source)
     _check_file(output, "--output")
@@ -668,7 +668,7 @@ def sweep(
     import pyarrow.parquet as pq
 
     from orbitcloud.executor import make_executor
-    from orbitcloud.sweep import load_sweep, run_sweep
+    from orbitcloud.reliability.sweep import load_sweep, run_sweep
 
     try:
         spec = load_sweep(source)

@@ -7,10 +7,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from orbitcloud.cloud.hardware import per_satellite
-from orbitcloud.cloud.power import state_of_charge
 from orbitcloud.links.contactplan import ContactPlan
-from orbitcloud.pipeline import RunResult
+from orbitcloud.nodes.hardware import per_satellite
+from orbitcloud.nodes.power import state_of_charge
+from orbitcloud.run.pipeline import RunResult
 
 __all__ = ["coverage_gaps", "summarise"]
 

@@ -2,16 +2,17 @@
 
 ``assess_scenario(scenario, run_metrics)`` returns an :class:`Assessment` whose ``to_dict()``
 is ``assessment.json``. The numbers come from the sourced parameter file
-``orbitcloud/assess/data/parameters.yaml`` (value, unit, low, high, source), every one of which
-a scenario can override under ``assessment: {overrides: {...}}``.
+``orbitcloud/scenario/data/assessment_parameters.yaml`` (value, unit, low, high, source; read by
+:mod:`orbitcloud.scenario.parameters`, since the scenario validates its overrides against it),
+every one of which a scenario can override under ``assessment: {overrides: {...}}``.
 """
 
 from orbitcloud.assess.carbon import LAUNCH_BOUNDARIES, LAUNCHERS
 from orbitcloud.assess.fleet import Fleet, fleet_of
 from orbitcloud.assess.model import Options, evaluate
-from orbitcloud.assess.parameters import Parameter, ParameterSet, load_parameters, parse_grid
 from orbitcloud.assess.report import Assessment, assess_scenario
 from orbitcloud.assess.sensitivity import TornadoBar, tornado, uncertainty_band
+from orbitcloud.scenario.parameters import Parameter, ParameterSet, load_parameters, parse_grid
 
 __all__ = [
     "LAUNCHERS",

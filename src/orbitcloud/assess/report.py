@@ -15,10 +15,10 @@ from orbitcloud.assess.carbon import LAUNCH_BOUNDARIES, LAUNCHERS, launch_ef_par
 from orbitcloud.assess.cost import CURRENCY, launch_price_parameter
 from orbitcloud.assess.fleet import Fleet, fleet_of
 from orbitcloud.assess.model import Options, evaluate
-from orbitcloud.assess.parameters import ParameterSet, load_parameters, parse_grid
 from orbitcloud.assess.sensitivity import TornadoBar, tornado, uncertainty_band
 from orbitcloud.assess.sizing import module_masses, sized_hardware
 from orbitcloud.scenario.models import Scenario
+from orbitcloud.scenario.parameters import ParameterSet, load_parameters, parse_grid
 
 __all__ = ["Assessment", "assess_scenario"]
 

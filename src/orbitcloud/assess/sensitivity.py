@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 
 from orbitcloud.assess.fleet import Fleet
 from orbitcloud.assess.model import Options, evaluate
-from orbitcloud.assess.parameters import ParameterSet
+from orbitcloud.scenario.parameters import ParameterSet
 
 __all__ = ["TornadoBar", "tornado", "uncertainty_band"]
 

@@ -17,7 +17,6 @@ from numpy.typing import NDArray
 from sgp4.api import WGS72, Satrec, SatrecArray
 
 from orbitcloud.constants import SGP4_EPOCH_ZERO_JD, WGS72_MU_KM3_S2, WGS72_RADIUS_KM
-from orbitcloud.orbits.tle import parse_tle_text, tle_node_names
 from orbitcloud.scenario.base import check_name
 from orbitcloud.scenario.models import (
     ElementsConstellation,
@@ -26,6 +25,7 @@ from orbitcloud.scenario.models import (
     TleConstellation,
     WalkerConstellation,
 )
+from orbitcloud.scenario.tle import parse_tle_text, tle_node_names
 from orbitcloud.timegrid import epoch_to_jd
 
 __all__ = ["SatelliteSet", "build_satellites", "mean_motion_rad_per_min", "satellites_of"]

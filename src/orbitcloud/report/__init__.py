@@ -12,7 +12,7 @@ from orbitcloud.report.czml import SceneSummary, build_scene, write_czml
 from orbitcloud.report.figures import write_figures
 from orbitcloud.report.folder import RunFolder, RunFolderError, open_run_folder
 from orbitcloud.report.html import render_report
-from orbitcloud.runfolder import record_files, write_text_atomic
+from orbitcloud.run.folder import record_files, write_text_atomic
 
 __all__ = [
     "RunFolder",

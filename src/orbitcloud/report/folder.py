@@ -1,8 +1,8 @@
 """Read a run folder for the report: which files exist, and each one loaded once, on demand.
 
-A run folder (``runs/<scenario>-<stamp>/``, see :mod:`orbitcloud.runfolder`) always holds
+A run folder (``runs/<scenario>-<stamp>/``, see :mod:`orbitcloud.run.folder`) always holds
 ``manifest.json``; the other files appear when their stage ran. The files and what each holds
-are listed once, in :data:`orbitcloud.runfolder.RUN_FILES` (shared with the writer and the
+are listed once, in :data:`orbitcloud.run.folder.RUN_FILES` (shared with the writer and the
 manifest); :meth:`RunFolder.has` refuses a name that is not in that list. What the report
 draws from each:
 
@@ -41,7 +41,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
-from orbitcloud.runfolder import STATUS_COMPLETE, run_file
+from orbitcloud.run.folder import STATUS_COMPLETE, run_file
 
 __all__ = [
     "RunFolder",
@@ -74,7 +74,7 @@ class RunFolder:
 
     def has(self, name: str) -> bool:
         """True if the folder holds the file ``name`` (e.g. ``"routes.parquet"``); ``name``
-        must be one of :data:`orbitcloud.runfolder.RUN_FILES` (``KeyError`` otherwise)."""
+        must be one of :data:`orbitcloud.run.folder.RUN_FILES` (``KeyError`` otherwise)."""
         run_file(name)
         return (self.path / name).is_file()
 

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from orbitcloud.scenario.base import _Model
+from orbitcloud.scenario.parameters import close_matches_message, load_parameters, parse_grid
 
 __all__ = ["AssessmentSpec", "LaunchBoundary", "Launcher"]
 
@@ -58,8 +59,6 @@ class AssessmentSpec(_Model):
     @field_validator("overrides")
     @classmethod
     def _known_parameters(cls, v: dict[str, float]) -> dict[str, float]:
-        from orbitcloud.assess.parameters import close_matches_message, load_parameters
-
         too_long = [k for k in v if len(k) > 200]  # no fuzzy matching of a 10 MB name
         if too_long:
             raise ValueError(
@@ -75,8 +74,6 @@ class AssessmentSpec(_Model):
     @field_validator("grid")
     @classmethod
     def _known_grid(cls, v: str) -> str:
-        from orbitcloud.assess.parameters import parse_grid
-
         parse_grid(v)
         country, _, year = v.strip().partition(":")
         return f"{country.upper()}:{year}"

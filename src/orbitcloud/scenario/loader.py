@@ -41,10 +41,10 @@ from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.scalarbool import ScalarBoolean
 from ruamel.yaml.scanner import RoundTripScanner, ScannerError
 
-from orbitcloud.orbits.tle import TleFormatError, parse_tle_text, tle_node_names
 from orbitcloud.scenario.base import check_name
 from orbitcloud.scenario.errors import Problem, ScenarioError, clip, shorten
 from orbitcloud.scenario.models import FAULT_CSV_COLUMNS, TLE_NAME_HINT, GroundStation, Scenario
+from orbitcloud.scenario.tle import TleFormatError, parse_tle_text, tle_node_names
 
 __all__ = ["MAX_ALIAS_VALUES", "MAX_DEPTH", "MAX_FILE_BYTES", "MAX_SCENARIO_BYTES", "MAX_VALUES",
            "load_scenario", "read_yaml_file", "resolve_source"]  # fmt: skip

@@ -31,6 +31,7 @@ from orbitcloud.scenario.storage import (
     ReplicationPlacement,
     StorageSpec,
 )
+from orbitcloud.scenario.tle import TleFormatError, parse_tle_text, tle_node_names
 from orbitcloud.scenario.workload import WorkloadSpec
 
 __all__ = [
@@ -59,7 +60,7 @@ __all__ = [
 
 class HardwareProfile(_Model):
     """What one satellite of a constellation carries, and the numbers its power and thermal
-    models need (:mod:`orbitcloud.cloud.power`, :mod:`orbitcloud.cloud.thermal`).
+    models need (:mod:`orbitcloud.nodes.power`, :mod:`orbitcloud.nodes.thermal`).
 
     Defaults are typical values with a source; state your own in the scenario when you know
     them.
@@ -561,7 +562,7 @@ class Scenario(_Model):
     def _check_thermal_step(self) -> None:
         """With the thermal model on (every constellation has a radiator and a heat capacity,
         some a solar array), ``step_s`` is at most 0.2 of the shortest thermal time constant
-        ``C / (4 ε σ A T_max^3)``, as :meth:`orbitcloud.cloud.thermal.ThermalSpec.check_step`
+        ``C / (4 ε σ A T_max^3)``, as :meth:`orbitcloud.nodes.thermal.ThermalSpec.check_step`
         requires of its explicit Euler steps."""
         hw = [c.hardware for c in self.constellations]
         if not any(h.solar_array_w > 0 for h in hw) or not all(
@@ -665,8 +666,6 @@ def _satellite_names(
         return c.satellite_names()
     if isinstance(c, ElementsConstellation):
         return [el.name for el in c.satellites]
-    from orbitcloud.orbits.tle import TleFormatError, parse_tle_text, tle_node_names
-
     try:
         entries = parse_tle_text(c.lines or "", c.first_line_number)[: c.limit]
     except TleFormatError as exc:
@@ -685,7 +684,7 @@ def _satellite_names(
 #: What to do about a TLE name that does not make a valid node name.
 TLE_NAME_HINT = (
     "edit the name line (runs of characters other than letters, digits, '_', '.', '-' become "
-    "'-'; see orbitcloud.orbits.tle)"
+    "'-'; see orbitcloud.scenario.tle)"
 )
 
 

@@ -4,7 +4,7 @@ Faults are not here: they are the scenario's top-level ``faults:`` section, whic
 feels (:mod:`orbitcloud.faults`).
 
 Cross-checks that need the whole scenario (station and satellite names, jurisdictions) are made
-when the service starts (:func:`orbitcloud.cloud.storage.run_storage`), with one clear error.
+when the service starts (:func:`orbitcloud.storage.run_storage`), with one clear error.
 """
 
 from __future__ import annotations

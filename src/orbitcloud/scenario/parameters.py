@@ -1,7 +1,7 @@
 """The sourced parameter file of the assessment: load it, check it, apply scenario overrides.
 
 Each parameter is a value with a unit, a low/high range (for the sensitivity analysis and the
-uncertainty band) and a source (``data/parameters.yaml``, built from the shared
+uncertainty band) and a source (``data/assessment_parameters.yaml``, built from the shared
 ``reference-params.yaml``). This module imports nothing from the scenario package, so the
 scenario schema can use it to validate ``assessment.overrides``.
 """
@@ -95,7 +95,7 @@ def close_matches_message(unknown: list[str], known: list[str]) -> str:
         parts.append(f"{name!r}{hint}")
     return (
         f"unknown assessment parameter(s) {'; '.join(parts)}; the names are those of the "
-        "shipped parameter file (orbitcloud/assess/data/parameters.yaml)"
+        "shipped parameter file (orbitcloud/scenario/data/assessment_parameters.yaml)"
     )
 
 
@@ -133,7 +133,8 @@ def parse_parameters(doc: Mapping[str, Any]) -> ParameterSet:
 @functools.cache
 def load_parameters() -> ParameterSet:
     """The shipped, sourced parameter set (read once per process)."""
-    text = resources.files("orbitcloud.assess").joinpath("data/parameters.yaml").read_text("utf-8")
+    shipped = resources.files("orbitcloud.scenario").joinpath("data/assessment_parameters.yaml")
+    text = shipped.read_text("utf-8")
     return parse_parameters(YAML(typ="safe").load(text))
 
 
@@ -171,5 +172,5 @@ def parse_grid(text: str, params: Mapping[str, Parameter] | None = None) -> str:
     raise ValueError(
         f"grid {text!r}: no carbon intensity for that COUNTRY:YEAR; available: "
         f"{', '.join(available)} (add one with assessment.overrides on an existing key, or "
-        "extend orbitcloud/assess/data/parameters.yaml)"
+        "extend orbitcloud/scenario/data/assessment_parameters.yaml)"
     )

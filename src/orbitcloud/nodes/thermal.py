@@ -11,7 +11,7 @@ transient temperature model.
   time constant ``C / (4 ε σ A T^3)`` (checked; hours for real satellites).
 - Throttling: at a step starting at ``T``, the heat that keeps ``T`` at or below ``T_max`` at
   the step's end is ``Q(T) + C (T_max - T) / dt``; compute is cut to fit (in
-  :func:`orbitcloud.cloud.power.integrate_power`).
+  :func:`orbitcloud.nodes.power.integrate_power`).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from orbitcloud.cloud.hardware import per_satellite
 from orbitcloud.constants import STEFAN_BOLTZMANN_W_M2_K4
+from orbitcloud.nodes.hardware import per_satellite
 from orbitcloud.orbits.satellites import SatelliteSet
 from orbitcloud.scenario.models import Scenario
 

@@ -20,15 +20,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
 
-from orbitcloud.cloud.events import EventLog
-from orbitcloud.cloud.storage.crypto import sha256_hex
-from orbitcloud.cloud.storage.faults import apply_fault, targets_of
-from orbitcloud.cloud.storage.placement import (
+from orbitcloud.faults.events import FaultEvent
+from orbitcloud.faults.timeline import EventTimeline
+from orbitcloud.links.contactplan import ContactPlan, NodeTable
+from orbitcloud.network.ledger import Network
+from orbitcloud.orbits.satellites import SatelliteSet, satellites_of
+from orbitcloud.scenario.models import Scenario
+from orbitcloud.scenario.storage import ErasurePlacement, ReplicationPlacement, StorageSpec
+from orbitcloud.sim.events import EventLog
+from orbitcloud.storage.crypto import sha256_hex
+from orbitcloud.storage.faults import apply_fault, targets_of
+from orbitcloud.storage.placement import (
     TB_BYTES,
     Erasure,
     PlacementError,
@@ -36,20 +43,23 @@ from orbitcloud.cloud.storage.placement import (
     Replication,
     StorageNode,
 )
-from orbitcloud.cloud.storage.repair import RepairResult, repair, scrub
-from orbitcloud.cloud.storage.service import ObjectLostError, ObjectStore, StorageError
-from orbitcloud.cloud.storage.timing import NetworkTimer
-from orbitcloud.faults.events import FaultEvent
-from orbitcloud.links.contactplan import NodeTable
-from orbitcloud.network.ledger import Network
-from orbitcloud.orbits.satellites import SatelliteSet, satellites_of
-from orbitcloud.scenario.models import Scenario
-from orbitcloud.scenario.storage import ErasurePlacement, ReplicationPlacement, StorageSpec
+from orbitcloud.storage.repair import RepairResult, repair, scrub
+from orbitcloud.storage.service import ObjectLostError, ObjectStore, StorageError
+from orbitcloud.storage.timing import NetworkTimer
 
-if TYPE_CHECKING:  # the pipeline imports the cloud package: no import cycle at run time
-    from orbitcloud.pipeline import RunResult
+__all__ = ["StorageInputs", "StorageReport", "policy_of", "run_storage", "storage_nodes"]
 
-__all__ = ["StorageReport", "policy_of", "run_storage", "storage_nodes"]
+
+class StorageInputs(Protocol):
+    """What the storage run takes from the stages before it (a
+    :class:`~orbitcloud.run.pipeline.RunResult` has these; storage does not import the run)."""
+
+    @property
+    def contacts(self) -> ContactPlan: ...
+    @property
+    def network(self) -> Network | None: ...
+    @property
+    def faults(self) -> EventTimeline: ...
 
 
 def policy_of(spec: ReplicationPlacement | ErasurePlacement) -> PlacementPolicy:
@@ -217,7 +227,7 @@ def _check_names(spec: StorageSpec, store: ObjectStore) -> None:
 
 def run_storage(
     scenario: Scenario,
-    result: RunResult,
+    result: StorageInputs,
     root: Path,
     log: EventLog,
     faults: Sequence[FaultEvent] | None = None,

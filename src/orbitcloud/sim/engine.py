@@ -7,7 +7,7 @@ One :class:`Engine` per run holds
   routing over the contact plan with one booking ledger), shared by every service, so bytes of
   one service take contact volume from the others (residual-volume booking); an engine made
   without one gets a network of its own;
-- the event log (:class:`~orbitcloud.cloud.events.EventLog`, written as ``events.parquet``);
+- the event log (:class:`~orbitcloud.sim.events.EventLog`, written as ``events.parquet``);
 - seeded random streams, one per named stream, derived from the scenario seed with
   ``numpy.random.SeedSequence(seed, spawn_key=...)`` so adding a stream never changes another.
 
@@ -34,10 +34,10 @@ import numpy as np
 import simpy
 from numpy.typing import NDArray
 
-from orbitcloud.cloud.events import EventLog
 from orbitcloud.links.contactplan import ContactPlan
 from orbitcloud.network.cgr import Delivery
 from orbitcloud.network.ledger import Network
+from orbitcloud.sim.events import EventLog
 
 __all__ = ["CountingEnvironment", "Engine", "Sent", "seeded_rng"]
 

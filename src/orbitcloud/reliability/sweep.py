@@ -18,7 +18,7 @@ crossed as a cartesian product), the trials per grid point and a seed::
       annual_failure_probability: [0.01, 0.02, 0.05]
 
 Work is cut into tasks of whole blocks of trials
-(:data:`~orbitcloud.cloud.durability.BLOCK_TRIALS`); block ``b`` draws from
+(:data:`~orbitcloud.reliability.durability.BLOCK_TRIALS`); block ``b`` draws from
 ``SeedSequence(seed, spawn_key=(b,))`` at *every* grid point (common random numbers across the
 grid, so differences between points are not sampling noise). Results therefore depend on the
 seed only, not on how blocks are grouped into tasks nor where the tasks run.
@@ -37,7 +37,10 @@ import numpy as np
 import pyarrow as pa
 from pydantic import Field, ValidationError, model_validator
 
-from orbitcloud.cloud.durability import (
+from orbitcloud.executor import Executor, SerialExecutor
+from orbitcloud.faults.schedule import YEAR_S, Lifetimes
+from orbitcloud.progress import NullProgress, Progress
+from orbitcloud.reliability.durability import (
     BlockTask,
     DurabilityDesign,
     Policy,
@@ -45,9 +48,6 @@ from orbitcloud.cloud.durability import (
     run_block_task,
     summarise_stats,
 )
-from orbitcloud.cloud.faults import YEAR_S, Lifetimes
-from orbitcloud.executor import Executor, SerialExecutor
-from orbitcloud.progress import NullProgress, Progress
 from orbitcloud.scenario.base import _Model
 from orbitcloud.scenario.errors import Problem, ScenarioError
 
@@ -64,7 +64,7 @@ __all__ = [
     "sweep_path",
 ]
 
-_SWEEPS = Path(__file__).parent / "examples" / "sweeps"
+_SWEEPS = Path(__file__).parents[1] / "examples" / "sweeps"
 Spread = Literal["satellite", "plane"]
 
 
@@ -97,7 +97,7 @@ PolicySpec = Annotated[ReplicationSpec | ErasureSpec, Field(discriminator="kind"
 
 
 class DesignSpec(_Model):
-    """A durability design (see :mod:`orbitcloud.cloud.durability` for the model)."""
+    """A durability design (see :mod:`orbitcloud.reliability.durability` for the model)."""
 
     satellites: int = Field(100, ge=1, le=100_000)
     planes: int = Field(10, ge=1)
@@ -292,7 +292,7 @@ def run_sweep(
     spec: SweepSpec, executor: Executor | None = None, progress: Progress | None = None
 ) -> pa.Table:
     """Run every grid point: one row per (point, policy), grid values as leading columns,
-    then the durability columns of :func:`orbitcloud.cloud.durability.summarise_stats`."""
+    then the durability columns of :func:`orbitcloud.reliability.durability.summarise_stats`."""
     designs = spec.point_designs()
     blocks = blocks_of(spec.trials)
     tasks = [
@@ -317,7 +317,7 @@ def run_sweep(
             cols.setdefault(key, []).extend(values)
     table = pa.table(cols)
     meta = {
-        b"orbitcloud.sweep": spec.model_dump_json().encode(),
+        b"orbitcloud.reliability.sweep": spec.model_dump_json().encode(),
         b"orbitcloud.created": dt.datetime.now(dt.UTC).isoformat().encode(),
         b"orbitcloud.note": json.dumps(
             {"p_loss interval": "95 % Wilson", "availability": "time with >= k live shards"}

@@ -10,9 +10,9 @@ Model (stated):
 
 - **Fleet**: ``n_satellites`` in ``n_planes`` planes (satellite ``i`` in plane
   ``i · n_planes // n_satellites``), all launched at ``t = 0``. Each satellite dies at the
-  first of its own Weibull lifetime (:class:`~orbitcloud.cloud.faults.Lifetimes`, exponential
+  first of its own Weibull lifetime (:class:`~orbitcloud.faults.schedule.Lifetimes`, exponential
   for shape 1) and the first storm that removes it (Poisson storms removing one plane, or
-  each satellite with a probability; :func:`~orbitcloud.cloud.faults.storm_kill_times_s`).
+  each satellite with a probability; :func:`~orbitcloud.faults.schedule.storm_kill_times_s`).
 - **Placement** (:class:`Policy`): ``n`` shards, any ``k`` of which rebuild the object
   (replication: ``k = 1``; erasure coding ``k + m``: ``n = k + m``), on distinct satellites
   chosen uniformly, or with ``spread="plane"`` on distinct planes (one satellite per plane).
@@ -55,8 +55,8 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
-from orbitcloud.cloud.faults import YEAR_S, FaultRates, Lifetimes, storm_kill_times_s
 from orbitcloud.executor import Executor, SerialExecutor
+from orbitcloud.faults.schedule import YEAR_S, FaultRates, Lifetimes, storm_kill_times_s
 
 __all__ = [
     "BLOCK_TRIALS",

@@ -4,7 +4,7 @@ transfers over the snapshot network.
 
 The library owns the run: :func:`run_pipeline` (``orbitcloud.api.run``) runs every stage
 asked for and returns one :class:`RunResult` with everything; the run-folder writer
-(:func:`orbitcloud.runfolder.write_run_folder`) only writes a finished result."""
+(:func:`orbitcloud.run.folder.write_run_folder`) only writes a finished result."""
 
 from __future__ import annotations
 
@@ -21,11 +21,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from orbitcloud.cloud.events import EventLog
-from orbitcloud.cloud.power import PowerBudget, node_power
-from orbitcloud.cloud.restore import RestoreEstimate, restore_time
-from orbitcloud.cloud.runner import WorkloadResult, run_workload
-from orbitcloud.cloud.storage.run import StorageReport, run_storage
+from orbitcloud.compute.runner import WorkloadResult, run_workload
 from orbitcloud.executor import Executor, SerialExecutor
 from orbitcloud.faults.timeline import EventTimeline
 from orbitcloud.links.contactplan import ContactPlan
@@ -34,10 +30,14 @@ from orbitcloud.network.ledger import Network
 from orbitcloud.network.routes import RouteTable, endpoints, route_pairs
 from orbitcloud.network.snapshots import SnapshotBuilder
 from orbitcloud.network.transfers import Transfer, TransferTable, simulate_transfers
+from orbitcloud.nodes.power import PowerBudget, node_power
 from orbitcloud.orbits.propagate import Ephemeris, Propagator, propagate
 from orbitcloud.orbits.satellites import satellites_of
 from orbitcloud.progress import NullProgress, Progress
+from orbitcloud.reliability.restore import RestoreEstimate, restore_time
 from orbitcloud.scenario.models import RangeTopology, Scenario
+from orbitcloud.sim.events import EventLog
+from orbitcloud.storage.run import StorageReport, run_storage
 from orbitcloud.timegrid import TimeGrid
 
 __all__ = [
@@ -117,7 +117,7 @@ def run_pipeline(
     result's ``power`` and ``workload`` are then None). None: every stage.
 
     The ``storage`` stage (scenarios with a ``storage:`` section) runs
-    :func:`~orbitcloud.cloud.storage.run.run_storage` on real bytes after the workload, on the
+    :func:`~orbitcloud.storage.run.run_storage` on real bytes after the workload, on the
     same network (it sees the contact volume compute left), logging to ``result.events``.
     Its object store goes under ``store_root`` (``storage.path`` in the scenario wins), a
     folder the caller gives and owns; by default a new temporary folder that lives as long as

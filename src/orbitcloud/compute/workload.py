@@ -27,7 +27,7 @@ tenants are drawn on the passes as planned, so the other satellites' jobs are th
 without losses.
 
 Jobs whose input is at a ground station or in orbital storage come from the workload's
-``requests`` (:mod:`orbitcloud.cloud.requests`); :meth:`Jobs.merge` puts all in one table.
+``requests`` (:mod:`orbitcloud.compute.requests`); :meth:`Jobs.merge` puts all in one table.
 """
 
 from __future__ import annotations

@@ -5,9 +5,9 @@
 (the authenticated principal), bucket and key, returns plain frozen records, and raises one of
 a few domain errors (:class:`NoSuchBucketError`, :class:`NoSuchKeyError`,
 :class:`ObjectLostError`, :class:`InvalidNameError`, :class:`RetiredKeyError`,
-:class:`~orbitcloud.cloud.storage.crypto.IntegrityError`,
-:class:`~orbitcloud.cloud.storage.sovereignty.SovereigntyError`,
-:class:`~orbitcloud.cloud.storage.placement.PlacementError`).
+:class:`~orbitcloud.storage.crypto.IntegrityError`,
+:class:`~orbitcloud.storage.sovereignty.SovereigntyError`,
+:class:`~orbitcloud.storage.placement.PlacementError`).
 
 On-disk layout of a store root::
 
@@ -86,10 +86,11 @@ from types import TracebackType
 import numpy as np
 from numpy.typing import NDArray
 
-from orbitcloud.cloud.events import EventLog
-from orbitcloud.cloud.storage.catalog import CATALOG_FILE, Catalog, ObjectRecord, ShardRecord
-from orbitcloud.cloud.storage.codec import Codec, codec_for
-from orbitcloud.cloud.storage.crypto import (
+from orbitcloud.scenario.base import check_name
+from orbitcloud.sim.events import EventLog
+from orbitcloud.storage.catalog import CATALOG_FILE, Catalog, ObjectRecord, ShardRecord
+from orbitcloud.storage.codec import Codec, codec_for
+from orbitcloud.storage.crypto import (
     DataKey,
     IntegrityError,
     UnwrapError,
@@ -102,8 +103,8 @@ from orbitcloud.cloud.storage.crypto import (
     unwrap_key,
     wrap_key,
 )
-from orbitcloud.cloud.storage.keys import MasterKey, MasterKeyError, master_key
-from orbitcloud.cloud.storage.placement import (
+from orbitcloud.storage.keys import MasterKey, MasterKeyError, master_key
+from orbitcloud.storage.placement import (
     Erasure,
     NodeDomains,
     PlacementError,
@@ -111,10 +112,9 @@ from orbitcloud.cloud.storage.placement import (
     StorageNode,
     place,
 )
-from orbitcloud.cloud.storage.shardstore import ShardState, ShardStore, shard_file_bytes
-from orbitcloud.cloud.storage.sovereignty import SovereigntyPolicy
-from orbitcloud.cloud.storage.timing import NetworkTimer, Transfer
-from orbitcloud.scenario.base import check_name
+from orbitcloud.storage.shardstore import ShardState, ShardStore, shard_file_bytes
+from orbitcloud.storage.sovereignty import SovereigntyPolicy
+from orbitcloud.storage.timing import NetworkTimer, Transfer
 
 __all__ = [
     "KEY_MAX_BYTES",

@@ -1,18 +1,18 @@
 """The compute service: jobs placed by a policy, moved over the network, run within each
 node's power and thermal envelope, hit by single-event upsets, their products sent down.
 
-One simpy process per job (on the shared :class:`~orbitcloud.cloud.engine.Engine`):
+One simpy process per job (on the shared :class:`~orbitcloud.sim.engine.Engine`):
 
 ``orbit`` mode
     input ready (on the capturing satellite, at a ground station, or as shards in orbital
-    storage) → the policy picks a satellite (:mod:`orbitcloud.cloud.scheduler`) → the input
+    storage) → the policy picks a satellite (:mod:`orbitcloud.compute.scheduler`) → the input
     gathered there: a capture over ISLs if the node is another one, a station's input uplinked
     (and relayed over ISLs), a stored object's ``k`` parts from the ``k`` holders whose parts
     arrive first, in parallel →
     the node's queue (one job at a time, by priority then arrival; simpy ``PriorityResource``)
     → attempts: the run time is exact for the node's compute envelope
-    (:class:`~orbitcloud.cloud.capacity.ComputeCapacity`); an upset (Poisson, rate from
-    :class:`~orbitcloud.cloud.faults.FaultModel`) kills the attempt at an exponential time and
+    (:class:`~orbitcloud.nodes.capacity.ComputeCapacity`); an upset (Poisson, rate from
+    :class:`~orbitcloud.faults.schedule.FaultModel`) kills the attempt at an exponential time and
     it restarts from the beginning, up to ``max_attempts`` → product sent to the first ground
     station the tenant may use (store-and-forward over the contact plan).
 
@@ -59,12 +59,12 @@ import numpy as np
 import simpy
 from numpy.typing import NDArray
 
-from orbitcloud.cloud.capacity import ComputeCapacity
-from orbitcloud.cloud.engine import Engine, Sent
-from orbitcloud.cloud.faults import FaultModel
-from orbitcloud.cloud.scheduler import Candidates, JobView, Policy
-from orbitcloud.cloud.workload import INPUT_KINDS, Jobs
+from orbitcloud.compute.scheduler import Candidates, JobView, Policy
+from orbitcloud.compute.workload import INPUT_KINDS, Jobs
+from orbitcloud.faults.schedule import FaultModel
+from orbitcloud.nodes.capacity import ComputeCapacity
 from orbitcloud.scenario.workload import Mode, WorkloadSpec
+from orbitcloud.sim.engine import Engine, Sent
 
 __all__ = ["FAIL_REASONS", "JOB_STATUS", "ComputeService", "JobRecord"]
 
@@ -263,7 +263,7 @@ class ComputeService:
 
     def candidates(self, job: JobView) -> Candidates:
         """Estimates for every satellite that can take ``job`` now (module docstring of
-        :mod:`orbitcloud.cloud.scheduler`)."""
+        :mod:`orbitcloud.compute.scheduler`)."""
         return self._estimate(job)[0]
 
     def _estimate(self, job: JobView) -> tuple[Candidates, NDArray[np.intp]]:

@@ -13,7 +13,7 @@ says ``"status": "complete"``. An exception or Ctrl-C while writing leaves only 
 process leaves it saying ``"status": "writing"``. So a folder under its final name is always
 complete, and the report refuses any folder whose status is not ``complete``.
 
-The writer only writes: it takes a finished :class:`~orbitcloud.pipeline.RunResult` (the
+The writer only writes: it takes a finished :class:`~orbitcloud.run.pipeline.RunResult` (the
 storage stage already run, ``result.storage``) and runs no simulation. A caller whose run
 must put files into the folder (the CLI's object store, ``<partial>/storage``) opens the
 partial folder first with :meth:`PartialRunFolder.begin`, runs with ``store_root`` inside it, and
@@ -40,10 +40,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
-from orbitcloud.cloud.hardware import per_satellite
-from orbitcloud.cloud.power import state_of_charge
+from orbitcloud.nodes.hardware import per_satellite
+from orbitcloud.nodes.power import state_of_charge
 from orbitcloud.orbits.frames import ecef_to_geodetic
-from orbitcloud.pipeline import RunResult
+from orbitcloud.run.pipeline import RunResult
 
 __all__ = [
     "MAX_POSITION_ROWS",

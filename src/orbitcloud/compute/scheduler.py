@@ -9,7 +9,7 @@ the network and node state at that moment:
   relay over ISLs, stations do not relay; volume already booked respected);
 - ``start_s = max(arrival_s, queue_free_s)``, the node's queue as reserved by earlier choices;
 - ``finish_s``: exact for the node's power/thermal compute envelope
-  (:class:`~orbitcloud.cloud.capacity.ComputeCapacity`), without upsets;
+  (:class:`~orbitcloud.nodes.capacity.ComputeCapacity`), without upsets;
 - ``deliver_s``: finish plus the wait for the node's next direct downlink contact to a station
   the tenant may use (a pessimistic estimate: relays over ISLs can only be faster);
 - ``energy_j``: compute energy (J/FLOP × FLOP) × ``1/η²`` when the node starts in eclipse

@@ -8,7 +8,7 @@ Model (stated; each step ``k`` covers ``[t_k, t_{k+1})`` with the state at ``t_k
   and the eclipse state is the ephemeris's ``sunlit`` flag (no penumbra).
 - **Loads** in priority order: the bus (always), communications while any link of the
   satellite is open, then compute up to what is requested and what the power and thermal
-  limits allow (thermal: :mod:`orbitcloud.cloud.thermal`; all consumed power becomes heat).
+  limits allow (thermal: :mod:`orbitcloud.nodes.thermal`; all consumed power becomes heat).
 - **Battery** (capacity ``E_max``, depth-of-discharge limit ``DoD``, one-way efficiency
   ``η``): surplus charges it (``η`` of the surplus is stored) until full, the rest is
   *curtailed*; a deficit discharges it (``1/η`` of the deficit is drawn) down to
@@ -39,9 +39,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from orbitcloud.cloud.hardware import per_satellite
-from orbitcloud.cloud.thermal import ThermalSpec, heat_limit_w, steady_state_temperature_k
 from orbitcloud.links.contactplan import ContactPlan
+from orbitcloud.nodes.hardware import per_satellite
+from orbitcloud.nodes.thermal import ThermalSpec, heat_limit_w, steady_state_temperature_k
 from orbitcloud.orbits.propagate import Ephemeris
 from orbitcloud.orbits.satellites import SatelliteSet
 from orbitcloud.scenario.models import Scenario

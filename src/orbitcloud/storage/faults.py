@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from orbitcloud.cloud.storage.service import SERVICE, ObjectStore, StorageError
 from orbitcloud.faults.events import FAULT_KINDS, FaultEvent, read_fault_csv
+from orbitcloud.storage.service import SERVICE, ObjectStore, StorageError
 
 __all__ = [
     "FAULT_KINDS",

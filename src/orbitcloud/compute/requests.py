@@ -8,7 +8,7 @@ jobs, one every ``interval_s`` from ``submit_s``, each on ``input_bytes`` of inp
 - ``input: storage``: the input is an object in orbital storage, its shards on several
   satellites; any ``k`` of them rebuild it (``k`` of ``k + m`` for Reed-Solomon, 1 of ``n``
   for replication). The shards are placed by the storage service's own placement
-  (:func:`orbitcloud.cloud.storage.placement.place`: distinct nodes, planes or constellations
+  (:func:`orbitcloud.storage.placement.place`: distinct nodes, planes or constellations
   as the policy asks, capacity respected) with the request's ``placement``, else the storage
   section's policy for the tenant, else Reed-Solomon 4+2 (the storage section's
   default). Stated
@@ -23,19 +23,19 @@ import math
 
 import numpy as np
 
-from orbitcloud.cloud.storage.placement import (
+from orbitcloud.compute.workload import INPUT_KINDS, Jobs
+from orbitcloud.links.contactplan import NodeTable
+from orbitcloud.orbits.satellites import SatelliteSet
+from orbitcloud.scenario.models import Scenario
+from orbitcloud.scenario.workload import JobRequest
+from orbitcloud.storage.placement import (
     Erasure,
     NodeDomains,
     PlacementError,
     PlacementPolicy,
     place,
 )
-from orbitcloud.cloud.storage.run import policy_of, storage_nodes
-from orbitcloud.cloud.workload import INPUT_KINDS, Jobs
-from orbitcloud.links.contactplan import NodeTable
-from orbitcloud.orbits.satellites import SatelliteSet
-from orbitcloud.scenario.models import Scenario
-from orbitcloud.scenario.workload import JobRequest
+from orbitcloud.storage.run import policy_of, storage_nodes
 
 __all__ = ["DEFAULT_PLACEMENT", "request_jobs", "request_placement"]
 

@@ -1,6 +1,6 @@
 """Compute capacity of each satellite over time, from its power and thermal envelope.
 
-The node physics (:func:`orbitcloud.cloud.power.node_power`, compute asked at full load) gives
+The node physics (:func:`orbitcloud.nodes.power.node_power`, compute asked at full load) gives
 ``compute_w[sat, k]``, the compute power satellite ``sat`` can draw on step ``[t_k, t_k+1)``
 without breaking its battery reserve or its temperature limit. Accelerators are modelled as
 throughput proportional to power (clock/power throttling, the linear DVFS regime), so the

@@ -14,7 +14,7 @@ request only the contacts it may use:
   outage is not used either);
 - a tenant with a sovereignty policy may only transit satellites and allowed stations (the
   router's ``transit`` node mask, from
-  :meth:`orbitcloud.cloud.storage.sovereignty.SovereigntyPolicy.allowed_nodes`).
+  :meth:`orbitcloud.storage.sovereignty.SovereigntyPolicy.allowed_nodes`).
 
 When a fault removes contacts the network's router is rebuilt on the remaining rows with the
 volume booked so far booked on it again, so the result equals routing on the full plan with

@@ -1,20 +1,20 @@
 """Run a scenario's workload on a computed run: jobs in each mode, the job table, the summary,
 and the power budget under the real load.
 
-Each mode runs on its own :class:`~orbitcloud.cloud.engine.Engine` over the same contact plan.
+Each mode runs on its own :class:`~orbitcloud.sim.engine.Engine` over the same contact plan.
 The run's *world* mode (``orbit`` when it is one of the modes, else the first) books on the
 run's shared :class:`~orbitcloud.network.ledger.Network`, so the volume it uses is gone for the
 services that run after it (storage); every other mode is a counterfactual on a fork of that
 network taken before any mode ran, so ``orbit`` and ``ground`` are compared on the same
 captures and the same contact volume, not competing for the same links. After the orbit
 mode, the busy time of every node gives its compute utilisation per step, and the node
-physics is integrated again with that load (:func:`orbitcloud.cloud.power.node_power` with
+physics is integrated again with that load (:func:`orbitcloud.nodes.power.node_power` with
 ``compute_request_w``): the battery and temperature the workload really produces.
 
 Satellite losses (``loss_s``, from the fault timeline, whose contact plan is already cut at
-each loss): the lost satellites' captures end at the loss (:func:`~orbitcloud.cloud.workload.
+each loss): the lost satellites' captures end at the loss (:func:`~orbitcloud.compute.workload.
 before_loss`) and both modes' compute services honour them (jobs re-placed or failed, see
-:mod:`orbitcloud.cloud.compute`); the summary counts failures by reason and re-placements.
+:mod:`orbitcloud.compute.service`); the summary counts failures by reason and re-placements.
 """
 
 from __future__ import annotations
@@ -27,15 +27,10 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
-from orbitcloud.cloud.capacity import ComputeCapacity
-from orbitcloud.cloud.compute import FAIL_REASONS, JOB_STATUS, ComputeService, JobRecord
-from orbitcloud.cloud.engine import Engine, seeded_rng
-from orbitcloud.cloud.events import EventLog
-from orbitcloud.cloud.hardware import per_satellite
-from orbitcloud.cloud.power import PowerBudget, node_power, state_of_charge
-from orbitcloud.cloud.requests import request_jobs
-from orbitcloud.cloud.scheduler import load_policy
-from orbitcloud.cloud.workload import (
+from orbitcloud.compute.requests import request_jobs
+from orbitcloud.compute.scheduler import load_policy
+from orbitcloud.compute.service import FAIL_REASONS, JOB_STATUS, ComputeService, JobRecord
+from orbitcloud.compute.workload import (
     INPUT_KINDS,
     Captures,
     Jobs,
@@ -45,8 +40,13 @@ from orbitcloud.cloud.workload import (
 )
 from orbitcloud.links.contactplan import ContactPlan
 from orbitcloud.network.ledger import Network
+from orbitcloud.nodes.capacity import ComputeCapacity
+from orbitcloud.nodes.hardware import per_satellite
+from orbitcloud.nodes.power import PowerBudget, node_power, state_of_charge
 from orbitcloud.orbits.propagate import Ephemeris
 from orbitcloud.scenario.models import Scenario
+from orbitcloud.sim.engine import Engine, seeded_rng
+from orbitcloud.sim.events import EventLog
 
 __all__ = ["WorkloadResult", "busy_fraction", "run_workload"]
 
@@ -102,7 +102,7 @@ class WorkloadResult:
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready figures per mode and the orbit-vs-ground comparison. Per mode, the jobs by
-        status, ``failed_by_reason`` (:data:`~orbitcloud.cloud.compute.FAIL_REASONS`) and
+        status, ``failed_by_reason`` (:data:`~orbitcloud.compute.service.FAIL_REASONS`) and
         ``replaced``: jobs taken off a lost satellite and placed again (ground mode: whose input
         was gathered again after a part was lost)."""
         out: dict[str, Any] = {

@@ -26,11 +26,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from orbitcloud.cloud.storage.crypto import sha256_hex
-from orbitcloud.cloud.storage.placement import PlacementError, place
-from orbitcloud.cloud.storage.service import SERVICE, ObjectStore, _Object, _Shard
-from orbitcloud.cloud.storage.shardstore import shard_file_bytes
-from orbitcloud.cloud.storage.timing import Transfer
+from orbitcloud.storage.crypto import sha256_hex
+from orbitcloud.storage.placement import PlacementError, place
+from orbitcloud.storage.service import SERVICE, ObjectStore, _Object, _Shard
+from orbitcloud.storage.shardstore import shard_file_bytes
+from orbitcloud.storage.timing import Transfer
 
 __all__ = ["RepairResult", "ScrubResult", "repair", "scrub"]
 

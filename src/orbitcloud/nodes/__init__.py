@@ -1,8 +1,7 @@
-"""Cloud services and node physics: power, heat, faults (and, to come, compute and storage)."""
+"""Nodes: power, heat and the compute each satellite can sustain (per node and step)."""
 
-from orbitcloud.cloud.faults import FaultModel
-from orbitcloud.cloud.power import PowerBudget, PowerSpec, integrate_power, solar_generation_w
-from orbitcloud.cloud.thermal import (
+from orbitcloud.nodes.power import PowerBudget, PowerSpec, integrate_power, solar_generation_w
+from orbitcloud.nodes.thermal import (
     ThermalSpec,
     heat_limit_w,
     radiator_capacity_w,
@@ -10,7 +9,6 @@ from orbitcloud.cloud.thermal import (
 )
 
 __all__ = [
-    "FaultModel",
     "PowerBudget",
     "PowerSpec",
     "ThermalSpec",

@@ -9,7 +9,7 @@ Reed-Solomon coding for fault-tolerance in RAID-like systems", Softw. Pract. Exp
 
 Fragments carry no integrity check of their own that we rely on: a corrupted fragment fed to
 the decoder silently gives wrong bytes, so callers verify each fragment's SHA-256 first
-(:mod:`orbitcloud.cloud.storage.shardstore`) and the decrypted object's (AES-GCM tag and
+(:mod:`orbitcloud.storage.shardstore`) and the decrypted object's (AES-GCM tag and
 SHA-256) after.
 """
 

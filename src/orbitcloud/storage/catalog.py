@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from orbitcloud.cloud.storage.placement import Erasure, PlacementPolicy, Replication, StorageNode
+from orbitcloud.storage.placement import Erasure, PlacementPolicy, Replication, StorageNode
 
 __all__ = [
     "CATALOG_FILE",

@@ -10,9 +10,9 @@ domains), :mod:`.sovereignty`, :mod:`.timing` (CGR over the contact plan), :mod:
 :mod:`.faults`, :mod:`.run` (:func:`run_storage` for ``orbitcloud run``).
 """
 
-from orbitcloud.cloud.storage.catalog import CatalogError
-from orbitcloud.cloud.storage.codec import Codec, ErasureCodec, ReplicationCodec, codec_for
-from orbitcloud.cloud.storage.crypto import (
+from orbitcloud.storage.catalog import CatalogError
+from orbitcloud.storage.codec import Codec, ErasureCodec, ReplicationCodec, codec_for
+from orbitcloud.storage.crypto import (
     DataKey,
     IntegrityError,
     checksum,
@@ -21,18 +21,18 @@ from orbitcloud.cloud.storage.crypto import (
     seal,
     sha256_hex,
 )
-from orbitcloud.cloud.storage.faults import FAULT_KINDS, FaultEvent, apply_fault, read_fault_csv
-from orbitcloud.cloud.storage.keys import MasterKey, MasterKeyError, master_key
-from orbitcloud.cloud.storage.placement import (
+from orbitcloud.storage.faults import FAULT_KINDS, FaultEvent, apply_fault, read_fault_csv
+from orbitcloud.storage.keys import MasterKey, MasterKeyError, master_key
+from orbitcloud.storage.placement import (
     Erasure,
     PlacementError,
     PlacementPolicy,
     Replication,
     StorageNode,
 )
-from orbitcloud.cloud.storage.repair import RepairResult, ScrubResult, repair, scrub
-from orbitcloud.cloud.storage.run import StorageReport, policy_of, run_storage, storage_nodes
-from orbitcloud.cloud.storage.service import (
+from orbitcloud.storage.repair import RepairResult, ScrubResult, repair, scrub
+from orbitcloud.storage.run import StorageReport, policy_of, run_storage, storage_nodes
+from orbitcloud.storage.service import (
     GetResult,
     InvalidNameError,
     NodeMismatchError,
@@ -48,9 +48,9 @@ from orbitcloud.cloud.storage.service import (
     StoreLockedError,
     check_key,
 )
-from orbitcloud.cloud.storage.shardstore import ShardRead, ShardState, ShardStore, UnsafePathError
-from orbitcloud.cloud.storage.sovereignty import SovereigntyError, SovereigntyPolicy
-from orbitcloud.cloud.storage.timing import NetworkTimer, Transfer
+from orbitcloud.storage.shardstore import ShardRead, ShardState, ShardStore, UnsafePathError
+from orbitcloud.storage.sovereignty import SovereigntyError, SovereigntyPolicy
+from orbitcloud.storage.timing import NetworkTimer, Transfer
 
 __all__ = [
     "FAULT_KINDS",

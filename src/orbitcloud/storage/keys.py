@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from orbitcloud.cloud.storage.crypto import KEY_BYTES
+from orbitcloud.storage.crypto import KEY_BYTES
 
 __all__ = ["ENV_KEY", "ENV_KEY_FILE", "MasterKey", "MasterKeyError", "master_key"]
 

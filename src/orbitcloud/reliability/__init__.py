@@ -1,0 +1,1 @@
+"""Reliability: durability Monte Carlo, ground-restore estimates and parameter sweeps."""

@@ -1,0 +1,1 @@
+"""The discrete-event engine (simpy, one clock) and the event log every service writes."""
