@@ -30,8 +30,8 @@ CHILD = """
 import json, sys, time
 from pathlib import Path
 from orbitcloud.budget import estimate
-from orbitcloud.pipeline import run_pipeline
-from orbitcloud.runfolder import write_run_folder
+from orbitcloud.run.pipeline import run_pipeline
+from orbitcloud.run.folder import write_run_folder
 from orbitcloud.scenario import load_scenario
 from orbitcloud.summary import summarise
 name, update, out = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]

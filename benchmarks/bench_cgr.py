@@ -14,7 +14,7 @@ import numpy as np
 from _record import record
 
 from orbitcloud.network.cgr import ContactGraphRouter
-from orbitcloud.pipeline import run_pipeline
+from orbitcloud.run.pipeline import run_pipeline
 from orbitcloud.scenario import load_scenario
 
 

@@ -17,7 +17,7 @@ import time
 
 from _record import record
 
-from orbitcloud.pipeline import run_pipeline
+from orbitcloud.run.pipeline import run_pipeline
 from orbitcloud.scenario import load_scenario
 
 

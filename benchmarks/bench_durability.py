@@ -17,9 +17,9 @@ import time
 
 from _record import record
 
-from orbitcloud.cloud.durability import monte_carlo
 from orbitcloud.executor import make_executor
-from orbitcloud.sweep import load_sweep
+from orbitcloud.reliability.durability import monte_carlo
+from orbitcloud.reliability.sweep import load_sweep
 
 
 def main() -> None:

@@ -25,7 +25,7 @@ from _record import record
 from orbitcloud.executor import make_executor
 from orbitcloud.links.contacts import build_contact_plan
 from orbitcloud.orbits import build_satellites, propagate
-from orbitcloud.pipeline import all_ground_pairs, run_routes
+from orbitcloud.run.pipeline import all_ground_pairs, run_routes
 from orbitcloud.scenario import Scenario, load_scenario
 from orbitcloud.timegrid import TimeGrid
 

@@ -17,7 +17,7 @@ import numpy as np
 from _record import record
 
 from orbitcloud.executor import make_executor
-from orbitcloud.pipeline import all_ground_pairs, run_routes
+from orbitcloud.run.pipeline import all_ground_pairs, run_routes
 from orbitcloud.scenario import Scenario, load_scenario
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from _record import record
 
-from orbitcloud.cloud.storage import (
+from orbitcloud.storage import (
     ErasureCodec,
     ObjectStore,
     StorageNode,
