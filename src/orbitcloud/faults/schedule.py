@@ -12,7 +12,8 @@
   probability ``p``: ``η = 1 yr / (-ln(1-p))^(1/β)``, so ``F(1 yr) = p`` whatever the shape
   (``reliability.leo_annual_failure_probability``: 0.02 per satellite-year, 0.005-0.03).
 - **ISL terminal failures**: exponential, permanent (the link served by the terminal is down
-  for the rest of the run).
+  for the rest of the run); or per satellite (``isl_terminals``: all of a satellite's lasers),
+  an alternating renewal process of exponential up periods and a fixed repair time.
 - **Ground-station outages**: an alternating renewal process per station, exponential up and
   down periods; the long-run fraction up equals the station's availability. Optical stations:
   weather, availability ``links.ogl.single_site_availability`` (0.69, 0.30-0.80), outages of
@@ -263,6 +264,10 @@ class FaultRates:
         storm_scope: ``"plane"`` (a storm removes one uniformly chosen orbital plane) or
             ``"fraction"`` (each satellite independently with ``storm_fraction``).
         storm_fraction: probability that a ``"fraction"`` storm removes a given satellite.
+        isl_terminal_failure_per_year: failure rate of one satellite's laser terminals (all
+            its ISLs) [1/yr], for the ``isl_terminals`` of :meth:`FaultSchedule.draw`.
+        isl_terminal_repair_s: how long the terminals stay down after a failure [s]; ``inf``:
+            for good.
     """
 
     lifetimes: Lifetimes = field(default_factory=Lifetimes)
@@ -271,9 +276,21 @@ class FaultRates:
     storms_per_year: float = 0.0
     storm_scope: Literal["plane", "fraction"] = "plane"
     storm_fraction: float = 0.1
+    isl_terminal_failure_per_year: float = 0.0
+    isl_terminal_repair_s: float = math.inf
 
     def __post_init__(self) -> None:
-        for name in ("isl_failure_per_year", "seu_per_bit_day", "storms_per_year"):
+        if not (self.isl_terminal_repair_s > 0):
+            raise ValueError(
+                "FaultRates.isl_terminal_repair_s must be > 0 (inf: permanent), got "
+                f"{self.isl_terminal_repair_s!r}"
+            )
+        for name in (
+            "isl_failure_per_year",
+            "seu_per_bit_day",
+            "storms_per_year",
+            "isl_terminal_failure_per_year",
+        ):
             v = getattr(self, name)
             if not (np.isfinite(v) and v >= 0):
                 raise ValueError(f"FaultRates.{name} must be a finite number >= 0, got {v!r}")
@@ -326,7 +343,8 @@ class FaultEvent:
     :data:`FAULT_KINDS`) hits ``target`` for ``duration_s`` (``inf``: permanent).
 
     Targets: a satellite name (``satellite_loss``, ``bit_flip``: one flipped bit in the data
-    stored on it), ``"a|b"`` for the ISL between satellites ``a`` and ``b``, a ground-station
+    stored on it, ``isl_failure``: all its laser terminals), ``"a|b"`` for the ISL between
+    satellites ``a`` and ``b``, a ground-station
     name (``station_outage``), ``"plane:<p>"`` or ``"fraction:<f>"`` for a ``storm`` (a
     marker: the satellites it removes follow as ``satellite_loss`` rows at the same time)."""
 
@@ -392,27 +410,35 @@ class FaultSchedule:
 
     def to_events(self) -> list[timeline_events.FaultEvent]:
         """The schedule as the one fault-event type (:class:`orbitcloud.faults.FaultEvent`),
-        in time order, for :meth:`orbitcloud.faults.EventTimeline.build`: satellite losses and
-        station outages as they are, each bit flip one upset (``bits=1``) on its satellite;
+        in time order, for :meth:`orbitcloud.faults.EventTimeline.build`: satellite losses,
+        station outages and a satellite's terminal failures (``isl_failure`` on a satellite,
+        for its duration, ``inf``: to the end) as they are, each bit flip one upset
+        (``bits=1``) on its satellite;
         ``storm`` markers are left out (the satellites a storm removes follow as
         ``satellite_loss`` rows at its time); zero-length outages are left out.
 
         Raises:
-            ValueError: for ``isl_failure`` rows, which name one ISL pair ``a|b``; the timeline
-                cuts a satellite's terminals, not one link (draw with
+            ValueError: for ``isl_failure`` rows of one ISL pair ``a|b``; the timeline cuts a
+                satellite's terminals, not one link (draw per-satellite ``isl_terminals`` with
                 ``isl_failure_per_year=0`` to feed it).
         """
         out: list[timeline_events.FaultEvent] = []
         for e in self:
-            if e.kind == "isl_failure":
+            if e.kind == "isl_failure" and "|" in e.target:
                 raise ValueError(
                     f"fault schedule: isl_failure of the pair {e.target!r} at t={e.t_s} s has no "
                     "form in the fault timeline (it cuts all of a satellite's ISLs, not one "
-                    "link); draw with isl_failure_per_year=0 to feed a timeline"
+                    "link); draw per-satellite isl_terminals with isl_failure_per_year=0 to feed "
+                    "a timeline"
                 )
             if e.kind == "storm" or (e.kind == "station_outage" and not e.duration_s > 0):
                 continue
-            duration = e.duration_s if e.kind == "station_outage" else None
+            duration = (
+                e.duration_s
+                if e.kind == "station_outage"
+                or (e.kind == "isl_failure" and math.isfinite(e.duration_s))
+                else None
+            )
             out.append(timeline_events.FaultEvent(e.t_s, e.kind, e.target, duration))
         return out
 
@@ -513,6 +539,7 @@ class FaultSchedule:
         planes: Sequence[int] | NDArray[np.intp] | None = None,
         isls: Sequence[tuple[str, str]] = (),
         stations: Sequence[str] = (),
+        isl_terminals: Sequence[str] = (),
         outages: StationOutages | Sequence[StationOutages] = StationOutages(),
         stored_bytes: float | F64 = 0.0,
         max_events: int = 10_000_000,
@@ -526,6 +553,9 @@ class FaultSchedule:
             satellites: satellite names [n_sat].
             planes: orbital plane of each satellite [n_sat] (default: one plane each).
             isls: satellite-name pairs whose links can fail.
+            isl_terminals: satellites whose laser terminals (all their ISLs at once) fail at
+                ``rates.isl_terminal_failure_per_year``, each failure lasting
+                ``rates.isl_terminal_repair_s``.
             stations: ground-station names [n_station].
             outages: one outage model for every station, or one per station.
             stored_bytes: bytes stored on each satellite (scalar or [n_sat]), for bit flips.
@@ -582,6 +612,21 @@ class FaultSchedule:
             pair = np.array([f"{x}|{y}" for x, y in isls], dtype=object)
             add("isl_failure", t_isl[ok], pair[ok], np.inf)
 
+        if isl_terminals and rates.isl_terminal_failure_per_year > 0:
+            index = {s: i for i, s in enumerate(sats)}
+            try:
+                who = np.array([index[x] for x in isl_terminals], dtype=np.intp)
+            except KeyError as exc:
+                raise ValueError(f"ISL terminal {exc.args[0]!r} is not a satellite") from None
+            sat, t_fail = _terminal_failures(
+                rng,
+                YEAR_S / rates.isl_terminal_failure_per_year,
+                rates.isl_terminal_repair_s,
+                np.minimum(death[who], horizon_s),
+                max_events,
+            )
+            add("isl_failure", t_fail, names[who][sat], rates.isl_terminal_repair_s)
+
         if stations:
             models = [outages] * len(stations) if isinstance(outages, StationOutages) else outages
             if len(models) != len(stations):
@@ -616,6 +661,37 @@ class FaultSchedule:
             np.concatenate(g_parts),  # type: ignore[arg-type]
             np.concatenate(d_parts),
         )
+
+
+def _terminal_failures(
+    rng: np.random.Generator, mean_up_s: float, repair_s: float, until_s: F64, max_events: int
+) -> tuple[NDArray[np.intp], F64]:
+    """Failure times of terminals that start working at 0: exponential up periods of mean
+    ``mean_up_s``, then ``repair_s`` down (``inf``: only the first failure); the failures
+    before each terminal's ``until_s`` [n]. Returns (terminal index, t_s), ``[n_failure]``.
+
+    Vectorised like :func:`_outage_intervals`: ``[n, n_cycle]`` periods at once, enough for
+    the horizon with a margin, drawn again with twice the cycles when short."""
+    n = until_s.size
+    if n == 0:
+        return np.zeros(0, np.intp), np.zeros(0)
+    horizon = float(until_s.max())
+    cycle = mean_up_s + repair_s
+    n_cycle = 1 if math.isinf(repair_s) else int(np.ceil(horizon / cycle * 1.5)) + 8
+    if n * n_cycle > 4 * max_events:
+        raise ValueError(
+            f"about {n * horizon / cycle:.3g} ISL terminal failures expected, more than "
+            f"max_events={max_events}"
+        )
+    while True:
+        up = rng.exponential(mean_up_s, (n, n_cycle))
+        down = 0.0 if math.isinf(repair_s) else repair_s  # inf: one cycle, no repair
+        fail = np.cumsum(up, axis=1) + down * np.arange(n_cycle)[None, :]
+        if math.isinf(repair_s) or (fail[:, -1] > until_s).all():
+            break
+        n_cycle *= 2
+    keep = fail < until_s[:, None]
+    return np.broadcast_to(np.arange(n)[:, None], keep.shape)[keep], fail[keep]
 
 
 def _parse_event(label: str, n: int, cells: list[str]) -> FaultEvent:

@@ -1,6 +1,8 @@
 """One fault timeline that every stage feels: :class:`EventTimeline`.
 
-The scenario's ``faults:`` (and ``faults_file:``) events, resolved against the contact plan's
+The scenario's ``faults:`` (and ``faults_file:``) events and the events drawn from its
+``fault_processes:`` (:mod:`orbitcloud.faults.processes`, seeded from the scenario), merged
+in time order and resolved against the contact plan's
 node table (satellites ``0 .. n_sat-1``, then stations) into
 
 - ``outages``: per-node down intervals with a scope
@@ -17,8 +19,8 @@ so power's comms load, CGR, compute and storage transfers see no contact of a no
 down; the snapshot network (routes, transfers) drops the links of nodes down at each step
 (:meth:`NodeOutages.down_at`); power zeroes a lost satellite from its loss step on; compute
 starts no job on a satellite after its ``loss_s``; storage loses its shards and repairs them at
-the next scrub. Nothing here is random: the same events give the same timeline (bit flips draw
-from a generator the storage service seeds from the scenario).
+the next scrub. Nothing here is random beyond the seeded draws: the same scenario and seed give
+the same timeline (bit flips draw from a generator the storage service seeds from the scenario).
 """
 
 from __future__ import annotations
@@ -117,8 +119,15 @@ class EventTimeline:
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, nodes: NodeTable) -> EventTimeline:
-        """The timeline of the scenario's ``faults:`` section over ``nodes``."""
-        return cls.build(events_of(scenario), nodes, plane_groups(scenario))
+        """The timeline of the scenario's ``faults:`` events and the events drawn from its
+        ``fault_processes:`` (seeded from ``scenario.seed``, over ``duration_s``), over
+        ``nodes``, sorted by time (explicit events first among equal times)."""
+        events = events_of(scenario)
+        if scenario.fault_processes:
+            from orbitcloud.faults.processes import drawn_events  # cloud.faults imports us
+
+            events += drawn_events(scenario)
+        return cls.build(events, nodes, plane_groups(scenario))
 
     @classmethod
     def from_csv(

@@ -40,18 +40,24 @@ __all__ = [
     "ElementsConstellation",
     "FaultEventSpec",
     "FaultKind",
+    "FaultProcess",
     "FixedRate",
     "GridTopology",
     "GroundStation",
     "GroundStationFile",
     "HardwareProfile",
     "IslSpec",
+    "IslTerminalFailures",
     "LinkBudgetRate",
     "ListTopology",
     "OrbitElements",
     "RangeTopology",
+    "SatelliteLifetimes",
     "Scenario",
+    "SolarStorms",
+    "StationOutageProcess",
     "TleConstellation",
+    "Upsets",
     "WalkerConstellation",
 ]
 
@@ -426,6 +432,94 @@ class FaultEventSpec(_Model):
     bits: int = Field(1, ge=1, le=1_000_000)
 
 
+#: Seconds in a (Julian) year, the unit of the ``per_year`` rates below.
+_YEAR_S = 365.25 * 86400.0
+
+
+class _SatelliteSet(_Model):
+    """Which satellites a drawn process acts on: those of ``constellations`` plus the named
+    ``satellites``; neither given: every satellite of the scenario."""
+
+    constellations: list[str] | None = Field(None, description="default: all")
+    satellites: list[str] | None = Field(None, description="default: all (or constellations)")
+
+
+class SatelliteLifetimes(_SatelliteSet):
+    """Satellite losses with Weibull lifetimes from the epoch, ``F(t) = 1 - exp(-(t/η)^β)``
+    (:class:`orbitcloud.cloud.faults.Lifetimes`; ``β < 1``: infant mortality, Castet & Saleh
+    2009). Give the scale as ``mean_life_years`` (``η = mean / Γ(1 + 1/β)``) or as
+    ``annual_failure_probability`` (``F(1 yr) = p``; 0.02 per satellite-year typical in LEO)."""
+
+    kind: Literal["satellite_lifetimes"]
+    weibull_shape: float = Field(1.0, gt=0, le=100, description="β; 1: exponential")
+    mean_life_years: float | None = Field(None, gt=0)
+    annual_failure_probability: float | None = Field(None, ge=0, lt=1)
+
+    @model_validator(mode="after")
+    def _one_scale(self) -> SatelliteLifetimes:
+        if (self.mean_life_years is None) == (self.annual_failure_probability is None):
+            raise ValueError("give exactly one of mean_life_years and annual_failure_probability")
+        return self
+
+
+class SolarStorms(_Model):
+    """Correlated losses: storms arrive as a Poisson process of ``per_year``; each removes one
+    uniformly chosen orbital ``plane`` (a satellite outside a Walker constellation is its own
+    plane) or one whole ``shell`` (constellation) of ``constellations`` (default: all)."""
+
+    kind: Literal["solar_storms"]
+    per_year: float = Field(ge=0)
+    scope: Literal["plane", "shell"] = "plane"
+    constellations: list[str] | None = Field(None, description="default: all")
+
+
+class IslTerminalFailures(_SatelliteSet):
+    """Laser-terminal failures: each satellite's terminals fail as a Poisson process of
+    ``per_satellite_per_year`` and are down (all its ISLs) for ``repair_s`` (none: for the rest
+    of the run); the next failure can only come after a repair."""
+
+    kind: Literal["isl_terminal_failures"]
+    per_satellite_per_year: float = Field(ge=0)
+    repair_s: float | None = Field(None, gt=0, description="none: permanent")
+
+
+class StationOutageProcess(_Model):
+    """Ground-station outages (weather, maintenance): ``per_year`` outages a station on
+    average, exponential durations of mean ``mean_duration_s`` (an alternating renewal
+    process, :class:`orbitcloud.cloud.faults.StationOutages`: a station is down a fraction
+    ``per_year × mean_duration_s / 1 yr`` of the time), on ``stations`` (default: all)."""
+
+    kind: Literal["station_outages"]
+    per_year: float = Field(ge=0)
+    mean_duration_s: float = Field(gt=0)
+    stations: list[str] | None = Field(None, description="default: all")
+
+    @model_validator(mode="after")
+    def _below_always_down(self) -> StationOutageProcess:
+        if self.per_year * self.mean_duration_s >= _YEAR_S:
+            raise ValueError(
+                f"per_year × mean_duration_s = {self.per_year * self.mean_duration_s:.6g} s is "
+                f"at least a year ({_YEAR_S:.0f} s): the station would always be down"
+            )
+        return self
+
+
+class Upsets(_SatelliteSet):
+    """Single-event upsets in stored shard payloads: ``bit_flips_per_day`` over the chosen
+    satellites together (a Poisson process, each flip on a uniformly chosen one still alive)
+    — one-bit ``bit_flip`` events the storage service applies."""
+
+    kind: Literal["upsets"]
+    bit_flips_per_day: float = Field(ge=0, le=1e6)
+
+
+#: One drawn fault process of the top-level ``fault_processes:`` section.
+FaultProcess = Annotated[
+    SatelliteLifetimes | SolarStorms | IslTerminalFailures | StationOutageProcess | Upsets,
+    Field(discriminator="kind"),
+]
+
+
 # --- scenario ------------------------------------------------------------------------------
 
 
@@ -458,6 +552,11 @@ class Scenario(_Model):
         None,
         description="CSV with columns t_s,kind,target[,duration_s][,bits]; merged into faults "
         "on load",
+    )
+    fault_processes: list[FaultProcess] = Field(
+        default_factory=list,
+        description="drawn faults (Weibull lifetimes, storms, ISL terminals, station outages, "
+        "upsets), seeded from `seed` over duration_s and merged with `faults` by time",
     )
     assessment: AssessmentSpec = Field(
         default_factory=lambda: AssessmentSpec(),
@@ -557,6 +656,8 @@ class Scenario(_Model):
         stations = [g.name for g in self.ground_stations]
         for j, f in enumerate(self.faults):
             _check_fault_target(f, f"faults[{j}].target", sats, stations, self)
+        for j, proc in enumerate(self.fault_processes):
+            _check_fault_process(proc, f"fault_processes[{j}]", sats, stations, list(by_name))
         return self
 
     def _check_thermal_step(self) -> None:
@@ -736,6 +837,31 @@ def _check_fault_target(
                 f"{where}: {f.kind} target {shorten(n)} is not a {want} of this scenario; "
                 f"{want}s: {_examples(pool) or '(none)'}"
             )
+
+
+def _check_fault_process(
+    proc: SatelliteLifetimes | SolarStorms | IslTerminalFailures | StationOutageProcess | Upsets,
+    where: str,
+    sats: dict[str, tuple[int, int]],
+    stations: list[str],
+    constellations: list[str],
+) -> None:
+    """The constellations, satellites and stations a drawn process names exist."""
+    checks: list[tuple[str, list[str] | None, list[str], str]] = []
+    if not isinstance(proc, StationOutageProcess):
+        checks.append(("constellations", proc.constellations, constellations, "constellation"))
+    if isinstance(proc, _SatelliteSet):
+        checks.append(("satellites", proc.satellites, list(sats), "satellite"))
+    if isinstance(proc, StationOutageProcess):
+        checks.append(("stations", proc.stations, stations, "ground station"))
+    for key, given, pool, what in checks:
+        known = set(pool)
+        for k, n in enumerate(given or []):
+            if n not in known:
+                raise ValueError(
+                    f"{where}.{key}[{k}]: {shorten(n)} is not a {what} of this scenario; "
+                    f"{what}s: {_examples(pool) or '(none)'}"
+                )
 
 
 def _examples(names: list[str], k: int = 8) -> str:
