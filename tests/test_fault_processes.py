@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 
 from conftest import walker_3x9_world
-from orbitcloud.cloud.faults import YEAR_S, FaultRates, FaultSchedule
 from orbitcloud.faults import EventTimeline
 from orbitcloud.faults.processes import draw_schedules, drawn_events
+from orbitcloud.faults.schedule import YEAR_S, FaultRates, FaultSchedule
 from orbitcloud.links.contactplan import NodeTable
-from orbitcloud.pipeline import run_pipeline
+from orbitcloud.run.pipeline import run_pipeline
 from orbitcloud.scenario import ScenarioError, load_scenario
 from orbitcloud.scenario.models import Scenario
 

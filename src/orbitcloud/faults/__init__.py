@@ -1,7 +1,7 @@
 """Faults: one event type, one kind list, one CSV format, one timeline every stage feels.
 
 Drawn faults (the scenario's ``fault_processes:``) are in :mod:`orbitcloud.faults.processes`
-(imported on use: it draws with :mod:`orbitcloud.cloud.faults`, which imports this package)."""
+(imported on use: it draws with :mod:`orbitcloud.faults.schedule`, which imports this package)."""
 
 from orbitcloud.faults.events import (
     FAULT_COLUMNS,

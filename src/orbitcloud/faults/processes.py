@@ -1,8 +1,9 @@
 """Drawn faults: the scenario's ``fault_processes:`` as :class:`FaultEvent` rows.
 
-Each process is drawn by the one fault sampler, :meth:`orbitcloud.cloud.faults.FaultSchedule.draw`
-(no second sampler here), over ``[0, duration_s]`` of the run, from its own random stream
-``seeded_rng(seed, "faults.processes[<j>]")`` (:func:`orbitcloud.cloud.engine.seeded_rng`): the
+Each process is drawn by the one fault sampler,
+:meth:`orbitcloud.faults.schedule.FaultSchedule.draw` (no second sampler here), over
+``[0, duration_s]`` of the run, from its own random stream
+``seeded_rng(seed, "faults.processes[<j>]")`` (:func:`orbitcloud.seeding.seeded_rng`): the
 same scenario and seed give the same events, and adding a process never shifts another's draws.
 :meth:`FaultSchedule.to_events` turns the draws into the one event type, which
 :meth:`orbitcloud.faults.EventTimeline.from_scenario` merges with the explicit ``faults:``.
@@ -27,15 +28,14 @@ from __future__ import annotations
 
 import math
 
-from orbitcloud.cloud.engine import seeded_rng
-from orbitcloud.cloud.faults import (
+from orbitcloud.faults.events import FaultEvent
+from orbitcloud.faults.schedule import (
     YEAR_S,
     FaultRates,
     FaultSchedule,
     Lifetimes,
     StationOutages,
 )
-from orbitcloud.faults.events import FaultEvent
 from orbitcloud.scenario.models import (
     FaultProcess,
     IslTerminalFailures,
@@ -46,6 +46,7 @@ from orbitcloud.scenario.models import (
     Upsets,
     WalkerConstellation,
 )
+from orbitcloud.seeding import seeded_rng
 
 __all__ = ["draw_schedules", "drawn_events", "process_stream"]
 

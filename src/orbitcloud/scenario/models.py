@@ -446,7 +446,7 @@ class _SatelliteSet(_Model):
 
 class SatelliteLifetimes(_SatelliteSet):
     """Satellite losses with Weibull lifetimes from the epoch, ``F(t) = 1 - exp(-(t/η)^β)``
-    (:class:`orbitcloud.cloud.faults.Lifetimes`; ``β < 1``: infant mortality, Castet & Saleh
+    (:class:`orbitcloud.faults.schedule.Lifetimes`; ``β < 1``: infant mortality, Castet & Saleh
     2009). Give the scale as ``mean_life_years`` (``η = mean / Γ(1 + 1/β)``) or as
     ``annual_failure_probability`` (``F(1 yr) = p``; 0.02 per satellite-year typical in LEO)."""
 
@@ -486,7 +486,7 @@ class IslTerminalFailures(_SatelliteSet):
 class StationOutageProcess(_Model):
     """Ground-station outages (weather, maintenance): ``per_year`` outages a station on
     average, exponential durations of mean ``mean_duration_s`` (an alternating renewal
-    process, :class:`orbitcloud.cloud.faults.StationOutages`: a station is down a fraction
+    process, :class:`orbitcloud.faults.schedule.StationOutages`: a station is down a fraction
     ``per_year × mean_duration_s / 1 yr`` of the time), on ``stations`` (default: all)."""
 
     kind: Literal["station_outages"]

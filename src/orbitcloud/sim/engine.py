@@ -24,7 +24,6 @@ loss is lost there, at the loss time (``bundle_lost`` in the log, ``Sent.lost_no
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Collection, Generator
 from dataclasses import dataclass
@@ -37,16 +36,10 @@ from numpy.typing import NDArray
 from orbitcloud.links.contactplan import ContactPlan
 from orbitcloud.network.cgr import Delivery
 from orbitcloud.network.ledger import Network
+from orbitcloud.seeding import seeded_rng
 from orbitcloud.sim.events import EventLog
 
 __all__ = ["CountingEnvironment", "Engine", "Sent", "seeded_rng"]
-
-
-def seeded_rng(seed: int, stream: str) -> np.random.Generator:
-    """The random stream ``stream`` of a run seeded ``seed``: same seed and name, same
-    numbers; a new stream never shifts another (``SeedSequence`` spawn key from the name)."""
-    key = int.from_bytes(hashlib.sha256(stream.encode()).digest()[:8], "little")
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(key,)))
 
 
 class CountingEnvironment(simpy.Environment):
