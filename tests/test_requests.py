@@ -174,18 +174,18 @@ def test_storage_request_shards_follow_the_placement_policy():
     assert (jobs.holders < 27).all() and (jobs.holders >= 0).all()
     assert all(len(set(p)) == 3 for p in planes.tolist())
     assert jobs.flops == pytest.approx(3e9 * 1e4)
-    # three planes of nine: no fourth distinct plane exists, and the error says which constraint
-    bad = _scenario(
-        [
-            {
-                "name": "x",
-                "input": "storage",
-                "placement": {"kind": "erasure", "k": 3, "m": 1, "distinct_planes": True},
-            }
-        ]
-    )
-    with pytest.raises(ValueError, match=r"requests\[0\].*distinct planes"):
-        request_jobs(bad, sats, nodes, seeded_rng(3, "t"))
+    # three planes of nine: no fourth distinct plane exists; validation refuses it (a
+    # scenario that validates runs) and the error says which constraint
+    with pytest.raises(ValueError, match=r"requests\[0\].*4 satellites on distinct planes"):
+        _scenario(
+            [
+                {
+                    "name": "x",
+                    "input": "storage",
+                    "placement": {"kind": "erasure", "k": 3, "m": 1, "distinct_planes": True},
+                }
+            ]
+        )
 
 
 def test_request_mistakes_teach():

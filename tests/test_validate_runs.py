@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orbitcloud.api import Scenario, ScenarioError, load_scenario
-from orbitcloud.pipeline import RunResult, run_pipeline
+from orbitcloud.run.pipeline import RunResult, run_pipeline
 
 T = TypeVar("T")
 JUNK = ["nowhere", "ghost-9-9", "Atlantis", "plane:nope:0", ""]

@@ -32,7 +32,7 @@ from orbitcloud.scenario.storage import (
     StorageSpec,
 )
 from orbitcloud.scenario.tle import TleFormatError, parse_tle_text, tle_node_names
-from orbitcloud.scenario.workload import WorkloadSpec
+from orbitcloud.scenario.workload import JobRequest, WorkloadSpec
 
 __all__ = [
     "FAULT_CSV_COLUMNS",
@@ -651,6 +651,7 @@ class Scenario(_Model):
                             )
         if self.workload is not None:
             self._check_requests(self.workload)
+            self._check_stored_inputs(self.workload, sats)
         if self.storage is not None:
             self._check_storage(self.storage, sats)
         stations = [g.name for g in self.ground_stations]
@@ -713,6 +714,60 @@ class Scenario(_Model):
                     )
                 out[n] = (i, j // per_plane if per_plane else -1)
         return out
+
+    def _check_stored_inputs(
+        self, workload: WorkloadSpec, sats: dict[str, tuple[int, int]]
+    ) -> None:
+        """Requests with ``input: storage`` can be placed as the run will place them: enough
+        satellites with room for a shard (distinct planes or constellations when asked), and
+        room for every request's shards in all (the run places them one by one)."""
+        cap = [c.hardware.storage_tb * 1e12 for c in self.constellations]  # TB_BYTES
+        total_free = sum(cap[ci] for ci, _ in sats.values())
+        needed = 0.0
+        for j, r in enumerate(workload.requests):
+            if r.input != "storage":
+                continue
+            spec = self._stored_placement(workload, r)
+            if isinstance(spec, ErasurePlacement):
+                k, n, what = spec.k, spec.k + spec.m, f"erasure {spec.k}+{spec.m}"
+            else:
+                k, n, what = 1, spec.copies, f"replication x{spec.copies}"
+            shard = r.input_bytes / k
+            room = [(ci, p, nm) for nm, (ci, p) in sats.items() if cap[ci] >= shard]
+            domains = len(room)
+            if spec.distinct_planes:
+                domains = len({(ci, p if p >= 0 else nm) for ci, p, nm in room})
+            if spec.distinct_constellations:
+                domains = min(domains, len({ci for ci, _, _ in room}))
+            if domains < n:
+                raise ValueError(
+                    f"workload.requests[{j}] ({r.name}): its stored input ({what}) needs {n} "
+                    f"satellites{' on distinct planes' if spec.distinct_planes else ''} with "
+                    f"room for a {shard:.3g}-byte shard; this scenario has {domains}. Give the "
+                    "request (or the storage tenant) a `placement:` with fewer shards, or more "
+                    "satellites / hardware.storage_tb"
+                )
+            needed += r.count * n * shard
+        if needed > total_free:
+            raise ValueError(
+                f"workload.requests: the stored inputs need {needed:.3g} bytes of satellite "
+                f"storage in all; the satellites hold {total_free:.3g} (hardware.storage_tb)"
+            )
+
+    def _stored_placement(
+        self, workload: WorkloadSpec, r: JobRequest
+    ) -> ErasurePlacement | ReplicationPlacement:
+        """The placement of a stored request input, as the run resolves it: the request's,
+        else its storage tenant's, else the storage section's, else erasure 4+2."""
+        if r.placement is not None:
+            return r.placement
+        if self.storage is None:
+            return ErasurePlacement(kind="erasure", k=4, m=2)
+        tenant = workload.tenant_of(r).name
+        for t in self.storage.tenants:
+            if t.name == tenant and t.placement is not None:
+                return t.placement
+        return self.storage.placement
 
     def _check_requests(self, workload: WorkloadSpec) -> None:
         """Request stations exist and the tenant may use them."""
