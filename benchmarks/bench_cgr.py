@@ -19,7 +19,7 @@ from orbitcloud.scenario import load_scenario
 
 
 def main() -> None:
-    plan = run_pipeline(load_scenario("milsca")).contacts
+    plan = run_pipeline(load_scenario("milsca"), stages=("contacts",)).contacts
     n = plan.nodes
     rng = np.random.default_rng(0)
     src, t0 = rng.integers(0, n.n_sat, 200), rng.uniform(0, 80_000, 200)
