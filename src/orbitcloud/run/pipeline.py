@@ -30,6 +30,7 @@ from orbitcloud.network.ledger import Network
 from orbitcloud.network.routes import RouteTable, endpoints, route_pairs
 from orbitcloud.network.snapshots import SnapshotBuilder
 from orbitcloud.network.transfers import Transfer, TransferTable, simulate_transfers
+from orbitcloud.nodes.hardware import FleetHardware
 from orbitcloud.nodes.power import PowerBudget, node_power
 from orbitcloud.orbits.propagate import Ephemeris, Propagator, propagate
 from orbitcloud.orbits.satellites import satellites_of
@@ -139,7 +140,8 @@ def run_pipeline(
     if last < STAGES.index("power"):
         return result
     with _timed(timings, "power"):
-        result.power = node_power(scenario, eph, plan, loss_s=timeline.loss_s)
+        fleet = FleetHardware.of(scenario, sats)
+        result.power = node_power(fleet, eph, plan, loss_s=timeline.loss_s)
     if last >= STAGES.index("compute") and scenario.workload is not None:
         with _timed(timings, "compute"):
             result.workload = run_workload(
