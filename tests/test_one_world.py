@@ -25,8 +25,8 @@ from orbitcloud.run.pipeline import run_pipeline, run_routes
 from orbitcloud.scenario import load_scenario
 from orbitcloud.scenario.models import Scenario
 from orbitcloud.sim.events import EventLog
-from orbitcloud.storage import run_storage
 from orbitcloud.timegrid import TimeGrid
+from test_storage_run import _storage
 
 T_LOSS_S = 3630.0  # inside the step [3600, 3660), between scrubs (1800 s apart)
 HARDWARE = {"solar_array_w": 3000, "battery_wh": 2000, "bus_power_w": 300,
@@ -67,7 +67,7 @@ def world(tmp_path_factory: pytest.TempPathFactory):
     names = satellites_of(free).names
     uses = np.bincount(used[used < len(names)], minlength=len(names))
     log = EventLog()  # which satellites hold shards without the fault
-    run_storage(free, run_pipeline(free, stages=("power",)), tmp_path_factory.mktemp("s"), log)
+    _storage(free, run_pipeline(free, stages=("power",)), tmp_path_factory.mktemp("s"), log)
     holders = np.array(sorted({names.index(r[3]) for r in log._rows if r[2] == "shard_landed"}))
     sat = int(holders[np.argmax(uses[holders])])  # the most used holder after t
     name = names[sat]
@@ -182,7 +182,7 @@ def test_storage_loses_and_counts_its_shards_and_repairs_them_at_the_next_scrub(
 ):
     name, _, _, _, lossy, run, _ = world
     log = EventLog()
-    rep = run_storage(lossy, run, tmp_path, log)
+    rep = _storage(lossy, run, tmp_path, log)
     d = rep.to_dict()
     assert d["nodes_lost"] == 1
     (lost_row,) = [r for r in log._rows if r[2] == "node_lost"]

@@ -254,3 +254,39 @@ def test_compute_never_starves_the_bus_when_the_battery_can_carry_the_eclipse():
     b = integrate_power(spec, sunlit, t, comms_active=np.ones((4, t.size - 1), bool))
     assert b.unmet_w.max() == 0.0
     assert b.compute_w.sum() > 0
+
+
+def test_power_spec_from_fleet_is_the_milsca_hardware_per_satellite() -> None:
+    """``PowerSpec.from_fleet`` / ``ThermalSpec.from_fleet`` on milsca's fleet-hardware table
+    give each satellite its own constellation's hardware, read here straight from the
+    scenario's profiles one satellite at a time."""
+    from orbitcloud.nodes.hardware import FleetHardware
+    from orbitcloud.orbits.satellites import satellites_of
+    from orbitcloud.scenario.loader import load_scenario
+
+    sc = load_scenario("milsca")
+    sats = satellites_of(sc)
+    hw = [sc.constellations[int(c)].hardware for c in sats.constellation]
+    fleet = FleetHardware.of(sc, sats)
+    spec = PowerSpec.from_fleet(fleet)
+    expect = {
+        "array_bol_w": [h.solar_array_w for h in hw],
+        "degradation_per_year": [h.solar_degradation_per_year for h in hw],
+        "years_in_orbit": [h.years_in_orbit for h in hw],
+        "battery_capacity_j": [h.battery_wh * 3600.0 for h in hw],
+        "battery_max_dod": [h.battery_max_depth_of_discharge for h in hw],
+        "battery_efficiency": [h.battery_efficiency for h in hw],
+        "bus_w": [h.bus_power_w for h in hw],
+        "comms_w": [h.comms_power_w for h in hw],
+        "compute_max_w": [h.compute_power_w for h in hw],
+    }
+    assert len(hw) == fleet.n_sat > 0
+    for name, values in expect.items():
+        np.testing.assert_array_equal(getattr(spec, name), values, err_msg=name)
+    thermal = ThermalSpec.from_fleet(fleet)
+    np.testing.assert_array_equal(thermal.area_m2, [h.radiator_area_m2 for h in hw])
+    np.testing.assert_array_equal(
+        thermal.heat_capacity_j_per_k, [h.effective_heat_capacity_j_per_k for h in hw]
+    )
+    legacy = PowerSpec.from_scenario(sc, sats)
+    assert all(np.array_equal(getattr(legacy, k), getattr(spec, k)) for k in expect)

@@ -12,6 +12,7 @@ import pytest
 
 from conftest import walker_3x9
 from orbitcloud.network.ledger import Network
+from orbitcloud.nodes.hardware import FleetHardware
 from orbitcloud.orbits.satellites import satellites_of
 from orbitcloud.run.pipeline import RunResult, run_pipeline
 from orbitcloud.scenario import load_scenario
@@ -20,6 +21,7 @@ from orbitcloud.sim.events import EventLog
 from orbitcloud.storage import (
     MasterKeyError,
     ObjectStore,
+    StorageReport,
     read_fault_csv,
     run_storage,
     storage_nodes,
@@ -27,6 +29,14 @@ from orbitcloud.storage import (
 from test_storage_keys import _attacker_blobs, _old_seed_key, _opens
 
 N_OBJ = 6
+
+
+def _storage(sc: Scenario, result: Any, root: Path, log: EventLog, **kw: Any) -> StorageReport:
+    """``run_storage`` on the scenario's typed inputs (its ``storage:``, nodes, seed)."""
+    sats = satellites_of(sc)
+    ground_tb = sc.storage.ground_storage_tb if sc.storage is not None else 0.0
+    nodes = storage_nodes(FleetHardware.of(sc, sats), sats, result.contacts.nodes, ground_tb)
+    return run_storage(sc.storage, nodes, sc.seed, sc.duration_s, result, root, log, **kw)
 
 
 def _scenario(faults: list[dict[str, Any]], **storage: Any) -> dict[str, Any]:
@@ -103,7 +113,7 @@ def _run(base: tuple[Scenario, RunResult], tmp: Path, faults: list[dict[str, Any
     result = run_pipeline(sc, stages=("contacts",)) if faults else base[1]
     assert len(result.faults) == len(faults)
     log = EventLog()  # a network of its own: the module's base run is shared by the tests
-    return run_storage(sc, result, tmp, log, network=Network(result.contacts)), log
+    return _storage(sc, result, tmp, log, network=Network(result.contacts)), log
 
 
 def test_no_faults_every_object_durable_readable_and_the_kenyan_put_refused(base, tmp_path):
@@ -174,7 +184,7 @@ def test_fault_csv_and_timed_repair_within_one_plane(tmp_path):
     sc["faults_file"] = str(csv)
     scenario = load_scenario(sc)
     run = run_pipeline(scenario, stages=("compute",))
-    rep = run_storage(scenario, run, tmp_path / "s", EventLog())
+    rep = _storage(scenario, run, tmp_path / "s", EventLog())
     d = rep.to_dict()
     lost = d["shards_lost"] + d["shards_corrupted_detected"]
     assert d["bit_flips"] == 1 and lost >= 1
@@ -193,7 +203,7 @@ def test_unknown_station_in_a_workload_is_a_clear_error(base, tmp_path):
     sc = _scenario([])
     sc["storage"]["workloads"][0]["get_station"] = "Atlantis"
     with pytest.raises(ValueError, match=r"workloads\[0\].get_station: 'Atlantis'"):
-        run_storage(load_scenario(sc), base[1], tmp_path, EventLog())
+        _storage(load_scenario(sc), base[1], tmp_path, EventLog())
 
 
 def test_the_demo_store_key_is_ephemeral_or_from_the_environment_never_the_seed(
@@ -207,7 +217,8 @@ def test_the_demo_store_key_is_ephemeral_or_from_the_environment_never_the_seed(
     monkeypatch.delenv("ORBITCLOUD_MASTER_KEY_FILE", raising=False)
     rep, _ = _run(base, tmp_path / "eph", [])
     assert rep.to_dict()["master_key"] == "ephemeral"
-    nodes = storage_nodes(base[0], satellites_of(base[0]), base[1].contacts.nodes, 1000.0)
+    sats = satellites_of(base[0])
+    nodes = storage_nodes(FleetHardware.of(base[0], sats), sats, base[1].contacts.nodes, 1000.0)
     with pytest.raises(MasterKeyError, match="ephemeral"):
         ObjectStore(tmp_path / "eph", nodes)
     seed_key = _old_seed_key(base[0].seed, "difesa")

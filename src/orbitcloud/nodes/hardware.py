@@ -25,17 +25,25 @@ class FleetHardware:
     Attributes:
         profiles: one hardware profile per constellation, tuple[n_constellation].
         constellation: int[n_sat], each satellite's constellation (index into ``profiles``).
+        names: the constellations' names, tuple[n_constellation], for messages (empty: none
+            known; messages then give the index).
     """
 
     profiles: tuple[HardwareProfile, ...]
     constellation: NDArray[np.intp]
+    names: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, scenario: Scenario, satellites: SatelliteSet) -> FleetHardware:
         return cls(
             tuple(c.hardware for c in scenario.constellations),
             np.asarray(satellites.constellation, dtype=np.intp),
+            tuple(c.name for c in scenario.constellations),
         )
+
+    def name(self, i: int) -> str:
+        """Name of constellation ``i`` (``#i`` when the table has no names)."""
+        return self.names[i] if i < len(self.names) else f"#{i}"
 
     @property
     def n_sat(self) -> int:

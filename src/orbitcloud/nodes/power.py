@@ -40,7 +40,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from orbitcloud.links.contactplan import ContactPlan
-from orbitcloud.nodes.hardware import per_satellite
+from orbitcloud.nodes.hardware import FleetHardware
 from orbitcloud.nodes.thermal import ThermalSpec, heat_limit_w, steady_state_temperature_k
 from orbitcloud.orbits.propagate import Ephemeris
 from orbitcloud.orbits.satellites import SatelliteSet
@@ -76,10 +76,9 @@ class PowerSpec:
     compute_max_w: F64
 
     @classmethod
-    def from_scenario(cls, scenario: Scenario, satellites: SatelliteSet) -> PowerSpec:
-        def col(name: str, scale: float = 1.0) -> F64:
-            return per_satellite(scenario, satellites, name, scale)
-
+    def from_fleet(cls, fleet: FleetHardware) -> PowerSpec:
+        """The power parameters of every satellite of the fleet-hardware table."""
+        col = fleet.per_satellite
         return cls(
             array_bol_w=col("solar_array_w"),
             degradation_per_year=col("solar_degradation_per_year"),
@@ -91,6 +90,11 @@ class PowerSpec:
             comms_w=col("comms_power_w"),
             compute_max_w=col("compute_power_w"),
         )
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario, satellites: SatelliteSet) -> PowerSpec:
+        """:meth:`from_fleet` of the scenario's fleet (a convenience)."""
+        return cls.from_fleet(FleetHardware.of(scenario, satellites))
 
 
 def solar_generation_w(spec: PowerSpec, sunlit: NDArray[np.bool_], t_s: F64) -> F64:
@@ -294,7 +298,7 @@ def state_of_charge(budget: PowerBudget, capacity_j: F64) -> F64:
 
 
 def node_power(
-    scenario: Scenario,
+    fleet: FleetHardware,
     eph: Ephemeris,
     plan: ContactPlan,
     compute_request_w: F64 | float = np.inf,
@@ -304,16 +308,18 @@ def node_power(
     (float or float64[n_sat, n_time - 1]; default full load, so ``compute_w`` is the compute
     power each satellite can sustain at each step). ``loss_s``: float64[n_sat] loss times
     from the fault timeline (``EventTimeline.loss_s``); a lost satellite is dead from its
-    loss step on (all its flows 0). Thermal
+    loss step on (all its flows 0). ``fleet``: the hardware of ``eph``'s satellites. Thermal
     coupling when every constellation has a radiator and a heat capacity. ``None`` when no
     constellation has a solar array (nothing to model)."""
-    hw = [c.hardware for c in scenario.constellations]
+    if fleet.n_sat != eph.n_sat:
+        raise ValueError(f"fleet hardware has {fleet.n_sat} satellites, ephemeris {eph.n_sat}")
+    hw = fleet.profiles
     if not any(h.solar_array_w > 0 for h in hw):
         return None
-    spec = PowerSpec.from_scenario(scenario, eph.satellites)
+    spec = PowerSpec.from_fleet(fleet)
     thermal = None
     if all(h.radiator_area_m2 > 0 and h.effective_heat_capacity_j_per_k > 0 for h in hw):
-        thermal = ThermalSpec.from_scenario(scenario, eph.satellites)
+        thermal = ThermalSpec.from_fleet(fleet)
     active = link_activity(plan, eph.n_sat, eph.grid.t_s)
     return integrate_power(
         spec, eph.sunlit, eph.grid.t_s, compute_request_w, comms_active=active, thermal=thermal,

@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from orbitcloud.constants import STEFAN_BOLTZMANN_W_M2_K4
-from orbitcloud.nodes.hardware import per_satellite
+from orbitcloud.nodes.hardware import FleetHardware
 from orbitcloud.orbits.satellites import SatelliteSet
 from orbitcloud.scenario.models import Scenario
 
@@ -67,10 +67,10 @@ class ThermalSpec:
     heat_capacity_j_per_k: F64
 
     @classmethod
-    def from_scenario(cls, scenario: Scenario, satellites: SatelliteSet) -> ThermalSpec:
-        def col(name: str) -> F64:
-            return per_satellite(scenario, satellites, name)
-
+    def from_fleet(cls, fleet: FleetHardware) -> ThermalSpec:
+        """The thermal parameters of every satellite of the fleet-hardware table; raises when
+        a constellation has no radiator or no heat capacity."""
+        col = fleet.per_satellite
         spec = cls(
             area_m2=col("radiator_area_m2"),
             emissivity=col("radiator_emissivity"),
@@ -79,9 +79,9 @@ class ThermalSpec:
             heat_capacity_j_per_k=col("effective_heat_capacity_j_per_k"),
         )
         bad = [
-            c.name
-            for c in scenario.constellations
-            if c.hardware.radiator_area_m2 <= 0 or c.hardware.effective_heat_capacity_j_per_k <= 0
+            fleet.name(i)
+            for i, h in enumerate(fleet.profiles)
+            if h.radiator_area_m2 <= 0 or h.effective_heat_capacity_j_per_k <= 0
         ]
         if bad:
             raise ValueError(
@@ -89,6 +89,11 @@ class ThermalSpec:
                 "radiator_area_m2 > 0 and a heat capacity (heat_capacity_j_per_k, or mass_kg)"
             )
         return spec
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario, satellites: SatelliteSet) -> ThermalSpec:
+        """:meth:`from_fleet` of the scenario's fleet (a convenience)."""
+        return cls.from_fleet(FleetHardware.of(scenario, satellites))
 
     @property
     def max_sustained_w(self) -> F64:

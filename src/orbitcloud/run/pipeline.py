@@ -30,6 +30,7 @@ from orbitcloud.network.ledger import Network
 from orbitcloud.network.routes import RouteTable, endpoints, route_pairs
 from orbitcloud.network.snapshots import SnapshotBuilder
 from orbitcloud.network.transfers import Transfer, TransferTable, simulate_transfers
+from orbitcloud.nodes.hardware import FleetHardware
 from orbitcloud.nodes.power import PowerBudget, node_power
 from orbitcloud.orbits.propagate import Ephemeris, Propagator, propagate
 from orbitcloud.orbits.satellites import satellites_of
@@ -37,7 +38,7 @@ from orbitcloud.progress import NullProgress, Progress
 from orbitcloud.reliability.restore import RestoreEstimate, restore_time
 from orbitcloud.scenario.models import RangeTopology, Scenario
 from orbitcloud.sim.events import EventLog
-from orbitcloud.storage.run import StorageReport, run_storage
+from orbitcloud.storage.run import StorageReport, run_storage, storage_nodes
 from orbitcloud.timegrid import TimeGrid
 
 __all__ = [
@@ -139,7 +140,8 @@ def run_pipeline(
     if last < STAGES.index("power"):
         return result
     with _timed(timings, "power"):
-        result.power = node_power(scenario, eph, plan, loss_s=timeline.loss_s)
+        fleet = FleetHardware.of(scenario, sats)
+        result.power = node_power(fleet, eph, plan, loss_s=timeline.loss_s)
     if last >= STAGES.index("compute") and scenario.workload is not None:
         with _timed(timings, "compute"):
             result.workload = run_workload(
@@ -177,7 +179,13 @@ def _storage_stage(result: RunResult, store_root: Path | str | None) -> None:
         store_root = tempfile.mkdtemp(prefix="orbitcloud-store-")
         weakref.finalize(result, shutil.rmtree, store_root, ignore_errors=True)
     result.store_root = Path(spec.path) if spec.path else Path(store_root)
-    result.storage = run_storage(result.scenario, result, Path(store_root), result.events)
+    sc, sats = result.scenario, result.ephemeris.satellites
+    nodes = storage_nodes(
+        FleetHardware.of(sc, sats), sats, result.contacts.nodes, spec.ground_storage_tb
+    )
+    result.storage = run_storage(
+        spec, nodes, sc.seed, sc.duration_s, result, Path(store_root), result.events
+    )
     if spec.restore_tb:
         lost = (spec.lost_site,) if spec.lost_site else ()
         result.restore = restore_time(result.contacts, spec.restore_tb * 1e12, exclude=lost)

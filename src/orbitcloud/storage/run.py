@@ -29,8 +29,8 @@ from orbitcloud.faults.events import FaultEvent
 from orbitcloud.faults.timeline import EventTimeline
 from orbitcloud.links.contactplan import ContactPlan, NodeTable
 from orbitcloud.network.ledger import Network
-from orbitcloud.orbits.satellites import SatelliteSet, satellites_of
-from orbitcloud.scenario.models import Scenario
+from orbitcloud.nodes.hardware import FleetHardware
+from orbitcloud.orbits.satellites import SatelliteSet
 from orbitcloud.scenario.storage import ErasurePlacement, ReplicationPlacement, StorageSpec
 from orbitcloud.sim.events import EventLog
 from orbitcloud.storage.crypto import sha256_hex
@@ -73,18 +73,20 @@ def policy_of(spec: ReplicationPlacement | ErasurePlacement) -> PlacementPolicy:
 
 
 def storage_nodes(
-    scenario: Scenario, sats: SatelliteSet, nodes: NodeTable, ground_storage_tb: float
+    fleet: FleetHardware, sats: SatelliteSet, nodes: NodeTable, ground_storage_tb: float
 ) -> list[StorageNode]:
     """One storage node per contact-plan node: satellites with their constellation's
-    ``hardware.storage_tb``, ground stations with ``ground_storage_tb``."""
-    cap = {c.name: c.hardware.storage_tb * TB_BYTES for c in scenario.constellations}
+    ``hardware.storage_tb`` (``fleet``: the hardware of ``sats``), ground stations with
+    ``ground_storage_tb``."""
+    cap = [h.storage_tb * TB_BYTES for h in fleet.profiles]
     out = []
     for i, name in enumerate(nodes.names):
         if i < nodes.n_sat:
             const = sats.constellation_names[int(sats.constellation[i])]
             p = int(sats.plane[i])
             plane = f"{const}/{p}" if p >= 0 else f"{const}/{name}"
-            out.append(StorageNode(name, "satellite", const, plane, "", cap[const]))
+            cap_i = cap[int(fleet.constellation[i])]
+            out.append(StorageNode(name, "satellite", const, plane, "", cap_i))
         else:
             out.append(StorageNode(name, "ground", "ground", name, nodes.jurisdiction[i],
                                    ground_storage_tb * TB_BYTES))  # fmt: skip
@@ -226,15 +228,20 @@ def _check_names(spec: StorageSpec, store: ObjectStore) -> None:
 
 
 def run_storage(
-    scenario: Scenario,
+    spec: StorageSpec | None,
+    nodes: Sequence[StorageNode],
+    seed: int,
+    duration_s: float,
     result: StorageInputs,
     root: Path,
     log: EventLog,
     faults: Sequence[FaultEvent] | None = None,
     network: Network | None = None,
 ) -> StorageReport:
-    """Run the scenario's storage workloads on real bytes under ``root`` (or
-    ``storage.path``), logging to ``log``, with the run's fault timeline (``result.faults``:
+    """Run the storage workloads of ``spec`` (the scenario's ``storage:``) on real bytes
+    under ``root`` (or ``storage.path``), on ``nodes`` (:func:`storage_nodes` of the
+    contact plan's node table), seeded by ``seed`` (the scenario's) over a run of
+    ``duration_s``, logging to ``log``, with the run's fault timeline (``result.faults``:
     a lost satellite's shards are gone, found and repaired at the next scrub; the contact plan
     ``result.contacts`` is already cut by it). ``faults``: extra events (e.g. from a seeded
     generator), applied to the store after the timeline's (they do not cut the plan; the
@@ -243,23 +250,25 @@ def run_storage(
     Shards book on the run's one network, ``network`` or else ``result.network`` (a new one
     on the plan when the result has none): in a pipeline run that is after the compute
     workload booked on it, so storage sees the contact volume compute left."""
-    spec = scenario.storage
     if spec is None:
         raise ValueError("scenario has no `storage:` section; add one to run the storage service")
     plan = result.contacts
-    nodes = storage_nodes(scenario, satellites_of(scenario), plan.nodes, spec.ground_storage_tb)
+    if len(nodes) != plan.nodes.n_node:
+        raise ValueError(f"{len(nodes)} storage nodes for {plan.nodes.n_node} contact-plan nodes")
     root = Path(spec.path) if spec.path else Path(root)
     net = network if network is not None else result.network
     timer = NetworkTimer(net if net is not None else plan)
     with ObjectStore(
-        root, nodes, timer, log, scenario.seed, spec.fsync, policy_of(spec.placement)
+        root, list(nodes), timer, log, seed, spec.fsync, policy_of(spec.placement)
     ) as store:
-        return _run(store, scenario, spec, root, [*result.faults.events, *(faults or [])])
+        events = [*result.faults.events, *(faults or [])]
+        return _run(store, seed, duration_s, spec, root, events)
 
 
 def _run(
     store: ObjectStore,
-    scenario: Scenario,
+    seed: int,
+    duration_s: float,
     spec: StorageSpec,
     root: Path,
     events: Sequence[FaultEvent],
@@ -280,15 +289,15 @@ def _run(
     def add(t_s: float, prio: int, fn: Callable[[], None]) -> None:
         actions.append((t_s, prio, len(actions), fn))
 
-    fault_rng = np.random.default_rng([scenario.seed, 0x5E])
+    fault_rng = np.random.default_rng([seed, 0x5E])
     for ev in events:
         add(ev.t_s, 0, partial(apply_fault, store, ev, fault_rng))
     if spec.scrub_interval_s is not None:
-        ticks = np.arange(spec.scrub_interval_s, scenario.duration_s, spec.scrub_interval_s)
+        ticks = np.arange(spec.scrub_interval_s, duration_s, spec.scrub_interval_s)
         for t_scrub in ticks.tolist():
             add(t_scrub, 1, partial(_scrub_repair, store, report, t_scrub))
     for j, w in enumerate(spec.workloads):
-        data_rng = np.random.default_rng([scenario.seed, 0x570, j])
+        data_rng = np.random.default_rng([seed, 0x570, j])
         store.create_bucket(w.tenant, w.bucket)
         for i in range(w.objects):
             row = _Row(w.tenant, w.bucket, f"obj-{j:02d}-{i:05d}", w.object_bytes, "",
@@ -303,7 +312,7 @@ def _run(
                 add(row.get_s, 3, partial(_get, store, report, row))
     for _, _, _, fn in sorted(actions, key=lambda a: a[:3]):
         fn()
-    _finish(store, report, scenario.duration_s)
+    _finish(store, report, duration_s)
     return report
 
 
