@@ -14,7 +14,7 @@ import pyarrow as pa
 import pytest
 
 from conftest import walker_3x9_world
-from orbitcloud.compute.runner import run_workload
+from orbitcloud.compute.runner import WorkloadInputs, run_workload
 from orbitcloud.compute.scheduler import Candidates, JobView, Policy, load_policy
 from orbitcloud.compute.service import FAIL_REASONS, ComputeService, JobRecord
 from orbitcloud.compute.workload import INPUT_KINDS, Captures, Jobs, before_loss, eo_jobs
@@ -36,6 +36,11 @@ SPEC = WorkloadSpec(
     ground={"tflops_per_job": 1.0, "tflops_per_w": 0.1, "pue": 1.58},
 )
 CUT = [False, True]  # the plan as given / cut at the losses
+
+
+def _inputs(sc, run):
+    """The compute stage's inputs for scenario ``sc`` and its computed ``run``."""
+    return WorkloadInputs.of(sc, run.ephemeris.satellites, run.contacts.nodes)
 
 
 def _plan(names, n_sat, rows, loss=None):
@@ -348,7 +353,7 @@ def world():
         walker_3x9_world(3 * 3600, 5, hardware=HARDWARE, workload=workload)
     )
     run = run_pipeline(sc, stages=("power",))
-    base = run_workload(sc, run.ephemeris, run.contacts, run.power)
+    base = run_workload(_inputs(sc, run), run.ephemeris, run.contacts, run.power)
     assert base is not None
     return sc, run, base
 
@@ -376,7 +381,9 @@ def test_all_inf_losses_give_the_table_of_a_run_without_them(world):
     """Every column of every row, and the summary."""
     sc, run, base = world
     names = run.contacts.nodes.names
-    never = run_workload(sc, run.ephemeris, run.contacts, run.power, loss_s=np.full(27, INF))
+    never = run_workload(
+        _inputs(sc, run), run.ephemeris, run.contacts, run.power, loss_s=np.full(27, INF)
+    )
     assert never is not None
     _assert_same_table(never.jobs_table(names), base.jobs_table(names))
     drop = ("wall_s", "engine_events_per_s")
@@ -413,7 +420,9 @@ def test_end_to_end_two_satellites_lost_mid_run(world):
     sc, run, base = world
     loss = _losses(base)
     lost = np.flatnonzero(np.isfinite(loss))
-    w = run_workload(sc, run.ephemeris, _cut_plan(run.contacts, loss), run.power, loss_s=loss)
+    w = run_workload(
+        _inputs(sc, run), run.ephemeris, _cut_plan(run.contacts, loss), run.power, loss_s=loss
+    )
     assert w is not None
     names = run.contacts.nodes.names
     rows = w.jobs_table(names).to_pylist()

@@ -11,6 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from conftest import walker_3x9_world
+from orbitcloud.compute.inputs import WorkloadInputs
 from orbitcloud.compute.requests import request_jobs
 from orbitcloud.compute.scheduler import load_policy
 from orbitcloud.compute.service import ComputeService
@@ -166,7 +167,7 @@ def test_storage_request_shards_follow_the_placement_policy():
     )  # fmt: skip
     sats = satellites_of(sc)
     nodes = NodeTable([*sats.names, "Fucino", "Malindi"], 27, [""] * 29, [""] * 27 + ["IT", "KE"])
-    jobs = request_jobs(sc, sats, nodes, seeded_rng(3, "t"))
+    jobs = request_jobs(WorkloadInputs.of(sc, sats, nodes), nodes, seeded_rng(3, "t"))
     assert len(jobs) == 20 and (jobs.needed == 2).all()
     assert jobs.ready_s.tolist() == pytest.approx(100 + 30 * np.arange(20))
     assert jobs.deadline_s - jobs.ready_s == pytest.approx(np.full(20, 3600.0))

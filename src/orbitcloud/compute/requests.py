@@ -23,55 +23,25 @@ import math
 
 import numpy as np
 
+from orbitcloud.compute.inputs import DEFAULT_PLACEMENT, WorkloadInputs, request_placement
 from orbitcloud.compute.workload import INPUT_KINDS, Jobs
 from orbitcloud.links.contactplan import NodeTable
-from orbitcloud.orbits.satellites import SatelliteSet
-from orbitcloud.scenario.models import Scenario
-from orbitcloud.scenario.workload import JobRequest
-from orbitcloud.storage.placement import (
-    Erasure,
-    NodeDomains,
-    PlacementError,
-    PlacementPolicy,
-    place,
-)
-from orbitcloud.storage.run import policy_of, storage_nodes
+from orbitcloud.storage.placement import NodeDomains, PlacementError, place
 
 __all__ = ["DEFAULT_PLACEMENT", "request_jobs", "request_placement"]
 
-#: Placement of a storage input when neither the request nor the storage section gives one.
-DEFAULT_PLACEMENT = Erasure(k=4, m=2)
 
-
-def request_placement(scenario: Scenario, request: JobRequest) -> PlacementPolicy:
-    """The placement of a storage request's input (module docstring: request, storage tenant,
-    storage section, default)."""
-    if request.placement is not None:
-        return policy_of(request.placement)
-    storage = scenario.storage
-    if storage is None:
-        return DEFAULT_PLACEMENT
-    assert scenario.workload is not None
-    tenant = scenario.workload.tenant_of(request).name
-    for t in storage.tenants:
-        if t.name == tenant and t.placement is not None:
-            return policy_of(t.placement)
-    return policy_of(storage.placement)
-
-
-def request_jobs(
-    scenario: Scenario, sats: SatelliteSet, nodes: NodeTable, rng: np.random.Generator
-) -> Jobs:
-    """The jobs of every request of the scenario's workload, sorted by ``ready_s``.
+def request_jobs(inputs: WorkloadInputs, nodes: NodeTable, rng: np.random.Generator) -> Jobs:
+    """The jobs of every request of the workload (``inputs.spec``), sorted by ``ready_s``;
+    stored inputs' shards go on ``inputs.storage`` by ``inputs.placements``.
 
     Raises:
         ValueError: a storage request's shards cannot be placed (the reason names the
             constraint and the request).
     """
-    spec = scenario.workload
-    assert spec is not None
+    spec = inputs.spec
     tenants = [t.name for t in spec.tenants]
-    storage = storage_nodes(scenario, sats, nodes, 0.0)
+    storage = inputs.storage
     free_bytes = np.array([n.capacity_bytes for n in storage], dtype=np.float64)
     domains = NodeDomains.of(storage)
     rows: list[tuple[int, list[int], int, float]] = []  # request, holders, needed, ready
@@ -81,7 +51,8 @@ def request_jobs(
             station = nodes.names.index(r.station)
             rows += [(j, [station], 1, float(t)) for t in ready]
             continue
-        policy = request_placement(scenario, r)
+        policy = inputs.placements[j]
+        assert policy is not None  # a storage input (WorkloadInputs.of)
         shard_bytes = r.input_bytes / policy.k
         for t in ready.tolist():
             try:

@@ -27,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
+from orbitcloud.compute.inputs import WorkloadInputs
 from orbitcloud.compute.requests import request_jobs
 from orbitcloud.compute.scheduler import load_policy
 from orbitcloud.compute.service import FAIL_REASONS, JOB_STATUS, ComputeService, JobRecord
@@ -41,14 +42,12 @@ from orbitcloud.compute.workload import (
 from orbitcloud.links.contactplan import ContactPlan
 from orbitcloud.network.ledger import Network
 from orbitcloud.nodes.capacity import ComputeCapacity
-from orbitcloud.nodes.hardware import per_satellite
 from orbitcloud.nodes.power import PowerBudget, node_power, state_of_charge
 from orbitcloud.orbits.propagate import Ephemeris
-from orbitcloud.scenario.models import Scenario
 from orbitcloud.sim.engine import Engine, seeded_rng
 from orbitcloud.sim.events import EventLog
 
-__all__ = ["WorkloadResult", "busy_fraction", "run_workload"]
+__all__ = ["WorkloadInputs", "WorkloadResult", "busy_fraction", "run_workload"]
 
 F64 = NDArray[np.float64]
 
@@ -206,14 +205,15 @@ def busy_fraction(busy: list[tuple[int, float, float]], n_sat: int, t_s: F64) ->
 
 
 def run_workload(
-    scenario: Scenario,
+    inputs: WorkloadInputs,
     eph: Ephemeris,
     plan: ContactPlan,
     power: PowerBudget | None,
     loss_s: F64 | None = None,
     network: Network | None = None,
-) -> WorkloadResult | None:
-    """Run the scenario's ``workload`` (None if it has none) in each of its modes.
+) -> WorkloadResult:
+    """Run the workload ``inputs.spec`` in each of its modes (``inputs``:
+    :meth:`WorkloadInputs.of`, None when the scenario has no workload).
 
     ``network``: the run's shared network over ``plan``; the world mode books on it, the other
     modes on forks (module docstring). None: a network of the workload's own.
@@ -222,11 +222,16 @@ def run_workload(
     no losses); ``plan`` is expected to be cut at the losses already (module docstring).
 
     Raises:
-        ValueError: ``loss_s`` is not one time (or inf) per satellite.
+        ValueError: ``loss_s`` is not one time (or inf) per satellite, or ``inputs`` are not
+            of this fleet and node table.
     """
-    spec = scenario.workload
-    if spec is None:
-        return None
+    spec, fleet = inputs.spec, inputs.fleet
+    if fleet.n_sat != eph.n_sat or len(inputs.storage) != plan.nodes.n_node:
+        raise ValueError(
+            f"inputs are for {fleet.n_sat} satellites and {len(inputs.storage)} nodes, the run "
+            f"has {eph.n_sat} and {plan.nodes.n_node}: build them with WorkloadInputs.of(scenario,"
+            " eph.satellites, plan.nodes)"
+        )
     loss = None
     if loss_s is not None:
         loss = np.asarray(loss_s, dtype=np.float64)
@@ -237,32 +242,26 @@ def run_workload(
             )
     t_wall = time.perf_counter()
     policy = load_policy(spec.policy)
-    sats, grid = eph.satellites, eph.grid
-    rated_w = per_satellite(scenario, sats, "compute_power_w")
+    grid = eph.grid
+    rated_w = fleet.per_satellite("compute_power_w")
     envelope = (
         power.compute_w
         if power is not None
         else np.repeat(rated_w[:, None], grid.n_time - 1, axis=1)
     )
     capacity = ComputeCapacity.from_power(
-        grid.t_s, envelope, rated_w, per_satellite(scenario, sats, "compute_tflops"),
+        grid.t_s, envelope, rated_w, fleet.per_satellite("compute_tflops"),
         spec.compute_efficiency,
     )  # fmt: skip
     captures = eo_captures(spec, eph)
-    tiles = eo_jobs(spec, captures, seeded_rng(scenario.seed, "workload.tenants"))
+    tiles = eo_jobs(spec, captures, seeded_rng(inputs.seed, "workload.tenants"))
     if loss is not None and np.isfinite(loss).any():
         captures, tiles = before_loss(captures, tiles, loss)
-    jobs = Jobs.merge(
-        [
-            tiles,
-            request_jobs(
-                scenario, sats, plan.nodes, seeded_rng(scenario.seed, "workload.requests")
-            ),
-        ]
-    )
-    juris = [g.jurisdiction for g in scenario.ground_stations]
-    storage = per_satellite(scenario, sats, "storage_tb", 1e12)
-    efficiency = per_satellite(scenario, sats, "battery_efficiency")
+    requested = request_jobs(inputs, plan.nodes, seeded_rng(inputs.seed, "workload.requests"))
+    jobs = Jobs.merge([tiles, requested])
+    juris = list(inputs.jurisdictions)
+    storage = fleet.per_satellite("storage_tb", 1e12)
+    efficiency = fleet.per_satellite("battery_efficiency")
     log = EventLog()
     records: dict[str, JobRecord] = {}
     events, engine_wall = 0, 0.0
@@ -271,7 +270,7 @@ def run_workload(
     world_mode = "orbit" if "orbit" in spec.modes else spec.modes[0]
     nets = {m: world if m == world_mode else world.fork() for m in spec.modes}
     for mode in spec.modes:
-        engine = Engine(plan, scenario.seed, float(grid.t_s[0]), nets[mode])
+        engine = Engine(plan, inputs.seed, float(grid.t_s[0]), nets[mode])
         svc = ComputeService(
             engine, jobs, spec, capacity, eph.sunlit, storage, juris, policy, efficiency, loss
         )
@@ -284,9 +283,9 @@ def run_workload(
     loaded = None
     if power is not None and "orbit" in spec.modes:
         loaded = node_power(
-            scenario, eph, plan, compute_request_w=utilisation * rated_w[:, None], loss_s=loss_s
+            fleet, eph, plan, compute_request_w=utilisation * rated_w[:, None], loss_s=loss_s
         )
     return WorkloadResult(
         captures, jobs, records, log, events, engine_wall, time.perf_counter() - t_wall,
-        loaded, utilisation, per_satellite(scenario, sats, "battery_wh", 3600.0), loss,
+        loaded, utilisation, fleet.per_satellite("battery_wh", 3600.0), loss,
     )  # fmt: skip
