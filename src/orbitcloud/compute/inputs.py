@@ -85,11 +85,12 @@ class WorkloadInputs:
             None if r.station is not None else request_placement(spec, scenario.storage, r)
             for r in spec.requests
         )
+        fleet = FleetHardware.of(scenario, satellites)
         return cls(
             spec=spec,
-            fleet=FleetHardware.of(scenario, satellites),
+            fleet=fleet,
             placements=placements,
-            storage=tuple(storage_nodes(scenario, satellites, nodes, 0.0)),
+            storage=tuple(storage_nodes(fleet, satellites, nodes, 0.0)),
             jurisdictions=tuple(g.jurisdiction for g in scenario.ground_stations),
             seed=scenario.seed,
         )

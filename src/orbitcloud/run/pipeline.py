@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from orbitcloud.compute.runner import WorkloadResult, run_workload
+from orbitcloud.compute.runner import WorkloadInputs, WorkloadResult, run_workload
 from orbitcloud.executor import Executor, SerialExecutor
 from orbitcloud.faults.timeline import EventTimeline
 from orbitcloud.links.contactplan import ContactPlan
@@ -142,13 +142,13 @@ def run_pipeline(
     with _timed(timings, "power"):
         fleet = FleetHardware.of(scenario, sats)
         result.power = node_power(fleet, eph, plan, loss_s=timeline.loss_s)
-    if last >= STAGES.index("compute") and scenario.workload is not None:
+    inputs = WorkloadInputs.of(scenario, sats, plan.nodes)
+    if last >= STAGES.index("compute") and inputs is not None:
         with _timed(timings, "compute"):
             result.workload = run_workload(
-                scenario, eph, plan, result.power, loss_s=timeline.loss_s, network=result.network
+                inputs, eph, plan, result.power, loss_s=timeline.loss_s, network=result.network
             )
-        if result.workload is not None:
-            result.events.extend(result.workload.log)
+        result.events.extend(result.workload.log)
     if last >= STAGES.index("storage") and scenario.storage is not None:
         with _timed(timings, "storage"):
             _storage_stage(result, store_root)
