@@ -25,8 +25,9 @@
   each satellite independently with probability ``storm_fraction``.
 
 :class:`FaultSchedule` draws all of these at once (vectorised, seeded) into one time-sorted
-table of :class:`FaultEvent` rows, or reads one from CSV; :meth:`FaultSchedule.to_events` gives
-its rows as the project's one fault-event type (:class:`orbitcloud.faults.FaultEvent`), so a
+table of :class:`Draw` rows; :meth:`FaultSchedule.to_events` gives
+its rows as the project's one fault-event type (:class:`orbitcloud.faults.FaultEvent`; one CSV
+format too: :meth:`FaultSchedule.to_csv` writes it), so a
 drawn schedule feeds the run's :class:`~orbitcloud.faults.EventTimeline`.
 
 Every draw takes a ``numpy.random.Generator`` the caller seeds from the scenario, so runs
@@ -36,7 +37,6 @@ shared/reference.
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -50,12 +50,11 @@ from numpy.typing import NDArray
 from orbitcloud.faults import events as timeline_events
 
 __all__ = [
-    "FAULT_KINDS",
-    "FaultEvent",
+    "DRAW_KINDS",
+    "Draw",
     "FaultModel",
     "FaultRates",
     "FaultSchedule",
-    "FaultScheduleError",
     "Lifetimes",
     "StationOutages",
     "storm_kill_times_s",
@@ -233,22 +232,17 @@ def _outage_intervals(
 
 # --- fault rates and the schedule --------------------------------------------------------------
 
-#: Fault kinds, in the order of their integer codes.
-FAULT_KINDS: tuple[str, ...] = (
+#: Kinds of the sampler's rows, in the order of their integer codes: the timeline's kinds it
+#: draws, plus ``storm`` markers (the satellites a storm removes follow as ``satellite_loss``
+#: rows). Rows become the one fault-event type through :meth:`FaultSchedule.to_events`.
+DRAW_KINDS: tuple[str, ...] = (
     "satellite_loss",
     "isl_failure",
     "station_outage",
     "bit_flip",
     "storm",
 )
-FaultKind = Literal["satellite_loss", "isl_failure", "station_outage", "bit_flip", "storm"]
-#: Duration of an event of each kind when a file leaves it out (losses are permanent).
-_DEFAULT_DURATION_S = {
-    "satellite_loss": math.inf,
-    "isl_failure": math.inf,
-    "bit_flip": 0.0,
-    "storm": 0.0,
-}
+DrawKind = Literal["satellite_loss", "isl_failure", "station_outage", "bit_flip", "storm"]
 
 
 @dataclass(frozen=True)
@@ -338,9 +332,10 @@ def storm_kill_times_s(
 
 
 @dataclass(frozen=True)
-class FaultEvent:
-    """One fault: at ``t_s`` (s since the run's epoch), ``kind`` (one of
-    :data:`FAULT_KINDS`) hits ``target`` for ``duration_s`` (``inf``: permanent).
+class Draw:
+    """One row of a drawn schedule (the sampler's view, not a timeline event: see
+    :meth:`FaultSchedule.to_events`): at ``t_s`` (s since the run's epoch), ``kind`` (one of
+    :data:`DRAW_KINDS`) hits ``target`` for ``duration_s`` (``inf``: permanent).
 
     Targets: a satellite name (``satellite_loss``, ``bit_flip``: one flipped bit in the data
     stored on it, ``isl_failure``: all its laser terminals), ``"a|b"`` for the ISL between
@@ -349,23 +344,9 @@ class FaultEvent:
     marker: the satellites it removes follow as ``satellite_loss`` rows at the same time)."""
 
     t_s: float
-    kind: FaultKind
+    kind: DrawKind
     target: str
     duration_s: float = 0.0
-
-
-class FaultScheduleError(ValueError):
-    """A fault-schedule file is wrong at ``file``:``line``."""
-
-    def __init__(self, file: str, line: int | None, message: str) -> None:
-        self.file = file
-        self.line = line
-        self.message = message
-        where = f"{file}:{line}" if line is not None else file
-        super().__init__(f"{where}: {message}")
-
-
-_CSV_HEADER = ("t_s", "kind", "target", "duration_s")
 
 
 @dataclass(frozen=True)
@@ -374,7 +355,7 @@ class FaultSchedule:
 
     Attributes:
         t_s: float64 seconds since the run's epoch.
-        kind: uint8 codes into :data:`FAULT_KINDS`.
+        kind: uint8 codes into :data:`DRAW_KINDS`.
         target: int32 codes into ``names``.
         duration_s: float64 [s]; ``inf`` for permanent losses.
         names: the distinct targets.
@@ -389,8 +370,8 @@ class FaultSchedule:
     def __len__(self) -> int:
         return int(self.t_s.shape[0])
 
-    def __iter__(self) -> Iterator[FaultEvent]:
-        kinds, names = FAULT_KINDS, self.names
+    def __iter__(self) -> Iterator[Draw]:
+        kinds, names = DRAW_KINDS, self.names
         for t, k, g, d in zip(
             self.t_s.tolist(),
             self.kind.tolist(),
@@ -398,15 +379,15 @@ class FaultSchedule:
             self.duration_s.tolist(),
             strict=True,
         ):
-            yield FaultEvent(t, kinds[k], names[g], d)
+            yield Draw(t, kinds[k], names[g], d)
 
-    def events(self) -> list[FaultEvent]:
-        """Every event as a :class:`FaultEvent`, in time order."""
+    def events(self) -> list[Draw]:
+        """Every event as a :class:`Draw`, in time order."""
         return list(self)
 
     def count(self, kind: str) -> int:
         """Number of events of ``kind``."""
-        return int((self.kind == FAULT_KINDS.index(kind)).sum())
+        return int((self.kind == DRAW_KINDS.index(kind)).sum())
 
     def to_events(self) -> list[timeline_events.FaultEvent]:
         """The schedule as the one fault-event type (:class:`orbitcloud.faults.FaultEvent`),
@@ -459,10 +440,10 @@ class FaultSchedule:
         )
 
     @classmethod
-    def from_events(cls, events: Sequence[FaultEvent]) -> FaultSchedule:
+    def from_events(cls, events: Sequence[Draw]) -> FaultSchedule:
         return cls.from_arrays(
             np.array([e.t_s for e in events], dtype=np.float64),
-            np.array([FAULT_KINDS.index(e.kind) for e in events], dtype=np.uint8),
+            np.array([DRAW_KINDS.index(e.kind) for e in events], dtype=np.uint8),
             [e.target for e in events],
             np.array([e.duration_s for e in events], dtype=np.float64),
         )
@@ -474,7 +455,7 @@ class FaultSchedule:
             {
                 "t_s": self.t_s,
                 "kind": pa.DictionaryArray.from_arrays(
-                    pa.array(self.kind.astype(np.int32)), pa.array(FAULT_KINDS, pa.string())
+                    pa.array(self.kind.astype(np.int32)), pa.array(DRAW_KINDS, pa.string())
                 ),
                 "target": pa.DictionaryArray.from_arrays(
                     pa.array(self.target), pa.array(self.names, pa.string())
@@ -484,50 +465,10 @@ class FaultSchedule:
         )
 
     def to_csv(self, path: str | Path) -> None:
-        """Write ``t_s,kind,target,duration_s`` rows (``repr`` floats: exact round trip)."""
-        with Path(path).open("w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
-            w.writerow(_CSV_HEADER)
-            for e in self:
-                w.writerow((repr(e.t_s), e.kind, e.target, repr(e.duration_s)))
-
-    @classmethod
-    def from_csv(cls, path: str | Path) -> FaultSchedule:
-        """Read a schedule: a header ``t_s,kind,target[,duration_s]``, then one event a line;
-        blank lines and lines starting with ``#`` are skipped; an empty ``duration_s`` means
-        permanent for losses and 0 for bit flips and storms (outages need one).
-
-        Raises:
-            FaultScheduleError: naming file:line, the value and what is allowed.
-        """
-        label = str(path)
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise FaultScheduleError(label, None, f"cannot read: {exc}") from None
-        header: list[str] | None = None
-        events: list[FaultEvent] = []
-        for n, row in enumerate(csv.reader(text.splitlines()), start=1):
-            if not row or not "".join(row).strip() or row[0].strip().startswith("#"):
-                continue
-            cells = [c.strip() for c in row]
-            if header is None:
-                header = cells
-                if tuple(header) not in (_CSV_HEADER, _CSV_HEADER[:3]):
-                    raise FaultScheduleError(
-                        label, n, f"header must be `{','.join(_CSV_HEADER)}`, got {row!r}"
-                    )
-                continue
-            if len(cells) not in (len(header), 3):
-                raise FaultScheduleError(
-                    label, n, f"{len(cells)} values for the columns {','.join(header)}"
-                )
-            events.append(_parse_event(label, n, cells))
-        if header is None:
-            raise FaultScheduleError(
-                label, None, f"empty file: expected a header `{','.join(_CSV_HEADER)}`"
-            )
-        return cls.from_events(events)
+        """Write the schedule in the one fault CSV format (:func:`orbitcloud.faults.
+        write_fault_csv` of :meth:`to_events`), which ``faults_file:`` and
+        :func:`orbitcloud.faults.read_fault_csv` read."""
+        timeline_events.write_fault_csv(path, self.to_events())
 
     @classmethod
     def draw(
@@ -581,7 +522,7 @@ class FaultSchedule:
 
         def add(kind: str, t: F64, targets: NDArray[np.object_], dur: F64 | float) -> None:
             t_parts.append(t)
-            k_parts.append(np.full(t.size, FAULT_KINDS.index(kind), dtype=np.uint8))
+            k_parts.append(np.full(t.size, DRAW_KINDS.index(kind), dtype=np.uint8))
             g_parts.append(targets)
             d_parts.append(np.broadcast_to(np.asarray(dur, dtype=np.float64), t.shape))
 
@@ -692,37 +633,3 @@ def _terminal_failures(
         n_cycle *= 2
     keep = fail < until_s[:, None]
     return np.broadcast_to(np.arange(n)[:, None], keep.shape)[keep], fail[keep]
-
-
-def _parse_event(label: str, n: int, cells: list[str]) -> FaultEvent:
-    try:
-        t_s = float(cells[0])
-    except ValueError:
-        raise FaultScheduleError(
-            label, n, f"t_s must be a number of seconds since the epoch, got {cells[0]!r}"
-        ) from None
-    if not (np.isfinite(t_s) and t_s >= 0):
-        raise FaultScheduleError(label, n, f"t_s must be finite and >= 0, got {cells[0]!r}")
-    kind = cells[1]
-    if kind not in FAULT_KINDS:
-        raise FaultScheduleError(
-            label, n, f"unknown kind {kind!r}; allowed: {', '.join(FAULT_KINDS)}"
-        )
-    target = cells[2]
-    if not target:
-        raise FaultScheduleError(label, n, f"{kind} needs a target (a node name)")
-    raw = cells[3] if len(cells) > 3 else ""
-    if raw == "":
-        if kind not in _DEFAULT_DURATION_S:
-            raise FaultScheduleError(label, n, f"{kind} needs a duration_s in seconds")
-        duration_s = _DEFAULT_DURATION_S[kind]
-    else:
-        try:
-            duration_s = float(raw)
-        except ValueError:
-            raise FaultScheduleError(
-                label, n, f"duration_s must be a number of seconds (or inf), got {raw!r}"
-            ) from None
-        if not duration_s >= 0:
-            raise FaultScheduleError(label, n, f"duration_s must be >= 0, got {raw!r}")
-    return FaultEvent(t_s, kind, target, duration_s)  # type: ignore[arg-type]
