@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
 import pytest
 
+from orbitcloud.compute.workload import INPUT_KINDS, Jobs
 from orbitcloud.executor import DaskExecutor, make_executor
+from orbitcloud.links.contactplan import ContactPlan, NodeTable
 
 # ISS (ZARYA) TLE quoted in skyfield's and python-sgp4's documentation (epoch 2014-01-20).
 ISS_LINE1 = "1 25544U 98067A   14020.93268519  .00009878  00000-0  18200-3 0  5082"
@@ -110,3 +114,42 @@ def dask_executor(n_workers: int = 2) -> Iterator[DaskExecutor]:
     ):
         assert isinstance(ex, DaskExecutor)
         yield ex
+
+
+def hand_plan(
+    names: list[str], n_sat: int, rows: list[tuple[float, ...]], loss: Any = None
+) -> ContactPlan:
+    """A hand-built contact plan on ``names`` (the last ``len(names) - n_sat`` are stations, in
+    IT) from (src, dst, start_s, end_s, rate_bps, owlt_s) rows; with ``loss`` [n_sat], every
+    contact of a lost satellite ends at its loss (dropped if it would start there or later),
+    as the fault timeline cuts it."""
+    a = np.array(rows, dtype=float)
+    src, dst = a[:, 0].astype(np.int32), a[:, 1].astype(np.int32)
+    start, end = a[:, 2], a[:, 3].copy()
+    if loss is not None:
+        node_loss = np.concatenate([np.asarray(loss, float), np.full(len(names) - n_sat, np.inf)])
+        end = np.minimum(end, np.minimum(node_loss[src], node_loss[dst]))
+    keep = end > start
+    nodes = NodeTable(
+        names, n_sat, ["c"] * n_sat + ["ground"] * (len(names) - n_sat),
+        [""] * n_sat + ["IT"] * (len(names) - n_sat),
+    )  # fmt: skip
+    return ContactPlan.from_light_times(
+        dt.datetime(2026, 1, 1, tzinfo=dt.UTC), 1000.0, nodes, src[keep], dst[keep],
+        start[keep], end[keep], a[keep, 4], a[keep, 5],
+    )  # fmt: skip
+
+
+def request_job(
+    kind: str, holders: list[int], needed: int, size: float, ready: float = 10.0,
+    flops: float = 5e12,
+) -> Jobs:  # fmt: skip
+    """One request job (tenant 0) whose input of ``size`` bytes is held by ``holders``
+    (``needed`` of them rebuild it), ready at ``ready`` s, due 1000 s later."""
+    one = np.zeros(1, np.int32)
+    return Jobs(
+        ["eo"], one, one, np.array([holders[0]], np.int32), one - 1, one - 1,
+        np.array([ready]), np.array([1000.0]), np.array([size]), np.array([flops]),
+        np.array([size * 0.01]), np.array([INPUT_KINDS.index(kind)], np.int32), one,
+        np.array([holders], np.int32), np.array([needed], np.int32),
+    )  # fmt: skip

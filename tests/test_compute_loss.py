@@ -6,19 +6,18 @@ Walker 3x9 run checked row by row against the loss and against a run without it.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import math
 
 import numpy as np
 import pyarrow as pa
 import pytest
 
-from conftest import walker_3x9_world
+from conftest import hand_plan, request_job, walker_3x9_world
 from orbitcloud.compute.runner import WorkloadInputs, run_workload
 from orbitcloud.compute.scheduler import Candidates, JobView, Policy, load_policy
 from orbitcloud.compute.service import FAIL_REASONS, ComputeService, JobRecord
 from orbitcloud.compute.workload import INPUT_KINDS, Captures, Jobs, before_loss, eo_jobs
-from orbitcloud.links.contactplan import ContactPlan, NodeTable
+from orbitcloud.links.contactplan import ContactPlan
 from orbitcloud.nodes.capacity import ComputeCapacity
 from orbitcloud.run.pipeline import run_pipeline
 from orbitcloud.scenario import Scenario
@@ -43,27 +42,6 @@ def _inputs(sc, run):
     return WorkloadInputs.of(sc, run.ephemeris.satellites, run.contacts.nodes)
 
 
-def _plan(names, n_sat, rows, loss=None):
-    """Contact plan on ``names`` (the last ones stations, in IT) from (src, dst, start, end,
-    rate_bps, owlt) rows; with ``loss`` [n_sat], every contact of a lost satellite ends at its
-    loss (dropped if it would start there or later), as the fault timeline cuts it."""
-    a = np.array(rows, dtype=float)
-    src, dst = a[:, 0].astype(np.int32), a[:, 1].astype(np.int32)
-    start, end = a[:, 2], a[:, 3].copy()
-    if loss is not None:
-        node_loss = np.concatenate([np.asarray(loss, float), np.full(len(names) - n_sat, INF)])
-        end = np.minimum(end, np.minimum(node_loss[src], node_loss[dst]))
-    keep = end > start
-    nodes = NodeTable(
-        names, n_sat, ["c"] * n_sat + ["ground"] * (len(names) - n_sat),
-        [""] * n_sat + ["IT"] * (len(names) - n_sat),
-    )  # fmt: skip
-    return ContactPlan.from_light_times(
-        dt.datetime(2026, 1, 1, tzinfo=dt.UTC), 1000.0, nodes, src[keep], dst[keep],
-        start[keep], end[keep], a[keep, 4], a[keep, 5],
-    )  # fmt: skip
-
-
 def _service(plan, jobs, policy: Policy, loss):
     """Every satellite: 1 TFLOPS at 1000 W (1e-9 J/FLOP), sunlit, ample storage."""
     n = plan.nodes.n_sat
@@ -80,7 +58,7 @@ def _run(names, n_sat, rows, jobs, loss, cut, mode="orbit", policy="earliest_fin
     """Run ``jobs`` with satellites lost at ``loss``; the policy sees only satellites not lost
     (checked at every call); returns the record and the event log rows."""
     loss = np.asarray(loss, float)
-    plan = _plan(names, n_sat, rows, loss if cut else None)
+    plan = hand_plan(names, n_sat, rows, loss if cut else None)
     inner = load_policy(policy) if isinstance(policy, str) else policy
     holder: list[ComputeService] = []
 
@@ -106,17 +84,6 @@ def _captures(ready, flops=5e12, size=1e9, prio=None, source=None):
         np.asarray(source or [0] * n, np.int32), np.arange(n, dtype=np.int32),
         np.zeros(n, np.int32), np.asarray(ready, float), np.full(n, 1000.0),
         np.full(n, size), np.full(n, flops), np.full(n, size * 0.01),
-    )  # fmt: skip
-
-
-def _request(kind, holders, needed, size, ready=10.0, flops=5e12):
-    """One request job (tenant 0) with its input held by ``holders``."""
-    one = np.zeros(1, np.int32)
-    return Jobs(
-        ["eo"], one, one, np.array([holders[0]], np.int32), one - 1, one - 1,
-        np.array([ready]), np.array([1000.0]), np.array([size]), np.array([flops]),
-        np.array([size * 0.01]), np.array([INPUT_KINDS.index(kind)], np.int32), one,
-        np.array([holders], np.int32), np.array([needed], np.int32),
     )  # fmt: skip
 
 
@@ -152,7 +119,7 @@ def test_a_job_computing_on_a_lost_satellite_is_replaced_and_its_input_uplinked_
     Energy: 1.998 s wasted on s1 (1998 J) + 5000 J + downlink 8e7 bit x 5e-8 J/bit."""
     loss = [INF, 32.0]
     rec, log, _ = _run(
-        THREE, 2, STATION_WORLD, _request("station", [2], 1, 1e9), loss, cut,
+        THREE, 2, STATION_WORLD, request_job("station", [2], 1, 1e9), loss, cut,
         policy=highest_node,
     )  # fmt: skip
     assert rec.status == ["done"] and rec.reason == [""]
@@ -251,7 +218,7 @@ def test_a_stored_input_is_gathered_again_from_the_surviving_holders(cut):
     re-placed on s1 (its own part now, s0's over the laser at 14.01 s), 5 s of compute, the
     20 MB product down at s1's pass, 300.202 s. Energy: 1.99 s wasted (1990 J) + ISL 3 parts x
     8e9 bit x 1e-8 J/bit + 5000 J + downlink 1.6e8 bit x 5e-8 J/bit."""
-    job = _request("storage", [0, 1, 2], 2, 2e9)
+    job = request_job("storage", [0, 1, 2], 2, 2e9)
     rec, log, _ = _run(FIVE, 4, STORAGE_WORLD, job, [INF, INF, INF, 13.0], cut, policy=highest_node)
     assert rec.status == ["done"] and rec.node[0] == 1 and rec.replaced[0] == 1
     assert rec.started_s[0] == pytest.approx(14.01)
@@ -265,7 +232,7 @@ def test_a_stored_input_is_gathered_again_from_the_surviving_holders(cut):
 @pytest.mark.parametrize("cut", CUT)
 def test_a_stored_input_with_fewer_than_k_surviving_holders_fails(cut, mode):
     """s0 and s1 are lost at 5 s; only s2's part survives, k = 2: "input lost" at 10 s."""
-    job = _request("storage", [0, 1, 2], 2, 2e9)
+    job = request_job("storage", [0, 1, 2], 2, 2e9)
     rec, log, _ = _run(FIVE, 4, STORAGE_WORLD, job, [5.0, 5.0, INF, INF], cut, mode=mode)
     assert rec.status == ["failed"] and rec.reason == ["input lost"]
     assert np.isnan(rec.started_s[0]) and rec.isl_bytes[0] == 0.0
@@ -277,7 +244,7 @@ def test_a_stored_input_with_fewer_than_k_surviving_holders_fails(cut, mode):
 def test_no_losses_and_losses_never_give_the_same_records(mode):
     """loss_s all inf is loss_s None: every array of the record, and the event log."""
     jobs = _captures([10.0, 11.0, 12.0, 14.0], source=[0, 0, 1, 1])
-    plan = _plan(THREE, 2, STATION_WORLD)
+    plan = hand_plan(THREE, 2, STATION_WORLD)
     a = _service(plan, jobs, load_policy("earliest_finish"), None)
     b = _service(plan, jobs, load_policy("earliest_finish"), np.full(2, INF))
     ra, rb = a.run(mode), b.run(mode)
@@ -288,7 +255,7 @@ def test_no_losses_and_losses_never_give_the_same_records(mode):
 
 
 def test_bad_loss_arrays_teach():
-    plan = _plan(THREE, 2, STATION_WORLD)
+    plan = hand_plan(THREE, 2, STATION_WORLD)
     with pytest.raises(ValueError, match=r"float64\[2\].*shape \(3,\)"):
         _service(plan, _captures([10.0]), local_only, np.full(3, INF))
     with pytest.raises(ValueError, match="NaN"):

@@ -4,19 +4,17 @@ errors, and an end-to-end run."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from conftest import walker_3x9_world
+from conftest import hand_plan, request_job, walker_3x9_world
 from orbitcloud.compute.inputs import WorkloadInputs
 from orbitcloud.compute.requests import request_jobs
 from orbitcloud.compute.scheduler import load_policy
 from orbitcloud.compute.service import ComputeService
-from orbitcloud.compute.workload import INPUT_KINDS, Jobs
-from orbitcloud.links.contactplan import ContactPlan, NodeTable
+from orbitcloud.compute.workload import INPUT_KINDS
+from orbitcloud.links.contactplan import NodeTable
 from orbitcloud.nodes.capacity import ComputeCapacity
 from orbitcloud.orbits.satellites import satellites_of
 from orbitcloud.run.pipeline import run_pipeline
@@ -33,31 +31,6 @@ SPEC = WorkloadSpec(
     downlink_j_per_bit=5e-8,
     ground={"tflops_per_job": 1.0, "tflops_per_w": 0.1, "pue": 1.58},
 )
-
-
-def _world(names, n_sat, rows):
-    """Contact plan on ``names`` (the last ones stations, in IT) from
-    (src, dst, start, end, rate_bps, owlt) rows."""
-    nodes = NodeTable(
-        names, n_sat, ["c"] * n_sat + ["ground"] * (len(names) - n_sat),
-        [""] * n_sat + ["IT"] * (len(names) - n_sat),
-    )  # fmt: skip
-    a = np.array(rows, dtype=float)
-    return ContactPlan.from_light_times(
-        dt.datetime(2026, 1, 1, tzinfo=dt.UTC), 1000.0, nodes,
-        a[:, 0].astype(np.int32), a[:, 1].astype(np.int32), a[:, 2], a[:, 3], a[:, 4], a[:, 5],
-    )  # fmt: skip
-
-
-def _job(kind, holders, needed, size, ready=10.0, flops=5e12):
-    """One request job (tenant 0) with its input held by ``holders``."""
-    one = np.zeros(1, np.int32)
-    return Jobs(
-        ["eo"], one, one, np.array([holders[0]], np.int32), one - 1, one - 1,
-        np.array([ready]), np.array([1000.0]), np.array([size]), np.array([flops]),
-        np.array([size * 0.01]), np.array([INPUT_KINDS.index(kind)], np.int32), one,
-        np.array([holders], np.int32), np.array([needed], np.int32),
-    )  # fmt: skip
 
 
 def _service(plan, jobs):
@@ -83,8 +56,8 @@ STATION_WORLD = [
 def test_station_input_is_uplinked_to_the_satellite_that_delivers_first():
     """By hand: 1 GB uplinked to s1 from 20 s (10 s + 2 ms), 5 s of compute, the 10 MB product
     down at the pass start, 100 s (0.1 s + 2 ms). s0 could only downlink at 500 s."""
-    plan = _world(["s0", "s1", "G"], 2, STATION_WORLD)
-    rec = _service(plan, _job("station", [2], 1, 1e9)).run("orbit")
+    plan = hand_plan(["s0", "s1", "G"], 2, STATION_WORLD)
+    rec = _service(plan, request_job("station", [2], 1, 1e9)).run("orbit")
     assert rec.status == ["done"] and rec.node[0] == 1
     assert rec.started_s[0] == pytest.approx(30.002)
     assert rec.finished_s[0] == pytest.approx(35.002)
@@ -95,8 +68,8 @@ def test_station_input_is_uplinked_to_the_satellite_that_delivers_first():
 
 
 def test_station_input_is_processed_where_it_is_in_the_ground_mode():
-    plan = _world(["s0", "s1", "G"], 2, STATION_WORLD)
-    rec = _service(plan, _job("station", [2], 1, 1e9)).run("ground")
+    plan = hand_plan(["s0", "s1", "G"], 2, STATION_WORLD)
+    rec = _service(plan, request_job("station", [2], 1, 1e9)).run("ground")
     assert rec.node[0] == 2 and rec.status == ["done"]
     assert rec.delivered_s[0] == pytest.approx(15.0)  # 5e12 FLOP at 1 TFLOPS from 10 s
     assert rec.energy_j[0] == pytest.approx(50 * 1.58)  # 5e12 / 1e11 FLOP/J x PUE
@@ -114,8 +87,8 @@ STORAGE_WORLD = [
 def test_stored_input_gathers_the_k_parts_that_arrive_first():
     """2 GB object, k = 2 of 3: parts of 1 GB from s0 and s1 land on s3 together at 11.01 s
     (s2's slow link would take 10 s); 5 s compute; 20 MB product down at 100 s (0.2 s)."""
-    plan = _world(["s0", "s1", "s2", "s3", "G"], 4, STORAGE_WORLD)
-    rec = _service(plan, _job("storage", [0, 1, 2], 2, 2e9)).run("orbit")
+    plan = hand_plan(["s0", "s1", "s2", "s3", "G"], 4, STORAGE_WORLD)
+    rec = _service(plan, request_job("storage", [0, 1, 2], 2, 2e9)).run("orbit")
     assert rec.status == ["done"] and rec.node[0] == 3
     assert rec.started_s[0] == pytest.approx(11.01)
     assert rec.delivered_s[0] == pytest.approx(100.202)
@@ -127,8 +100,8 @@ def test_stored_input_gathers_the_k_parts_that_arrive_first():
 def test_stored_input_ground_mode_downlinks_k_parts_sharing_the_pass():
     """Both chosen parts go down through s3's pass: the first 100-110 s, the second (volume
     booked) 110-120 s (+2 ms each); then 5 s on the ground."""
-    plan = _world(["s0", "s1", "s2", "s3", "G"], 4, STORAGE_WORLD)
-    rec = _service(plan, _job("storage", [0, 1, 2], 2, 2e9)).run("ground")
+    plan = hand_plan(["s0", "s1", "s2", "s3", "G"], 4, STORAGE_WORLD)
+    rec = _service(plan, request_job("storage", [0, 1, 2], 2, 2e9)).run("ground")
     assert rec.status == ["done"]
     assert rec.started_s[0] == pytest.approx(120.002)
     assert rec.delivered_s[0] == pytest.approx(125.002)
@@ -139,8 +112,8 @@ def test_stored_input_ground_mode_downlinks_k_parts_sharing_the_pass():
 def test_stored_input_fails_when_fewer_than_k_parts_can_move():
     """Only s0 and s2 hold parts and s2 has no link: k = 2 can never be met anywhere."""
     rows = [(0, 3, 0, 1000, 8e9, 0.01), (3, 4, 100, 200, 8e8, 0.002)]
-    plan = _world(["s0", "s1", "s2", "s3", "G"], 4, rows)
-    rec = _service(plan, _job("storage", [0, 2], 2, 2e9)).run("orbit")
+    plan = hand_plan(["s0", "s1", "s2", "s3", "G"], 4, rows)
+    rec = _service(plan, request_job("storage", [0, 2], 2, 2e9)).run("orbit")
     assert rec.status == ["failed"] and np.isnan(rec.started_s[0])
 
 

@@ -142,8 +142,10 @@ def run_pipeline(
     with _timed(timings, "power"):
         fleet = FleetHardware.of(scenario, sats)
         result.power = node_power(fleet, eph, plan, loss_s=timeline.loss_s)
-    inputs = WorkloadInputs.of(scenario, sats, plan.nodes)
-    if last >= STAGES.index("compute") and inputs is not None:
+    inputs = (
+        WorkloadInputs.of(scenario, sats, plan.nodes) if last >= STAGES.index("compute") else None
+    )
+    if inputs is not None:
         with _timed(timings, "compute"):
             result.workload = run_workload(
                 inputs, eph, plan, result.power, loss_s=timeline.loss_s, network=result.network
