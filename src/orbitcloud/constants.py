@@ -50,3 +50,28 @@ J2000_JD = 2451545.0
 SUN_RADIUS_KM = 695700.0
 #: Astronomical unit [km]. IAU 2012 Resolution B2 (exact).
 AU_KM = 149597870.700
+
+# --- Moon, Mars and the Sun (beyond Earth orbit) -----------------------------------------
+#: Sun's gravitational parameter [km^3/s^2]. IAU 2015 Resolution B3 (nominal GM_sun).
+SUN_MU_KM3_S2 = 1.3271244e11
+#: Moon's gravitational parameter [km^3/s^2]. DE421 (Folkner et al. 2008, JPL IOM 343R-08-003).
+MOON_MU_KM3_S2 = 4902.800066
+#: Moon's mean radius [km], the radius of its IAU reference sphere. Archinal et al. (2018),
+#: Celest. Mech. Dyn. Astron. 130:22 (IAU WGCCRE 2015), Table 5.
+MOON_RADIUS_KM = 1737.4
+#: Moon's second zonal harmonic J2 [-] (unnormalised, reference radius 1738 km). GRAIL gravity
+#: field GL0660B, Konopliv et al. (2013), J. Geophys. Res. Planets 118, 1415.
+MOON_J2 = 2.0321e-4
+#: Reference radius of the lunar gravity field [km] (GL0660B).
+MOON_J2_RADIUS_KM = 1738.0
+#: Mars' gravitational parameter [km^3/s^2]. MRO110C gravity field, Konopliv et al. (2011),
+#: Icarus 211, 401 (DE421 gives 42828.3).
+MARS_MU_KM3_S2 = 42828.37
+#: Mars' equatorial and polar radii [km]. Archinal et al. (2018), Table 4 (IAU WGCCRE 2015).
+MARS_EQUATORIAL_RADIUS_KM = 3396.19
+MARS_POLAR_RADIUS_KM = 3376.20
+#: Mars' second zonal harmonic J2 [-] (unnormalised, reference radius 3396 km). MRO110C,
+#: Konopliv et al. (2011), Icarus 211, 401.
+MARS_J2 = 1.9566e-3
+#: Reference radius of the Mars gravity field [km] (MRO110C).
+MARS_J2_RADIUS_KM = 3396.0

@@ -35,10 +35,13 @@ class GroundSites:
         lon = np.array([g.lon_deg for g in stations], dtype=np.float64)
         alt_km = np.array([g.alt_m for g in stations], dtype=np.float64) / 1000.0
         mask = np.radians([g.min_elevation_deg for g in stations])
+        # a station that serves only space links (`earth_orbit_passes: false`) gets a mask no
+        # satellite can clear: sin(elevation) <= 1 < 2
+        serves = np.array([g.earth_orbit_passes for g in stations], dtype=bool)
         return cls(
             geodetic_to_ecef(lat, lon, alt_km).reshape(-1, 3),
             up_unit_vector(lat, lon).reshape(-1, 3),
-            np.sin(np.asarray(mask, dtype=np.float64)),
+            np.where(serves, np.sin(np.asarray(mask, dtype=np.float64)), 2.0),
         )
 
     @property

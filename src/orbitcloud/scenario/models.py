@@ -24,6 +24,15 @@ from pydantic import (
 
 from orbitcloud.constants import STEFAN_BOLTZMANN_W_M2_K4
 from orbitcloud.scenario.assessment import AssessmentSpec
+from orbitcloud.scenario.hardware import HardwareProfile
+from orbitcloud.scenario.rates import DeepSpaceRate, FixedRate, LinkBudgetRate, Rate
+from orbitcloud.scenario.space import (
+    STATION_SETS,
+    EphemerisConstellation,
+    OrbiterConstellation,
+    SpaceLinkSpec,
+    SurfaceConstellation,
+)
 from orbitcloud.scenario.base import NAME_MAX_CHARS, Name, _Model, check_name
 from orbitcloud.scenario.errors import shorten
 from orbitcloud.scenario.storage import (
@@ -37,7 +46,13 @@ from orbitcloud.scenario.workload import JobRequest, WorkloadSpec
 __all__ = [
     "FAULT_CSV_COLUMNS",
     "FAULT_KINDS",
+    "DeepSpaceRate",
+    "EARTH_ORBIT_KINDS",
     "ElementsConstellation",
+    "EphemerisConstellation",
+    "OrbiterConstellation",
+    "SpaceLinkSpec",
+    "SurfaceConstellation",
     "FaultEventSpec",
     "FaultKind",
     "FaultProcess",
@@ -60,71 +75,6 @@ __all__ = [
     "Upsets",
     "WalkerConstellation",
 ]
-
-# --- hardware ------------------------------------------------------------------------------
-
-
-class HardwareProfile(_Model):
-    """What one satellite of a constellation carries, and the numbers its power and thermal
-    models need (:mod:`orbitcloud.nodes.power`, :mod:`orbitcloud.nodes.thermal`).
-
-    Defaults are typical values with a source; state your own in the scenario when you know
-    them.
-    """
-
-    storage_tb: float = Field(0.0, ge=0, description="usable storage capacity [TB, 1e12 bytes]")
-    compute_tflops: float = Field(0.0, ge=0, description="peak compute [TFLOPS]")
-    compute_power_w: float = Field(
-        0.0, ge=0, description="IT (compute + storage) power at full load [W]"
-    )
-    bus_power_w: float = Field(0.0, ge=0, description="platform (bus) power, always drawn [W]")
-    comms_power_w: float = Field(
-        0.0, ge=0, description="extra power while any link of the satellite is active [W]"
-    )
-    solar_array_w: float = Field(
-        0.0, ge=0, description="solar array output at beginning of life, Sun-pointing [W]"
-    )
-    solar_degradation_per_year: float = Field(
-        0.012,
-        ge=0,
-        lt=1,
-        description="fractional loss of array output per year since launch; default: "
-        "triple-junction cells 30 % BOL → 25 % EOL over 15 years (ESA, power.cell_efficiency.*)",
-    )
-    years_in_orbit: float = Field(0.0, ge=0, description="array age at the scenario epoch [yr]")
-    battery_wh: float = Field(0.0, ge=0, description="battery capacity [Wh]")
-    battery_max_depth_of_discharge: float = Field(
-        0.3,
-        gt=0,
-        le=1,
-        description="deepest allowed discharge (fraction of capacity); default: Saft VES180 "
-        "LEO rating, 5 years at 30 % DoD (power.battery.cell_specific_energy note)",
-    )
-    battery_efficiency: float = Field(
-        0.95, gt=0, le=1, description="one-way charge and discharge efficiency (Li-ion)"
-    )
-    radiator_area_m2: float = Field(0.0, ge=0, description="radiating area (all faces) [m^2]")
-    radiator_emissivity: float = Field(0.85, gt=0, le=1, description="infrared emissivity")
-    radiator_sink_k: float = Field(
-        250.0,
-        ge=0,
-        lt=400,
-        description="effective sink temperature [K]: deep space is 3 K; LEO radiators also see "
-        "Earth infrared and albedo, folded into an effective sink of ~200-260 K",
-    )
-    max_temperature_k: float = Field(
-        333.15, gt=0, description="highest allowed node (radiator) temperature [K], 60 °C"
-    )
-    heat_capacity_j_per_k: float = Field(
-        0.0, ge=0, description="thermal mass of the node [J/K]; 0 = 900 J/(kg K) x mass_kg"
-    )
-    mass_kg: float = Field(0.0, ge=0, description="wet mass of one satellite [kg]")
-
-    @property
-    def effective_heat_capacity_j_per_k(self) -> float:
-        """``heat_capacity_j_per_k``, or aluminium's 900 J/(kg K) times the mass."""
-        return self.heat_capacity_j_per_k or 900.0 * self.mass_kg
-
 
 # --- constellations ------------------------------------------------------------------------
 
@@ -260,8 +210,19 @@ class ElementsConstellation(_Model):
     hardware: HardwareProfile = HardwareProfile()
 
 
+#: Constellations that fly in Earth orbit, on SGP4.
+EarthOrbitConstellation = WalkerConstellation | TleConstellation | ElementsConstellation
+#: Constellations beyond Earth orbit (:mod:`orbitcloud.scenario.space`).
+SpaceConstellation = SurfaceConstellation | OrbiterConstellation | EphemerisConstellation
+EARTH_ORBIT_KINDS: tuple[str, ...] = ("walker", "tle", "elements")
+
 Constellation = Annotated[
-    WalkerConstellation | TleConstellation | ElementsConstellation,
+    WalkerConstellation
+    | TleConstellation
+    | ElementsConstellation
+    | SurfaceConstellation
+    | OrbiterConstellation
+    | EphemerisConstellation,
     Field(discriminator="kind"),
 ]
 
@@ -288,6 +249,12 @@ class GroundStation(_Model):
         le=100_000,
         description="antennas (dishes or optical terminals): at most this many satellites "
         "in contact at once; default 1 (at least the satellite count: no limit)",
+    )
+    network: str = Field(
+        "", max_length=64, description="station network (e.g. dsn), selectable in space_links"
+    )
+    earth_orbit_passes: bool = Field(
+        True, description="also serve Earth-orbit satellites (false for deep-space antennas)"
     )
 
     @field_validator("jurisdiction", mode="before")
@@ -352,38 +319,6 @@ class ListTopology(_Model):
 
 
 Topology = Annotated[GridTopology | RangeTopology | ListTopology, Field(discriminator="kind")]
-
-
-class FixedRate(_Model):
-    """The same rate on every link of this set."""
-
-    kind: Literal["fixed"]
-    rate_bps: float = Field(gt=0)
-
-
-class LinkBudgetRate(_Model):
-    """Rate from a free-space link budget and the Shannon limit, capped at ``max_rate_bps``.
-
-    Received power ``P_r = P_t G_t G_r (λ / 4π d)^2 / L`` (Friis 1946), noise ``N = k T B``,
-    rate ``min(max_rate, η B log2(1 + P_r / N))`` (Shannon 1948) with implementation efficiency η.
-    Works for RF and, with telescope gains ``G = (π D / λ)^2``, for optical terminals.
-    """
-
-    kind: Literal["link_budget"]
-    tx_power_w: float = Field(gt=0)
-    tx_gain_dbi: float
-    rx_gain_dbi: float
-    wavelength_m: float = Field(gt=0, description="carrier wavelength (c / frequency)")
-    bandwidth_hz: float = Field(gt=0)
-    system_noise_temp_k: float = Field(gt=0)
-    losses_db: float = Field(0.0, ge=0, description="pointing, implementation and other losses")
-    efficiency: float = Field(
-        0.75, gt=0, le=1, description="fraction of the Shannon limit achieved"
-    )
-    max_rate_bps: float = Field(gt=0)
-
-
-Rate = Annotated[FixedRate | LinkBudgetRate, Field(discriminator="kind")]
 
 
 class IslSpec(_Model):
@@ -537,7 +472,15 @@ class Scenario(_Model):
     ground_station_files: list[GroundStationFile] = Field(
         default_factory=list, description="CSV imports; merged into ground_stations on load"
     )
+    ground_station_sets: list[Literal["dsn", "estrack"]] = Field(
+        default_factory=list,
+        description="built-in deep-space station sets, merged into ground_stations",
+    )
     isls: list[IslSpec] = Field(default_factory=list)
+    space_links: list[SpaceLinkSpec] = Field(
+        default_factory=list,
+        description="links of nodes beyond Earth orbit (Moon, Mars, trajectories) and stations",
+    )
     workload: WorkloadSpec | None = Field(
         None, description="compute jobs to run (Earth-observation captures); none: no jobs"
     )
@@ -575,6 +518,24 @@ class Scenario(_Model):
                         f"feels the faults, not only storage); move it out of storage:"
                     )
         return v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _station_sets(cls, v: object) -> object:
+        """Built-in station sets become ground stations (so a dumped scenario round-trips)."""
+        if not isinstance(v, dict) or not v.get("ground_station_sets"):
+            return v
+        sets = v["ground_station_sets"]
+        if not isinstance(sets, list) or not all(x in STATION_SETS for x in sets):
+            return v  # validation reports it
+        from orbitcloud.scenario.stations import station_set
+
+        have = v.get("ground_stations") or []
+        if not isinstance(have, list):
+            return v
+        names = {g.get("name") for g in have if isinstance(g, dict)}
+        added = [g for s in dict.fromkeys(sets) for g in station_set(s) if g["name"] not in names]
+        return {**v, "ground_station_sets": [], "ground_stations": [*have, *added]}
 
     @field_validator("epoch")
     @classmethod
@@ -617,7 +578,9 @@ class Scenario(_Model):
                 )
             names[g.name] = "ground station"
         self._check_thermal_step()
+        self._check_space_order()
         sats = self._check_satellite_names()
+        self._check_space_links(sats)
         by_name = {c.name: c for c in self.constellations}
         for k, isl in enumerate(self.isls):
             for cname in isl.constellations or []:
@@ -687,6 +650,64 @@ class Scenario(_Model):
                     f"{h.radiator_area_m2:g} m^2) is too short for step_s={self.step_s:g}: use "
                     f"step_s <= {0.2 * tau_s:.3g} or a larger heat_capacity_j_per_k or mass_kg"
                 )
+
+    def _check_space_order(self) -> None:
+        """Earth-orbit constellations come first, so they are nodes ``0 .. n_earth-1``."""
+        seen_space = None
+        for i, c in enumerate(self.constellations):
+            if c.kind in EARTH_ORBIT_KINDS and seen_space is not None:
+                raise ValueError(
+                    f"constellations[{i}] ({c.name!r}, kind {c.kind}): Earth-orbit "
+                    f"constellations (walker, tle, elements) come before those beyond Earth "
+                    f"orbit (surface, orbiter, ephemeris); move it above {seen_space!r}"
+                )
+            if c.kind not in EARTH_ORBIT_KINDS and seen_space is None:
+                seen_space = c.name
+        for i, c in enumerate(self.constellations):
+            if isinstance(c, OrbiterConstellation):
+                from orbitcloud.constants import MARS_EQUATORIAL_RADIUS_KM, MOON_RADIUS_KM
+
+                radius = MOON_RADIUS_KM if c.body == "moon" else MARS_EQUATORIAL_RADIUS_KM
+                for j, el in enumerate(c.satellites):
+                    peri = el.semi_major_axis_km * (1.0 - el.eccentricity)
+                    if peri <= radius:
+                        raise ValueError(
+                            f"constellations[{i}].satellites[{j}]: periapsis radius {peri:.6g} "
+                            f"km is inside {c.body} (radius {radius} km); raise "
+                            f"semi_major_axis_km or lower eccentricity"
+                        )
+
+    def _check_space_links(self, sats: dict[str, tuple[int, int]]) -> None:
+        """Every space-link end names a node, constellation, station or station network, and
+        every pair it makes has at least one end beyond Earth orbit."""
+        space = {n for c, names in zip(self.constellations, self.satellite_names(), strict=True)
+                 if c.kind not in EARTH_ORBIT_KINDS for n in names}  # fmt: skip
+        for k, link in enumerate(self.space_links):
+            for side in ("from_nodes", "to_nodes"):
+                for j, sel in enumerate(getattr(link, side)):
+                    if not self.select_nodes([sel]):
+                        raise ValueError(
+                            f"space_links[{k}].{side}[{j}]: {shorten(sel)} names no node, "
+                            f"constellation, ground station or station network of this "
+                            f"scenario; nodes look like {_examples(list(sats) + [g.name for g in self.ground_stations])}"
+                        )
+            a, b = self.select_nodes(link.from_nodes), self.select_nodes(link.to_nodes)
+            if not (set(a) & space or set(b) & space):
+                raise ValueError(
+                    f"space_links[{k}] ({link.name!r}): neither end is beyond Earth orbit "
+                    "(surface, orbiter or ephemeris nodes); Earth-orbit links are `isls:` and "
+                    "ground stations"
+                )
+
+    def select_nodes(self, selectors: list[str]) -> list[str]:
+        """Node names picked by ``selectors`` (node, constellation, ground-station or station
+        network names), in node order (satellites, then stations), without repeats."""
+        want = set(selectors)
+        out: list[str] = []
+        for c, names in zip(self.constellations, self.satellite_names(), strict=True):
+            out += [n for n in names if c.name in want or n in want]
+        out += [g.name for g in self.ground_stations if g.name in want or (g.network and g.network in want)]
+        return list(dict.fromkeys(out))
 
     def satellite_names(self) -> list[list[str]]:
         """Node names of every constellation's satellites, in scenario and node order (as
@@ -816,12 +837,14 @@ class Scenario(_Model):
 
 
 def _satellite_names(
-    c: WalkerConstellation | TleConstellation | ElementsConstellation, where: str = "lines"
+    c: EarthOrbitConstellation | SpaceConstellation, where: str = "lines"
 ) -> list[str]:
     if isinstance(c, WalkerConstellation):
         return c.satellite_names()
-    if isinstance(c, ElementsConstellation):
+    if isinstance(c, ElementsConstellation | OrbiterConstellation | EphemerisConstellation):
         return [el.name for el in c.satellites]
+    if isinstance(c, SurfaceConstellation):
+        return [site.name for site in c.sites]
     try:
         entries = parse_tle_text(c.lines or "", c.first_line_number)[: c.limit]
     except TleFormatError as exc:
