@@ -24,6 +24,8 @@ from pydantic import (
 
 from orbitcloud.constants import STEFAN_BOLTZMANN_W_M2_K4
 from orbitcloud.scenario.assessment import AssessmentSpec
+from orbitcloud.scenario.base import NAME_MAX_CHARS, Name, _Model, check_name
+from orbitcloud.scenario.errors import shorten
 from orbitcloud.scenario.hardware import HardwareProfile
 from orbitcloud.scenario.rates import DeepSpaceRate, FixedRate, LinkBudgetRate, Rate
 from orbitcloud.scenario.space import (
@@ -33,8 +35,6 @@ from orbitcloud.scenario.space import (
     SpaceLinkSpec,
     SurfaceConstellation,
 )
-from orbitcloud.scenario.base import NAME_MAX_CHARS, Name, _Model, check_name
-from orbitcloud.scenario.errors import shorten
 from orbitcloud.scenario.storage import (
     ErasurePlacement,
     ReplicationPlacement,
@@ -44,15 +44,12 @@ from orbitcloud.scenario.tle import TleFormatError, parse_tle_text, tle_node_nam
 from orbitcloud.scenario.workload import JobRequest, WorkloadSpec
 
 __all__ = [
+    "EARTH_ORBIT_KINDS",
     "FAULT_CSV_COLUMNS",
     "FAULT_KINDS",
     "DeepSpaceRate",
-    "EARTH_ORBIT_KINDS",
     "ElementsConstellation",
     "EphemerisConstellation",
-    "OrbiterConstellation",
-    "SpaceLinkSpec",
-    "SurfaceConstellation",
     "FaultEventSpec",
     "FaultKind",
     "FaultProcess",
@@ -66,11 +63,14 @@ __all__ = [
     "LinkBudgetRate",
     "ListTopology",
     "OrbitElements",
+    "OrbiterConstellation",
     "RangeTopology",
     "SatelliteLifetimes",
     "Scenario",
     "SolarStorms",
+    "SpaceLinkSpec",
     "StationOutageProcess",
+    "SurfaceConstellation",
     "TleConstellation",
     "Upsets",
     "WalkerConstellation",
@@ -682,6 +682,7 @@ class Scenario(_Model):
         every pair it makes has at least one end beyond Earth orbit."""
         space = {n for c, names in zip(self.constellations, self.satellite_names(), strict=True)
                  if c.kind not in EARTH_ORBIT_KINDS for n in names}  # fmt: skip
+        stations = [g.name for g in self.ground_stations]
         for k, link in enumerate(self.space_links):
             for side in ("from_nodes", "to_nodes"):
                 for j, sel in enumerate(getattr(link, side)):
@@ -689,7 +690,7 @@ class Scenario(_Model):
                         raise ValueError(
                             f"space_links[{k}].{side}[{j}]: {shorten(sel)} names no node, "
                             f"constellation, ground station or station network of this "
-                            f"scenario; nodes look like {_examples(list(sats) + [g.name for g in self.ground_stations])}"
+                            f"scenario; nodes look like {_examples(list(sats) + stations)}"
                         )
             a, b = self.select_nodes(link.from_nodes), self.select_nodes(link.to_nodes)
             if not (set(a) & space or set(b) & space):
@@ -706,7 +707,11 @@ class Scenario(_Model):
         out: list[str] = []
         for c, names in zip(self.constellations, self.satellite_names(), strict=True):
             out += [n for n in names if c.name in want or n in want]
-        out += [g.name for g in self.ground_stations if g.name in want or (g.network and g.network in want)]
+        out += [
+            g.name
+            for g in self.ground_stations
+            if g.name in want or (g.network and g.network in want)
+        ]
         return list(dict.fromkeys(out))
 
     def satellite_names(self) -> list[list[str]]:
