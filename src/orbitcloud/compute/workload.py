@@ -108,7 +108,7 @@ def eo_captures(spec: WorkloadSpec, eph: Ephemeris, tol_s: float = 1e-3) -> Capt
     constellations = range(len(eph.satellites.constellation_names))
     for ci in constellations if spec.areas else ():  # no areas: no captures
         idx = np.flatnonzero(eph.satellites.constellation == ci)
-        if idx.size == 0:
+        if idx.size == 0 or idx[0] >= eph.satellites.n_earth:  # no EO beyond Earth orbit
             continue
         s0, s1 = int(idx[0]), int(idx[-1]) + 1  # constellations are contiguous node ranges
         sites = area_sites(spec, float(np.nanmean(radius[s0:s1])))

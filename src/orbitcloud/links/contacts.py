@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from orbitcloud.executor import Executor, SerialExecutor
-from orbitcloud.links.contactplan import KINDS, ContactPlan, NodeTable
+from orbitcloud.links.contactplan import KINDS, ContactPlan, NodeTable, kind_codes
 from orbitcloud.links.isl import candidate_pairs, link_rate_bps, mutual_nearest_active, owlt_s
 from orbitcloud.links.visibility import GroundSites, elevation_margin, isl_margin
 from orbitcloud.links.windows import Windows, find_windows, limit_concurrent, step_windows
@@ -307,19 +307,22 @@ def build_contact_plan(
     Ground passes run as tasks on ``executor`` (default: in this process); the plan is
     identical whatever runs them. ISL windows run in this process."""
     nodes = node_table(scenario, eph.satellites)
-    src, dst, start, end, rate, rng, kind = [], [], [], [], [], [], []
+    src, dst, start, end, rate, rng, kind, owlt = [], [], [], [], [], [], [], []
 
-    def add(s: IDX, d: IDX, w: PairWindows, r_bps: F64, k: str) -> None:
+    def add(s: IDX, d: IDX, w: PairWindows, r_bps: F64, k: str, lt_s: F64 | None = None) -> None:
         src.append(s)
         dst.append(d)
         start.append(w.start_s)
         end.append(w.end_s)
         rate.append(r_bps)
         rng.append(w.range_max_km)
+        owlt.append(owlt_s(w.range_max_km) if lt_s is None else lt_s)
         kind.append(np.full(s.shape, KINDS.index(k), dtype=np.uint8))
 
-    if scenario.ground_stations:
-        gw = station_passes(scenario, eph.grid, eph.r_ecef_km, tol_s, progress, executor)
+    n_earth = eph.satellites.n_earth
+    if scenario.ground_stations and n_earth:
+        r_earth = eph.r_ecef_km[:n_earth]  # SGP4 satellites; the rest link by space_links
+        gw = station_passes(scenario, eph.grid, r_earth, tol_s, progress, executor)
         down = np.array([g.rate_bps for g in scenario.ground_stations])
         up = np.array([g.effective_uplink_rate_bps for g in scenario.ground_stations])
         gs_node = gw.b + nodes.n_sat
@@ -330,6 +333,16 @@ def build_contact_plan(
         r_bps = link_rate_bps(spec.rate, iw.range_max_km)
         add(iw.a, iw.b, iw, r_bps, "isl")
         add(iw.b, iw.a, iw, r_bps, "isl")
+    if scenario.space_links:
+        from orbitcloud.links.spacelinks import space_link_rows
+
+        sr = space_link_rows(scenario, eph, tol_s, progress)
+        w = PairWindows(sr.src, sr.dst, sr.start_s, sr.end_s, sr.range_km)
+        for code in np.unique(kind_codes(nodes, sr.src, sr.dst)).tolist():
+            sel = kind_codes(nodes, sr.src, sr.dst) == code
+            ws = PairWindows(*(getattr(w, f)[sel] for f in ("a", "b", "start_s", "end_s",
+                                                              "range_max_km")))  # fmt: skip
+            add(ws.a, ws.b, ws, sr.rate_bps[sel], KINDS[code], sr.owlt_s[sel])
     if not src:
         add(np.empty(0, np.intp), np.empty(0, np.intp), PairWindows.empty(), np.empty(0), "isl")
     s_, d_, st_ = np.concatenate(src), np.concatenate(dst), np.concatenate(start)
@@ -344,7 +357,7 @@ def build_contact_plan(
         st_[order],
         np.concatenate(end)[order],
         np.concatenate(rate)[order],
-        owlt_s(rg),
+        np.concatenate(owlt)[order],
         rg,
         np.concatenate(kind)[order],
     )

@@ -174,7 +174,7 @@ class SnapshotBuilder:
             if r_ecef_km is None:
                 prop = Propagator.for_satellites(satellites, scenario.epoch)
                 r_ecef_km, _ = prop.ecef_grid(grid.t_s)
-            passes = station_passes(scenario, grid, r_ecef_km)
+            passes = station_passes(scenario, grid, r_ecef_km[: satellites.n_earth])
         return cls(
             n_sat=satellites.n_sat,
             n_gs=len(scenario.ground_stations),

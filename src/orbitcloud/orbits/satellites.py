@@ -1,4 +1,8 @@
-"""Build SGP4 satellite records from the scenario's constellations.
+"""Build the scenario's satellites: SGP4 records for Earth orbit, then the nodes beyond it.
+
+Earth-orbit constellations (``walker``, ``tle``, ``elements``) are nodes ``0 .. n_earth-1``
+and fly on SGP4; the nodes beyond Earth orbit (``surface``, ``orbiter``, ``ephemeris``, see
+:mod:`orbitcloud.orbits.space`) follow them, ``n_earth .. n_sat-1``.
 
 Walker and explicit-element constellations are built with ``Satrec.sgp4init``: their numbers
 are SGP4 *mean* elements (Kozai mean motion from Kepler's third law with WGS72 constants), not
@@ -11,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,11 +27,15 @@ from orbitcloud.scenario.models import (
     ElementsConstellation,
     OrbitElements,
     Scenario,
+    SpaceConstellation,
     TleConstellation,
     WalkerConstellation,
 )
 from orbitcloud.scenario.tle import parse_tle_text, tle_node_names
 from orbitcloud.timegrid import epoch_to_jd
+
+if TYPE_CHECKING:
+    from orbitcloud.orbits.space import SpaceNodes
 
 __all__ = ["SatelliteSet", "build_satellites", "mean_motion_rad_per_min", "satellites_of"]
 
@@ -39,7 +48,8 @@ class SatelliteSet:
         names: node names, list[n_sat].
         constellation: index into ``constellation_names`` per satellite, int32[n_sat].
         plane, slot: Walker plane and slot, int32[n_sat] (-1 outside Walker constellations).
-        satrecs: one ``sgp4.api.Satrec`` per satellite.
+        satrecs: one ``sgp4.api.Satrec`` per Earth-orbit satellite, list[n_earth].
+        space: the nodes beyond Earth orbit (``n_earth .. n_sat-1``), None when there are none.
     """
 
     names: list[str]
@@ -48,16 +58,33 @@ class SatelliteSet:
     plane: NDArray[np.int32]
     slot: NDArray[np.int32]
     satrecs: list[Satrec] = field(repr=False)
+    space: SpaceNodes | None = field(default=None, repr=False)
 
     @property
     def n_sat(self) -> int:
         return len(self.names)
 
+    @property
+    def n_earth(self) -> int:
+        """Earth-orbit (SGP4) satellites: nodes ``0 .. n_earth-1``."""
+        return len(self.satrecs)
+
+    @property
+    def n_space(self) -> int:
+        """Nodes beyond Earth orbit: ``n_earth .. n_sat-1``."""
+        return self.n_sat - self.n_earth
+
     def array(self) -> SatrecArray:
         return SatrecArray(self.satrecs)
 
     def subset(self, start: int, stop: int) -> SatelliteSet:
-        """Satellites ``start .. stop-1`` (node ``i`` of the subset is node ``start + i``)."""
+        """Earth-orbit satellites ``start .. stop-1`` (node ``i`` of the subset is node
+        ``start + i``); ``stop <= n_earth``."""
+        if stop > self.n_earth:
+            raise ValueError(
+                f"subset({start}, {stop}): only Earth-orbit satellites (0 .. {self.n_earth - 1}) "
+                "run on SGP4"
+            )
         return SatelliteSet(
             self.names[start:stop],
             self.constellation_names,
@@ -68,9 +95,10 @@ class SatelliteSet:
         )
 
     def indices_of(self, constellation_names: list[str] | None) -> NDArray[np.int64]:
-        """Satellite indices belonging to the named constellations (all when None)."""
+        """Satellite indices belonging to the named constellations (None: all Earth-orbit
+        satellites)."""
         if constellation_names is None:
-            return np.arange(self.n_sat)
+            return np.arange(self.n_earth)
         wanted = [self.constellation_names.index(n) for n in constellation_names]
         return np.flatnonzero(np.isin(self.constellation, wanted))
 
@@ -137,8 +165,10 @@ def _walker(
 
 
 def build_satellites(scenario: Scenario) -> SatelliteSet:
-    """One ``Satrec`` per satellite of every constellation, in scenario order."""
+    """One ``Satrec`` per satellite of every Earth-orbit constellation, in scenario order,
+    then the nodes beyond Earth orbit (:class:`orbitcloud.orbits.space.SpaceNodes`)."""
     satrecs: list[Satrec] = []
+    space: list[SpaceConstellation] = []
     names: list[str] = []
     cidx: list[int] = []
     planes: list[int] = []
@@ -157,8 +187,14 @@ def build_satellites(scenario: Scenario) -> SatelliteSet:
             s = [e.satrec() for e in entries]
             n = [check_name(x, "TLE satellite name") for x in tle_node_names(entries)]
             p, sl = [-1] * len(s), [-1] * len(s)
-        else:  # pragma: no cover - the scenario union has no other kinds
-            raise TypeError(f"unknown constellation kind {c!r}")
+        else:  # beyond Earth orbit: after every Earth-orbit constellation (scenario check)
+            space.append(c)
+            n = scenario.satellite_names()[k]
+            names += n
+            cidx += [k] * len(n)
+            planes += [-1] * len(n)
+            slots += [-1] * len(n)
+            continue
         satrecs += s
         names += n
         cidx += [k] * len(s)
@@ -178,7 +214,15 @@ def build_satellites(scenario: Scenario) -> SatelliteSet:
         plane=np.asarray(planes, dtype=np.int32),
         slot=np.asarray(slots, dtype=np.int32),
         satrecs=satrecs,
+        space=_space_nodes(space, scenario.epoch) if space else None,
     )
+
+
+def _space_nodes(constellations: list[SpaceConstellation], epoch: dt.datetime) -> SpaceNodes:
+    from orbitcloud.orbits.space import SpaceNodes
+    from orbitcloud.orbits.trajectory import read_trajectory
+
+    return SpaceNodes.from_constellations(constellations, epoch, read_trajectory)
 
 
 _BUILT: dict[str, SatelliteSet] = {}

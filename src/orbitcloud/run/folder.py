@@ -112,6 +112,8 @@ RUN_FILES: tuple[RunFile, ...] = (
     RunFile("storage", "folder", "run",
             "a storage: section without storage.path, run by `orbitcloud run`",
             "the object store's shards and catalog (real bytes)"),
+    RunFile("bundles.parquet", "parquet", "run", "a bundles: section",
+            "probe bundles: send and arrival times, latency, hops, light time"),
     RunFile("events.parquet", "parquet", "run", "services logged events",
             "service events (storage repairs, faults, compute)"),
     RunFile("routes.parquet", "parquet", "run", "routes were computed into the folder",
@@ -399,6 +401,22 @@ class PartialRunFolder:
         return self.final
 
 
+def _bundles_summary(result: RunResult) -> dict[str, Any]:
+    """The metrics block of the probe bundles: how many arrived, latency percentiles [s]."""
+    b = result.bundles
+    assert b is not None
+    lat = b.latency_s[b.delivered]
+    pct = {f"latency_p{q}_s": float(np.percentile(lat, q)) for q in (50, 90, 99)} if lat.size else {}
+    return {
+        "sent": len(b),
+        "delivered": int(b.delivered.sum()),
+        "size_bytes": b.size_bytes,
+        "latency_min_s": float(lat.min()) if lat.size else None,
+        "latency_max_s": float(lat.max()) if lat.size else None,
+        **pct,
+    }
+
+
 def write_run_folder(
     result: RunResult,
     summary: dict[str, Any],
@@ -441,6 +459,9 @@ def write_run_folder(
             write_parquet_atomic(jobs, folder_path / "jobs.parquet")
         if result.storage is not None:
             summary.update(_storage(result, folder_path))
+        if result.bundles is not None:
+            write_parquet_atomic(result.bundles.to_arrow(), folder_path / "bundles.parquet")
+            summary["bundles"] = _bundles_summary(result)
         if len(result.events):
             write_parquet_atomic(result.events.to_arrow(), folder_path / "events.parquet")
         if assessment is not None:

@@ -26,6 +26,7 @@ from orbitcloud.executor import Executor, SerialExecutor
 from orbitcloud.faults.timeline import EventTimeline
 from orbitcloud.links.contactplan import ContactPlan
 from orbitcloud.links.contacts import build_contact_plan, node_table
+from orbitcloud.network.bundles import BundleTable, send_bundles
 from orbitcloud.network.ledger import Network
 from orbitcloud.network.routes import RouteTable, endpoints, route_pairs
 from orbitcloud.network.snapshots import SnapshotBuilder
@@ -36,7 +37,7 @@ from orbitcloud.orbits.propagate import Ephemeris, Propagator, propagate
 from orbitcloud.orbits.satellites import satellites_of
 from orbitcloud.progress import NullProgress, Progress
 from orbitcloud.reliability.restore import RestoreEstimate, restore_time
-from orbitcloud.scenario.models import RangeTopology, Scenario
+from orbitcloud.scenario.models import EARTH_ORBIT_KINDS, RangeTopology, Scenario
 from orbitcloud.sim.events import EventLog
 from orbitcloud.storage.run import StorageReport, run_storage, storage_nodes
 from orbitcloud.timegrid import TimeGrid
@@ -62,6 +63,8 @@ class RunResult:
     network over that plan: the booking ledger every service moves its bytes through (compute
     first, then storage, which sees the volume compute left).
 
+    ``bundles`` holds the probe bundles of ``scenario.bundles`` (routed and booked last).
+
     ``storage`` is the storage stage's report (its objects live under ``store_root``) and
     ``restore`` the analytic ground-restore estimate of ``storage.restore_tb``; both None
     when the stage did not run or the scenario has no ``storage:`` section."""
@@ -78,6 +81,7 @@ class RunResult:
     storage: StorageReport | None = None
     restore: RestoreEstimate | None = None
     store_root: Path | None = None
+    bundles: BundleTable | None = None
 
 
 @contextmanager
@@ -89,7 +93,7 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
 
 #: The stages of a run after the orbits (which always run), in order; each needs the ones
 #: before it.
-STAGES: tuple[str, ...] = ("contacts", "power", "compute", "storage")
+STAGES: tuple[str, ...] = ("contacts", "power", "compute", "storage", "bundles")
 
 
 def _last_stage(stages: Collection[str] | None) -> int:
@@ -154,7 +158,20 @@ def run_pipeline(
     if last >= STAGES.index("storage") and scenario.storage is not None:
         with _timed(timings, "storage"):
             _storage_stage(result, store_root)
+    if last >= STAGES.index("bundles") and scenario.bundles is not None:
+        with _timed(timings, "bundles"):
+            result.bundles = _bundles_stage(scenario, result.network)
     return result
+
+
+def _bundles_stage(scenario: Scenario, network: Network | None) -> BundleTable:
+    """The probe bundles of ``scenario.bundles``, booked last on the run's network."""
+    spec = scenario.bundles
+    assert spec is not None and network is not None
+    index = network.plan.nodes.index()
+    dst = [index[n] for n in scenario.select_nodes(spec.to_nodes)]
+    send = np.arange(spec.start_s, scenario.duration_s, spec.every_s)
+    return send_bundles(network, index[spec.from_node], dst, send, spec.size_bytes)
 
 
 def run(
@@ -191,6 +208,18 @@ def _storage_stage(result: RunResult, store_root: Path | str | None) -> None:
     if spec.restore_tb:
         lost = (spec.lost_site,) if spec.lost_site else ()
         result.restore = restore_time(result.contacts, spec.restore_tb * 1e12, exclude=lost)
+
+
+def _earth_orbit_only(scenario: Scenario, what: str) -> None:
+    """Snapshot routing covers Earth orbit; nodes beyond it reach the network through the
+    contact plan (store-and-forward), which ``orbitcloud run`` uses."""
+    beyond = [c.name for c in scenario.constellations if c.kind not in EARTH_ORBIT_KINDS]
+    if beyond:
+        raise ValueError(
+            f"{what}: snapshot routing covers Earth orbit only; {', '.join(beyond)} is beyond "
+            "it (light times of seconds to minutes need store-and-forward): use `orbitcloud run` "
+            "(contact graph routing over the contact plan) or `orbitcloud contacts`"
+        )
 
 
 def all_ground_pairs(scenario: Scenario) -> tuple[list[str], list[str]]:
@@ -242,6 +271,7 @@ def run_routes(
     """
     timings: dict[str, float] = {}
     ex = executor or SerialExecutor()
+    _earth_orbit_only(scenario, "routes")
     with _timed(timings, "setup"):
         sats = satellites_of(scenario)  # shared with in-process tasks
         grid = TimeGrid.regular(scenario.epoch, scenario.duration_s, scenario.step_s)
@@ -274,6 +304,7 @@ def run_transfers(
     """Bulk transfers over the scenario's snapshot network with max-min fair sharing (see
     :mod:`orbitcloud.network.transfers` for the model); the API the cloud services call.
     Links of nodes down in the scenario's fault timeline are absent while they are down."""
+    _earth_orbit_only(scenario, "transfers")
     sats = satellites_of(scenario)  # shared with in-process tasks
     grid = TimeGrid.regular(scenario.epoch, scenario.duration_s, scenario.step_s)
     r = propagate(sats, grid, progress).r_ecef_km

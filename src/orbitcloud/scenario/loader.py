@@ -410,6 +410,29 @@ class _Plain:
 # --- file references ------------------------------------------------------------------------
 
 
+def _read_trajectories(
+    c: dict[str, Any],
+    i: int,
+    base: Path,
+    origins: dict[Loc, tuple[str, int]],
+    label: str,
+    doc: Any,
+) -> list[Problem]:
+    """Read each ``ephemeris`` trajectory's ``file`` (OEM or CSV) into its ``text``."""
+    problems: list[Problem] = []
+    sats = c.get("satellites")
+    for j, t in enumerate(sats if isinstance(sats, list) else []):
+        if isinstance(t, dict) and isinstance(t.get("file"), str) and t.get("text") is None:
+            p = base / t["file"]
+            try:
+                t["text"] = _read_text(p, "trajectory file")
+            except ScenarioError as exc:
+                problems += _at(exc, ("constellations", i, "satellites", j, "file"), label, doc)
+                continue
+            origins[("constellations", i, "satellites", j, "text")] = (str(p), 1)
+    return problems
+
+
 def _resolve_files(
     data: dict[str, Any],
     base: Path,
@@ -423,6 +446,9 @@ def _resolve_files(
     problems: list[Problem] = []
     constellations = data.get("constellations")
     for i, c in enumerate(constellations if isinstance(constellations, list) else []):
+        if isinstance(c, dict) and c.get("kind") == "ephemeris":
+            problems += _read_trajectories(c, i, base, origins, label, doc)
+            continue
         if not (isinstance(c, dict) and c.get("kind") == "tle"):
             continue
         if isinstance(c.get("file"), str) and c.get("lines") is None:

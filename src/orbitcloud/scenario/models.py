@@ -26,6 +26,7 @@ from orbitcloud.constants import STEFAN_BOLTZMANN_W_M2_K4
 from orbitcloud.scenario.assessment import AssessmentSpec
 from orbitcloud.scenario.base import NAME_MAX_CHARS, Name, _Model, check_name
 from orbitcloud.scenario.errors import shorten
+from orbitcloud.scenario.bundles import BundleSpec
 from orbitcloud.scenario.hardware import HardwareProfile
 from orbitcloud.scenario.rates import DeepSpaceRate, FixedRate, LinkBudgetRate, Rate
 from orbitcloud.scenario.space import (
@@ -481,6 +482,9 @@ class Scenario(_Model):
         default_factory=list,
         description="links of nodes beyond Earth orbit (Moon, Mars, trajectories) and stations",
     )
+    bundles: BundleSpec | None = Field(
+        None, description="probe bundles routed over the run's network (delivery latency)"
+    )
     workload: WorkloadSpec | None = Field(
         None, description="compute jobs to run (Earth-observation captures); none: no jobs"
     )
@@ -581,6 +585,8 @@ class Scenario(_Model):
         self._check_space_order()
         sats = self._check_satellite_names()
         self._check_space_links(sats)
+        if self.bundles is not None:
+            self._check_bundles(self.bundles, sats)
         by_name = {c.name: c for c in self.constellations}
         for k, isl in enumerate(self.isls):
             for cname in isl.constellations or []:
@@ -588,6 +594,11 @@ class Scenario(_Model):
                     raise ValueError(
                         f"isl {isl.name!r} names constellation {shorten(cname)}, which is not "
                         f"defined; defined: {', '.join(by_name)}"
+                    )
+                if by_name[cname].kind not in EARTH_ORBIT_KINDS:
+                    raise ValueError(
+                        f"isls[{k}] ({isl.name!r}) names {cname!r}, which is beyond Earth "
+                        "orbit; list its links in `space_links:` instead"
                     )
             if isinstance(isl.topology, GridTopology):
                 # without a list, a grid links the Walker constellations (others have no planes)
@@ -699,6 +710,27 @@ class Scenario(_Model):
                     "(surface, orbiter or ephemeris nodes); Earth-orbit links are `isls:` and "
                     "ground stations"
                 )
+
+    def _check_bundles(self, b: BundleSpec, sats: dict[str, tuple[int, int]]) -> None:
+        stations = [g.name for g in self.ground_stations]
+        if b.from_node not in sats and b.from_node not in stations:
+            raise ValueError(
+                f"bundles.from_node: {shorten(b.from_node)} is not a node of this scenario; "
+                f"nodes look like {_examples(list(sats) + stations)}"
+            )
+        for j, sel in enumerate(b.to_nodes):
+            if not self.select_nodes([sel]):
+                raise ValueError(
+                    f"bundles.to_nodes[{j}]: {shorten(sel)} names no node, constellation, "
+                    "ground station or station network of this scenario"
+                )
+        n = int((self.duration_s - b.start_s) // b.every_s) + 1
+        if b.start_s >= self.duration_s or n > b.max_bundles:
+            raise ValueError(
+                f"bundles: every_s={b.every_s:g} from start_s={b.start_s:g} gives {max(n, 0)} "
+                f"bundles over duration_s={self.duration_s:g}; allowed 1 to max_bundles="
+                f"{b.max_bundles}: raise every_s"
+            )
 
     def select_nodes(self, selectors: list[str]) -> list[str]:
         """Node names picked by ``selectors`` (node, constellation, ground-station or station
