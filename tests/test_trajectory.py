@@ -248,3 +248,30 @@ def test_bad_csv_gives_one_line_trajectory_error(case: str) -> None:
     msg = str(info.value)
     assert "\n" not in msg and msg.startswith("trajectory 'mro' (mro.csv"), msg
     assert expected in msg, msg
+
+
+BASE = {"t_s": T_S, "r_km": R_KM, "v_km_s": None, "method": "lagrange", "degree": 7}
+BAD_ARRAYS = {
+    "shape": {"r_km": R_KM[:-1]},
+    "method": {"method": "spline"},
+    "hermite": {"method": "hermite", "v_km_s": None},
+    "center": {"center": "jupiter"},
+    "degree": {"degree": 400},
+    "order": {"t_s": T_S[::-1].copy()},
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_ARRAYS))
+def test_trajectory_checks_its_own_arrays(case: str) -> None:
+    fields = {"name": "mro", "center": "mars", **BASE, **BAD_ARRAYS[case]}
+    with pytest.raises(TrajectoryError, match=r"^trajectory 'mro': "):
+        Trajectory(**fields)  # type: ignore[arg-type]
+
+
+def test_many_queries_in_blocks_equal_one_by_one() -> None:
+    traj = Trajectory("mro", "mars", T_S, R_KM, V_KM_S, "hermite", 7)
+    q = np.random.default_rng(1).uniform(-100, T_S[-1] + 100, 200_000)  # > one block
+    all_at_once = traj.position_km(q)
+    some = np.arange(0, q.size, 9973)
+    singles = np.vstack([traj.position_km(q[i : i + 1]) for i in some])
+    np.testing.assert_array_equal(all_at_once[some], singles)

@@ -77,6 +77,10 @@ _TIME_SYSTEMS = ("UTC", "TAI", "TT", "TDB")
 _METHODS = {"LAGRANGE": "lagrange", "HERMITE": "hermite"}
 
 
+#: Queries interpolated at once (bounds the [m, k, k] work arrays to ~130 MB at k = 16).
+_BLOCK = 1 << 16
+
+
 class TrajectoryError(ValueError):
     """Bad trajectory input; the message names the trajectory and, where known, the line."""
 
@@ -103,15 +107,40 @@ class Trajectory:
     @property
     def window(self) -> int:
         """Samples per interpolation window."""
-        if self.method == "hermite":
-            return max(2, (self.degree + 1) // 2)
-        return self.degree + 1
+        return _window(self.method, self.degree)
+
+    def __post_init__(self) -> None:
+        n = self.t_s.shape[0] if self.t_s.ndim == 1 else -1
+        problem = None
+        if n < 0 or self.r_km.shape != (n, 3):
+            problem = f"t_s must be [n] and r_km [n, 3], got {self.t_s.shape}, {self.r_km.shape}"
+        elif self.v_km_s is not None and self.v_km_s.shape != (n, 3):
+            problem = f"v_km_s must be [n, 3] like r_km, got {self.v_km_s.shape}"
+        elif self.method not in ("lagrange", "hermite"):
+            problem = f"method {self.method!r}; allowed: 'lagrange', 'hermite'"
+        elif self.method == "hermite" and self.v_km_s is None:
+            problem = "Hermite interpolation needs velocities (v_km_s)"
+        elif self.center not in _CENTER_NAMES_OUT:
+            problem = f"center {self.center!r}; allowed: {tuple(_CENTER_NAMES_OUT)}"
+        elif self.degree < 1 or n < self.window:
+            problem = f"{n} samples, degree {self.degree} needs at least {self.window}"
+        elif n > 1 and not (np.diff(self.t_s) > 0).all():
+            problem = "t_s must strictly increase"
+        if problem:
+            raise TrajectoryError(f"trajectory {self.name!r}: {problem}")
 
     def position_km(self, t_s: F64) -> F64:
         """Interpolated position [km], float64[m, 3], at ``t_s`` float64[m] (any 1-d array of
         seconds since the epoch). NaN outside ``[t_s[0], t_s[-1]]``. No loop over query times:
-        windows are picked with ``searchsorted`` and all basis weights computed at once."""
+        windows are picked with ``searchsorted`` and all basis weights computed at once (in
+        blocks of ``_BLOCK`` queries, so memory stays ~k² · 8 B · _BLOCK)."""
         t = np.atleast_1d(np.asarray(t_s, dtype=np.float64)).ravel()
+        out = np.empty((t.shape[0], 3))
+        for i in range(0, t.shape[0], _BLOCK):
+            out[i : i + _BLOCK] = self._interpolate(t[i : i + _BLOCK])
+        return out
+
+    def _interpolate(self, t: F64) -> F64:
         idx, tw = self._windows(t)  # [m, k], [m, k] (times relative to the query)
         r = self.r_km[idx]  # [m, k, 3]
         if self.method == "hermite":
@@ -141,6 +170,12 @@ class Trajectory:
         start = np.clip(start, 0, n - k)
         idx = start[:, None] + np.arange(k)[None, :]
         return idx, self.t_s[idx] - tq[:, None]
+
+
+def _window(method: str, degree: int) -> int:
+    """Samples per window: Lagrange ``degree + 1``; Hermite ``(degree + 1) // 2``, at least 2
+    (CCSDS 502.0-B-3 annex E, as the `oem` library counts them)."""
+    return max(2, (degree + 1) // 2) if method == "hermite" else degree + 1
 
 
 def _lagrange_basis(tw: F64) -> tuple[F64, F64]:
@@ -269,11 +304,9 @@ def _read_oem(name: str, where: str, text: str, epoch: dt.datetime) -> Trajector
     degree = int(md["INTERPOLATION_DEGREE"]) if "INTERPOLATION_DEGREE" in md else 5
     if degree < 1:
         raise _fail(name, where, f"INTERPOLATION_DEGREE = {degree}; must be >= 1")
-    traj = Trajectory(
-        name, _CENTERS[str(md["CENTER_NAME"]).strip().upper()], t, r, v, method, degree
-    )
-    _check_samples(name, where, lines, t, r, v, traj.window)
-    return traj
+    _check_samples(name, where, lines, t, r, v, _window(method, degree))
+    center = _CENTERS[str(md["CENTER_NAME"]).strip().upper()]
+    return Trajectory(name, center, t, r, v, method, degree)
 
 
 def _oem_data_lines(text: str) -> list[list[tuple[int, str]]]:
@@ -353,17 +386,10 @@ def _read_csv(spec: TrajectoryFile, where: str, text: str, epoch: dt.datetime) -
     t = np.array(t_list, dtype=np.float64)
     s = np.array(s_list, dtype=np.float64)
     v = s[:, 3:6] if has_v else None
-    traj = Trajectory(
-        name,
-        spec.center,
-        t,
-        s[:, :3],
-        v,
-        "hermite" if has_v else "lagrange",
-        spec.interpolation_degree,
-    )
-    _check_samples(name, where, lines, t, traj.r_km, v, traj.window)
-    return traj
+    # with velocities the samples are Hermite-interpolated at the same degree
+    method = "hermite" if has_v else "lagrange"
+    _check_samples(name, where, lines, t, s[:, :3], v, _window(method, spec.interpolation_degree))
+    return Trajectory(name, spec.center, t, s[:, :3], v, method, spec.interpolation_degree)
 
 
 # --- writing -------------------------------------------------------------------------------
