@@ -3,10 +3,11 @@
 Sources:
 
 * CCSDS 502.0-B-3, *Orbit Data Messages* (Blue Book, 2023), §5.2 (OEM metadata: CENTER_NAME,
-  REF_FRAME, TIME_SYSTEM, INTERPOLATION, INTERPOLATION_DEGREE) and annex E ("interpolation ...
-  Lagrange, Hermite"): Lagrange interpolation of degree ``d`` uses the ``d + 1`` nearest samples;
-  Hermite interpolation also matches the velocities, so degree ``d`` uses ``(d + 1) / 2``
-  samples (the convention of the `oem` library, which parses and writes the files here).
+  REF_FRAME, TIME_SYSTEM, INTERPOLATION = LAGRANGE | HERMITE | ..., INTERPOLATION_DEGREE).
+  The standard names the method and degree; how many samples a degree takes is the usual
+  reading, shared with the `oem` library (which parses and writes the files here, and whose
+  own interpolator tests/test_trajectory.py checks against): Lagrange of degree ``d`` on the
+  ``d + 1`` nearest samples; Hermite, which also matches velocities, on ``(d + 1) / 2``.
 * Lagrange basis: Berrut & Trefethen (2004), "Barycentric Lagrange interpolation", SIAM Review
   46(3), 501, eq. 3.1 (product form; evaluated for all query times at once).
 * Hermite basis: Burden & Faires, *Numerical Analysis* (9th ed.), Theorem 3.9:
@@ -174,7 +175,7 @@ class Trajectory:
 
 def _window(method: str, degree: int) -> int:
     """Samples per window: Lagrange ``degree + 1``; Hermite ``(degree + 1) // 2``, at least 2
-    (CCSDS 502.0-B-3 annex E, as the `oem` library counts them)."""
+    (the reading of CCSDS 502.0-B-3 §5.2 that the `oem` library shares)."""
     return max(2, (degree + 1) // 2) if method == "hermite" else degree + 1
 
 
