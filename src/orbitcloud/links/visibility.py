@@ -15,7 +15,15 @@ from orbitcloud.constants import WGS84_A_KM
 from orbitcloud.orbits.frames import geodetic_to_ecef, up_unit_vector
 from orbitcloud.scenario.models import GroundStation
 
-__all__ = ["GroundSites", "elevation_margin", "isl_margin", "los_clearance_km"]
+__all__ = [
+    "GroundSites",
+    "elevation_margin",
+    "elevation_sin",
+    "isl_margin",
+    "los_clearance_km",
+    "sphere_clearance_km",
+    "sun_probe_angle_rad",
+]
 
 F64 = NDArray[np.float64]
 
@@ -84,3 +92,46 @@ def isl_margin(r1_km: F64, r2_km: F64, max_range_km: float, grazing_altitude_km:
     rng = np.sqrt(np.einsum("...i,...i->...", d, d))
     clearance = los_clearance_km(r1_km, r2_km) - (WGS84_A_KM + grazing_altitude_km)
     return np.minimum(max_range_km - rng, clearance)
+
+
+# --- beyond Earth orbit: any body, any observer -------------------------------------------
+
+
+def sphere_clearance_km(r1_km: F64, r2_km: F64, center_km: F64, radius_km: float | F64) -> F64:
+    """Closest approach of the segment r1→r2 to ``center_km`` minus ``radius_km`` [km],
+    ``[...]`` from ``[..., 3]`` inputs broadcast together (``radius_km`` without the last
+    axis). Positive: the line of sight clears the sphere (a body blocking a link).
+
+    Closest point of the segment at ``u* = clip(−(r1−c)·(r2−r1) / |r2−r1|², 0, 1)``
+    (point-segment distance; Schneider & Eberly 2003, *Geometric Tools for Computer Graphics*,
+    §6.1.2), as :func:`los_clearance_km` computes it about the origin.
+    """
+    c = np.asarray(center_km, dtype=np.float64)
+    return los_clearance_km(
+        np.asarray(r1_km, dtype=np.float64) - c, np.asarray(r2_km, dtype=np.float64) - c
+    ) - np.asarray(radius_km, dtype=np.float64)
+
+
+def elevation_sin(r_obs_km: F64, up: F64, r_target_km: F64) -> F64:
+    """sin(elevation) of the target seen from the observer, ``[...]`` from ``[..., 3]``
+    inputs broadcast together: ``(r_target − r_obs)·up / |r_target − r_obs|`` with ``up`` the
+    observer's unit local vertical (geodetic normal on the Earth, the IAU body's radial or
+    ellipsoid normal elsewhere). Geometric: no light time, aberration or refraction."""
+    d = np.asarray(r_target_km, dtype=np.float64) - np.asarray(r_obs_km, dtype=np.float64)
+    dist = np.sqrt(np.einsum("...i,...i->...", d, d))
+    return np.einsum("...i,...i->...", d, np.asarray(up, dtype=np.float64)) / dist
+
+
+def sun_probe_angle_rad(r_earth_km: F64, r_sun_km: F64, r_probe_km: F64) -> F64:
+    """Sun–Earth–probe angle (SEP) at the Earth [rad], ``[...]`` from ``[..., 3]`` inputs in
+    one frame and epoch, broadcast together. ``atan2(|a × b|, a · b)`` with ``a`` Earth→Sun and
+    ``b`` Earth→probe keeps full precision at the small angles of solar conjunction (Kahan,
+    "How futile are mindless assessments of roundoff", 2006, §12)."""
+    e = np.asarray(r_earth_km, dtype=np.float64)
+    a = np.asarray(r_sun_km, dtype=np.float64) - e
+    b = np.asarray(r_probe_km, dtype=np.float64) - e
+    a, b = np.broadcast_arrays(a, b)
+    cross = np.cross(a, b)
+    return np.arctan2(
+        np.sqrt(np.einsum("...i,...i->...", cross, cross)), np.einsum("...i,...i->...", a, b)
+    )
