@@ -61,7 +61,7 @@ def _plan(rows: list[tuple[int, int, int, int, float, float]]) -> ContactPlan:
 
 
 def _owlt_min(owlt_s: float) -> int:
-    return int(round(owlt_s / MIN))
+    return round(owlt_s / MIN)
 
 
 def _teg_oracle(plan, booked, src, dst, t0_min, size):

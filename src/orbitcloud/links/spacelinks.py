@@ -138,10 +138,10 @@ class _Geometry:
         space = sats.space
         if space is not None:
             for j in range(len(space.names)):
-                if space.kinds[j] == "surface":
+                if space.kind[j] == "surface":
                     i = self.n_earth + j
                     surface[i] = True
-                    body[i] = _BODY_CODE[space.bodies[j]]
+                    body[i] = _BODY_CODE[space.body[j]]
                     sin_mask[i] = np.sin(np.radians(space.min_elevation_deg[j]))
         self.ends = _Ends(surface, sin_mask, body, at_earth)
 
@@ -159,7 +159,7 @@ class _Geometry:
             deep = np.flatnonzero(sat & (node >= self.n_earth))
             if space is not None and deep.size:
                 j = node[deep] - self.n_earth
-                surf = np.asarray([space.kinds[k] == "surface" for k in j.tolist()])
+                surf = np.asarray([space.kind[k] == "surface" for k in j.tolist()])
                 if surf.any():
                     up[deep[surf]] = space.up_icrf(self.bodies, j[surf], t_s[deep[surf]])
         gs = np.flatnonzero(~sat)

@@ -406,7 +406,9 @@ def _bundles_summary(result: RunResult) -> dict[str, Any]:
     b = result.bundles
     assert b is not None
     lat = b.latency_s[b.delivered]
-    pct = {f"latency_p{q}_s": float(np.percentile(lat, q)) for q in (50, 90, 99)} if lat.size else {}
+    pct = (
+        {f"latency_p{q}_s": float(np.percentile(lat, q)) for q in (50, 90, 99)} if lat.size else {}
+    )
     return {
         "sent": len(b),
         "delivered": int(b.delivered.sum()),

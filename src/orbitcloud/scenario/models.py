@@ -25,8 +25,8 @@ from pydantic import (
 from orbitcloud.constants import STEFAN_BOLTZMANN_W_M2_K4
 from orbitcloud.scenario.assessment import AssessmentSpec
 from orbitcloud.scenario.base import NAME_MAX_CHARS, Name, _Model, check_name
-from orbitcloud.scenario.errors import shorten
 from orbitcloud.scenario.bundles import BundleSpec
+from orbitcloud.scenario.errors import shorten
 from orbitcloud.scenario.hardware import HardwareProfile
 from orbitcloud.scenario.rates import DeepSpaceRate, FixedRate, LinkBudgetRate, Rate
 from orbitcloud.scenario.space import (
