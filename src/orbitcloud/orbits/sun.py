@@ -55,13 +55,18 @@ def dut1_s(epoch: dt.datetime) -> float:
 
 
 def sun_ecef_km(epoch: dt.datetime, t_s: F64) -> F64:
-    """Geometric Earth→Sun vector in the Earth-fixed frame [km], float64[n_time, 3]."""
-    from skyfield.framelib import itrs
+    """Geometric Earth→Sun vector in the Earth-fixed frame [km], float64[n_time, 3].
 
-    _, eph = _skyfield()
-    t = _times(epoch, np.asarray(t_s, dtype=np.float64))
-    pos = (eph["sun"] - eph["earth"]).at(t)
-    return np.ascontiguousarray(pos.frame_xyz(itrs).km.T)
+    DE421 positions and the ITRS orientation of
+    :class:`orbitcloud.orbits.bodies.BodyEphemeris` (its precession-nutation interpolated
+    from a 6 h grid: 1.3e-9 rad from skyfield's ``itrs``, i.e. 0.2 km at 1 AU), so a grid of
+    months costs a second rather than the full IAU 2000A series at every step."""
+    from orbitcloud.orbits.bodies import BodyEphemeris
+
+    t_s = np.asarray(t_s, dtype=np.float64)
+    b = BodyEphemeris(epoch)
+    rel = b.position_km("sun", t_s) - b.position_km("earth", t_s)
+    return np.ascontiguousarray(np.einsum("nij,nj->ni", b.to_fixed("earth", t_s), rel))
 
 
 #: Elements (satellite x time samples) per chunk of :func:`sunlit_mask`: its temporaries
