@@ -10,6 +10,8 @@ is the epoch's value, not a yearly mean (a dawn-dusk orbit keeps β high all yea
 
 from __future__ import annotations
 
+import datetime as dt
+
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -64,7 +66,34 @@ def analytic_sunlight(scenario: Scenario, satellites: SatelliteSet) -> tuple[F64
     radius = np.array([s.a * s.radiusearthkm for s in recs])
     period_s = np.array([2.0 * np.pi / s.no_kozai * 60.0 for s in recs])
     frac = eclipse_fraction(beta, radius)
-    return 1.0 - frac, frac * period_s
+    lit, dark_s = 1.0 - frac, frac * period_s
+    if satellites.space is not None:
+        s_lit, s_dark = sampled_sunlight(satellites, scenario.epoch)
+        lit, dark_s = np.concatenate([lit, s_lit]), np.concatenate([dark_s, s_dark])
+    return lit, dark_s
+
+
+#: Span and step [s] over which the sunlight of nodes beyond Earth orbit is sampled: two
+#: synodic months (lunar nights of ~14.8 days), at 10 min.
+SAMPLED_SPAN_S, SAMPLED_STEP_S = 2 * 29.530589 * 86400.0, 600.0
+
+
+def sampled_sunlight(satellites: SatelliteSet, epoch: dt.datetime) -> tuple[F64, F64]:
+    """Sunlit fraction and longest eclipse [s] of every node beyond Earth orbit, sampled
+    from the epoch over :data:`SAMPLED_SPAN_S` (no closed form covers lunar nights or Mars
+    orbits); float64[n_space] each."""
+    space = satellites.space
+    assert space is not None
+    prop = Propagator.for_satellites(satellites, epoch)
+    t = np.arange(0.0, SAMPLED_SPAN_S, SAMPLED_STEP_S)
+    lit = space.sunlit(prop.bodies, space.icrf_grid_km(prop.bodies, t), t)
+    longest = np.zeros(lit.shape[0])
+    for k in range(lit.shape[0]):  # one vectorised run-length pass per node
+        dark = np.r_[False, ~lit[k], False].view(np.int8)
+        edges = np.flatnonzero(np.diff(dark))
+        if edges.size:
+            longest[k] = float((edges[1::2] - edges[0::2]).max()) * SAMPLED_STEP_S
+    return lit.mean(axis=1), longest
 
 
 @dataclass(frozen=True)

@@ -170,6 +170,8 @@ def place(
     """
     n_node = free_bytes.shape[0]
     want = policy.n if count is None else count
+    if want <= 0:  # e.g. replication-1+ground: the one copy is the ground copy
+        return []
     ok = domains.satellite & (free_bytes >= shard_bytes)
     if usable is not None:
         ok &= usable
