@@ -11,7 +11,6 @@ is the epoch's value, not a yearly mean (a dawn-dusk orbit keeps β high all yea
 from __future__ import annotations
 
 import datetime as dt
-
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
