@@ -16,6 +16,8 @@ from orbitcloud.reliability.restore import restore_time
 
 EPOCH = dt.datetime(2026, 3, 20, tzinfo=dt.UTC)
 ONE_SECOND = 1.0
+#: every row's one-way light time [s]: the last byte arrives this long after it is sent
+OWLT_S = 0.003
 
 
 def _plan(rows, stations=("A", "B", "C"), n_sat=3, duration_s=1000.0, juris=None, antennas=None):
@@ -33,7 +35,7 @@ def _plan(rows, stations=("A", "B", "C"), n_sat=3, duration_s=1000.0, juris=None
     dst = np.array([n_sat + stations.index(r[1]) for r in rows], dtype=np.int32)
     col = [np.array([r[i] for r in rows], dtype=np.float64) for i in (2, 3, 4)]
     return ContactPlan.from_light_times(
-        EPOCH, duration_s, nodes, src, dst, col[0], col[1], col[2], np.full(len(rows), 0.003)
+        EPOCH, duration_s, nodes, src, dst, col[0], col[1], col[2], np.full(len(rows), OWLT_S)
     )
 
 
@@ -73,12 +75,12 @@ def test_one_antenna_serves_the_first_pass_then_hands_over():
     600 MB both windows together would give."""
     plan = _plan([(0, "A", 100.0, 300.0, 8e6), (1, "A", 200.0, 400.0, 16e6)])
     est = restore_time(plan, 400e6)
-    assert est.restore_s == pytest.approx(400.0)
+    assert est.restore_s == pytest.approx(400.0 + OWLT_S)
     assert est.bytes_per_day == pytest.approx(400e6 / 1000.0 * 86400.0)
     assert est.station_in_view_fraction[0] == pytest.approx(0.3)
     assert not est.extrapolated
     # 250 MB: 200 MB by t = 300, then 25 s at 2 MB/s
-    assert restore_time(plan, 250e6).restore_s == pytest.approx(325.0)
+    assert restore_time(plan, 250e6).restore_s == pytest.approx(325.0 + OWLT_S)
 
 
 def test_two_antennas_serve_both_passes():
@@ -90,11 +92,11 @@ def test_two_antennas_serve_both_passes():
     down at 150 + 150/2 = 225 s. With three antennas every pass is whole: 700 MB."""
     rows = [(0, "A", 100.0, 300.0, 8e6), (1, "A", 200.0, 400.0, 16e6)]
     plan = _plan(rows, antennas=[2, 1, 1])
-    assert restore_time(plan, 600e6).restore_s == pytest.approx(400.0)
-    assert restore_time(plan, 250e6).restore_s == pytest.approx(250.0)
+    assert restore_time(plan, 600e6).restore_s == pytest.approx(400.0 + OWLT_S)
+    assert restore_time(plan, 250e6).restore_s == pytest.approx(250.0 + OWLT_S)
     third = [*rows, (2, "A", 150.0, 250.0, 8e6)]
     two = restore_time(_plan(third, antennas=[2, 1, 1]), 1.0)
-    assert restore_time(_plan(third, antennas=[2, 1, 1]), 200e6).restore_s == pytest.approx(225)
+    assert restore_time(_plan(third, antennas=[2, 1, 1]), 200e6).restore_s == pytest.approx(225 + OWLT_S)
     three = restore_time(_plan(third, antennas=[3, 1, 1]), 1.0)
     assert two.bytes_per_day == pytest.approx(600e6 / 1000.0 * 86400.0)
     assert three.bytes_per_day == pytest.approx(700e6 / 1000.0 * 86400.0)
@@ -104,11 +106,11 @@ def test_two_antennas_serve_both_passes():
 def test_stations_add_up_and_excluded_sites_do_not_count():
     plan = _plan([(0, "A", 0.0, 100.0, 8e6), (1, "B", 50.0, 150.0, 8e6), (2, "C", 0, 500, 8e9)])
     both = restore_time(plan, 150e6, exclude=("C",))  # 1 MB/s, then 2, then 1
-    assert both.restore_s == pytest.approx(100.0)
+    assert both.restore_s == pytest.approx(100.0 + OWLT_S)
     assert both.excluded == ("C",)
     only_a = restore_time(plan, 150e6, stations=("A",))
     assert only_a.extrapolated  # A gives 100 MB per 1000 s plan
-    assert only_a.restore_s == pytest.approx(1000.0 + 50e6 / (100e6 / 1000.0))
+    assert only_a.restore_s == pytest.approx(1000.0 + 50e6 / (100e6 / 1000.0) + OWLT_S)
     # sovereignty: only stations in allowed jurisdictions
     rows_j = [(0, "A", 0.0, 100.0, 8e6), (1, "B", 0.0, 100.0, 8e6)]
     plan_j = _plan(rows_j, stations=("A", "B"), juris=["IT", "US"])

@@ -14,7 +14,9 @@ Model (stated):
   data to restore are reachable from any satellite (spread over the constellation and moved
   over ISLs), so orbit-side capacity never limits.
 - The restore starts at ``start_s`` and is done when the cumulative volume downlinked by all
-  allowed stations, ``V(t) = Σ_station ∫ rate_station(u) du``, reaches ``X``.
+  allowed stations, ``V(t) = Σ_station ∫ rate_station(u) du``, reaches ``X``, plus the
+  longest one-way light time of their windows (the last byte still has to arrive: ~1.3 s
+  from the Moon, minutes from Mars; milliseconds from low orbit).
 - If the plan ends first, the plan's average capacity ``V(span) / span`` is assumed to repeat
   (the geometry of a constellation repeats with its ground-track period; a plan of a day or
   more gives a representative average). ``extrapolated`` says when this happened.
@@ -187,6 +189,9 @@ def restore_time(
         restore_s = span_s + (size_bytes - total) / (total / span_s)
     else:
         restore_s = math.inf
+    down = (plan.kind == KINDS.index("downlink")) & np.isin(plan.dst, ids)
+    if down.any() and np.isfinite(restore_s) and size_bytes > 0:
+        restore_s += float(plan.owlt_s[down].max())
     return RestoreEstimate(
         size_bytes=float(size_bytes),
         restore_s=restore_s,
