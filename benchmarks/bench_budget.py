@@ -4,7 +4,7 @@ Each case runs in a fresh process: load a built-in example, apply overrides, run
 on one core and write the run folder (storage included; no report), then print the process's
 peak RSS (``VmHWM`` of /proc/self/status) next to the budget's estimate.
 
-    PYTHONPATH=src .venv/bin/python benchmarks/bench_budget.py
+    PYTHONPATH=src .venv/bin/python benchmarks/bench_budget.py [EXAMPLE ...]
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ CASES: list[tuple[str, dict[str, float]]] = [
     ("starlink-550", {"duration_s": 12 * 3600.0}),
     ("starlink-gen1", {"duration_s": 6 * 3600.0}),
     ("synthetic-20k", {"duration_s": 2 * 3600.0}),
+    ("mars-relay", {}),
+    ("mars-relay", {"step_s": 600.0}),
+    ("lonestar", {}),
 ]
 
 CHILD = """
@@ -67,7 +70,10 @@ print(json.dumps({"case": name, **update, "samples": est.samples, "jobs": jobs,
 
 
 def main() -> None:
+    only = set(sys.argv[1:])  # optional: example names to run
     for name, update in CASES:
+        if only and name not in only:
+            continue
         with tempfile.TemporaryDirectory() as out:
             res = subprocess.run(
                 [sys.executable, "-c", CHILD, name, json.dumps(update), out],

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from orbitcloud.constants import MARS_MU_KM3_S2
-from orbitcloud.orbits.trajectory import (
+from orbitcloud.scenario.trajectory import (
     EME2000_TO_ICRF,
     Trajectory,
     TrajectoryError,

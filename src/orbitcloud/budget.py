@@ -21,6 +21,10 @@ contact search      ``min(n_sat (n_gs + n_area) n_time, CHUNK_ELEMENTS)`` ×
                     :data:`SEARCH_BYTES_PER_ELEMENT` per process (the search is chunked)
 ISL search          ``min(pairs × n_time, CHUNK_ELEMENTS)`` × the same, plus ``pairs × n_time``
                     bytes of activity masks for range topologies with ``max_terminals``
+space links         ``min(pairs × n_time, SPACE_CHUNK_ELEMENTS)`` × :data:`SPACE_BYTES_PER_ELEMENT`
+                    (the margins of the space-link pairs, chunked) plus ``n_time`` ×
+                    :data:`SPACE_BYTES_PER_STEP` (body positions, orientations, each linked
+                    node's position and local up on the grid)
 EO jobs             tiles × :data:`JOB_BYTES` (job table and discrete-event state per tile)
 storage             objects × :data:`OBJECT_BYTES` + 8 × the largest object (in-flight shards)
 ==================  ==========================================================================
@@ -53,7 +57,7 @@ from pathlib import Path
 
 import numpy as np
 
-from orbitcloud.scenario.models import GridTopology, RangeTopology, Scenario
+from orbitcloud.scenario.models import EARTH_ORBIT_KINDS, GridTopology, RangeTopology, Scenario
 
 __all__ = [
     "BudgetError",
@@ -78,6 +82,14 @@ CHUNK_ELEMENTS = 4_000_000
 #: Per element of a search chunk: margins, elevations, masks, edges [bytes] (fitted: the
 #: intercepts of the sample fits above less BASE_BYTES, ~90 MB for a full 4e6-element chunk).
 SEARCH_BYTES_PER_ELEMENT = 24
+#: Elements (pairs × samples) per chunk of the space-link margins
+#: (``links.spacelinks.CHUNK_ELEMENTS``).
+SPACE_CHUNK_ELEMENTS = 2_000_000
+#: Per element of a space-link chunk: both ends' positions and ups, the occulter centres and
+#: the margin terms [bytes]; per grid step: bodies, orientations, linked nodes [bytes]
+#: (fitted to mars-relay and lonestar, see benchmarks/README.md).
+SPACE_BYTES_PER_ELEMENT = 40
+SPACE_BYTES_PER_STEP = 150
 #: Per EO tile / job: job table plus the engine's per-job state [bytes]; measured 5.3 kB
 #: (milsca 6 h: 1,141 jobs 225 MB, 101,954 jobs with tile_bytes 1e7 762 MB).
 JOB_BYTES = 5_500
@@ -267,7 +279,12 @@ def estimate(
     ``route_pairs``: endpoint pairs of a routes table."""
     grid_stages, services = STAGES[command]
     incl = _inclinations_rad(scenario)
-    n_sat = int(incl.size)
+    n_space = sum(
+        len(names)
+        for c, names in zip(scenario.constellations, scenario.satellite_names(), strict=True)
+        if c.kind not in EARTH_ORBIT_KINDS
+    )
+    n_sat = int(incl.size) + n_space
     n_time = math.floor(scenario.duration_s / scenario.step_s + 1e-9) + 1
     n_gs = len(scenario.ground_stations)
     tiles, n_area = _tiles(scenario, incl) if services else (0.0, 0)
@@ -286,6 +303,16 @@ def estimate(
             "ISL masks": masked * n_time,
             "routes table": float(route_pairs) * n_time * ROUTE_BYTES,
         }
+        if scenario.space_links:
+            space_pairs = sum(
+                len(scenario.select_nodes(k.from_nodes)) * len(scenario.select_nodes(k.to_nodes))
+                for k in scenario.space_links
+            )
+            per_chunk = max(1, SPACE_CHUNK_ELEMENTS // n_time) * n_time
+            terms["space links"] = (
+                min(space_pairs * n_time, per_chunk) * SPACE_BYTES_PER_ELEMENT
+                + float(n_time) * SPACE_BYTES_PER_STEP
+            )
     if services:
         terms["EO jobs"] = tiles * JOB_BYTES
     if not grid_stages:

@@ -355,14 +355,10 @@ class BodyEphemeris:
     # Earth: coarse NPB + equation of the equinoxes, exact GMST.
 
     def _earth_npb(self, t_s: F64) -> tuple[F64, F64]:
-        """Interpolated NPB [n, 3, 3] and equation of the equinoxes [rad, n]."""
-        lo, hi = float(t_s.min()), float(t_s.max())
-        n_grid = max(2, int(np.ceil((hi - lo) / EARTH_GRID_STEP_S)) + 1)
-        grid = np.linspace(lo, hi if hi > lo else lo + 1.0, n_grid)
-        tg = self.times(grid)
-        m_grid = np.asarray(tg.M, dtype=np.float64).reshape(9, n_grid)
-        eqeq_grid = (np.asarray(tg.gast) - np.asarray(tg.gmst)) * (np.pi / 12.0)
-        eqeq_grid = np.mod(eqeq_grid + np.pi, 2 * np.pi) - np.pi
+        """Interpolated NPB [n, 3, 3] and equation of the equinoxes [rad, n], from the
+        samples every :data:`EARTH_GRID_STEP_S` s since the epoch (computed once per span and
+        kept: the contact search asks for thousands of scattered times)."""
+        grid, m_grid, eqeq_grid = self._npb_samples(float(t_s.min()), float(t_s.max()))
         n = t_s.shape[0]
         npb = np.empty((n, 3, 3))
         flat = npb.reshape(n, 9)
@@ -374,6 +370,24 @@ class BodyEphemeris:
             mtm = np.einsum("nki,nkj->nij", m, m)
             npb[a : a + _CHUNK] = 1.5 * m - 0.5 * np.einsum("nik,nkj->nij", m, mtm)
         return npb, np.interp(t_s, grid, eqeq_grid)
+
+    def _npb_samples(self, lo: float, hi: float) -> tuple[F64, F64, F64]:
+        """``(grid [s], NPB [9, n_grid], eqeq [n_grid])`` on the fixed grid
+        ``k · EARTH_GRID_STEP_S`` covering ``[lo, hi]``; the cached table grows as needed."""
+        k_lo = int(np.floor(lo / EARTH_GRID_STEP_S)) - 1
+        k_hi = int(np.ceil(hi / EARTH_GRID_STEP_S)) + 1
+        cache = getattr(self, "_npb_cache", None)
+        if cache is None or k_lo < cache[0] or k_hi > cache[1]:
+            if cache is not None:
+                k_lo, k_hi = min(k_lo, cache[0]), max(k_hi, cache[1])
+            grid = np.arange(k_lo, k_hi + 1, dtype=np.float64) * EARTH_GRID_STEP_S
+            tg = self.times(grid)
+            m_grid = np.asarray(tg.M, dtype=np.float64).reshape(9, grid.shape[0])
+            eqeq = (np.asarray(tg.gast) - np.asarray(tg.gmst)) * (np.pi / 12.0)
+            eqeq = np.mod(eqeq + np.pi, 2 * np.pi) - np.pi
+            cache = (k_lo, k_hi, grid, m_grid, eqeq)
+            self._npb_cache = cache
+        return cache[2], cache[3], cache[4]
 
     def _earth_to_itrs(self, t_s: F64) -> F64:
         from skyfield.earthlib import sidereal_time

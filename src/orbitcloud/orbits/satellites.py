@@ -220,7 +220,7 @@ def build_satellites(scenario: Scenario) -> SatelliteSet:
 
 def _space_nodes(constellations: list[SpaceConstellation], epoch: dt.datetime) -> SpaceNodes:
     from orbitcloud.orbits.space import SpaceNodes
-    from orbitcloud.orbits.trajectory import read_trajectory
+    from orbitcloud.scenario.trajectory import read_trajectory
 
     return SpaceNodes.from_constellations(constellations, epoch, read_trajectory)
 

@@ -675,6 +675,20 @@ class Scenario(_Model):
             if c.kind not in EARTH_ORBIT_KINDS and seen_space is None:
                 seen_space = c.name
         for i, c in enumerate(self.constellations):
+            if isinstance(c, EphemerisConstellation):
+                from orbitcloud.scenario.trajectory import read_trajectory
+
+                for j, traj in enumerate(c.satellites):
+                    try:
+                        t = read_trajectory(traj, self.epoch)
+                    except ValueError as exc:
+                        raise ValueError(f"constellations[{i}].satellites[{j}]: {exc}") from None
+                    if t.t_s[0] > 0.0 or t.t_s[-1] < self.duration_s:
+                        raise ValueError(
+                            f"constellations[{i}].satellites[{j}] ({traj.name!r}): the "
+                            f"trajectory covers t_s {t.t_s[0]:.6g}..{t.t_s[-1]:.6g} s, the run "
+                            f"0..{self.duration_s:.6g} s; give samples over the whole run"
+                        )
             if isinstance(c, OrbiterConstellation):
                 from orbitcloud.constants import MARS_EQUATORIAL_RADIUS_KM, MOON_RADIUS_KM
 
