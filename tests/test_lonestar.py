@@ -91,3 +91,24 @@ def test_restore_of_100_tb_equals_the_integral_of_the_rates(result):
     done = t[np.searchsorted(volume, 100e12)] + 10.0
     assert est.restore_s == pytest.approx(done + 1.3, abs=20.0)
     assert 2 * 86400 < est.restore_s < DAYS * 86400
+
+
+def test_jobs_run_on_the_moon_and_their_products_come_down_with_the_light_time(result):
+    """Jobs on data stored on the Moon run there (in the lunar day) and their products reach
+    a station ``8 · bytes / rate + owlt`` after they finish, when a contact is open."""
+    jobs = result.workload.jobs_table(result.contacts.nodes.names).to_pylist()
+    done = [j for j in jobs if j["status"] == "done" and j["mode"] == "orbit"]
+    assert len(done) >= 4 and all(j["node"] == "crisium-dc" for j in done)
+    plan = result.contacts
+    names = plan.nodes.names
+    moon = names.index("crisium-dc")
+    checked = 0
+    for j in done:
+        t = j["finished_s"]
+        c = plan.select((plan.src == moon) & (plan.start_s <= t) & (plan.end_s > t + 2.0))
+        if len(c) == 0:
+            continue
+        best = min(8 * j["output_bytes"] / c.rate_bps + c.owlt_s)
+        assert j["delivered_s"] - t == pytest.approx(best, abs=1e-6)
+        checked += 1
+    assert checked >= 3
