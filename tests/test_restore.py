@@ -96,7 +96,9 @@ def test_two_antennas_serve_both_passes():
     assert restore_time(plan, 250e6).restore_s == pytest.approx(250.0 + OWLT_S)
     third = [*rows, (2, "A", 150.0, 250.0, 8e6)]
     two = restore_time(_plan(third, antennas=[2, 1, 1]), 1.0)
-    assert restore_time(_plan(third, antennas=[2, 1, 1]), 200e6).restore_s == pytest.approx(225 + OWLT_S)
+    assert restore_time(_plan(third, antennas=[2, 1, 1]), 200e6).restore_s == pytest.approx(
+        225 + OWLT_S
+    )
     three = restore_time(_plan(third, antennas=[3, 1, 1]), 1.0)
     assert two.bytes_per_day == pytest.approx(600e6 / 1000.0 * 86400.0)
     assert three.bytes_per_day == pytest.approx(700e6 / 1000.0 * 86400.0)

@@ -37,18 +37,34 @@ def _scenario(**over: Any) -> dict[str, Any]:
         "duration_s": DURATION_S,
         "step_s": 600,
         "constellations": [
-            {"kind": "ephemeris", "name": "probes",
-             "satellites": [{"name": "probe", "format": "csv", "center": "mars", "text": csv}]}
+            {
+                "kind": "ephemeris",
+                "name": "probes",
+                "satellites": [{"name": "probe", "format": "csv", "center": "mars", "text": csv}],
+            }
         ],  # fmt: skip
         "ground_stations": [
-            {"name": "goldstone", "lat_deg": 35.4259, "lon_deg": -116.8896, "alt_m": 1002,
-             "min_elevation_deg": MASK_DEG, "jurisdiction": "US", "rate_bps": 1e6,
-             "earth_orbit_passes": False}
+            {
+                "name": "goldstone",
+                "lat_deg": 35.4259,
+                "lon_deg": -116.8896,
+                "alt_m": 1002,
+                "min_elevation_deg": MASK_DEG,
+                "jurisdiction": "US",
+                "rate_bps": 1e6,
+                "earth_orbit_passes": False,
+            }
         ],  # fmt: skip
         "space_links": [
-            {"name": "x", "from_nodes": ["probe"], "to_nodes": ["goldstone"], "rate": RATE,
-             "return_rate": {"kind": "fixed", "rate_bps": 2000},
-             "conjunction_min_sep_deg": SEP_DEG, "max_contact_s": 4 * 3600}
+            {
+                "name": "x",
+                "from_nodes": ["probe"],
+                "to_nodes": ["goldstone"],
+                "rate": RATE,
+                "return_rate": {"kind": "fixed", "rate_bps": 2000},
+                "conjunction_min_sep_deg": SEP_DEG,
+                "max_contact_s": 4 * 3600,
+            }
         ],  # fmt: skip
     }
     sc.update(over)
@@ -195,13 +211,23 @@ def test_a_far_side_lunar_site_never_sees_earth_and_a_near_side_one_always_does(
         epoch="2027-03-01T00:00:00Z",
         duration_s=3 * 86400,
         constellations=[
-            {"kind": "surface", "name": "moon-sites", "body": "moon",
-             "sites": [{"name": "far", "lat_deg": 0, "lon_deg": 180, "min_elevation_deg": 0},
-                       {"name": "near", "lat_deg": 0, "lon_deg": 0, "min_elevation_deg": 5}]}
+            {
+                "kind": "surface",
+                "name": "moon-sites",
+                "body": "moon",
+                "sites": [
+                    {"name": "far", "lat_deg": 0, "lon_deg": 180, "min_elevation_deg": 0},
+                    {"name": "near", "lat_deg": 0, "lon_deg": 0, "min_elevation_deg": 5},
+                ],
+            }
         ],  # fmt: skip
         space_links=[
-            {"name": "ka", "from_nodes": ["moon-sites"], "to_nodes": ["goldstone"],
-             "rate": {"kind": "fixed", "rate_bps": 1e8}}
+            {
+                "name": "ka",
+                "from_nodes": ["moon-sites"],
+                "to_nodes": ["goldstone"],
+                "rate": {"kind": "fixed", "rate_bps": 1e8},
+            }
         ],  # fmt: skip
     )
     p = run(load_scenario(sc), stages=("contacts",)).contacts
