@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from orbitcloud.constants import MARS_MU_KM3_S2
+from orbitcloud.scenario.space import TrajectoryFile
 from orbitcloud.scenario.trajectory import (
     EME2000_TO_ICRF,
     Trajectory,
@@ -18,7 +19,6 @@ from orbitcloud.scenario.trajectory import (
     read_trajectory,
     write_oem,
 )
-from orbitcloud.scenario.space import TrajectoryFile
 
 EPOCH = dt.datetime(2027, 12, 1, tzinfo=dt.UTC)
 

@@ -337,11 +337,11 @@ def build_contact_plan(
         from orbitcloud.links.spacelinks import space_link_rows
 
         sr = space_link_rows(scenario, eph, tol_s, progress)
-        w = PairWindows(sr.src, sr.dst, sr.start_s, sr.end_s, sr.range_km)
-        for code in np.unique(kind_codes(nodes, sr.src, sr.dst)).tolist():
-            sel = kind_codes(nodes, sr.src, sr.dst) == code
-            ws = PairWindows(*(getattr(w, f)[sel] for f in ("a", "b", "start_s", "end_s",
-                                                              "range_max_km")))  # fmt: skip
+        codes = kind_codes(nodes, sr.src.astype(np.int32), sr.dst.astype(np.int32))
+        for code in np.unique(codes).tolist():
+            sel = codes == code
+            ws = PairWindows(sr.src[sel], sr.dst[sel], sr.start_s[sel], sr.end_s[sel],
+                             sr.range_km[sel])  # fmt: skip
             add(ws.a, ws.b, ws, sr.rate_bps[sel], KINDS[code], sr.owlt_s[sel])
     if not src:
         add(np.empty(0, np.intp), np.empty(0, np.intp), PairWindows.empty(), np.empty(0), "isl")
