@@ -10,7 +10,7 @@ contacts   contact timeline (Gantt) per station, links over time    contacts.par
 space_*    beyond Earth orbit: distance and light time, contact     nodes beyond Earth orbit;
            timeline per pair, bundle delivery latency               bundles.parquet
            (:mod:`orbitcloud.report.space`)
-beyond     why the beyond-Earth sections are absent                 no node beyond Earth orbit
+(summary   also says why the beyond-Earth sections are absent       no node beyond Earth orbit)
 routes     RTT distributions, path changes                          routes.parquet
 power      eclipses, battery and power timelines                    positions.parquet
 storage    durability, outcomes, repairs/fault events               storage/events.parquet
@@ -57,7 +57,6 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("space_distance", "Distance and light time"),
     ("space_contacts", "Contact timeline beyond Earth orbit"),
     ("space_latency", "Delivery latency"),
-    ("beyond", "Beyond Earth orbit"),
     ("routes", "Routes: latency and path changes"),
     ("power", "Power, battery and eclipses"),
     ("storage", "Storage: durability and repair"),
@@ -379,7 +378,7 @@ def _space_latency(run: RunFolder) -> str:
 
 def _absent(run: RunFolder, blocks: dict[str, list[str]]) -> None:
     """Say why each beyond-Earth section is absent: in the section itself when the run has
-    nodes beyond Earth orbit, else once in the "beyond" section."""
+    nodes beyond Earth orbit, else once in the summary (``<div id=beyond>``)."""
     titles = dict(SECTIONS)
     if run.space_nodes:
         for key in ("space_distance", "space_contacts", "space_latency"):
@@ -395,9 +394,10 @@ def _absent(run: RunFolder, blocks: dict[str, list[str]]) -> None:
     lat = absent_reason(run, "space_latency")
     if lat is not None:
         items.append(f"<li>{_esc(titles['space_latency'])}: absent, {_esc(lat)}</li>")
-    blocks["beyond"].append(
-        "<p class=absent>The sections on nodes beyond Earth orbit are absent: all of this "
-        f"run's nodes are in Earth orbit.</p><ul>{''.join(items)}</ul>"
+    blocks["summary"].append(
+        "<div id=beyond><h3>Beyond Earth orbit</h3><p class=absent>The sections on nodes "
+        "beyond Earth orbit are absent: all of this run's nodes are in Earth orbit.</p>"
+        f"<ul>{''.join(items)}</ul></div>"
     )
 
 
