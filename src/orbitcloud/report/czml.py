@@ -23,6 +23,15 @@ Keeping it small (large constellations stay smooth):
   with the longest total contact time (ties, e.g. permanent +Grid ISLs, are spread across the
   constellation by a golden-ratio sequence over the pair index, not taken from one plane).
 - Positions are rounded to the metre.
+
+Nodes beyond Earth orbit (the Moon, Mars, deep space): a node whose Earth-fixed position is
+ever farther than :data:`MAX_SCENE_RADIUS_KM` from the Earth's centre (about the Earth's Hill
+sphere, 1.5 million km) is left out of the scene, with its link lines; the summary names it
+(``left_out``) and the report says so. Lunar nodes (about 400 000 km, 60 Earth radii) stay: the
+globe view can be zoomed out to them and Cesium draws the Moon there. Mars nodes (0.4-2.7 AU
+away, 10⁴-10⁵ Earth radii) would sit far outside any useful camera distance and their Earth-fixed
+tracks (a circle of 10⁸ km a day) would only stretch the scene; the report's "Distance and
+light time" section shows them instead.
 """
 
 from __future__ import annotations
@@ -61,6 +70,7 @@ from orbitcloud.report.folder import RunFolder, Samples, codes, column_f64, open
 __all__ = [
     "MAX_LINKS_PER_KIND",
     "MAX_POSITION_SAMPLES",
+    "MAX_SCENE_RADIUS_KM",
     "MIN_SAMPLES_PER_ORBIT",
     "SceneSummary",
     "build_scene",
@@ -76,6 +86,8 @@ MIN_SAMPLES_PER_ORBIT = 12
 MAX_LINKS_PER_KIND = 1500
 #: Labels, orbit trails and sampled state properties only up to this many satellites.
 DETAIL_MAX_SATS = 60
+#: Nodes ever farther than this from the Earth's centre [km] are left out (see module doc).
+MAX_SCENE_RADIUS_KM = 2.0e6
 #: Station labels only up to this many stations.
 LABEL_MAX_STATIONS = 40
 
@@ -103,6 +115,7 @@ class SceneSummary:
     samples_per_satellite: int
     t_end_s: float
     entities: int
+    left_out: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -355,14 +368,15 @@ def _link_packets(
     run: RunFolder, links: LinkWindows, keep: NDArray[np.intp], sats: set[str]
 ) -> list[Packet]:
     epoch = run.epoch
+    stations = {str(st["name"]) for st in run.stations}
     first = np.searchsorted(links.pair, keep, side="left")
     last = np.searchsorted(links.pair, keep, side="right")
     packets = []
     for p, i0, i1 in zip(keep.tolist(), first.tolist(), last.tolist(), strict=True):
         a, b = links.a[p], links.b[p]
         ref_b = f"sat/{b}" if b in sats else f"gs/{b}"
-        if a not in sats:
-            continue
+        if a not in sats or (b not in sats and b not in stations):
+            continue  # an end left out of the scene (beyond MAX_SCENE_RADIUS_KM)
         rgba = ISL_RGBA if links.isl[p] else GROUND_LINK_RGBA
         packets.append(
             Packet(
@@ -389,9 +403,34 @@ def _link_packets(
     return packets
 
 
+def _within_scene(s: Samples) -> tuple[Samples | None, tuple[str, ...]]:
+    """``s`` without the nodes ever beyond :data:`MAX_SCENE_RADIUS_KM` (``None`` if no node
+    is left), and the names of those left out."""
+    r_km = np.sqrt(sum(s.values[c] ** 2 for c in ("x_km", "y_km", "z_km")))
+    with np.errstate(invalid="ignore"):
+        far = np.any(r_km > MAX_SCENE_RADIUS_KM, axis=1)
+    if not far.any():
+        return s, ()
+    out = tuple(n for n, f in zip(s.names, far.tolist(), strict=True) if f)
+    if far.all():
+        return None, out
+    keep = ~far
+    return (
+        Samples(
+            s.t_s,
+            [n for n, k in zip(s.names, keep.tolist(), strict=True) if k],
+            {k: v[keep] for k, v in s.values.items()},
+        ),
+        out,
+    )
+
+
 def build_scene(run: RunFolder) -> tuple[str, SceneSummary]:
     """The CZML document (JSON text) of a run and a summary of what it holds."""
     s = run.samples
+    left_out: tuple[str, ...] = ()
+    if s is not None:
+        s, left_out = _within_scene(s)
     epoch = run.epoch
     n_sat = 0 if s is None else s.n_sat
     t_end_s = run.duration_s
@@ -440,6 +479,7 @@ def build_scene(run: RunFolder) -> tuple[str, SceneSummary]:
         samples_per_satellite=n_keep,
         t_end_s=t_end_s,
         entities=len(sat_packets) + len(station_packets) + len(link_packets),
+        left_out=left_out,
     )
     return text, summary
 

@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 
 from orbitcloud.links.windows import merge_overlaps
 from orbitcloud.report.folder import RunFolder, codes, column_f64
+from orbitcloud.report.space import fig_bundle_latency, fig_light_time, fig_space_timeline
 from orbitcloud.report.viewer import cesium_dir
 
 __all__ = ["FIGURES", "FigureSpec", "write_figures"]
@@ -537,6 +538,26 @@ FIGURES: tuple[FigureSpec, ...] = (
     ),
     FigureSpec(
         "links_over_time", "contacts", "Ground links and ISLs up over time.", fig_links_over_time
+    ),
+    FigureSpec(
+        "space_light_time",
+        "space_distance",
+        "Range, one-way light time and downlink rate of the contacts between nodes beyond "
+        "Earth orbit and Earth stations (one point per contact window, at its start).",
+        fig_light_time,
+    ),
+    FigureSpec(
+        "space_timeline",
+        "space_contacts",
+        "Contact windows per node pair (both directions merged); shaded: gaps in all Earth "
+        "contacts longer than 2 days.",
+        fig_space_timeline,
+    ),
+    FigureSpec(
+        "bundle_latency",
+        "space_latency",
+        "Bundle delivery latency over send time and its distribution.",
+        fig_bundle_latency,
     ),
     FigureSpec(
         "route_latency", "routes", "Round-trip times of the routed pairs.", fig_route_latency

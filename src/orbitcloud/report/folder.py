@@ -17,6 +17,7 @@ jobs.parquet          compute jobs, in orbit vs on the ground
 events.parquet        service events (storage repairs, faults)
 storage.parquet       stored objects: durability, losses
 assessment.json       carbon/water/cost comparison and the sensitivity tornado
+bundles.parquet       bundle delivery latency (runs with a ``bundles:`` section)
 ====================  =====================================================================
 
 Tables are read with pyarrow the first time they are asked for; a missing file reads as
@@ -43,7 +44,11 @@ from numpy.typing import NDArray
 
 from orbitcloud.run.folder import STATUS_COMPLETE, run_file
 
+#: Constellation kinds whose nodes are beyond Earth orbit.
+SPACE_KINDS = ("surface", "orbiter", "ephemeris")
+
 __all__ = [
+    "SPACE_KINDS",
     "RunFolder",
     "RunFolderError",
     "Samples",
@@ -140,6 +145,22 @@ class RunFolder:
     @cached_property
     def storage(self) -> pa.Table | None:
         return self._table("storage.parquet")
+
+    @cached_property
+    def bundles(self) -> pa.Table | None:
+        return self._table("bundles.parquet")
+
+    @cached_property
+    def space_nodes(self) -> list[str]:
+        """Names of the nodes beyond Earth orbit: the sites and satellites of the scenario's
+        constellations of kind ``surface``, ``orbiter`` or ``ephemeris``."""
+        out: list[str] = []
+        for c in self.scenario.get("constellations") or []:
+            if not isinstance(c, dict) or c.get("kind") not in SPACE_KINDS:
+                continue
+            items = c.get("sites") if c.get("kind") == "surface" else c.get("satellites")
+            out += [str(x["name"]) for x in items or [] if isinstance(x, dict) and "name" in x]
+        return out
 
     @property
     def scenario(self) -> dict[str, Any]:

@@ -7,6 +7,10 @@ section id shows                                                    appears when
 summary    scenario, headline numbers, stage timings, versions      always
 coverage   ground tracks, coverage per station                      positions or stations
 contacts   contact timeline (Gantt) per station, links over time    contacts.parquet
+space_*    beyond Earth orbit: distance and light time, contact     nodes beyond Earth orbit;
+           timeline per pair, bundle delivery latency               bundles.parquet
+           (:mod:`orbitcloud.report.space`)
+(summary   also says why the beyond-Earth sections are absent       no node beyond Earth orbit)
 routes     RTT distributions, path changes                          routes.parquet
 power      eclipses, battery and power timelines                    positions.parquet
 storage    durability, outcomes, repairs/fault events               storage/events.parquet
@@ -20,6 +24,7 @@ files      the run folder's files                                   always
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import html
 import math
 from collections.abc import Iterable, Mapping
@@ -28,9 +33,20 @@ from typing import Any
 
 import numpy as np
 
-from orbitcloud.report.czml import SceneSummary
+from orbitcloud.report.czml import MAX_SCENE_RADIUS_KM, SceneSummary
 from orbitcloud.report.figures import FIGURES
 from orbitcloud.report.folder import RunFolder, codes, column_f64
+from orbitcloud.report.space import (
+    DAY_S,
+    GAP_MIN_S,
+    absent_reason,
+    bundle_stats,
+    earth_gaps,
+    merged_windows,
+    range_unit,
+    space_contacts,
+    time_unit,
+)
 
 __all__ = ["SECTIONS", "render_report"]
 
@@ -38,6 +54,9 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("summary", "Scenario summary"),
     ("coverage", "Ground tracks and coverage"),
     ("contacts", "Contacts"),
+    ("space_distance", "Distance and light time"),
+    ("space_contacts", "Contact timeline beyond Earth orbit"),
+    ("space_latency", "Delivery latency"),
     ("routes", "Routes: latency and path changes"),
     ("power", "Power, battery and eclipses"),
     ("storage", "Storage: durability and repair"),
@@ -228,6 +247,160 @@ def _routes_table(run: RunFolder) -> str:
     return _table(["pair", "median RTT (ms)", "p95 RTT (ms)", "reachable (%)"], rows) + more
 
 
+def _space_distance(run: RunFolder) -> str:
+    sc = space_contacts(run)
+    if sc is None:
+        return ""
+    e = sc.earth_rows
+    parts = []
+    if e.any():
+        lo, hi = float(np.nanmin(sc.owlt_s[e])), float(np.nanmax(sc.owlt_s[e]))
+        unit, div = time_unit(hi)
+        r_lo, r_hi = float(np.nanmin(sc.range_km[e])), float(np.nanmax(sc.range_km[e]))
+        r_unit, r_div = range_unit(r_hi)
+        parts.append(
+            "<p class=owlt>One-way light time between nodes beyond Earth orbit and Earth "
+            f"stations over the run: min <b>{lo:.3f} s</b> ({lo / div:.4g} {unit}), "
+            f"max <b>{hi:.3f} s</b> ({hi / div:.4g} {unit}); range {r_lo / r_div:.4g} to "
+            f"{r_hi / r_div:.4g} {r_unit} ({int(e.sum())} contact windows, each at its "
+            "start).</p>"
+        )
+    rows: list[list[object]] = []
+    for p, name in enumerate(sc.names):
+        sel = sc.pair == p
+        r = sc.range_km[sel]
+        o = sc.owlt_s[sel]
+        rows.append(
+            [
+                name,
+                "Earth" if sc.earth[p] else "space",
+                int(sel.sum()),
+                float(np.nanmin(r)),
+                float(np.nanmax(r)),
+                float(np.nanmin(o)),
+                float(np.nanmax(o)),
+            ]
+        )
+    parts.append(
+        _table(
+            [
+                "pair",
+                "to",
+                "windows (both directions)",
+                "min range (km)",
+                "max range (km)",
+                "min light time (s)",
+                "max light time (s)",
+            ],
+            rows,
+        )
+    )
+    links = [x for x in run.scenario.get("space_links") or [] if isinstance(x, dict)]
+    if links:
+        parts.append(
+            "<p>Space link sets: "
+            + "; ".join(
+                f"<code>{_esc(x.get('name', ''))}</code> "
+                f"{_esc(', '.join(map(str, x.get('from_nodes') or [])))} → "
+                f"{_esc(', '.join(map(str, x.get('to_nodes') or [])))}"
+                for x in links
+            )
+            + ".</p>"
+        )
+    return "".join(parts)
+
+
+def _space_contacts(run: RunFolder) -> str:
+    sc = space_contacts(run)
+    if sc is None:
+        return ""
+    pair, start, end = merged_windows(sc)
+    rows: list[list[object]] = []
+    for p, name in enumerate(sc.names):
+        sel = pair == p
+        s0, s1 = start[sel], end[sel]
+        gaps = np.diff(
+            np.concatenate([[0.0], np.ravel(np.column_stack([s0, s1])), [run.duration_s]])
+        )
+        longest = float(np.max(gaps[::2])) if gaps.size else math.nan
+        rows.append([name, int(sel.sum()), float((s1 - s0).sum() / 3600.0), longest / DAY_S])
+    gaps = earth_gaps(sc, run.duration_s)
+    if gaps.shape[0]:
+        epoch = run.epoch
+        items = "".join(
+            f"<li>{_esc((epoch + dt.timedelta(seconds=float(a))).strftime('%Y-%m-%d %H:%M'))} → "
+            f"{_esc((epoch + dt.timedelta(seconds=float(b))).strftime('%Y-%m-%d %H:%M'))} UTC "
+            f"({(b - a) / DAY_S:.1f} days)</li>"
+            for a, b in gaps.tolist()
+        )
+        note = (
+            f"<p>Gaps longer than {GAP_MIN_S / DAY_S:g} days with no contact between any node "
+            "beyond Earth orbit and any Earth station (e.g. solar conjunction):</p>"
+            f"<ul>{items}</ul>"
+        )
+    else:
+        note = (
+            f"<p>No gap longer than {GAP_MIN_S / DAY_S:g} days in the contacts between nodes "
+            "beyond Earth orbit and Earth stations.</p>"
+        )
+    return note + _table(
+        ["pair", "merged windows", "total contact (h)", "longest gap (days)"], rows
+    )
+
+
+def _space_latency(run: RunFolder) -> str:
+    b = bundle_stats(run)
+    if b is None:
+        return ""
+    unit, div = time_unit(b.latency_max_s if math.isfinite(b.latency_max_s) else 0.0)
+    m_unit, m_div = time_unit(b.latency_p50_s if math.isfinite(b.latency_p50_s) else 0.0)
+    med = (
+        f"median latency <b>{b.latency_p50_s:.1f} s</b> ({b.latency_p50_s / m_div:.4g} {m_unit})"
+        if math.isfinite(b.latency_p50_s)
+        else "no bundle delivered, so no latency"
+    )
+    head = (
+        f"<p class=bundles>{b.delivered} of {b.sent} bundles delivered: delivered fraction "
+        f"<b>{b.delivered_fraction:.4f}</b>; {med}.</p>"
+    )
+    rows = [
+        [label, v, v / div]
+        for label, v in (
+            ("min", b.latency_min_s),
+            ("p50", b.latency_p50_s),
+            ("p90", b.latency_p90_s),
+            ("p99", b.latency_p99_s),
+            ("max", b.latency_max_s),
+        )
+    ]
+    return head + _table(["latency (delivered bundles)", "s", unit], rows)
+
+
+def _absent(run: RunFolder, blocks: dict[str, list[str]]) -> None:
+    """Say why each beyond-Earth section is absent: in the section itself when the run has
+    nodes beyond Earth orbit, else once in the summary (``<div id=beyond>``)."""
+    titles = dict(SECTIONS)
+    if run.space_nodes:
+        for key in ("space_distance", "space_contacts", "space_latency"):
+            why = absent_reason(run, key)
+            if why is not None:
+                blocks[key] = [f"<p class=absent>{_esc(titles[key])} absent: {_esc(why)}.</p>"]
+        return
+    why = absent_reason(run, "space_distance")
+    items = [
+        f"<li>{_esc(titles[key])}: absent, {_esc(why)}</li>"
+        for key in ("space_distance", "space_contacts")
+    ]
+    lat = absent_reason(run, "space_latency")
+    if lat is not None:
+        items.append(f"<li>{_esc(titles['space_latency'])}: absent, {_esc(lat)}</li>")
+    blocks["summary"].append(
+        "<div id=beyond><h3>Beyond Earth orbit</h3><p class=absent>The sections on nodes "
+        "beyond Earth orbit are absent: all of this run's nodes are in Earth orbit.</p>"
+        f"<ul>{''.join(items)}</ul></div>"
+    )
+
+
 def _is_number(x: object) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool)
 
@@ -295,6 +468,15 @@ def _scene(scene: SceneSummary | None) -> str:
         f"and {scene.links} link lines (of {scene.links_isl_total} ISL and "
         f"{scene.links_ground_total} ground pairs). Open it offline with "
         "<code>orbitcloud view RUN_DIR</code>.</p>"
+        + (
+            f"<p class=left-out>Left out of the scene: {len(scene.left_out)} node(s) beyond "
+            f"{MAX_SCENE_RADIUS_KM:,.0f} km from the Earth's centre "
+            f"({_esc(', '.join(scene.left_out[:20]))}{', …' if len(scene.left_out) > 20 else ''}"
+            "), and their link lines: at 10⁴ Earth radii and more they are far outside a "
+            "useful globe view; see the distance and light-time section instead.</p>"
+            if scene.left_out
+            else ""
+        )
     )
 
 
@@ -319,6 +501,10 @@ def render_report(
     blocks["coverage"].append(_coverage_table(run))
     blocks["contacts"].append(_contacts_table(run))
     blocks["routes"].append(_routes_table(run))
+    blocks["space_distance"].append(_space_distance(run))
+    blocks["space_contacts"].append(_space_contacts(run))
+    blocks["space_latency"].append(_space_latency(run))
+    _absent(run, blocks)
     for key in ("power", "compute", "storage", "restore"):
         if isinstance(m.get(key), dict):
             section = "storage" if key == "restore" else key
