@@ -35,7 +35,16 @@ from orbitcloud.scenario.models import (
     WalkerConstellation,
 )
 
-EXAMPLES = ["milsca", "starlink-550", "ascend", "iss-node", "starlink-gen1", "synthetic-20k"]
+EXAMPLES = [
+    "milsca",
+    "starlink-550",
+    "ascend",
+    "iss-node",
+    "starlink-gen1",
+    "synthetic-20k",
+    "lonestar",
+    "mars-relay",
+]
 DATA = Path(example_path("milsca")).parent / "data"
 
 # SGP4's WGS72 constants (Vallado et al. 2006, AIAA 2006-6753, Table 1) and the Sun's mean motion.
@@ -477,3 +486,22 @@ def test_iss_tle_is_valid_and_near_the_scenario_epoch(scenarios: dict[str, Scena
     sc = scenarios["iss-node"]
     assert abs((sc.epoch - tle_epoch).total_seconds()) <= 86400.0
     assert build_satellites(sc).names == ["ISS-ZARYA"]
+
+
+def test_mars_relay_orbiters_have_their_published_periods(scenarios: dict[str, Scenario]) -> None:
+    """Kepler's third law with Mars' GM (MRO110C) on the example's elements gives the published
+    periods: MRO ~112 min (Zurek & Smrekar 2007), MAVEN 4.5 h (Jakosky et al. 2015), TGO ~2 h
+    (ESA); the rover sits at Perseverance's landing site, 18.4447 N 77.4508 E."""
+    from orbitcloud.constants import MARS_MU_KM3_S2
+
+    orbiters = next(c for c in scenarios["mars-relay"].constellations if c.kind == "orbiter")
+    period_min = {
+        el.name: 2 * math.pi * math.sqrt(el.semi_major_axis_km**3 / MARS_MU_KM3_S2) / 60
+        for el in orbiters.satellites  # type: ignore[union-attr]
+    }
+    assert period_min["mro"] == pytest.approx(112, rel=0.02)
+    assert period_min["maven"] == pytest.approx(270, rel=0.02)
+    assert period_min["tgo"] == pytest.approx(118, rel=0.03)
+    rover = next(c for c in scenarios["mars-relay"].constellations if c.kind == "surface")
+    site = rover.sites[0]  # type: ignore[union-attr]
+    assert (site.lat_deg, site.lon_deg) == (18.4447, 77.4508)

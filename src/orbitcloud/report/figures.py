@@ -344,6 +344,14 @@ def fig_path_changes(run: RunFolder) -> Figure | None:
     return fig
 
 
+def _legend(ax: matplotlib.axes.Axes, **kw: object) -> None:
+    """A legend when the axes has labelled artists; otherwise a note that it has none."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**kw)  # type: ignore[arg-type]
+    else:
+        ax.text(0.5, 0.5, "none yet", transform=ax.transAxes, ha="center", color="0.4")
+
+
 def _ecdf(ax: matplotlib.axes.Axes, values: F64, label: str, colour: str | None) -> None:
     x = np.sort(values[np.isfinite(values)])
     if x.size:
@@ -363,7 +371,7 @@ def fig_compute(run: RunFolder) -> Figure | None:
         _ecdf(ax1, delay[mode == k] / 60.0, m, MODE_COLOURS.get(m))
     ax1.set_xlabel("time to product: submitted → delivered (min)")
     ax1.set_ylabel("fraction of jobs ≤ x")
-    ax1.legend(fontsize=8)
+    _legend(ax1, fontsize=8)
     ax1.set_title("Time to product")
     counts = np.zeros((len(modes), len(statuses)))
     np.add.at(counts, (mode, status), 1)
@@ -393,7 +401,7 @@ def fig_storage(run: RunFolder) -> Figure | None:
             _ecdf(ax1, lat[policy == k], p, None)
         ax1.set_xlabel("put → durable (s)")
         ax1.set_ylabel("fraction of objects ≤ x")
-        ax1.legend(fontsize=8)
+        _legend(ax1, fontsize=8)
     ax1.set_title("Time to durability")
     outcome = np.full(s.num_rows, "stored", dtype=object)
     if "readable" in s.column_names:
