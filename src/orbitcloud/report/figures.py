@@ -347,7 +347,7 @@ def fig_path_changes(run: RunFolder) -> Figure | None:
 def _legend(ax: matplotlib.axes.Axes, **kw: object) -> None:
     """A legend when the axes has labelled artists; otherwise a note that it has none."""
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(**kw)  # type: ignore[arg-type]
+        ax.legend(**kw)
     else:
         ax.text(0.5, 0.5, "none yet", transform=ax.transAxes, ha="center", color="0.4")
 
