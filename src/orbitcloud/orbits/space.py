@@ -242,8 +242,9 @@ class SpaceNodes:
                         "pass trajectories= to SpaceNodes.from_constellations"
                     )
                 for tf in c.satellites:
-                    trajs[len(names)] = trajectories(tf, epoch)
-                    add(tf.name, "ephemeris", tf.center, c.name)
+                    traj = trajs[len(names)] = trajectories(tf, epoch)
+                    # an OEM file names its centre (CENTER_NAME); a CSV takes the entry's
+                    add(tf.name, "ephemeris", getattr(traj, "center", tf.center), c.name)
                     fixed.append(nan3)
                     up.append(nan3)
                     min_el.append(np.nan)

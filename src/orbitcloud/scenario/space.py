@@ -106,7 +106,9 @@ class TrajectoryFile(_Model):
     name: Name
     file: str | None = None
     format: Literal["oem", "csv"] | None = Field(None, description="default: from the suffix")
-    center: Literal["earth", "moon", "mars", "sun"] = "earth"
+    center: Literal["earth", "moon", "mars", "sun"] = Field(
+        "earth", description="CSV only: the body the positions are relative to (OEM files say)"
+    )
     interpolation_degree: int = Field(7, ge=1, le=15, description="CSV only; OEM files say")
     text: str | None = Field(None, description="the file's text (load_scenario reads `file`)")
 
