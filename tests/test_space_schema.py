@@ -32,7 +32,7 @@ def _base(**over: Any) -> dict[str, Any]:
                     {"name": "lro", "semi_major_axis_km": 1787.4, "inclination_deg": 90}
                 ],
             },
-        ],  # fmt: skip
+        ],
         "ground_station_sets": ["dsn"],
         "space_links": [
             {
@@ -41,7 +41,7 @@ def _base(**over: Any) -> dict[str, Any]:
                 "to_nodes": ["dsn"],
                 "rate": {"kind": "fixed", "rate_bps": 1e6},
             },
-        ],  # fmt: skip
+        ],
     }
     sc.update(over)
     return sc
@@ -74,7 +74,8 @@ def _validate(tmp_path: Path, sc: dict[str, Any]) -> tuple[int, str]:
          "Earth-orbit constellations (walker, tle, elements) come before"),
         ({"bundles": {"from_node": "lro", "to_nodes": ["dsn"], "every_s": 1}},
          "bundles: every_s=1"),
-        ({"ground_station_sets": ["nasa"]}, "ground_station_sets[0]: Input should be 'dsn' or 'estrack'"),
+        ({"ground_station_sets": ["nasa"]},
+         "ground_station_sets[0]: Input should be 'dsn' or 'estrack'"),
         ({"space_links": [{"name": "s", "from_nodes": ["relays"], "to_nodes": ["dsn"],
                            "rate": {"kind": "deep_space", "eirp_dbw": 60, "g_t_db_per_k": 50}}]},
          "max_rate_bps"),
