@@ -73,9 +73,7 @@ def main() -> None:
     t = time.perf_counter()
     after = sun_ecef_km(epoch, t_s)
     sun_after_s = time.perf_counter() - t
-    err_rad = float(
-        np.max(np.linalg.norm(after - before, axis=1) / np.linalg.norm(before, axis=1))
-    )
+    err_rad = float(np.max(np.linalg.norm(after - before, axis=1) / np.linalg.norm(before, axis=1)))
     rng = np.random.default_rng(1)
     queries = [np.sort(rng.uniform(0, t_s[-1], 50)) for _ in range(200)]
     t = time.perf_counter()
