@@ -78,8 +78,13 @@ def _break_antimeridian(lon: F64, lat: F64) -> tuple[F64, F64]:
 
 
 def fig_ground_tracks(run: RunFolder) -> Figure | None:
+    """Ground tracks of the Earth-orbit satellites (nodes beyond Earth orbit have none: their
+    sub-points sweep the whole globe as the Earth turns under the Moon or Mars)."""
     s = run.samples
     if s is None or not s.has("lat_deg"):
+        return None
+    s = s.without(run.space_nodes)
+    if s.n_sat == 0:
         return None
     fig = Figure(figsize=(10, 5.2), layout="constrained")
     ax = fig.add_subplot()

@@ -264,6 +264,13 @@ class Samples:
     def has(self, column: str) -> bool:
         return column in self.values
 
+    def without(self, names: list[str]) -> Samples:
+        """These samples without the rows of ``names`` (e.g. the nodes beyond Earth orbit)."""
+        drop = set(names)
+        keep = np.array([n not in drop for n in self.names], dtype=bool)
+        rows = [n for n in self.names if n not in drop]
+        return Samples(self.t_s, rows, {k: v[keep] for k, v in self.values.items()})
+
 
 def pivot_positions(table: pa.Table) -> Samples:
     """Pivot the long ``positions.parquet`` table (one row per satellite and time) to
