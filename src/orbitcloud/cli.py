@@ -859,6 +859,42 @@ def view(
         server.close()
 
 
+class LatencyMode(StrEnum):
+    none = "none"
+    real = "real"
+
+
+@app.command()
+def serve(
+    source: Source,
+    host: Annotated[str, typer.Option(help="address to bind (loopback by default)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 9000,
+    data_dir: Annotated[
+        Path, typer.Option(help="credentials, master key, object store, uploads")
+    ] = Path("orbitcloud-data"),
+    speed: Annotated[float, typer.Option(help="twin seconds per wall-clock second")] = 1.0,
+    start_s: Annotated[float, typer.Option(help="twin time at start [s since the epoch]")] = 0.0,
+    latency: Annotated[
+        LatencyMode, typer.Option(help="real: responses wait for the simulated latency / speed")
+    ] = LatencyMode.none,
+    domain: Annotated[
+        str | None, typer.Option(help="virtual-host addressing: BUCKET.DOMAIN")
+    ] = None,
+) -> None:
+    """Serve the scenario's object store as an S3-compatible HTTP endpoint (SigV4, one
+    credentials profile per tenant in DATA_DIR/credentials); Ctrl-C stops."""
+    from orbitcloud.gateway.server import ServeOptions
+    from orbitcloud.gateway.server import serve as run_server
+    from orbitcloud.storage import StorageError
+
+    sc = _load(source)
+    opts = ServeOptions(host, port, data_dir, speed, start_s, latency == LatencyMode.real, domain)
+    try:
+        run_server(sc, opts)
+    except (ValueError, StorageError, OSError) as exc:
+        raise _fail(str(exc), 2) from None
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

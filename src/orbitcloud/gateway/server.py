@@ -1,0 +1,73 @@
+"""``orbitcloud serve``: build the twin, the credentials and the application, and run uvicorn.
+
+Binds 127.0.0.1 by default. Ctrl-C (SIGINT) or SIGTERM stops uvicorn gracefully; the store is
+closed (its lock released) on the way out. Uploads older than ``upload_max_age_s`` and temp
+files are swept at start (:meth:`orbitcloud.gateway.multipart.Uploads.sweep`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from orbitcloud.gateway.app import GatewayConfig, make_app
+from orbitcloud.gateway.auth import Credentials
+from orbitcloud.gateway.multipart import Uploads
+from orbitcloud.gateway.twin import Twin
+from orbitcloud.scenario.models import Scenario
+
+__all__ = ["ServeOptions", "build", "serve"]
+
+#: Multipart uploads not completed within this long are removed at the next start [s].
+UPLOAD_MAX_AGE_S = 7 * 86400.0
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    host: str = "127.0.0.1"
+    port: int = 9000
+    data_dir: Path = Path("orbitcloud-data")
+    speed: float = 1.0
+    start_s: float = 0.0
+    latency_real: bool = False
+    domain: str | None = None
+    fsync: bool = True
+
+
+def build(scenario: Scenario, opts: ServeOptions) -> tuple[GatewayConfig, Twin]:
+    """The gateway's configuration (twin, credentials, uploads) under ``opts.data_dir``."""
+    data_dir = opts.data_dir.resolve()
+    twin = Twin(scenario, data_dir, opts.speed, opts.start_s, opts.fsync)
+    try:
+        creds = Credentials.load_or_create(data_dir, twin.tenants)
+        uploads = Uploads(data_dir / "multipart", opts.fsync)
+        uploads.sweep(UPLOAD_MAX_AGE_S)
+    except BaseException:
+        twin.close()
+        raise
+    cfg = GatewayConfig(twin, creds, uploads, opts.domain, opts.latency_real)
+    return cfg, twin
+
+
+def serve(scenario: Scenario, opts: ServeOptions, announce: bool = True) -> None:
+    """Run the gateway until interrupted (module docstring)."""
+    import uvicorn
+
+    cfg, twin = build(scenario, opts)
+    try:
+        config = uvicorn.Config(
+            make_app(cfg), host=opts.host, port=opts.port, log_level="warning",
+            access_log=False, lifespan="off", h11_max_incomplete_event_size=16 * 1024,
+        )  # fmt: skip
+        server = uvicorn.Server(config)
+        if announce:
+            url = f"http://{opts.host}:{opts.port}"
+            print(f"orbitcloud S3 gateway: {url}  (scenario {scenario.name}, Ctrl-C stops)")
+            print(f"credentials: {cfg.credentials.path}  (profiles: {', '.join(twin.tenants)})")
+            print(f"  e.g. AWS_SHARED_CREDENTIALS_FILE={cfg.credentials.path} "
+                  f"aws --profile {twin.tenants[0]} --endpoint-url {url} s3 ls", flush=True)  # fmt: skip
+        logging.getLogger("orbitcloud.gateway").setLevel(logging.WARNING)
+        server.run()
+    finally:
+        twin.close()
