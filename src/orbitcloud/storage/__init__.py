@@ -33,7 +33,11 @@ from orbitcloud.storage.placement import (
 from orbitcloud.storage.repair import RepairResult, ScrubResult, repair, scrub
 from orbitcloud.storage.run import StorageReport, policy_of, run_storage, storage_nodes
 from orbitcloud.storage.service import (
+    ATTRS_MAX_BYTES,
+    BucketInfo,
+    BucketNotEmptyError,
     GetResult,
+    InvalidAttrsError,
     InvalidNameError,
     NodeMismatchError,
     NoSuchBucketError,
@@ -46,6 +50,7 @@ from orbitcloud.storage.service import (
     RotationResult,
     StorageError,
     StoreLockedError,
+    check_attrs,
     check_key,
 )
 from orbitcloud.storage.shardstore import ShardRead, ShardState, ShardStore, UnsafePathError
@@ -53,7 +58,10 @@ from orbitcloud.storage.sovereignty import SovereigntyError, SovereigntyPolicy
 from orbitcloud.storage.timing import NetworkTimer, Transfer
 
 __all__ = [
+    "ATTRS_MAX_BYTES",
     "FAULT_KINDS",
+    "BucketInfo",
+    "BucketNotEmptyError",
     "CatalogError",
     "Codec",
     "DataKey",
@@ -62,6 +70,7 @@ __all__ = [
     "FaultEvent",
     "GetResult",
     "IntegrityError",
+    "InvalidAttrsError",
     "InvalidNameError",
     "MasterKey",
     "MasterKeyError",
@@ -93,6 +102,7 @@ __all__ = [
     "Transfer",
     "UnsafePathError",
     "apply_fault",
+    "check_attrs",
     "check_key",
     "checksum",
     "codec_for",

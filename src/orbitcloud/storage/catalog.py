@@ -16,14 +16,27 @@ Schema (one row per thing; the shard files are named by ``objects``/``shards`` r
                 capacity_bytes, alive             the store's node list, in order
     tenants     name PK, allowed (JSON or NULL), policy (JSON), current_key
     tenant_keys key_id PK, tenant, wrapped BLOB (NULL once retired), retired
-    buckets     (tenant, name) PK
+    buckets     (tenant, name) PK, created_utc    wall-clock ISO-8601 UTC creation time
     versions    (tenant, bucket, key) PK, last    per-key version counter: only ever grows,
                                                   kept across deletes
     objects     object_id PK (random 128 bits per version), tenant, bucket, key, version,
                 size_bytes, checksum (HMAC), key_id, policy (JSON), put_s, k_durable_s,
-                durable_s, lost; UNIQUE (tenant, bucket, key): the current version
+                durable_s, lost, attrs (JSON object of str → str, the version's attributes:
+                ETag, Content-Type, user metadata; NULL = none);
+                UNIQUE (tenant, bucket, key): the current version
     shards      (object_id, idx) PK → objects ON DELETE CASCADE, node, sha256,
                 payload_bytes, file_bytes, landed_s, ok
+
+Format versions (``meta.format``): ``orbitcloud-store/2`` had no ``objects.attrs`` and no
+``buckets.created_utc``; opening such a catalog migrates it to ``orbitcloud-store/3`` in one
+transaction (``ALTER TABLE ... ADD COLUMN`` for each missing column, existing buckets get the
+time of the migration, existing versions no attributes, then the new format name), so a crash
+during the migration leaves the old format, which the next open migrates again. Any other
+format is refused (:class:`CatalogError`); code that reads format 2 refuses format 3.
+
+Keys sort in byte order of their UTF-8 encoding: SQLite compares TEXT with the BINARY
+collation, ``memcmp`` of the stored UTF-8 (https://sqlite.org/datatype3.html#collation), which
+is S3's listing order (:meth:`Catalog.keys_after`).
 
 Used bytes per node are not stored: they are the sum of ``file_bytes`` of the node's ``ok``
 shards, so accounting cannot drift from the rows. Times that are NaN (not yet durable) are
@@ -39,9 +52,10 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -54,12 +68,16 @@ __all__ = [
     "CatalogError",
     "ObjectRecord",
     "ShardRecord",
+    "attrs_from_json",
+    "attrs_to_json",
     "policy_from_json",
     "policy_to_json",
+    "utc_now",
 ]
 
 CATALOG_FILE = "catalog.sqlite"
-FORMAT_VERSION = "orbitcloud-store/2"
+FORMAT_VERSION = "orbitcloud-store/3"
+_MIGRATABLE = "orbitcloud-store/2"  # migrated on open (see the module docstring)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -74,7 +92,7 @@ CREATE TABLE IF NOT EXISTS tenant_keys (
     retired INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS buckets (
     tenant TEXT NOT NULL REFERENCES tenants(name), name TEXT NOT NULL,
-    PRIMARY KEY (tenant, name));
+    created_utc TEXT, PRIMARY KEY (tenant, name));
 CREATE TABLE IF NOT EXISTS versions (
     tenant TEXT NOT NULL, bucket TEXT NOT NULL, key TEXT NOT NULL, last INTEGER NOT NULL,
     PRIMARY KEY (tenant, bucket, key));
@@ -83,7 +101,7 @@ CREATE TABLE IF NOT EXISTS objects (
     version INTEGER NOT NULL, size_bytes INTEGER NOT NULL, checksum TEXT NOT NULL,
     key_id TEXT NOT NULL REFERENCES tenant_keys(key_id), policy TEXT NOT NULL,
     put_s REAL, k_durable_s REAL, durable_s REAL, lost INTEGER NOT NULL DEFAULT 0,
-    UNIQUE (tenant, bucket, key));
+    attrs TEXT, UNIQUE (tenant, bucket, key));
 CREATE TABLE IF NOT EXISTS shards (
     object_id TEXT NOT NULL REFERENCES objects(object_id) ON DELETE CASCADE,
     idx INTEGER NOT NULL, node INTEGER NOT NULL REFERENCES nodes(idx), sha256 TEXT NOT NULL,
@@ -113,6 +131,20 @@ def policy_from_json(text: str) -> PlacementPolicy:
     d = json.loads(text)
     kind = d.pop("kind")
     return Erasure(**d) if kind == "erasure" else Replication(**d)
+
+
+def attrs_to_json(attrs: Mapping[str, str]) -> str | None:
+    """The attributes as stored (None when there are none)."""
+    return json.dumps(dict(attrs), sort_keys=True, ensure_ascii=False) if attrs else None
+
+
+def attrs_from_json(text: str | None) -> dict[str, str]:
+    return {} if text is None else {str(k): str(v) for k, v in json.loads(text).items()}
+
+
+def utc_now() -> str:
+    """The wall-clock time as ISO-8601 UTC with milliseconds, ``2025-01-31T12:00:00.000Z``."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _f(x: float | None) -> float:
@@ -154,6 +186,7 @@ class ObjectRecord:
     durable_s: float
     shards: dict[int, ShardRecord]
     lost: bool = False
+    attrs: dict[str, str] = field(default_factory=dict)  # committed with the version's row
 
     @property
     def owner(self) -> str:
@@ -186,13 +219,25 @@ class Catalog:
                 row = self.db.execute("SELECT value FROM meta WHERE name='format'").fetchone()
                 if row is None:
                     self.set_meta("format", FORMAT_VERSION.encode())
+                elif bytes(row[0]).decode() == _MIGRATABLE:
+                    self._migrate()
                 elif bytes(row[0]).decode() != FORMAT_VERSION:
                     raise CatalogError(
                         f"catalog {self.path} is format {bytes(row[0]).decode()!r}; this "
-                        f"version of orbitcloud reads {FORMAT_VERSION!r}"
+                        f"version of orbitcloud reads {FORMAT_VERSION!r} (and migrates "
+                        f"{_MIGRATABLE!r})"
                     )
         except sqlite3.DatabaseError as err:
             raise CatalogError(f"catalog {self.path} cannot be opened: {err}") from None
+
+    def _migrate(self) -> None:
+        """Format 2 → 3 inside the opening transaction (see the module docstring)."""
+        for table, column in (("objects", "attrs"), ("buckets", "created_utc")):
+            have = {str(r[1]) for r in self.db.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
+        self.db.execute("UPDATE buckets SET created_utc=? WHERE created_utc IS NULL", (utc_now(),))
+        self.set_meta("format", FORMAT_VERSION.encode())
 
     def close(self) -> None:
         self.db.close()
@@ -290,12 +335,45 @@ class Catalog:
         with self.tx() as db:
             db.execute("UPDATE tenant_keys SET wrapped=NULL, retired=1 WHERE key_id=?", (key_id,))
 
-    def buckets(self) -> list[tuple[str, str]]:
-        return [(str(t), str(b)) for t, b in self.db.execute("SELECT tenant, name FROM buckets")]
+    def buckets(self) -> list[tuple[str, str, str]]:
+        """(tenant, bucket, created_utc) of every bucket."""
+        rows = self.db.execute("SELECT tenant, name, created_utc FROM buckets")
+        return [(str(t), str(b), str(c)) for t, b, c in rows]
 
-    def add_bucket(self, tenant: str, bucket: str) -> None:
+    def add_bucket(self, tenant: str, bucket: str, created_utc: str) -> bool:
+        """Create the bucket; False (and nothing changed) if it exists."""
         with self.tx() as db:
-            db.execute("INSERT OR IGNORE INTO buckets VALUES (?, ?)", (tenant, bucket))
+            cur = db.execute(
+                "INSERT OR IGNORE INTO buckets (tenant, name, created_utc) VALUES (?, ?, ?)",
+                (tenant, bucket, created_utc),
+            )
+            return cur.rowcount == 1
+
+    def delete_bucket(self, tenant: str, bucket: str) -> bool:
+        """Delete the bucket if it holds no object (checked in the same statement); True if
+        it was deleted. Its keys' version counters stay (numbers are never reused)."""
+        with self.tx() as db:
+            cur = db.execute(
+                "DELETE FROM buckets WHERE tenant=? AND name=? AND NOT EXISTS "
+                "(SELECT 1 FROM objects WHERE tenant=? AND bucket=?)",
+                (tenant, bucket, tenant, bucket),
+            )
+            return cur.rowcount == 1
+
+    def keys_after(
+        self, tenant: str, bucket: str, prefix: str, start_after: str | None
+    ) -> Iterator[str]:
+        """Keys of the bucket that start with ``prefix`` and sort after ``start_after``, in
+        UTF-8 byte order (BINARY collation; served by the UNIQUE (tenant, bucket, key) index).
+        Lazy: stop iterating to stop reading."""
+        cur = self.db.execute(
+            "SELECT key FROM objects WHERE tenant=? AND bucket=? AND key>=? AND key>? ORDER BY key",
+            (tenant, bucket, prefix, "" if start_after is None else start_after),
+        )
+        for (key,) in cur:
+            if not str(key).startswith(prefix):
+                return
+            yield str(key)
 
     # --- versions and objects --------------------------------------------------------------
 
@@ -343,10 +421,12 @@ class Catalog:
             if replaces is not None:
                 db.execute("DELETE FROM objects WHERE object_id=?", (replaces,))
             db.execute(
-                "INSERT INTO objects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO objects (object_id, tenant, bucket, key, version, size_bytes, "
+                "checksum, key_id, policy, put_s, k_durable_s, durable_s, lost, attrs) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (o.object_id, o.tenant, o.bucket, o.key, o.version, o.size_bytes, o.checksum,
                  o.key_id, policy_to_json(o.policy), _sql(o.put_s), _sql(o.k_durable_s),
-                 _sql(o.durable_s), int(o.lost)),
+                 _sql(o.durable_s), int(o.lost), attrs_to_json(o.attrs)),
             )  # fmt: skip
             for s in o.shards.values():
                 self._insert_shard(db, o.object_id, s)
@@ -374,17 +454,21 @@ class Catalog:
     def objects(self) -> list[ObjectRecord]:
         """Every current object version with its shards."""
         shards: dict[str, dict[int, ShardRecord]] = {}
-        for oid, i, node, sha, pb, fb, landed, ok in self.db.execute("SELECT * FROM shards"):
+        cols = "object_id, idx, node, sha256, payload_bytes, file_bytes, landed_s, ok"
+        for oid, i, node, sha, pb, fb, landed, ok in self.db.execute(f"SELECT {cols} FROM shards"):
             shards.setdefault(str(oid), {})[int(i)] = ShardRecord(
                 int(i), int(node), str(sha), int(pb), int(fb), _f(landed), bool(ok)
             )
         out = []
-        for row in self.db.execute("SELECT * FROM objects ORDER BY tenant, bucket, key"):
-            oid, tn, b, k, ver, size, cs, kid, pol, put_s, kd, d, lost = row
+        cols = ("object_id, tenant, bucket, key, version, size_bytes, checksum, key_id, policy, "
+                "put_s, k_durable_s, durable_s, lost, attrs")  # fmt: skip
+        for row in self.db.execute(f"SELECT {cols} FROM objects ORDER BY tenant, bucket, key"):
+            oid, tn, b, k, ver, size, cs, kid, pol, put_s, kd, d, lost, attrs = row
             out.append(
                 ObjectRecord(str(tn), str(b), str(k), str(oid), int(ver), int(size), str(cs),
                              str(kid), policy_from_json(pol), _f(put_s), _f(kd), _f(d),
-                             dict(sorted(shards.get(str(oid), {}).items())), bool(lost))
+                             dict(sorted(shards.get(str(oid), {}).items())), bool(lost),
+                             attrs_from_json(attrs))
             )  # fmt: skip
         return out
 

@@ -1,10 +1,12 @@
 """The object storage service: tenants, buckets and objects of real bytes, durable on disk.
 
 :class:`ObjectStore` is a plain Python API (``put``, ``get``, ``head``, ``list``, ``delete``,
-``rotate_key``) shaped so an S3-like HTTP front end can sit on it: every call names the tenant
-(the authenticated principal), bucket and key, returns plain frozen records, and raises one of
-a few domain errors (:class:`NoSuchBucketError`, :class:`NoSuchKeyError`,
-:class:`ObjectLostError`, :class:`InvalidNameError`, :class:`RetiredKeyError`,
+``create_bucket``, ``delete_bucket``, ``buckets``, ``rotate_key``) shaped so an S3-like HTTP
+front end can sit on it: every call names the tenant (the authenticated principal), bucket and
+key, returns plain frozen records, and raises one of a few domain errors
+(:class:`NoSuchBucketError`, :class:`BucketNotEmptyError`, :class:`NoSuchKeyError`,
+:class:`ObjectLostError`, :class:`InvalidNameError`, :class:`InvalidAttrsError`,
+:class:`RetiredKeyError`,
 :class:`~orbitcloud.storage.crypto.IntegrityError`,
 :class:`~orbitcloud.storage.sovereignty.SovereigntyError`,
 :class:`~orbitcloud.storage.placement.PlacementError`).
@@ -39,7 +41,8 @@ Crash protocol of a ``put`` (acknowledged means durable):
    :meth:`.catalog.Catalog.next_version`);
 2. seal, encode, and write each shard file with write-then-rename (temp file, fsync, rename,
    directory fsync; Pillai et al. 2014, "All File Systems Are Not Created Equal", OSDI);
-3. commit the new version and its shards, and drop the old version's rows, in one SQLite
+3. commit the new version (with its attributes, ``attrs``: ETag, Content-Type, user metadata,
+   in the version's own row) and its shards, and drop the old version's rows, in one SQLite
    transaction (WAL, ``synchronous=FULL``: durable when COMMIT returns); then return;
 4. unlink the old version's shard files.
 
@@ -59,6 +62,15 @@ contact plan → written as above. A ``get`` reads and verifies shards (corrupte
 detected, deleted and logged, never used), takes the ``k`` that reach the requesting station
 first, decodes, decrypts and checks the keyed checksum (HMAC-SHA256) before returning.
 
+Listing order: keys are listed in byte order of their UTF-8 encoding, S3's order
+(ListObjectsV2, "List results are always returned in UTF-8 binary order"). For Python strings
+(no lone surrogates: :func:`check_key` refuses them) this is the same as ``str`` order, because
+UTF-8 preserves code-point order; it differs from UTF-16 order (Java, JavaScript, .NET): there
+U+1F600 (a surrogate pair, 0xD83D...) sorts before U+FF5E, in UTF-8 after. It is
+case-sensitive ("B" < "a" < "b") and does not normalise ("e\u0301" and "é" are two keys). The
+order comes from the catalog's index (:meth:`.catalog.Catalog.keys_after`), so a page costs
+O(log n + page) whatever the other tenants hold.
+
 Buckets live in their tenant's namespace: a tenant cannot name, read or list another tenant's
 buckets (it gets :class:`NoSuchBucketError`, the same answer as for a bucket that does not
 exist), and raw shard bytes are useless without the owner's data key.
@@ -77,18 +89,18 @@ import os
 import secrets
 import threading
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 
 import numpy as np
 from numpy.typing import NDArray
 
 from orbitcloud.scenario.base import check_name
 from orbitcloud.sim.events import EventLog
-from orbitcloud.storage.catalog import CATALOG_FILE, Catalog, ObjectRecord, ShardRecord
+from orbitcloud.storage.catalog import CATALOG_FILE, Catalog, ObjectRecord, ShardRecord, utc_now
 from orbitcloud.storage.codec import Codec, codec_for
 from orbitcloud.storage.crypto import (
     DataKey,
@@ -117,10 +129,14 @@ from orbitcloud.storage.sovereignty import SovereigntyPolicy
 from orbitcloud.storage.timing import NetworkTimer, Transfer
 
 __all__ = [
+    "ATTRS_MAX_BYTES",
     "KEY_MAX_BYTES",
     "LOCK_FILE",
     "SHARD_DIR",
+    "BucketInfo",
+    "BucketNotEmptyError",
     "GetResult",
+    "InvalidAttrsError",
     "InvalidNameError",
     "NoSuchBucketError",
     "NoSuchKeyError",
@@ -133,6 +149,7 @@ __all__ = [
     "RotationResult",
     "StorageError",
     "StoreLockedError",
+    "check_attrs",
     "check_key",
 ]
 
@@ -140,6 +157,9 @@ SERVICE = "storage"
 LOCK_FILE = "LOCK"
 SHARD_DIR = "shards"
 KEY_MAX_BYTES = 1024  # S3's limit on an object key's UTF-8 length
+# limit on a version's attributes: sum of the UTF-8 lengths of names and values (S3's own
+# user-metadata limit is 2 KB; ETag, Content-Type and Last-Modified fit in the rest)
+ATTRS_MAX_BYTES = 8192
 _MASTER_CHECK = "master_check"
 
 
@@ -150,6 +170,10 @@ class StorageError(RuntimeError):
 class NoSuchBucketError(StorageError, KeyError):
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class BucketNotEmptyError(StorageError):
+    """``delete_bucket`` of a bucket that still holds objects."""
 
 
 class NoSuchKeyError(StorageError, KeyError):
@@ -163,6 +187,10 @@ class ObjectLostError(StorageError):
 
 class InvalidNameError(StorageError, ValueError):
     """A tenant, bucket, key or node name breaks the naming rules (the message says which)."""
+
+
+class InvalidAttrsError(StorageError, ValueError):
+    """Object attributes that are not str → str, or exceed :data:`ATTRS_MAX_BYTES`."""
 
 
 class StoreLockedError(StorageError):
@@ -202,6 +230,36 @@ def check_key(key: object) -> str:
     return key
 
 
+def check_attrs(attrs: Mapping[str, str] | None) -> dict[str, str]:
+    """``attrs`` as a plain dict if valid: names and values are strings of valid UTF-8 (names
+    non-empty), together at most :data:`ATTRS_MAX_BYTES` bytes of UTF-8."""
+    if attrs is None:
+        return {}
+    if not isinstance(attrs, Mapping):
+        raise InvalidAttrsError(f"object attrs must be a mapping of str to str, not {attrs!r:.80}")
+    out: dict[str, str] = {}
+    total = 0
+    for name, value in attrs.items():
+        if not isinstance(name, str) or not name or not isinstance(value, str):
+            raise InvalidAttrsError(
+                f"object attr {name!r:.80}: {value!r:.80} is not valid: names are non-empty "
+                "strings, values strings"
+            )
+        try:
+            total += len(name.encode("utf-8")) + len(value.encode("utf-8"))
+        except UnicodeEncodeError:
+            raise InvalidAttrsError(
+                f"object attr {name!r:.80} is not valid UTF-8 (lone surrogate)"
+            ) from None
+        out[name] = value
+    if total > ATTRS_MAX_BYTES:
+        raise InvalidAttrsError(
+            f"object attrs are {total} bytes of UTF-8 (names + values); the limit is "
+            f"{ATTRS_MAX_BYTES} bytes (ATTRS_MAX_BYTES)"
+        )
+    return out
+
+
 def _name(value: object, what: str) -> str:
     try:
         return check_name(value, what)
@@ -217,6 +275,7 @@ class _Tenant:
     sovereignty: SovereigntyPolicy
     policy: PlacementPolicy
     buckets: set[str] = field(default_factory=set)
+    bucket_created: dict[str, str] = field(default_factory=dict)  # bucket → created_utc
 
     @property
     def key(self) -> DataKey:
@@ -241,6 +300,9 @@ class ObjectInfo:
             the key is rotated.
         key_id: the data key (hex id) the version is sealed under.
         healthy_shards: shards not known to be lost or corrupted (as of the last check).
+        attr_items: the version's attributes (``put(..., attrs=)``) as (name, value) pairs
+            sorted by name: a tuple, so the record stays frozen, hashable and picklable.
+            Read them through :attr:`attrs`.
     """
 
     tenant: str
@@ -258,6 +320,21 @@ class ObjectInfo:
     durable_s: float
     healthy_shards: int
     lost: bool
+    attr_items: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def attrs(self) -> Mapping[str, str]:
+        """The version's attributes, a read-only mapping (a fresh view on each access)."""
+        return MappingProxyType(dict(self.attr_items))
+
+
+@dataclass(frozen=True)
+class BucketInfo:
+    """A bucket: its name and when it was created (wall clock, ISO-8601 UTC,
+    ``2025-01-31T12:00:00.000Z``; buckets of a format-2 catalog: the time of the migration)."""
+
+    name: str
+    created_utc: str
 
 
 @dataclass(frozen=True)
@@ -438,8 +515,9 @@ class ObjectStore:
             self._register(
                 _Tenant(name, keys, current, SovereigntyPolicy.of(name, allowed), policy)
             )
-        for tenant, bucket in cat.buckets():
+        for tenant, bucket, created in cat.buckets():
             self._tenants[tenant].buckets.add(bucket)
+            self._tenants[tenant].bucket_created[bucket] = created
         for o in cat.objects():
             self._objects[(o.tenant, o.bucket, o.key)] = o
         for i, b in cat.used_bytes().items():
@@ -546,13 +624,42 @@ class ObjectStore:
         with self._lock:
             return sorted(self._tenants)
 
-    def create_bucket(self, tenant: str, bucket: str) -> None:
+    def create_bucket(self, tenant: str, bucket: str) -> bool:
+        """Create ``bucket`` (committed before returning). True if it was created, False if
+        the tenant already has it (S3's BucketAlreadyOwnedByYou)."""
         _name(bucket, "bucket name")
         with self._lock:
             t = self._tenant(tenant)
-            if bucket not in t.buckets:
-                self.catalog.add_bucket(tenant, bucket)
-                t.buckets.add(bucket)
+            if bucket in t.buckets:
+                return False
+            created = utc_now()
+            made = self.catalog.add_bucket(tenant, bucket, created)
+            assert made, f"bucket {tenant}/{bucket} in the catalog but not in memory"
+            t.buckets.add(bucket)
+            t.bucket_created[bucket] = created
+            return True
+
+    def delete_bucket(self, tenant: str, bucket: str) -> None:
+        """Delete an empty bucket (committed before returning). :class:`NoSuchBucketError` if
+        the tenant has no such bucket, :class:`BucketNotEmptyError` if it holds objects. Its
+        keys' version counters stay, so a bucket made again with the name never reuses a
+        version number. A put in flight into the bucket fails with :class:`NoSuchBucketError`
+        at its commit."""
+        with self._lock:
+            t = self._bucket(tenant, bucket)
+            if not self.catalog.delete_bucket(tenant, bucket):
+                n = sum(1 for _ in self.catalog.keys_after(tenant, bucket, "", None))
+                raise BucketNotEmptyError(
+                    f"bucket {bucket!r} of tenant {tenant!r} holds {n} objects: delete them first"
+                )
+            t.buckets.discard(bucket)
+            t.bucket_created.pop(bucket, None)
+
+    def buckets(self, tenant: str) -> builtins.list[BucketInfo]:
+        """The tenant's buckets, sorted by name."""
+        with self._lock:
+            t = self._tenant(tenant)
+            return [BucketInfo(b, t.bucket_created[b]) for b in sorted(t.buckets)]
 
     def _tenant(self, tenant: str) -> _Tenant:
         try:
@@ -587,22 +694,43 @@ class ObjectStore:
         return ObjectInfo(
             o.tenant, o.bucket, o.key, o.object_id, o.version, o.size_bytes, o.checksum,
             o.key_id, o.policy.name, o.policy.k, o.policy.n, o.put_s, o.durable_s,
-            sum(s.ok for s in o.shards.values()), o.lost,
+            sum(s.ok for s in o.shards.values()), o.lost, tuple(sorted(o.attrs.items())),
         )  # fmt: skip
 
     def head(self, tenant: str, bucket: str, key: str) -> ObjectInfo:
         with self._lock:
             return self._info(self._object(tenant, bucket, key))
 
-    def list(self, tenant: str, bucket: str, prefix: str = "") -> builtins.list[ObjectInfo]:
-        """The tenant's objects in ``bucket`` whose key starts with ``prefix``, sorted by key."""
+    def list(
+        self,
+        tenant: str,
+        bucket: str,
+        prefix: str = "",
+        start_after: str | None = None,
+        limit: int | None = None,
+    ) -> builtins.list[ObjectInfo]:
+        """The tenant's objects in ``bucket`` whose key starts with ``prefix`` and sorts after
+        ``start_after`` (which need not be a stored key), at most ``limit`` of them (None: all),
+        in byte order of the keys' UTF-8 (S3's order; see the module docstring). Page with
+        ``start_after`` = the last key of the previous page."""
+        if not isinstance(prefix, str):
+            raise InvalidNameError(f"list prefix {prefix!r:.80} must be a string")
+        if start_after is not None and not isinstance(start_after, str):
+            raise InvalidNameError(f"list start_after {start_after!r:.80} must be a string")
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
+        ):
+            raise ValueError(f"list limit {limit!r:.80} must be an integer >= 0 or None")
         with self._lock:
             self._bucket(tenant, bucket)
-            return [
-                self._info(o)
-                for (tn, b, k), o in sorted(self._objects.items())
-                if tn == tenant and b == bucket and k.startswith(prefix)
-            ]
+            out: builtins.list[ObjectInfo] = []
+            if limit == 0:
+                return out
+            for k in self.catalog.keys_after(tenant, bucket, prefix, start_after):
+                out.append(self._info(self._objects[(tenant, bucket, k)]))
+                if limit is not None and len(out) >= limit:
+                    break
+            return out
 
     def objects(self) -> builtins.list[ObjectInfo]:
         """Every object of every tenant (operator view, for reports)."""
@@ -622,6 +750,7 @@ class ObjectStore:
         data: bytes,
         t_s: float = 0.0,
         station: str | None = None,
+        attrs: Mapping[str, str] | None = None,
     ) -> PutResult:
         """Store ``data`` under ``key`` as a new version (it replaces the old one once its
         shards are written and committed; see the crash protocol in the module docstring).
@@ -629,19 +758,30 @@ class ObjectStore:
 
         ``station``: the ground station it is uplinked from at ``t_s`` (must be allowed by the
         tenant's sovereignty policy); None: no network timing (shards land at ``t_s``).
+        ``attrs``: string attributes of this version (ETag, Content-Type, user metadata, ...),
+        committed in the same transaction as the version, at most :data:`ATTRS_MAX_BYTES`
+        (:class:`InvalidAttrsError` otherwise); a later put replaces them with its own.
         """
         data = bytes(data)
         try:
             check_key(key)
+            clean = check_attrs(attrs)
             with self._key_lock(tenant, bucket, key):
-                return self._put(tenant, bucket, key, data, t_s, station)
+                return self._put(tenant, bucket, key, data, t_s, station, clean)
         except (PlacementError, ValueError) as err:
             with self._lock:
                 self._refuse(t_s, tenant, f"{bucket}/{key}", station or "", err)
             raise
 
     def _put(
-        self, tenant: str, bucket: str, key: str, data: bytes, t_s: float, station: str | None
+        self,
+        tenant: str,
+        bucket: str,
+        key: str,
+        data: bytes,
+        t_s: float,
+        station: str | None,
+        attrs: dict[str, str],
     ) -> PutResult:
         with self._lock:
             t = self._bucket(tenant, bucket)
@@ -653,7 +793,7 @@ class ObjectStore:
         fragments = codec_for(policy.k, policy.n).encode(seal(dk, data, object_id, version))
         o = _Object(
             tenant, bucket, key, object_id, version, len(data), checksum(dk, data), dk.hex_id,
-            policy, t_s, math.nan, math.nan, {},
+            policy, t_s, math.nan, math.nan, {}, False, attrs,
         )  # fmt: skip
         file_bytes = shard_file_bytes(len(fragments[0]), o.owner)
         with self._lock:
@@ -683,6 +823,7 @@ class ObjectStore:
                     raise RetiredKeyError(
                         f"tenant {tenant!r}'s key was rotated during this put; put again"
                     )
+                self._bucket(tenant, bucket)  # deleted meanwhile: NoSuchBucketError
                 old = self._objects.get((tenant, bucket, key))
                 self.catalog.put_object(o, old.object_id if old is not None else None)
                 committed = True
@@ -1005,6 +1146,7 @@ class ObjectStore:
         o = _Object(
             old.tenant, old.bucket, old.key, secrets.token_hex(16), version, len(data),
             checksum(dk, data), dk.hex_id, old.policy, old.put_s, old.k_durable_s, math.nan, {},
+            False, dict(old.attrs),
         )  # fmt: skip
         fragments = self._codec(o).encode(seal(dk, data, o.object_id, o.version))
         try:
