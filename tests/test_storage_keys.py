@@ -200,7 +200,9 @@ def test_rotation_reencrypts_under_a_new_key_id_and_refuses_the_old(tmp_path: Pa
     old_db.close()
     db = sqlite3.connect(root / "catalog.sqlite")
     db.execute("DELETE FROM objects WHERE tenant='difesa'")
-    db.executemany("INSERT INTO objects VALUES (" + ",".join("?" * 13) + ")", old_objects)
+    db.executemany(
+        "INSERT INTO objects VALUES (" + ",".join("?" * len(old_objects[0])) + ")", old_objects
+    )
     db.executemany("INSERT INTO shards VALUES (?, ?, ?, ?, ?, ?, ?, ?)", old_shards)
     db.commit()
     db.close()
