@@ -9,6 +9,7 @@ Transferring Payload in Multiple Chunks", PUT /examplebucket/chunkObject.txt).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import hashlib
 import http.server
@@ -289,6 +290,38 @@ def test_tampered_requests_are_refused(creds: Credentials, what: str) -> None:
     assert code_of(tamper(received, what), creds) == "SignatureDoesNotMatch"
 
 
+def test_repeated_header_cannot_slip_past_the_signature(creds: Credentials) -> None:
+    method, path, query, h = sign(
+        creds.for_tenant("acme"), "GET", "/b/k", None, {**sha(b""), "x-amz-meta-a": "1"}
+    )
+    now = signed_at(h)
+    items = [(k, v) for k, v in h.items()]
+
+    class Multi(dict[str, str]):  # like starlette's Headers: items() lists every field line
+        def items(self) -> Any:
+            return [("X-Amz-Meta-A", "evil"), *items]
+
+    with pytest.raises(AuthError) as info:
+        authenticate(method, path, query, Multi(h), creds, now)
+    assert info.value.code == "SignatureDoesNotMatch"
+
+
+def test_date_header_instead_of_x_amz_date(creds: Credentials) -> None:
+    import email.utils
+
+    received = sign(
+        creds.for_tenant("acme"), "GET", "/b/k", None, {**sha(b""), "Date": "placeholder"}
+    )
+    h = received[3]
+    assert "X-Amz-Date" not in h
+    assert h["Date"].endswith("-0000")  # RFC 2822 "UTC, zone unknown"
+    when = email.utils.parsedate_to_datetime(h["Date"].replace("-0000", "+0000"))
+    assert authenticate(*received[:3], h, creds, when).credential.tenant == "acme"
+    with pytest.raises(AuthError) as info:
+        authenticate(*received[:3], h, creds, when + datetime.timedelta(hours=1))
+    assert info.value.code == "RequestTimeTooSkewed"
+
+
 def test_unsigned_amz_header_is_refused(creds: Credentials) -> None:
     method, path, query, h = sign(creds.for_tenant("acme"), "GET", "/b/k", None, sha(b""))
     h["x-amz-meta-sneaky"] = "1"
@@ -567,6 +600,58 @@ def test_aws_chunked_truncation_never_crashes(
         assert info.value.status == 400
 
 
+# sigv4-streaming-trailers, the same example with a signed CRC32C trailer (same key, date, scope).
+AWS_TRAILER_SEED = "106e2a8a18243abcf37539882f36619c00e2dfc72633413f02d3b74544bfeb8e"
+AWS_TRAILER_CHUNKS = (
+    b"10000;chunk-signature=b474d8862b1487a5145d686f57f013e54db672cee1c953b3010fb58501ef5aa2\r\n"
+    + b"a" * 65536
+    + b"\r\n"
+    + b"400;chunk-signature=1c1344b170168f8e65b41376b44b20fe354e373826ccbbe2c1d40a8cae51e5c7\r\n"
+    + b"a" * 1024
+    + b"\r\n0;chunk-signature=2ca2aba2005185cf7159c6277faf83795951dd77a3a99e6e65d5c9f85863f992\r\n"
+)
+AWS_TRAILER_TAIL = (
+    b"x-amz-checksum-crc32c:sOO8/Q==\r\n"
+    b"x-amz-trailer-signature:d81f82fc3505edab99d459891051a732e8730629a2e4a59689829ca17fe2e435\r\n"
+    b"\r\n"
+)
+
+
+@pytest.mark.parametrize("separator", [b"", b"\r\n"])
+def test_aws_documented_trailer_signature(
+    aws_example: tuple[Credentials, Authenticated], separator: bytes
+) -> None:
+    _, example = aws_example  # gives the signing key the AWS example's secret/date/region derive
+    auth = dataclasses.replace(
+        example,
+        payload="STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+        seed_signature=AWS_TRAILER_SEED,
+    )
+    headers = {**AWS_EXAMPLE_HEADERS, "x-amz-trailer": "x-amz-checksum-crc32c"}
+    body = AWS_TRAILER_CHUNKS + separator + AWS_TRAILER_TAIL
+
+    def code(b: bytes) -> str:
+        with pytest.raises(AuthError) as info:
+            decode_aws_chunked(b, auth, headers)
+        return info.value.code
+
+    # every chunk and the trailer signature verify; then CRC32C itself needs awscrt
+    from botocore.compat import HAS_CRT
+
+    if HAS_CRT:
+        assert decode_aws_chunked(body, auth, headers) == (
+            b"a" * 66560,
+            {"x-amz-checksum-crc32c": "sOO8/Q=="},
+        )
+    else:
+        assert code(body) == "InvalidRequest"
+    assert code(body.replace(b"sOO8/Q==", b"sOO8/Q=A")) == "SignatureDoesNotMatch"
+    assert code(body.replace(b"d81f82fc", b"d81f82fd")) == "SignatureDoesNotMatch"
+    assert code(body.replace(b"2ca2aba2", b"2ca2aba3")) == "SignatureDoesNotMatch"
+    no_sig = AWS_TRAILER_CHUNKS + b"x-amz-checksum-crc32c:sOO8/Q==\r\n\r\n"
+    assert code(no_sig) == "InvalidRequest"
+
+
 def unsigned_trailer_request(
     cred: Credential, body: bytes, checksum_cls: Any = Crc32Checksum, name: str = "crc32"
 ) -> tuple[tuple[str, str, str, dict[str, str]], bytes]:
@@ -728,6 +813,16 @@ def test_open_credentials_file_refused(tmp_path: Path) -> None:
         Credentials.load_or_create(tmp_path, ["acme", "new"])
     creds.path.chmod(0o600)
     assert Credentials.load_or_create(tmp_path, ["acme"]).for_tenant("acme")
+
+
+def test_empty_credentials_file_is_filled(tmp_path: Path, clean_aws_env: None) -> None:
+    path = tmp_path / "credentials"
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    creds = Credentials.load_or_create(tmp_path, ["acme"])
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    boto = boto3.Session(profile_name="acme").get_credentials()
+    assert boto is not None
+    assert boto.access_key == creds.for_tenant("acme").access_key_id
 
 
 def test_bad_tenant_names_and_files(tmp_path: Path) -> None:

@@ -62,7 +62,8 @@ UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 STREAMING_UNSIGNED_TRAILER = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
 STREAMING_SIGNED = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
 STREAMING_SIGNED_TRAILER = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
-STREAMING_PAYLOADS = frozenset({STREAMING_UNSIGNED_TRAILER, STREAMING_SIGNED})
+STREAMING_CHUNK_SIGNED = frozenset({STREAMING_SIGNED, STREAMING_SIGNED_TRAILER})
+STREAMING_PAYLOADS = frozenset({STREAMING_UNSIGNED_TRAILER}) | STREAMING_CHUNK_SIGNED
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 MAX_PRESIGN_EXPIRES_S = 604800  # 7 days, S3's limit for X-Amz-Expires
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -178,17 +179,18 @@ class Credentials:
         path = Path(data_dir) / cls.FILENAME
         existing: list[Credential] = []
         text = ""
-        if path.exists() or path.is_symlink():
+        present = path.exists() or path.is_symlink()
+        if present:
             existing, text = cls._read(path)
         known = {c.tenant for c in existing}
         new = [_new_credential(t) for t in dict.fromkeys(tenants) if t not in known]
         if new:
             added = "".join(_profile_text(c) for c in new)
-            if not text:
+            if not present:
                 Path(data_dir).mkdir(parents=True, exist_ok=True)
                 _write_new_0600(path, added)
             else:
-                sep = "" if text.endswith("\n") else "\n"
+                sep = "" if not text or text.endswith("\n") else "\n"
                 tmp = path.with_name(f".{cls.FILENAME}.{secrets.token_hex(8)}.tmp")
                 try:
                     _write_new_0600(tmp, text + sep + added)
@@ -307,6 +309,17 @@ def _signing_key(secret: str, date: str, region: str) -> bytes:
     return key
 
 
+def _lower_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Lower-case names; a repeated header's values joined with ',' as SigV4 canonicalises them
+    (so a header added next to a signed one breaks the signature instead of slipping past it)."""
+    h: dict[str, str] = {}
+    items = headers.multi_items() if hasattr(headers, "multi_items") else headers.items()
+    for k, v in items:
+        key = str(k).lower()
+        h[key] = f"{h[key]},{v}" if key in h else str(v)
+    return h
+
+
 def _parse_query(query: str) -> list[tuple[str, str]]:
     """Decode the raw query into (name, value) pairs as form decoding does ('+' is a space), the
     same reading ``urllib.parse.parse_qsl`` and starlette give the application; SigV4 then
@@ -373,7 +386,7 @@ def authenticate(
     """
     if now.tzinfo is None:
         raise ValueError("authenticate: now must be a timezone-aware datetime")
-    h = {str(k).lower(): str(v) for k, v in headers.items()}
+    h = _lower_headers(headers)
     pairs = _parse_query(query)
     qkeys = {k for k, _ in pairs}
     authz = h.get("authorization")
@@ -500,7 +513,11 @@ def _authenticate_header(
         when = _parse_timestamp(timestamp)
     elif "date" in h:
         try:
-            when = email.utils.parsedate_to_datetime(h["date"]).astimezone(datetime.UTC)
+            parsed = email.utils.parsedate_to_datetime(h["date"])
+            # "-0000" (botocore's formatdate) parses as naive: it is UTC all the same
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=datetime.UTC)
+            when = parsed.astimezone(datetime.UTC)
         except (TypeError, ValueError):
             when = None
         timestamp = when.strftime(SIGV4_TIMESTAMP) if when else ""
@@ -534,14 +551,14 @@ def _authenticate_header(
         raise AuthError(
             "InvalidRequest",
             f"x-amz-content-sha256 {payload!r} must be a lower-case hex SHA-256, "
-            f"{UNSIGNED_PAYLOAD}, {STREAMING_UNSIGNED_TRAILER} or {STREAMING_SIGNED}",
+            f"{UNSIGNED_PAYLOAD} or one of {sorted(STREAMING_PAYLOADS)}",
             400,
         )
     signed = _signed_header_map(fields["SignedHeaders"], h, _malformed)
     _verify(
         _HeaderVerifier, method, path, pairs, signed, payload, cred, region, timestamp, signature
     )
-    chunked = payload == STREAMING_SIGNED
+    chunked = payload in STREAMING_CHUNK_SIGNED
     return Authenticated(
         credential=cred,
         region=region,
@@ -679,7 +696,7 @@ def decode_aws_chunked(
     + previous signature + "\\n" + sha256("") + "\\n" + sha256(chunk data))``. Checks
     ``x-amz-decoded-content-length`` and any ``x-amz-checksum-*`` trailer.
     """
-    h = {str(k).lower(): str(v) for k, v in headers.items()}
+    h = _lower_headers(headers)
     if auth.payload not in STREAMING_PAYLOADS:
         raise _bad_body(f"x-amz-content-sha256 {auth.payload!r} is not an aws-chunked payload")
     encodings = [e.strip().lower() for e in h.get("content-encoding", "").split(",")]
@@ -692,7 +709,9 @@ def decode_aws_chunked(
             "x-amz-decoded-content-length (a non-negative integer) is required",
             411,
         )
-    signed = auth.payload == STREAMING_SIGNED
+    signed = auth.payload in STREAMING_CHUNK_SIGNED
+    signed_trailer = auth.payload == STREAMING_SIGNED_TRAILER
+    has_trailer = auth.payload in {STREAMING_SIGNED_TRAILER, STREAMING_UNSIGNED_TRAILER}
     if signed and not (auth.seed_signature and auth.signing_key):
         raise _bad_body("the chunk-signed upload lacks its seed signature")
     out = bytearray()
@@ -746,6 +765,8 @@ def decode_aws_chunked(
         if size == 0:
             break
     trailers: dict[str, str] = {}
+    canonical_trailers = b""
+    trailer_signature = b""
     while True:
         eol = body.find(b"\r\n", pos, pos + 8192)
         if eol < 0:
@@ -753,7 +774,15 @@ def decode_aws_chunked(
         line = body[pos:eol]
         pos = eol + 2
         if not line:
+            if has_trailer and not trailers and pos < len(body):
+                continue  # some clients put CRLF between the final chunk and the trailers
             break
+        if trailer_signature:
+            raise _bad_body("x-amz-trailer-signature must be the last trailer line")
+        if signed_trailer and line.startswith(b"x-amz-trailer-signature:"):
+            trailer_signature = line.partition(b":")[2].strip()
+            continue
+        canonical_trailers += line + b"\n"
         name, colon, value = line.partition(b":")
         try:
             key = name.decode("ascii").strip().lower()
@@ -771,8 +800,25 @@ def decode_aws_chunked(
             "IncompleteBody",
         )
     announced = {t.strip().lower() for t in h.get("x-amz-trailer", "").split(",") if t.strip()}
-    if signed and trailers:
-        raise _bad_body("trailers are not allowed with STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
+    if not has_trailer and trailers:
+        raise _bad_body(f"trailers are not allowed with {auth.payload}")
+    if signed_trailer:
+        # sigv4-streaming-trailers: HMAC(kSigning, "AWS4-HMAC-SHA256-TRAILER\n" + X-Amz-Date +
+        # "\n" + scope + "\n" + final chunk signature + "\n" + sha256("name:value\n" ...))
+        sts = "\n".join(
+            (
+                "AWS4-HMAC-SHA256-TRAILER",
+                auth.timestamp,
+                auth.scope,
+                previous,
+                hashlib.sha256(canonical_trailers).hexdigest(),
+            )
+        )
+        expected = hmac.new(auth.signing_key, sts.encode(), hashlib.sha256).hexdigest()
+        if not re.fullmatch(rb"[0-9a-f]{64}", trailer_signature):
+            raise _bad_body("the trailer lacks x-amz-trailer-signature:<64 hex>")
+        if not hmac.compare_digest(expected.encode(), trailer_signature):
+            raise AuthError("SignatureDoesNotMatch", "the trailer signature does not match")
     if set(trailers) != announced:
         raise _bad_body(
             f"trailers {sorted(trailers)} differ from x-amz-trailer {sorted(announced)}"
