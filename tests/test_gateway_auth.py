@@ -792,7 +792,9 @@ def test_credentials_stable_and_appended(tmp_path: Path, clean_aws_env: None) ->
     text = more.path.read_text()
     assert text.startswith(before)
     assert stat.S_IMODE(os.stat(more.path).st_mode) == 0o600
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["aws-config", "credentials"]
+    # no temporary file left behind (the lock file is the only other one)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [".credentials.lock", "aws-config", "credentials"]
     reloaded = Credentials.load_or_create(tmp_path, [])
     for tenant in ("acme", "gamma", "delta"):
         assert reloaded.for_tenant(tenant) == more.for_tenant(tenant)
@@ -801,6 +803,20 @@ def test_credentials_stable_and_appended(tmp_path: Path, clean_aws_env: None) ->
         assert boto.access_key == more.for_tenant(tenant).access_key_id
     keys = {reloaded.for_tenant(t).access_key_id for t in ("acme", "gamma", "delta")}
     assert len(keys) == 3
+
+
+def test_concurrent_load_or_create_loses_no_tenant(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    Credentials.load_or_create(tmp_path, ["base"])
+    with ThreadPoolExecutor(8) as pool:
+        results = list(
+            pool.map(lambda i: Credentials.load_or_create(tmp_path, [f"t{i}"]), range(16))
+        )
+    final = Credentials.load_or_create(tmp_path, [])
+    for i, creds in enumerate(results):
+        assert final.for_tenant(f"t{i}") == creds.for_tenant(f"t{i}")
+    assert final.for_tenant("base")
 
 
 def test_open_credentials_file_refused(tmp_path: Path) -> None:

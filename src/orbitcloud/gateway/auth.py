@@ -27,6 +27,7 @@ import base64
 import configparser
 import datetime
 import email.utils
+import fcntl
 import hashlib
 import hmac
 import os
@@ -177,6 +178,18 @@ class Credentials:
                     "characters of letters, digits, '.', '_', '-', starting with a letter or digit"
                 )
         path = Path(data_dir) / cls.FILENAME
+        Path(data_dir).mkdir(parents=True, exist_ok=True)
+        # one writer at a time (two gateway processes starting together must not each append a
+        # profile and rename over the other's): an exclusive flock on a sibling lock file
+        lock_fd = os.open(path.with_name(f".{cls.FILENAME}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(lock_fd, fcntl.LOCK_EX)
+            return cls._load_or_create_locked(path, tenants)
+        finally:
+            os.close(lock_fd)
+
+    @classmethod
+    def _load_or_create_locked(cls, path: Path, tenants: list[str]) -> Credentials:
         existing: list[Credential] = []
         text = ""
         present = path.exists() or path.is_symlink()
@@ -187,7 +200,6 @@ class Credentials:
         if new:
             added = "".join(_profile_text(c) for c in new)
             if not present:
-                Path(data_dir).mkdir(parents=True, exist_ok=True)
                 _write_new_0600(path, added)
             else:
                 sep = "" if not text or text.endswith("\n") else "\n"
