@@ -48,8 +48,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from orbitcloud.gateway.auth import (
-    AuthError,
     Authenticated,
+    AuthError,
     Credentials,
     authenticate,
     check_payload,
@@ -161,13 +161,10 @@ class _Context:
         host = (self.request.headers.get("host") or "").split(":", 1)[0].lower()
         dom = self.cfg.domain
         if dom and host.endswith("." + dom) and host != dom:
-            bucket = host[: -len(dom) - 1]
-            key = path[1:] if path.startswith("/") else path
-            return bucket, key or None
+            rest = path[1:] if path.startswith("/") else path
+            return host[: -len(dom) - 1], rest or None
         parts = path.lstrip("/").split("/", 1)
-        bucket = parts[0] or None
-        key = parts[1] if len(parts) > 1 and parts[1] != "" else None
-        return bucket, key
+        return parts[0] or None, (parts[1] or None) if len(parts) > 1 else None
 
     def q(self, name: str) -> str | None:
         v = self.query.get(name)
@@ -323,7 +320,9 @@ class Gateway:
         except NoSuchKeyError:
             raise S3Error("NoSuchKey", "the specified key does not exist", 404) from None
         except BucketNotEmptyError:
-            raise S3Error("BucketNotEmpty", "the bucket you tried to delete is not empty", 409) from None
+            raise S3Error(
+                "BucketNotEmpty", "the bucket you tried to delete is not empty", 409
+            ) from None
         except ObjectLostError as e:
             raise S3Error("ServiceUnavailable", str(e), 503) from None
         except (SovereigntyError, PlacementError) as e:
@@ -331,7 +330,9 @@ class Gateway:
         except InvalidNameError as e:
             raise S3Error("InvalidArgument", str(e), 400) from None
         except IntegrityError as e:
-            raise S3Error("InternalError", f"stored data failed its integrity check: {e}", 500) from None
+            raise S3Error(
+                "InternalError", f"stored data failed its integrity check: {e}", 500
+            ) from None
         except StorageError as e:
             raise S3Error("InvalidRequest", str(e), 400) from None
 
@@ -432,7 +433,9 @@ class Gateway:
 
     async def list_buckets(self, ctx: _Context) -> Response:
         buckets = await self._call(self.store.buckets, ctx.tenant)
-        return self._xml(ctx, list_buckets_xml(ctx.tenant, [(x.name, x.created_utc) for x in buckets]))
+        return self._xml(
+            ctx, list_buckets_xml(ctx.tenant, [(x.name, x.created_utc) for x in buckets])
+        )
 
     async def list_objects(self, ctx: _Context, b: str, v2: bool) -> Response:
         prefix = ctx.q("prefix") or ""
@@ -479,7 +482,9 @@ class Gateway:
             else:
                 contents.append(o)
                 last, last_cp = key, False
-        enc: Callable[[str], str] = (lambda s: urllib.parse.quote(s, safe="/")) if url else (lambda s: s)
+        enc: Callable[[str], str] = (
+            (lambda s: urllib.parse.quote(s, safe="/")) if url else (lambda s: s)
+        )
         items: list[tuple[str, object]] = [("Name", b), ("Prefix", enc(prefix))]
         if v2:
             items += [("MaxKeys", max_keys), ("KeyCount", len(contents) + len(prefixes))]
@@ -524,7 +529,9 @@ class Gateway:
                 await self._call(self.store.delete, ctx.tenant, b, key, t_s)
             except S3Error as e:
                 if e.code != "NoSuchKey":
-                    items.append(("Error", [("Key", key), ("Code", e.code), ("Message", e.message)]))
+                    items.append(
+                        ("Error", [("Key", key), ("Code", e.code), ("Message", e.message)])
+                    )
                     continue
             if not req.quiet:
                 items.append(("Deleted", [("Key", key)]))
@@ -570,9 +577,11 @@ class Gateway:
         info = await self._call(self.store.head, ctx.tenant, b, k)
         h = _object_headers(info.attrs, info.size_bytes)
         if head:
-            t_s, _ = self._twin(ctx)
+            self._twin(ctx)  # the clock: faults up to now apply
             if info.healthy_shards < info.k:
-                raise S3Error("ServiceUnavailable", "fewer than k shards of the object are left", 503)
+                raise S3Error(
+                    "ServiceUnavailable", "fewer than k shards of the object are left", 503
+                )
             return Response(b"", 200, self._headers(ctx, h))
         _, data = await self._read(ctx, b, k)
         rng = ctx.request.headers.get("range")
@@ -607,7 +616,9 @@ class Gateway:
             attrs = {a: v for a, v in info.attrs.items() if a in _KEPT or a.startswith(_META)}
         else:
             raise S3Error("InvalidArgument", "x-amz-metadata-directive must be COPY or REPLACE")
-        attrs["etag"] = info.attrs.get("etag") or hashlib.md5(data, usedforsecurity=False).hexdigest()
+        attrs["etag"] = (
+            info.attrs.get("etag") or hashlib.md5(data, usedforsecurity=False).hexdigest()
+        )
         await self._put(ctx, b, k, data, attrs)
         body = xml_bytes(element("CopyObjectResult", [
             ("LastModified", iso8601(self.cfg.now())), ("ETag", _etag_header(attrs["etag"]))
@@ -668,7 +679,7 @@ class Gateway:
 
     async def list_uploads(self, ctx: _Context, b: str) -> Response:
         await self._require_bucket(ctx, b)
-        ups = await run_in_threadpool(self.cfg.uploads.list, ctx.tenant, b)
+        ups = await run_in_threadpool(self.cfg.uploads.in_bucket, ctx.tenant, b)
         items: list[tuple[str, object]] = [("Bucket", b), ("IsTruncated", False)]
         for u in ups:
             items.append(("Upload", [

@@ -116,12 +116,14 @@ class Uploads:
         try:
             meta = json.loads((d / "meta.json").read_bytes())
         except (OSError, ValueError):
-            raise MultipartError("NoSuchUpload", "the specified upload does not exist", 404) from None
+            raise MultipartError(
+                "NoSuchUpload", "the specified upload does not exist", 404
+            ) from None
         if (meta["tenant"], meta["bucket"], meta["key"]) != (tenant, bucket, key):
             raise MultipartError("NoSuchUpload", "the specified upload does not exist", 404)
         return Upload(upload_id, tenant, bucket, key, dict(meta["attrs"]), meta["initiated_s"])
 
-    def list(self, tenant: str, bucket: str) -> list[Upload]:
+    def in_bucket(self, tenant: str, bucket: str) -> list[Upload]:
         out = []
         for d in sorted(self.root.iterdir()):
             if not _ID.fullmatch(d.name):

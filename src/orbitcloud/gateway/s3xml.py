@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from xml.etree.ElementTree import Element, SubElement, tostring
 
-import defusedxml.ElementTree as safe_et
+from defusedxml.ElementTree import fromstring as safe_fromstring
 
 __all__ = [
     "NS",
@@ -60,7 +60,9 @@ def _fill(parent: Element, children: Iterable[tuple[str, object]]) -> None:
         if isinstance(v, list):
             _fill(child, v)
         elif v is not None:
-            child.text = v if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else str(v)
+            child.text = (
+                v if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else str(v)
+            )
 
 
 def error_xml(code: str, message: str, resource: str = "", request_id: str = "") -> bytes:
@@ -78,7 +80,7 @@ def _parse(body: bytes) -> Element:
     if len(body) > MAX_XML_BYTES:
         raise MalformedXMLError(f"the XML body is larger than {MAX_XML_BYTES} bytes")
     try:
-        root = safe_et.fromstring(body)
+        root = safe_fromstring(body)
     except Exception as exc:  # defusedxml raises ParseError, EntitiesForbidden, ...
         raise MalformedXMLError(f"the XML body is not well-formed: {type(exc).__name__}") from None
     return root

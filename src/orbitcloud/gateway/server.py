@@ -65,8 +65,11 @@ def serve(scenario: Scenario, opts: ServeOptions, announce: bool = True) -> None
             url = f"http://{opts.host}:{opts.port}"
             print(f"orbitcloud S3 gateway: {url}  (scenario {scenario.name}, Ctrl-C stops)")
             print(f"credentials: {cfg.credentials.path}  (profiles: {', '.join(twin.tenants)})")
-            print(f"  e.g. AWS_SHARED_CREDENTIALS_FILE={cfg.credentials.path} "
-                  f"aws --profile {twin.tenants[0]} --endpoint-url {url} s3 ls", flush=True)  # fmt: skip
+            hint = (
+                f"  e.g. AWS_SHARED_CREDENTIALS_FILE={cfg.credentials.path} "
+                f"aws --profile {twin.tenants[0]} --endpoint-url {url} s3 ls"
+            )
+            print(hint, flush=True)
         logging.getLogger("orbitcloud.gateway").setLevel(logging.WARNING)
         server.run()
     finally:

@@ -34,7 +34,7 @@ from orbitcloud.scenario.models import Scenario
 from orbitcloud.sim.events import EventLog
 from orbitcloud.storage import NetworkTimer, ObjectStore, apply_fault, policy_of, storage_nodes
 
-__all__ = ["TIME_HEADER", "STATION_HEADER", "ClockError", "Twin"]
+__all__ = ["STATION_HEADER", "TIME_HEADER", "ClockError", "Twin"]
 
 TIME_HEADER = "x-orbitcloud-time-s"
 STATION_HEADER = "x-orbitcloud-station"
