@@ -52,6 +52,7 @@ from orbitcloud.gateway.auth import (
     AuthError,
     Credentials,
     authenticate,
+    check_checksum_headers,
     check_payload,
     decode_aws_chunked,
 )
@@ -207,6 +208,7 @@ async def _body(ctx: _Context) -> bytes:
         data, _ = decode_aws_chunked(raw, ctx.auth, headers)
     else:
         check_payload(raw, ctx.auth)
+        check_checksum_headers(raw, headers)
         data = raw
     md5 = headers.get("content-md5")
     if md5 is not None:

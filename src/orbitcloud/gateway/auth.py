@@ -53,6 +53,7 @@ __all__ = [
     "Credentials",
     "CredentialsFileError",
     "authenticate",
+    "check_checksum_headers",
     "check_payload",
     "decode_aws_chunked",
 ]
@@ -694,6 +695,29 @@ def _checksum_factory(algorithm: str) -> Callable[[], Any]:
             )
         raise _bad_body(f"unsupported checksum algorithm {algorithm!r}; use crc32, sha1 or sha256")
     return table[algorithm]
+
+
+def check_checksum_headers(body: bytes, headers: Mapping[str, str]) -> None:
+    """Verify every ``x-amz-checksum-<algorithm>`` header of a plain (not aws-chunked) body:
+    boto3 sends ``x-amz-checksum-crc32`` over http. A mismatch is ``BadDigest`` (400)."""
+    for key, val in headers.items():
+        k = key.lower()
+        if not k.startswith("x-amz-checksum-") or k in (
+            "x-amz-checksum-type",
+            "x-amz-checksum-algorithm",
+            "x-amz-checksum-mode",
+        ):
+            continue  # not a checksum value
+        checksum = _checksum_factory(k.removeprefix("x-amz-checksum-"))()
+        checksum.update(body)
+        got = checksum.b64digest()
+        try:
+            sent = base64.b64encode(base64.b64decode(val, validate=True)).decode()
+        except ValueError:
+            raise _bad_body(f"{k} is not base64", "InvalidRequest") from None
+        if not hmac.compare_digest(got.encode(), sent.encode()):
+            raise _bad_body(f"Value for {k} header is invalid: sent {val}, computed {got}",
+                            "BadDigest")  # fmt: skip
 
 
 def decode_aws_chunked(
