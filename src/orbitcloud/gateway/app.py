@@ -19,8 +19,10 @@ Differences from AWS S3, by design:
   station the tenant may use and the contact plan; responses carry ``x-orbitcloud-*`` headers
   with what the twin computed (``time-s``, ``station``, ``durable-s`` and ``shard-nodes`` of a
   put, ``ready-s`` and ``latency-s`` of a get). A placement or station the tenant's
-  sovereignty forbids is 403 ``AccessDenied`` with the reason; an object with fewer than
-  ``k`` shards left, or none reachable within the plan, is 503 ``ServiceUnavailable``.
+  sovereignty forbids is 403 ``AccessDenied`` with the reason; a placement the twin cannot
+  make (too few nodes alive with room, or reachable from the station before the plan ends), and
+  an object with fewer than ``k`` shards left or none reachable within the plan, are 503
+  ``ServiceUnavailable`` with the reason.
 """
 
 from __future__ import annotations
@@ -327,8 +329,10 @@ class Gateway:
             ) from None
         except ObjectLostError as e:
             raise S3Error("ServiceUnavailable", str(e), 503) from None
-        except (SovereigntyError, PlacementError) as e:
+        except SovereigntyError as e:
             raise S3Error("AccessDenied", getattr(e, "reason", None) or str(e), 403) from None
+        except PlacementError as e:  # no nodes with room, or none reachable in the plan
+            raise S3Error("ServiceUnavailable", str(e), 503) from None
         except InvalidNameError as e:
             raise S3Error("InvalidArgument", str(e), 400) from None
         except IntegrityError as e:

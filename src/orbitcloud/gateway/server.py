@@ -71,6 +71,11 @@ def serve(scenario: Scenario, opts: ServeOptions, announce: bool = True) -> None
             )
             print(hint, flush=True)
         logging.getLogger("orbitcloud.gateway").setLevel(logging.WARNING)
-        server.run()
+        try:
+            server.run()
+        except KeyboardInterrupt:  # uvicorn re-raises the SIGINT it handled after shutting down
+            pass
+        if announce:
+            print("orbitcloud S3 gateway: stopped", flush=True)
     finally:
         twin.close()
