@@ -157,6 +157,7 @@ class _Context:
         self.query = urllib.parse.parse_qs(request.url.query, keep_blank_values=True)
         self.bucket, self.key = self._address()
         self.auth: Authenticated | None = None
+        self.body_read = False
 
     def _address(self) -> tuple[str | None, str | None]:
         raw = self.request.scope.get("raw_path") or self.request.url.path.encode()
@@ -186,6 +187,7 @@ async def _body(ctx: _Context) -> bytes:
     """The request's payload: read (bounded), de-chunked and checked against its signature's
     payload hash and any Content-MD5."""
     req = ctx.request
+    ctx.body_read = True
     length = req.headers.get("content-length")
     if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES + 65536):
         raise S3Error("EntityTooLarge", f"bodies are at most {MAX_BODY_BYTES} bytes", 400)
@@ -304,7 +306,15 @@ class Gateway:
         body = b"" if ctx.request.method == "HEAD" else error_xml(
             code, message, ctx.request.url.path, ctx.request_id
         )  # fmt: skip
-        return Response(body, status, self._headers(ctx), media_type="application/xml")
+        h = self._headers(ctx)
+        req_h = ctx.request.headers
+        if not ctx.body_read and (
+            req_h.get("content-length", "0") != "0" or "transfer-encoding" in req_h
+        ):
+            # The body was never read (a client that sent ``Expect: 100-continue`` has not even
+            # sent it): the connection cannot carry another request, so it ends here.
+            h["connection"] = "close"
+        return Response(body, status, h, media_type="application/xml")
 
     def _headers(self, ctx: _Context, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         h = {"x-amz-request-id": ctx.request_id, "server": "orbitcloud"}
@@ -480,7 +490,7 @@ class Gateway:
             if cp is not None and prefixes and prefixes[-1] == cp:
                 continue
             if len(contents) + len(prefixes) >= max_keys:
-                truncated = True
+                truncated = max_keys > 0  # AWS: max-keys=0 is an empty, complete page
                 break
             if cp is not None:
                 prefixes.append(cp)
