@@ -7,6 +7,7 @@ files are swept at start (:meth:`orbitcloud.gateway.multipart.Uploads.sweep`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,10 +72,9 @@ def serve(scenario: Scenario, opts: ServeOptions, announce: bool = True) -> None
             )
             print(hint, flush=True)
         logging.getLogger("orbitcloud.gateway").setLevel(logging.WARNING)
-        try:
+        # uvicorn re-raises the SIGINT it handled, after shutting down
+        with contextlib.suppress(KeyboardInterrupt):
             server.run()
-        except KeyboardInterrupt:  # uvicorn re-raises the SIGINT it handled after shutting down
-            pass
         if announce:
             print("orbitcloud S3 gateway: stopped", flush=True)
     finally:
