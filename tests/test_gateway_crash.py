@@ -3,6 +3,9 @@ killed with SIGKILL (no shutdown code runs) at a random moment while boto3 clien
 objects, restarted on the same ``--data-dir``, and every object whose PUT returned 200 must
 read back byte for byte (SHA-256 of the GET body equal to that of the bytes sent); an object
 whose PUT did not return may be absent or complete (old or new bytes), never anything else.
+SIGKILL leaves the kernel's page cache intact, so this checks that a PUT is acknowledged only
+after its shards and catalog entry are written and that recovery after a crash is right; it
+does not check the fsyncs themselves (that would take a power cut).
 
 Trial design (measured on the project's 2-core machine: the server starts in ~1.0-1.2 s, a
 1 MB put takes ~25 ms): ``N_DIRS`` data dirs, ``KILLS_PER_DIR`` kills each (so later kills hit
