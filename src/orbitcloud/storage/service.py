@@ -82,6 +82,7 @@ the times things happen, so a discrete-event engine can drive it.
 from __future__ import annotations
 
 import builtins
+import concurrent.futures
 import fcntl
 import hashlib
 import math
@@ -161,6 +162,19 @@ KEY_MAX_BYTES = 1024  # S3's limit on an object key's UTF-8 length
 # user-metadata limit is 2 KB; ETag, Content-Type and Last-Modified fit in the rest)
 ATTRS_MAX_BYTES = 8192
 _MASTER_CHECK = "master_check"
+
+
+_POOL: tuple[int, concurrent.futures.ThreadPoolExecutor] | None = None
+
+
+def _shard_pool() -> concurrent.futures.ThreadPoolExecutor:
+    """Threads writing the shard files of a put (one pool per process, made again in a forked
+    child, whose copy has no threads; one put's shards are written in parallel, then
+    committed: the crash protocol is unchanged)."""
+    global _POOL
+    if _POOL is None or _POOL[0] != os.getpid():
+        _POOL = (os.getpid(), concurrent.futures.ThreadPoolExecutor(8, "shard"))
+    return _POOL[1]
 
 
 class StorageError(RuntimeError):
@@ -806,14 +820,29 @@ class ObjectStore:
         old: _Object | None = None
         committed = False
         try:
-            for i, (node, tr) in enumerate(zip(targets, transfers, strict=True)):
-                if tr is None:
-                    continue
+            jobs = [(i, node, tr) for i, (node, tr) in enumerate(zip(targets, transfers,
+                    strict=True)) if tr is not None]  # fmt: skip
+
+            def write(i: int, node: int) -> tuple[str, int]:
+                # hashing, writing and fsync release the GIL: the n shards go in parallel
+                digest = hashlib.sha256(fragments[i]).digest()
                 name = self.nodes[node].name
-                size = self.shards.write(name, o.shard_name(i), o.owner, i, fragments[i])
+                size = self.shards.write(name, o.shard_name(i), o.owner, i, fragments[i], digest)
+                return digest.hex(), size
+
+            pool = _shard_pool()
+            futures = [(i, node, tr, pool.submit(write, i, node)) for i, node, tr in jobs]
+            failure: BaseException | None = None
+            for i, node, tr, fut in futures:  # wait for all, so none is left in flight
+                try:
+                    digest_hex, size = fut.result()
+                except BaseException as exc:  # re-raised below, after the rest are done
+                    failure = failure or exc
+                    continue
                 written.append((i, node))
-                o.shards[i] = _Shard(i, node, sha256_hex(fragments[i]), len(fragments[i]), size,
-                                     tr.arrival_s)  # fmt: skip
+                o.shards[i] = _Shard(i, node, digest_hex, len(fragments[i]), size, tr.arrival_s)
+            if failure is not None:
+                raise failure
             landed = sorted(s.landed_s for s in o.shards.values())
             o.k_durable_s = landed[policy.k - 1]
             if len(landed) == policy.n:

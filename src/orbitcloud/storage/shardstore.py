@@ -127,13 +127,23 @@ class ShardStore:
         self._component(name, "shard name")
         return self.node_dir(node) / name
 
-    def write(self, node: str, name: str, owner: str, index: int, payload: bytes) -> int:
-        """Write one shard atomically; returns its size on disk [bytes]."""
+    def write(
+        self,
+        node: str,
+        name: str,
+        owner: str,
+        index: int,
+        payload: bytes,
+        sha256: bytes | None = None,
+    ) -> int:
+        """Write one shard atomically; returns its size on disk [bytes]. ``sha256``: the
+        payload's SHA-256 digest when the caller has it already (computed here otherwise)."""
         final = self.path(node, name)
         d = final.parent
         d.mkdir(parents=True, exist_ok=True)
         own = owner.encode()
-        head = _HEAD.pack(MAGIC, index, len(payload), hashlib.sha256(payload).digest(), len(own))
+        digest = hashlib.sha256(payload).digest() if sha256 is None else sha256
+        head = _HEAD.pack(MAGIC, index, len(payload), digest, len(own))
         tmp = d / f"{_TMP}{name}.{os.getpid()}.{secrets.token_hex(4)}"
         with open(tmp, "wb") as f:
             f.write(head)
