@@ -6,7 +6,6 @@ comparing bytes."""
 
 from __future__ import annotations
 
-import configparser
 import hashlib
 import json
 import os
@@ -14,18 +13,15 @@ import random
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
-from conftest import walker_3x9_world
+from gateway_server import Server
 
 MiB = 1024 * 1024
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -61,86 +57,24 @@ class Gateway:
 @pytest.fixture(scope="module")
 def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     tmp = tmp_path_factory.mktemp("gateway-cli")
-    port, data = _free_port(), tmp / "data"
-    scenario = walker_3x9_world(
-        86400,
-        5,
-        hardware={"storage_tb": 1},
-        storage={
-            "tenants": [{"name": "alpha", "allowed_jurisdictions": ["IT"]}, {"name": "beta"}],
-            "placement": {"kind": "erasure", "k": 4, "m": 2},
-        },
-    )
-    (tmp / "gw.yaml").write_text(json.dumps(scenario))
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
-    }
-    log = tmp / "gateway.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                "from orbitcloud.cli import main; main()",
-                "serve",
-                str(tmp / "gw.yaml"),
-                "--port",
-                str(port),
-                "--data-dir",
-                str(data),
-                "--speed",
-                "60",
-                "--start-s",
-                "3600",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
+    srv = Server(tmp)  # the shared test scenario (tests/gateway_server.py)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("server did not start within 120 s") from None
-                time.sleep(0.2)
         config = tmp / "aws-config"
         config.write_text(
             "[profile alpha]\ns3 =\n  signature_version = s3v4\n  addressing_style = path\n"
         )
         cli_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         cli_env.update(
-            AWS_SHARED_CREDENTIALS_FILE=str(data / "credentials"),
+            AWS_SHARED_CREDENTIALS_FILE=str(srv.credentials),
             AWS_CONFIG_FILE=str(config),
             AWS_EC2_METADATA_DISABLED="true",
             AWS_DEFAULT_REGION="us-east-1",
         )
-        creds = configparser.ConfigParser()
-        creds.read(data / "credentials")
-        url = f"http://127.0.0.1:{port}"
-        s3 = boto3.client(
-            "s3",
-            endpoint_url=url,
-            region_name="us-east-1",
-            aws_access_key_id=creds["alpha"]["aws_access_key_id"],
-            aws_secret_access_key=creds["alpha"]["aws_secret_access_key"],
-            config=Config(s3={"addressing_style": "path"}, signature_version="s3v4"),
-        )
-        g = Gateway(url, cli_env, s3)
+        g = Gateway(srv.url, cli_env, srv.client("alpha"))
         g.aws("s3", "mb", "s3://cli")
         yield g
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        srv.stop()
 
 
 def _keys(s3: Any, bucket: str, prefix: str = "") -> list[str]:

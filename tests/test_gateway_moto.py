@@ -37,9 +37,8 @@ UploadPart responses; AWS puts CopyObject's in the XML body).
 from __future__ import annotations
 
 import base64
+import configparser
 import hashlib
-import json
-import os
 import random
 import socket
 import subprocess
@@ -54,7 +53,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import walker_3x9_world
+from gateway_server import Server
 
 MiB = 1024 * 1024
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -102,57 +101,14 @@ def _client(url: str, key_id: str, secret: str) -> Any:
     )
 
 
-def _scenario() -> dict[str, Any]:
-    return walker_3x9_world(
-        86400,
-        5,
-        hardware={"storage_tb": 1},
-        storage={
-            "tenants": [{"name": "alpha", "allowed_jurisdictions": ["IT"]}, {"name": "beta"}],
-            "placement": {"kind": "erasure", "k": 4, "m": 2},
-        },
-    )
-
-
-def _gateway_client(tmp: Path) -> tuple[Any, subprocess.Popen[bytes]]:
-    port = _free_port()
-    data = tmp / "data"
-    scen = tmp / "gw.yaml"
-    scen.write_text(json.dumps(_scenario()))
-    log = tmp / "gateway.log"
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
-    }
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                "from orbitcloud.cli import main; main()",
-                "serve",
-                str(scen),
-                "--port",
-                str(port),
-                "--data-dir",
-                str(data),
-                "--speed",
-                "60",
-                "--start-s",
-                "3600",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    _wait_port(proc, port, log)
-    import configparser
-
+def _gateway_client(tmp: Path) -> tuple[Any, Server]:
+    """The gateway on the shared test scenario (tests/gateway_server.py) and a client of its
+    tenant ``alpha`` (same client settings as moto's)."""
+    srv = Server(tmp)
     creds = configparser.ConfigParser()
-    creds.read(data / "credentials")
+    creds.read(srv.credentials)
     sec = creds["alpha"]
-    url = f"http://127.0.0.1:{port}"
-    return _client(url, sec["aws_access_key_id"], sec["aws_secret_access_key"]), proc
+    return _client(srv.url, sec["aws_access_key_id"], sec["aws_secret_access_key"]), srv
 
 
 def _moto_client(tmp: Path) -> tuple[Any, subprocess.Popen[bytes]]:
@@ -602,7 +558,7 @@ def records(
         yield workload(moto), workload(gw)
     finally:
         _stop(mproc)
-        _stop(gproc)
+        gproc.stop()
 
 
 def _flatten(rec: Record) -> dict[str, Any]:

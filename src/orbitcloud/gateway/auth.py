@@ -46,6 +46,8 @@ import botocore.compat
 import botocore.credentials
 import botocore.httpchecksum
 
+from orbitcloud.storage.shardstore import fsync_dir
+
 __all__ = [
     "AuthError",
     "Authenticated",
@@ -146,14 +148,6 @@ def _write_new_0600(path: Path, text: str) -> None:
         os.close(fd)
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class Credentials:
     """The tenants' S3 access keys, persisted in ``data_dir/credentials`` (AWS INI format)."""
 
@@ -210,7 +204,7 @@ class Credentials:
                     os.replace(tmp, path)
                 finally:
                     tmp.unlink(missing_ok=True)
-            _fsync_dir(path.parent)
+            fsync_dir(path.parent)
         return cls(path, existing + new)
 
     @staticmethod

@@ -23,6 +23,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from orbitcloud.storage.shardstore import fsync_dir
+
 __all__ = ["MIN_PART_BYTES", "MultipartError", "PartInfo", "Upload", "Uploads"]
 
 #: S3's smallest part except the last [bytes] (5 MiB).
@@ -61,14 +63,6 @@ class PartInfo:
     modified_s: float
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class Uploads:
     """The uploads in progress under ``root`` (module docstring)."""
 
@@ -90,7 +84,7 @@ class Uploads:
             os.close(fd)
         os.replace(tmp, path)
         if self.fsync:
-            _fsync_dir(path.parent)
+            fsync_dir(path.parent)
 
     def _dir(self, upload_id: str) -> Path:
         if not _ID.fullmatch(upload_id):
@@ -106,7 +100,7 @@ class Uploads:
                 "initiated_s": up.initiated_s}  # fmt: skip
         self._write(d / "meta.json", json.dumps(meta).encode())
         if self.fsync:
-            _fsync_dir(self.root)
+            fsync_dir(self.root)
         return up
 
     def get(self, upload_id: str, tenant: str, bucket: str, key: str) -> Upload:
@@ -195,7 +189,7 @@ class Uploads:
     def remove(self, up: Upload) -> None:
         shutil.rmtree(self._dir(up.upload_id), ignore_errors=True)
         if self.fsync:
-            _fsync_dir(self.root)
+            fsync_dir(self.root)
 
     def sweep(self, max_age_s: float) -> int:
         """Remove temp files and uploads initiated more than ``max_age_s`` ago; returns how

@@ -42,6 +42,7 @@ __all__ = [
     "ShardState",
     "ShardStore",
     "UnsafePathError",
+    "fsync_dir",
     "shard_file_bytes",
 ]
 
@@ -74,6 +75,15 @@ class ShardRead:
     state: ShardState
     payload: bytes | None = None
     reason: str = ""
+
+
+def fsync_dir(d: Path) -> None:
+    """fsync a directory, so a rename or unlink in it is durable (Pillai et al. 2014)."""
+    fd = os.open(d, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class ShardStore:
@@ -159,11 +169,7 @@ class ShardStore:
 
     @staticmethod
     def _fsync_dir(d: Path) -> None:
-        fd = os.open(d, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        fsync_dir(d)
 
     def read(
         self, node: str, name: str, owner: str, index: int, sha256_hex: str | None = None
