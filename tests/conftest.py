@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,22 @@ def skyfield_ts_eph() -> tuple[Any, Any]:
     from orbitcloud.orbits.sun import _skyfield
 
     return _skyfield()
+
+
+@pytest.fixture(scope="session")
+def moon_me() -> Iterator[Any]:
+    """DE421's lunar mean-Earth frame (MOON_ME_DE421) from the kernels lunarsky ships (a test
+    dependency), through skyfield's PlanetaryConstants: the independent lunar-frame oracle."""
+    import lunarsky
+    from skyfield.planetarylib import PlanetaryConstants
+
+    data = Path(lunarsky.__file__).parent / "data"
+    pc = PlanetaryConstants()
+    with open(data / "fk" / "satellites" / "moon_080317.tf", "rb") as f:
+        pc.read_text(f)
+    with open(data / "pck" / "moon_pa_de421_1900-2050.bpc", "rb") as f:
+        pc.read_binary(f)
+        yield pc.build_frame_named("MOON_ME_DE421")
 
 
 def iss_scenario(**overrides: Any) -> dict[str, Any]:

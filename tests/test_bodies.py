@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -109,21 +108,6 @@ def test_earth_to_fixed_matches_skyfield_itrs(bodies: BodyEphemeris, t_s: np.nda
     err_rad = rotation_angle_rad(m, ref)
     assert err_rad.max() < 5e-9  # achieved 1.3e-9 rad (4 years), 3.2e-10 rad (3 h)
     assert np.abs(np.einsum("nij,nkj->nik", m, m) - np.eye(3)).max() < 1e-14
-
-
-@pytest.fixture(scope="module")
-def moon_me():
-    """DE421's lunar mean-Earth frame (MOON_ME_DE421) from lunarsky's kernels via skyfield."""
-    lunarsky = pytest.importorskip("lunarsky")
-    from skyfield.planetarylib import PlanetaryConstants
-
-    data = Path(lunarsky.__file__).parent / "data"
-    pc = PlanetaryConstants()
-    with open(data / "fk" / "satellites" / "moon_080317.tf", "rb") as f:
-        pc.read_text(f)
-    with open(data / "pck" / "moon_pa_de421_1900-2050.bpc", "rb") as f:
-        pc.read_binary(f)
-        yield pc.build_frame_named("MOON_ME_DE421")
 
 
 def test_moon_iau_frame_close_to_de421_mean_earth(

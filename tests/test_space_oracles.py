@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,21 +31,6 @@ _DEG = np.pi / 180.0
 def _up(lat_deg: float, lon_deg: float) -> np.ndarray:
     la, lo = np.radians(lat_deg), np.radians(lon_deg)
     return np.array([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
-
-
-@pytest.fixture(scope="module")
-def moon_me():
-    """DE421's lunar mean-Earth frame (MOON_ME_DE421) from lunarsky's kernels via skyfield."""
-    lunarsky = pytest.importorskip("lunarsky")
-    from skyfield.planetarylib import PlanetaryConstants
-
-    data = Path(lunarsky.__file__).parent / "data"
-    pc = PlanetaryConstants()
-    with open(data / "fk" / "satellites" / "moon_080317.tf", "rb") as f:
-        pc.read_text(f)
-    with open(data / "pck" / "moon_pa_de421_1900-2050.bpc", "rb") as f:
-        pc.read_binary(f)
-        yield pc.build_frame_named("MOON_ME_DE421")
 
 
 def _bisect_zero(f: Any, lo: np.ndarray, hi: np.ndarray, tol_s: float = 0.01) -> np.ndarray:
