@@ -209,3 +209,27 @@ def test_a_second_server_on_the_same_data_dir_is_refused(server: Server, tmp_pat
         Server(tmp_path, data=server.data)
     with pytest.raises(ClientError):  # and the first still refuses nonsense
         server.client("alpha").get_object(Bucket="bkt", Key="never")
+
+
+def test_a_taken_port_is_one_line_and_nothing_is_announced(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from gateway_server import _scenario
+
+    scen = tmp_path / "s.yaml"
+    scen.write_text(__import__("json").dumps(_scenario()))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        r = subprocess.run(
+            [sys.executable, "-c", "from orbitcloud.cli import main; main()", "serve", str(scen),
+             "--port", str(port), "--data-dir", str(tmp_path / "d")],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == [
+        f"error: cannot listen on 127.0.0.1:{port}: Address already in use; try --port 0"
+    ]
+    assert "S3 gateway" not in r.stdout

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,19 +52,38 @@ def build(scenario: Scenario, opts: ServeOptions) -> tuple[GatewayConfig, Twin]:
     return cfg, twin
 
 
+def _bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (``port`` 0: any free port); OSError naming
+    the address if it cannot be had."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise OSError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}; try --port 0"
+        ) from None
+    sock.listen(128)
+    return sock
+
+
 def serve(scenario: Scenario, opts: ServeOptions, announce: bool = True) -> None:
     """Run the gateway until interrupted (module docstring)."""
     import uvicorn
 
     cfg, twin = build(scenario, opts)
     try:
+        sock = _bind(opts.host, opts.port)  # bind before announcing: a taken port is one line
+        port = sock.getsockname()[1]
         config = uvicorn.Config(
-            make_app(cfg), host=opts.host, port=opts.port, log_level="warning",
+            make_app(cfg), host=opts.host, port=port, log_level="warning",
             access_log=False, lifespan="off", h11_max_incomplete_event_size=16 * 1024,
         )  # fmt: skip
         server = uvicorn.Server(config)
         if announce:
-            url = f"http://{opts.host}:{opts.port}"
+            url = f"http://{opts.host}:{port}"
             print(f"orbitcloud S3 gateway: {url}  (scenario {scenario.name}, Ctrl-C stops)")
             print(f"credentials: {cfg.credentials.path}  (profiles: {', '.join(twin.tenants)})")
             hint = (
@@ -74,7 +94,7 @@ def serve(scenario: Scenario, opts: ServeOptions, announce: bool = True) -> None
         logging.getLogger("orbitcloud.gateway").setLevel(logging.WARNING)
         # uvicorn re-raises the SIGINT it handled, after shutting down
         with contextlib.suppress(KeyboardInterrupt):
-            server.run()
+            server.run(sockets=[sock])
         if announce:
             print("orbitcloud S3 gateway: stopped", flush=True)
     finally:
