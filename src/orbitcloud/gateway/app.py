@@ -473,7 +473,10 @@ class Gateway:
                 raise S3Error("InvalidArgument", "the continuation token is not valid") from None
         elif after and delimiter and after.endswith(delimiter):
             skip_under = after
-        infos = await self._call(self.store.list, ctx.tenant, b, prefix, after or None, None)
+        # without a delimiter a page is the next max-keys + 1 keys (the catalog's index); with
+        # one, keys under a common prefix collapse, so the page may need to look further
+        limit = max_keys + 1 if not delimiter else None
+        infos = await self._call(self.store.list, ctx.tenant, b, prefix, after or None, limit)
         contents: list[Any] = []
         prefixes: list[str] = []
         last, last_cp = None, False
