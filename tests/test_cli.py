@@ -208,3 +208,33 @@ def test_run_and_assess_differ_only_by_the_run_inputs_they_print(tmp_path: Path)
     assert alone["break_even"]["launcher_kgco2e_per_kg"] == pytest.approx(
         without["break_even_launcher_kgco2e_per_kg"], rel=1e-12
     )
+
+
+def test_version_flag() -> None:
+    from typer.testing import CliRunner
+
+    from orbitcloud import __version__
+    from orbitcloud.cli import app
+
+    res = CliRunner().invoke(app, ["--version"])
+    assert res.exit_code == 0 and res.output.strip() == f"orbitcloud {__version__}"
+
+
+def test_contacts_output_follows_the_format_and_a_mismatch_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without -o the file is named for its format; an -o whose suffix names another format is
+    refused in one line (it used to write ION text into contacts.parquet)."""
+    from typer.testing import CliRunner
+
+    from orbitcloud.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner()
+    res = r.invoke(app, ["contacts", "iss-node", "-f", "ion", "--workers", "1"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "contacts.ionrc").read_text().startswith("# orbitcloud contact plan for ION")
+    assert not (tmp_path / "contacts.parquet").exists()
+    res = r.invoke(app, ["contacts", "iss-node", "-f", "hdtn", "-o", "plan.parquet"])
+    assert res.exit_code == 2 and "name it *.json" in res.output
+    assert not (tmp_path / "plan.parquet").exists()

@@ -44,7 +44,20 @@ def test_exact_text_of_two_contacts() -> None:
     assert any("2025-01-01T00:00:00+00:00" in line for line in header)
     assert any("1 sat-a" in line for line in header)
     assert any("4 gs-x" in line for line in header)
-    assert any("@ 2025/01/01-00:00:00" in line for line in header)
+    assert any("count from the moment ionadmin loads this file" in line for line in header)
+    assert not any(line.startswith("# @") or ": @ " in line for line in header)
+
+
+def test_rates_above_ions_32_bit_limit_are_clamped_and_said() -> None:
+    """A 100 Gbit/s ISL (12.5e9 bytes/s) would wrap in ION's unsigned 32-bit rate: it is
+    exported as 2^32 - 1 bytes/s (never more than the plan), and the header counts it."""
+    plan = make_plan([(1, 2, "isl", 0.0, 100.0, 100e9, 0.01), (2, 1, "isl", 0.0, 100.0, 1e9, 0.01)])
+    text = to_ion(plan)
+    rates = [int(line.split()[6]) for line in text.splitlines() if line.startswith("a contact")]
+    assert rates == [2**32 - 1, 125_000_000]
+    assert "# 1 contact rate(s) clamped to 4294967295 bytes/s" in text
+    back = read_ion(text, NODES, EPOCH, plan.duration_s)
+    assert (back.rate_bps <= plan.rate_bps).all()
 
 
 def test_write_ion(tmp_path: Path) -> None:

@@ -488,14 +488,27 @@ def contacts(
     fmt: Annotated[
         ContactFormat, typer.Option("--format", "-f", help="output format")
     ] = ContactFormat.parquet,
-    output: Annotated[Path, typer.Option("--output", "-o", help="output file")] = Path(
-        "contacts.parquet"
-    ),
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="output file (default: contacts.parquet / .ionrc / .json)"
+        ),
+    ] = None,
     workers: Workers = None,
     scheduler: Scheduler = None,
     max_memory: MaxMemory = None,
 ) -> None:
     """Compute the contact plan and write it as Parquet, ION contact-plan commands or HDTN JSON."""
+    suffix = {ContactFormat.parquet: ".parquet", ContactFormat.ion: ".ionrc",
+              ContactFormat.hdtn: ".json"}  # fmt: skip
+    if output is None:
+        output = Path("contacts" + suffix[fmt])
+    elif output.suffix.lower() in suffix.values() and output.suffix.lower() != suffix[fmt]:
+        raise _fail(
+            f"--output {output}: a {output.suffix} file for --format {fmt.value}; name it "
+            f"*{suffix[fmt]} or give the --format its suffix stands for",
+            2,
+        )
     sc = _load(source)
     _check_file(output, "--output")
     n_workers = _workers(workers, scheduler)
@@ -504,8 +517,14 @@ def contacts(
     if fmt is ContactFormat.parquet:
         _write(output, plan.write_parquet)
     elif fmt is ContactFormat.ion:
-        from orbitcloud.links.ion import write_ion
+        from orbitcloud.links.ion import ION_MAX_RATE_BYTES_PER_S, ion_clamped_rows, write_ion
 
+        clamped = ion_clamped_rows(plan)
+        if clamped:
+            err.print(
+                f"[yellow]warning:[/] {clamped} contact rate(s) above ION's 32-bit limit "
+                f"clamped to {ION_MAX_RATE_BYTES_PER_S} bytes/s"
+            )
         _write(output, lambda p: write_ion(plan, p))
     else:
         from orbitcloud.links.hdtn import write_hdtn
@@ -893,6 +912,24 @@ def serve(
         run_server(sc, opts)
     except (ValueError, StorageError, OSError) as exc:
         raise _fail(str(exc), 2) from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        from orbitcloud import __version__
+
+        out.print(f"orbitcloud {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="print the version"),
+    ] = False,
+) -> None:
+    """Digital twin of data centres in orbit: scenario → orbits → contact plan → network."""
 
 
 def main() -> None:

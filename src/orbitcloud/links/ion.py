@@ -7,7 +7,9 @@ Syntax per ION's ``ionrc(5)`` man page (nasa-jpl/ION-DTN, ``ici/doc/pod5/ionrc.p
 * ``a range <start> <stop> <one_node> <other_node> <distance>``, the distance being the one-way
   light time in **whole light-seconds** (ION reads an unsigned integer);
 * a time is absolute, ``yyyy/mm/dd-hh:mm:ss`` (UTC), or relative, ``+<seconds>`` after the
-  reference time (set by ``@``; by default the moment ``ionadmin`` starts).
+  reference time (set by ``@``; by default the moment ``ionadmin`` starts);
+* the transmission rate is an unsigned 32-bit integer in ION (``rfx.h``): larger rates are
+  clamped to ``2^32 - 1`` bytes/s on export, and the header says how many.
 
 ION works in whole seconds, so the export rounds *conservatively*: a window shrinks to
 ``[ceil(start_s), floor(end_s)]`` (negative starts are clipped to 0) and is dropped if that
@@ -29,7 +31,14 @@ from numpy.typing import NDArray
 
 from orbitcloud.links.contactplan import ContactPlan, NodeTable
 
-__all__ = ["read_ion", "to_ion", "whole_second_rows", "write_ion"]
+__all__ = ["ION_MAX_RATE_BYTES_PER_S", "ion_clamped_rows", "read_ion", "to_ion",
+           "whole_second_rows", "write_ion"]  # fmt: skip
+
+#: Largest ``a contact`` rate ION holds [bytes/s]: it reads the transmission rate as an
+#: unsigned 32-bit integer (``ici/include/rfx.h``: ``unsigned int xmitRate``), so 12.5e9
+#: bytes/s (a 100 Gbit/s laser ISL) would wrap to 3.9e9. Larger rates are clamped to this (the
+#: export never promises more than the plan).
+ION_MAX_RATE_BYTES_PER_S = 2**32 - 1
 
 I64 = NDArray[np.int64]
 
@@ -104,6 +113,12 @@ def _header(plan: ContactPlan) -> list[str]:
     return lines
 
 
+def ion_clamped_rows(plan: ContactPlan) -> int:
+    """How many of the plan's exported contacts exceed :data:`ION_MAX_RATE_BYTES_PER_S`."""
+    rows = whole_second_rows(plan, rate_quantum_bps=8)
+    return int(np.count_nonzero(rows.rate_bps // 8 > ION_MAX_RATE_BYTES_PER_S))
+
+
 def to_ion(plan: ContactPlan) -> str:
     """The plan as ``ionadmin`` commands: a ``#`` header, then ``a contact`` + ``a range`` per row.
 
@@ -113,12 +128,19 @@ def to_ion(plan: ContactPlan) -> str:
     """
     rows = whole_second_rows(plan, rate_quantum_bps=8)
     header = [f"# {line}" for line in _header(plan)]
-    epoch_utc = plan.epoch.astimezone(dt.UTC)
-    if epoch_utc.microsecond == 0:
-        header.append(f"# to pin +<s> to the epoch, add first: @ {epoch_utc.strftime(_ABS_FORMAT)}")
+    header.append(
+        "# +<s> times count from the moment ionadmin loads this file (its reference time); an "
+        "'@ <time>' line would move that reference, and contacts that end before now are dropped"
+    )
     src = plan.src[rows.row] + 1
     dst = plan.dst[rows.row] + 1
-    rate_Bps = rows.rate_bps // 8
+    rate_Bps = np.minimum(rows.rate_bps // 8, ION_MAX_RATE_BYTES_PER_S)
+    clamped = ion_clamped_rows(plan)
+    if clamped:
+        header.append(
+            f"# {clamped} contact rate(s) clamped to {ION_MAX_RATE_BYTES_PER_S} bytes/s "
+            "(ION reads rates as unsigned 32-bit integers)"
+        )
     body = [
         f"a contact +{t0} +{t1} {a} {b} {r}\na range +{t0} +{t1} {a} {b} {d}"
         for t0, t1, a, b, r, d in zip(
