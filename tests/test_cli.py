@@ -238,3 +238,44 @@ def test_contacts_output_follows_the_format_and_a_mismatch_is_refused(
     res = r.invoke(app, ["contacts", "iss-node", "-f", "hdtn", "-o", "plan.parquet"])
     assert res.exit_code == 2 and "name it *.json" in res.output
     assert not (tmp_path / "plan.parquet").exists()
+
+
+def test_routes_pairs_file_may_have_a_src_dst_header(tiny: Path, tmp_path: Path) -> None:
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("src,dst\nFucino,w-0-1\n")
+    out_file = tmp_path / "r.parquet"
+    res = runner.invoke(app, ["routes", str(tiny), "--pairs", str(pairs), "-o", str(out_file),
+                              "--duration-s", "300"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert {r["src"] for r in pq.read_table(out_file).to_pylist()} == {"Fucino"}
+
+
+def test_deliver_routes_bundles_store_and_forward(tiny: Path, tmp_path: Path) -> None:
+    """`deliver`: a bundle sent from a satellite during its pass over Fucino arrives after its
+    transmission time and the pass's light time (8 · size / rate + owlt, from the contact
+    plan written by `contacts`); one too large for any contact is not delivered (NULL)."""
+    plan_file = tmp_path / "plan.parquet"
+    assert runner.invoke(app, ["contacts", str(tiny), "-o", str(plan_file)]).exit_code == 0
+    plan = [r for r in pq.read_table(plan_file).to_pylist() if r["to"] == "Fucino"]
+    c = max(plan, key=lambda r: r["end_s"] - r["start_s"])
+    t0 = c["start_s"] + 10.0
+    csv_file = tmp_path / "b.csv"
+    csv_file.write_text(
+        "src,dst,t0_s,size_bytes,name\n"
+        f"{c['from']},Fucino,{t0},1e6,ok\n"
+        f"{c['from']},Fucino,0,1e15,too-big\n"
+    )
+    out_file = tmp_path / "d.parquet"
+    res = runner.invoke(app, ["deliver", str(tiny), str(csv_file), "-o", str(out_file),
+                              "--workers", "1"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    rows = {r["name"]: r for r in pq.read_table(out_file).to_pylist()}
+    ok = rows["ok"]
+    assert ok["delivered"] and ok["path"] == [c["from"], "Fucino"]
+    assert ok["arrival_s"] == pytest.approx(t0 + 8e6 / c["rate_bps"] + c["owlt_s"], abs=1e-9)
+    big = rows["too-big"]
+    assert not big["delivered"] and big["arrival_s"] is None and big["path"] == []
+    bad = tmp_path / "bad.csv"
+    bad.write_text("src,dst,t0_s,size_bytes\nnobody,Fucino,0,1\n")
+    res = runner.invoke(app, ["deliver", str(tiny), str(bad)])
+    assert res.exit_code == 2 and "bad.csv:2: src 'nobody'" in res.output

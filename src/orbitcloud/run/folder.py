@@ -412,7 +412,7 @@ def _bundles_summary(result: RunResult) -> dict[str, Any]:
     return {
         "sent": len(b),
         "delivered": int(b.delivered.sum()),
-        "size_bytes": b.size_bytes,
+        "size_bytes": float(b.size_bytes.max()) if len(b) else 0.0,
         "latency_min_s": float(lat.min()) if lat.size else None,
         "latency_max_s": float(lat.max()) if lat.size else None,
         **pct,
