@@ -194,8 +194,11 @@ class _Geometry:
             else:
                 pos = self.eph.space_icrf_km[n - self.n_earth]
                 up = nan
-                if self.ends.surface[n]:
-                    up = self.at(np.full(t.shape[0], n), t)[1]
+                if self.ends.surface[n]:  # the site's up only: its positions are the grid's
+                    space = self.eph.satellites.space
+                    assert space is not None
+                    j = np.full(t.shape[0], n - self.n_earth, dtype=np.intp)
+                    up = space.up_icrf(self.bodies, j, t)
                 out[n] = (pos, up)
         return out
 
@@ -299,13 +302,16 @@ def space_link_rows(
     centers_grid, sun_grid = geo.centers(t_grid)
     parts: list[SpaceRows] = []
     windows = []  # (spec, a, b, start, end) per spec
+    all_pairs = [_pairs(scenario, spec, index) for spec in scenario.space_links]
+    # every linked node's grid positions once, for all specs (the Earth's orientation on the
+    # grid is computed once inside)
+    used = np.unique(np.concatenate([p.ravel() for p in all_pairs])).tolist()
+    pos_grid = geo.on_grid(used)
     with (progress or NullProgress()).task("space links", len(scenario.space_links)) as task:
-        for spec in scenario.space_links:
-            pairs = _pairs(scenario, spec, index)
+        for spec, pairs in zip(scenario.space_links, all_pairs, strict=True):
             if pairs.shape[0] == 0:
                 task.advance(1)
                 continue
-            pos_grid = geo.on_grid(np.unique(pairs).tolist())
             chunk = max(1, CHUNK_ELEMENTS // n_time)
             for p0 in range(0, pairs.shape[0], chunk):
                 p = pairs[p0 : p0 + chunk]
