@@ -54,6 +54,31 @@ def _load(source: str) -> Scenario:
         raise typer.Exit(2) from None
 
 
+def _csv_rows(
+    path: Path, what: str, need: tuple[str, ...], code: int = 2
+) -> list[tuple[int, dict[str, str]]]:
+    """``(line number, row)`` of a CSV with a header (the csv module), each row having every
+    column of ``need``; a file that cannot be read, or a row missing one, is one line and exit
+    ``code``."""
+    import csv
+
+    try:
+        with path.open(newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise _fail(f"cannot read {what} file {path}: {exc}", code) from None
+    out = []
+    for i, row in enumerate(rows, start=2):
+        missing = [k for k in need if not (row.get(k) or "").strip()]
+        if missing:
+            header = ",".join(need)
+            raise _fail(f"{path}:{i}: missing {', '.join(missing)} (header: {header})", code)
+        out.append((i, row))
+    if not out:
+        raise _fail(f"{path}: no {what} (one row each after the header)", code)
+    return out
+
+
 def _fail(message: str, code: int = 1) -> typer.Exit:
     print(f"error: {message}", file=sys.stderr)
     return typer.Exit(code)
@@ -623,7 +648,6 @@ def transfers(
 ) -> None:
     """Bulk transfers sharing the network max-min fairly: completion time and throughput of
     each, written to Parquet, with a summary."""
-    import csv
 
     import numpy as np
     import pyarrow.parquet as pq
@@ -634,17 +658,9 @@ def transfers(
     sc = _load(source)
     _check_file(output, "--output")
     _budget(sc, max_memory, 1, "transfers")
-    try:
-        with requests.open(newline="") as f:
-            rows = list(csv.DictReader(f))
-    except OSError as exc:
-        raise _fail(f"cannot read transfers file: {exc}") from None
-    need = ("src", "dst", "size_bytes", "start_s")
     items = []
-    for i, row in enumerate(rows, start=2):
-        missing = [k for k in need if not (row.get(k) or "").strip()]
-        if missing:
-            raise _fail(f"{requests}:{i}: missing {', '.join(missing)} (header: {','.join(need)})")
+    need = ("src", "dst", "size_bytes", "start_s")
+    for i, row in _csv_rows(requests, "transfers", need, code=1):
         try:
             size, start = float(row["size_bytes"]), float(row["start_s"])
         except ValueError:
@@ -652,8 +668,6 @@ def transfers(
         items.append(
             Transfer(row["src"].strip(), row["dst"].strip(), size, start, row.get("name") or "")
         )
-    if not items:
-        raise _fail(f"{requests}: no transfers (one row per transfer after the header)")
     try:
         table = run_transfers(sc, items, progress=RichProgress())
     except ValueError as exc:
@@ -695,7 +709,6 @@ def deliver(
     """Store-and-forward delivery (contact graph routing) of bundles over the scenario's
     contact plan, each booked before the next (in order of t0_s): arrival time, latency,
     hops and path of each, written to Parquet, with a summary."""
-    import csv
 
     import numpy as np
     import pyarrow.parquet as pq
@@ -704,22 +717,11 @@ def deliver(
 
     sc = _load(source)
     _check_file(output, "--output")
-    need = ("src", "dst", "t0_s", "size_bytes")
-    try:
-        with bundles.open(newline="", encoding="utf-8") as f:
-            rows = list(csv.DictReader(f))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise _fail(f"cannot read bundles file {bundles}: {exc}", 2) from None
     # node order of the plan: satellites (scenario order), then stations; checked up front
     node_names = [n for c in sc.satellite_names() for n in c] + [g.name for g in sc.ground_stations]
     index = {n: i for i, n in enumerate(node_names)}
     src, dst, t0, size, names = [], [], [], [], []
-    for i, row in enumerate(rows, start=2):
-        missing = [k for k in need if not (row.get(k) or "").strip()]
-        if missing:
-            raise _fail(
-                f"{bundles}:{i}: missing {', '.join(missing)} (header: {','.join(need)})", 2
-            )
+    for i, row in _csv_rows(bundles, "bundles", ("src", "dst", "t0_s", "size_bytes")):
         s_name, d_sel = row["src"].strip(), row["dst"].strip()
         if s_name not in index:
             raise _fail(f"{bundles}:{i}: src {s_name!r} is not a node of {sc.name}", 2)
@@ -737,8 +739,6 @@ def deliver(
         t0.append(t)
         size.append(b)
         names.append((row.get("name") or "").strip())
-    if not src:
-        raise _fail(f"{bundles}: no bundles (one row per bundle after the header)", 2)
     n_workers = _workers(workers, scheduler)
     _budget(sc, max_memory, n_workers, "contacts")
     network = _run(sc, n_workers, scheduler, stages=("contacts",)).network

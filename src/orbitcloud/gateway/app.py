@@ -593,16 +593,18 @@ class Gateway:
 
     async def get_object(self, ctx: _Context, b: str, k: str, head: bool) -> Response:
         await self._require_bucket(ctx, b)
-        info = await self._call(self.store.head, ctx.tenant, b, k)
-        h = _object_headers(info.attrs, info.size_bytes)
         if head:
-            self._twin(ctx)  # the clock: faults up to now apply
+            self._twin(ctx)  # the clock first: faults up to now apply
+            info = await self._call(self.store.head, ctx.tenant, b, k)
             if info.healthy_shards < info.k:
                 raise S3Error(
                     "ServiceUnavailable", "fewer than k shards of the object are left", 503
                 )
-            return Response(b"", 200, self._headers(ctx, h))
-        _, data = await self._read(ctx, b, k)
+            return Response(
+                b"", 200, self._headers(ctx, _object_headers(info.attrs, info.size_bytes))
+            )
+        info, data = await self._read(ctx, b, k)
+        h = _object_headers(info.attrs, info.size_bytes)
         rng = ctx.request.headers.get("range")
         r = _range(rng, len(data)) if rng else None
         if r is None:
