@@ -14,6 +14,7 @@ import signal
 import socket
 import time
 import urllib.parse
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -41,12 +42,15 @@ def send(
     headers: dict[str, str] | None = None,
     host: str | None = None,
     profile: str = "alpha",
+    signed_body: bytes | None = None,
 ) -> tuple[int, dict[str, str], bytes]:
-    """A request signed by botocore (SigV4, the payload's SHA-256), sent over http.client."""
+    """A request signed by botocore (SigV4, the payload's SHA-256: of ``signed_body`` if
+    given, so the body sent does not match it), sent over http.client."""
     ak, sk = _keys(server, profile)
     hostport = host or f"127.0.0.1:{server.port}"
-    req = AWSRequest(method, f"http://{hostport}{path}", data=body, headers=dict(headers or {}))
-    req.headers["x-amz-content-sha256"] = hashlib.sha256(body).hexdigest()
+    signed = body if signed_body is None else signed_body
+    req = AWSRequest(method, f"http://{hostport}{path}", data=signed, headers=dict(headers or {}))
+    req.headers["x-amz-content-sha256"] = hashlib.sha256(signed).hexdigest()
     S3SigV4Auth(BotoCredentials(ak, sk), "s3", "us-east-1").add_auth(req)
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
     try:
@@ -108,6 +112,35 @@ def test_get_latency_is_the_time_until_k_shards_reach_the_station(server: Server
     later = repr(ready + 600.0)
     st, h2, _ = send(server, "GET", "/bkt/lat", headers={"x-orbitcloud-time-s": later})
     assert st == 200 and float(h2["x-orbitcloud-ready-s"]) >= ready + 600.0
+
+
+def test_a_body_failing_its_hashes_is_refused_and_the_old_version_stays(server: Server) -> None:
+    """The hashes of a PutObject body are checked while the store writes its shards; a
+    mismatch (signed SHA-256, x-amz-checksum-crc32, Content-MD5) is its S3 error, the previous
+    version reads back with its ETag and no shard file is left; the hash error wins over
+    NoSuchBucket, as S3 checks the request before the bucket."""
+    old = os.urandom(300_000)
+    st, h, _ = send(server, "PUT", "/bkt/keep", old)
+    assert st == 200 and h["etag"] == f'"{hashlib.md5(old).hexdigest()}"'
+    store = server.data / "store"
+    files = sorted(p.name for p in store.rglob("*") if p.is_file())
+    new = os.urandom(300_000)
+    crc = base64.b64encode(zlib.crc32(b"other").to_bytes(4, "big")).decode()
+    md5 = base64.b64encode(hashlib.md5(b"other").digest()).decode()
+    for headers, signed, code in [
+        ({}, b"other", "XAmzContentSHA256Mismatch"),
+        ({"x-amz-checksum-crc32": crc}, None, "BadDigest"),
+        ({"Content-MD5": md5}, None, "BadDigest"),
+    ]:
+        st, _, body = send(server, "PUT", "/bkt/keep", new, headers, signed_body=signed)
+        assert (st, _code(body)) == (400, code)
+        st, h, got = send(server, "GET", "/bkt/keep")
+        assert st == 200 and got == old and h["etag"] == f'"{hashlib.md5(old).hexdigest()}"'
+        assert sorted(p.name for p in store.rglob("*") if p.is_file()) == files
+    st, _, body = send(server, "PUT", "/nobucket/k", new, signed_body=b"other")
+    assert (st, _code(body)) == (400, "XAmzContentSHA256Mismatch")
+    st, _, body = send(server, "PUT", "/nobucket/k", new)
+    assert (st, _code(body)) == (404, "NoSuchBucket")
 
 
 def test_bad_input_gets_s3_errors_and_the_server_survives(server: Server, tmp_path: Path) -> None:

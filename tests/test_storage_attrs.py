@@ -125,6 +125,30 @@ def test_attrs_limit_and_bad_attrs_are_refused_before_anything_is_stored(tmp_pat
         assert len(refused) == 6 and str(ATTRS_MAX_BYTES) in refused[0][6]
 
 
+def test_before_commit_adds_attrs_or_undoes_the_put_leaving_the_old_version(tmp_path: Path):
+    """The hook's attributes join the version's; an exception from it (the gateway's payload
+    hash mismatch) leaves the previous version readable, no new shard file and no new row."""
+    with _store(tmp_path) as s:
+        s.add_tenant("t")
+        s.create_bucket("t", "b")
+        s.put("t", "b", "k", b"old", attrs={"a": "1"}, before_commit=lambda: {"etag": _md5(b"old")})
+        assert dict(s.head("t", "b", "k").attrs) == {"a": "1", "etag": _md5(b"old")}
+        files = sorted(p.name for p in (tmp_path / "shards").rglob("*") if p.is_file())
+
+        def mismatch() -> dict[str, str]:
+            raise ValueError("payload hash mismatch")
+
+        with pytest.raises(ValueError, match="payload hash mismatch"):
+            s.put("t", "b", "k", b"new" * 1000, before_commit=mismatch)
+        assert s.get("t", "b", "k").data == b"old"
+        assert dict(s.head("t", "b", "k").attrs) == {"a": "1", "etag": _md5(b"old")}
+        assert sorted(p.name for p in (tmp_path / "shards").rglob("*") if p.is_file()) == files
+        assert s.catalog.db.execute("SELECT COUNT(*) FROM versions").fetchone()[0] == 1
+        with pytest.raises(InvalidAttrsError):  # its attrs are checked like the others
+            s.put("t", "b", "k", b"x", before_commit=lambda: {"": "v"})
+        assert s.get("t", "b", "k").data == b"old"
+
+
 # --- SIGKILL: attrs never missing or of another version ---------------------------------
 
 

@@ -90,7 +90,7 @@ import os
 import secrets
 import threading
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -765,6 +765,7 @@ class ObjectStore:
         t_s: float = 0.0,
         station: str | None = None,
         attrs: Mapping[str, str] | None = None,
+        before_commit: Callable[[], Mapping[str, str]] | None = None,
     ) -> PutResult:
         """Store ``data`` under ``key`` as a new version (it replaces the old one once its
         shards are written and committed; see the crash protocol in the module docstring).
@@ -775,13 +776,17 @@ class ObjectStore:
         ``attrs``: string attributes of this version (ETag, Content-Type, user metadata, ...),
         committed in the same transaction as the version, at most :data:`ATTRS_MAX_BYTES`
         (:class:`InvalidAttrsError` otherwise); a later put replaces them with its own.
+        ``before_commit``: called once the shards are written, just before the commit; the
+        attributes it returns join ``attrs``, and an exception from it undoes the put (nothing
+        committed, the shards removed) and propagates. The gateway verifies the request's
+        payload hashes there, so they run while the shards are encoded and written.
         """
         data = bytes(data)
         try:
             check_key(key)
             clean = check_attrs(attrs)
             with self._key_lock(tenant, bucket, key):
-                return self._put(tenant, bucket, key, data, t_s, station, clean)
+                return self._put(tenant, bucket, key, data, t_s, station, clean, before_commit)
         except (PlacementError, ValueError) as err:
             with self._lock:
                 self._refuse(t_s, tenant, f"{bucket}/{key}", station or "", err)
@@ -796,6 +801,7 @@ class ObjectStore:
         t_s: float,
         station: str | None,
         attrs: dict[str, str],
+        before_commit: Callable[[], Mapping[str, str]] | None = None,
     ) -> PutResult:
         with self._lock:
             t = self._bucket(tenant, bucket)
@@ -804,9 +810,11 @@ class ObjectStore:
             dk = t.key
         object_id = secrets.token_hex(16)
         policy = t.policy
+        pool = _shard_pool()
+        mac = pool.submit(checksum, dk, data)  # HMAC releases the GIL: beside seal and encode
         fragments = codec_for(policy.k, policy.n).encode(seal(dk, data, object_id, version))
         o = _Object(
-            tenant, bucket, key, object_id, version, len(data), checksum(dk, data), dk.hex_id,
+            tenant, bucket, key, object_id, version, len(data), mac.result(), dk.hex_id,
             policy, t_s, math.nan, math.nan, {}, False, attrs,
         )  # fmt: skip
         file_bytes = shard_file_bytes(len(fragments[0]), o.owner)
@@ -830,7 +838,6 @@ class ObjectStore:
                 size = self.shards.write(name, o.shard_name(i), o.owner, i, fragments[i], digest)
                 return digest.hex(), size
 
-            pool = _shard_pool()
             futures = [(i, node, tr, pool.submit(write, i, node)) for i, node, tr in jobs]
             failure: BaseException | None = None
             for i, node, tr, fut in futures:  # wait for all, so none is left in flight
@@ -843,6 +850,8 @@ class ObjectStore:
                 o.shards[i] = _Shard(i, node, digest_hex, len(fragments[i]), size, tr.arrival_s)
             if failure is not None:
                 raise failure
+            if before_commit is not None:
+                o.attrs = check_attrs({**attrs, **before_commit()})
             landed = sorted(s.landed_s for s in o.shards.values())
             o.k_durable_s = landed[policy.k - 1]
             if len(landed) == policy.n:
