@@ -256,14 +256,14 @@ def test_deliver_routes_bundles_store_and_forward(tiny: Path, tmp_path: Path) ->
     plan written by `contacts`); one too large for any contact is not delivered (NULL)."""
     plan_file = tmp_path / "plan.parquet"
     assert runner.invoke(app, ["contacts", str(tiny), "-o", str(plan_file)]).exit_code == 0
-    plan = [r for r in pq.read_table(plan_file).to_pylist() if r["to"] == "Fucino"]
+    plan = [r for r in pq.read_table(plan_file).to_pylist() if r["dst"] == "Fucino"]
     c = max(plan, key=lambda r: r["end_s"] - r["start_s"])
     t0 = c["start_s"] + 10.0
     csv_file = tmp_path / "b.csv"
     csv_file.write_text(
         "src,dst,t0_s,size_bytes,name\n"
-        f"{c['from']},Fucino,{t0},1e6,ok\n"
-        f"{c['from']},Fucino,0,1e15,too-big\n"
+        f"{c['src']},Fucino,{t0},1e6,ok\n"
+        f"{c['src']},Fucino,0,1e15,too-big\n"
     )
     out_file = tmp_path / "d.parquet"
     res = runner.invoke(app, ["deliver", str(tiny), str(csv_file), "-o", str(out_file),
@@ -271,7 +271,7 @@ def test_deliver_routes_bundles_store_and_forward(tiny: Path, tmp_path: Path) ->
     assert res.exit_code == 0, res.output
     rows = {r["name"]: r for r in pq.read_table(out_file).to_pylist()}
     ok = rows["ok"]
-    assert ok["delivered"] and ok["path"] == [c["from"], "Fucino"]
+    assert ok["delivered"] and ok["path"] == [c["src"], "Fucino"]
     assert ok["arrival_s"] == pytest.approx(t0 + 8e6 / c["rate_bps"] + c["owlt_s"], abs=1e-9)
     big = rows["too-big"]
     assert not big["delivered"] and big["arrival_s"] is None and big["path"] == []

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
@@ -150,6 +151,30 @@ def test_example_runs_end_to_end(name: str, example_runs: dict[str, Any]) -> Non
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["status"] == "complete"
     assert {e["name"] for e in manifest["files"]} == {p.name for p in folder.iterdir()}
+
+
+@pytest.mark.parametrize("name", list_examples())
+def test_example_tables_match_their_schemas(name: str, example_runs: dict[str, Any]) -> None:
+    """Every Parquet table the run wrote has exactly the schema orbitcloud.run.tables (and
+    docs/tables.md) gives it, starts with the folder's name as run_id on every row, and has
+    no NaN where its schema says NULL."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from orbitcloud.run.tables import table_schema
+
+    _, folder, _ = example_runs[name]
+    tables = sorted(folder.glob("*.parquet"))
+    assert {"contacts.parquet", "positions.parquet"} <= {t.name for t in tables}
+    for path in tables:
+        schema = table_schema(path.name)
+        t = pq.read_table(path)
+        assert t.schema.remove_metadata().equals(schema.arrow_schema()), path.name
+        assert pc.unique(t.column("run_id")).to_pylist() == [folder.name]
+        for c in schema.columns:
+            col = t.column(c.name)
+            if c.nullable and pa.types.is_floating(col.type):
+                assert not pc.any(pc.is_nan(col)).as_py(), (path.name, c.name)
 
 
 @pytest.mark.parametrize("name", list_examples())

@@ -281,9 +281,9 @@ def _pairs_by_brute_force(run_dir: Path) -> dict[tuple[str, str], list[tuple[flo
     """Undirected pairs of contacts.parquet and the union of their windows, in plain Python."""
     rows = pq.read_table(run_dir / "contacts.parquet").to_pylist()
     by_pair: dict[tuple[str, str], list[tuple[float, float]]] = {}
-    sats = {r["from"] for r in rows if r["kind"] != "uplink"}
+    sats = {r["src"] for r in rows if r["kind"] != "uplink"}
     for r in rows:
-        a, b = r["from"], r["to"]
+        a, b = r["src"], r["dst"]
         key = (a, b) if a in sats and (b not in sats or a < b) else (b, a)
         by_pair.setdefault(key, []).append((r["start_s"], r["end_s"]))
     union = {}

@@ -103,8 +103,8 @@ def _earth_contacts(folder: Path) -> list[dict[str, Any]]:
     return [
         r
         for r in rows
-        if (r["from"] in space and r["to"] in stations)
-        or (r["from"] in stations and r["to"] in space)
+        if (r["src"] in space and r["dst"] in stations)
+        or (r["src"] in stations and r["dst"] in space)
     ]
 
 
@@ -160,7 +160,7 @@ def test_light_time_matches_contacts_file(
     # the same numbers through pyarrow's own kernels
     space, stations = (pa.array(sorted(x)) for x in _nodes(folder))
     t = pq.read_table(folder / "contacts.parquet")
-    frm, to = (pc.cast(t.column(c), pa.string()) for c in ("from", "to"))
+    frm, to = (pc.cast(t.column(c), pa.string()) for c in ("src", "dst"))
     mask = pc.or_(
         pc.and_(pc.is_in(frm, value_set=space), pc.is_in(to, value_set=stations)),
         pc.and_(pc.is_in(frm, value_set=stations), pc.is_in(to, value_set=space)),

@@ -46,7 +46,7 @@ def test_ion_ranges_are_the_plans_light_times_in_whole_light_seconds(files):
     names = re.findall(r"^#\s+(\d+) (\S+)", text, re.M)
     number = {n: int(k) for k, n in names}
     want = sorted(
-        (number[r["from"]], number[r["to"]], max(1, math.ceil(r["owlt_s"]))) for r in plan
+        (number[r["src"]], number[r["dst"]], max(1, math.ceil(r["owlt_s"]))) for r in plan
     )
     assert got == want
     minutes = np.array([int(d) for *_, d in ranges]) / 60.0

@@ -72,7 +72,7 @@ def test_viewer_renders_the_globe_and_every_entity(
     asks nothing of any host but the local server."""
     packets: list[dict[str, Any]] = json.loads((run_dir / "scene.czml").read_text())
     expected = len(packets) - 1  # minus the document packet
-    linked = set(pq.read_table(run_dir / "contacts.parquet").column("to").to_pylist()) - {
+    linked = set(pq.read_table(run_dir / "contacts.parquet").column("dst").to_pylist()) - {
         "ISS-ZARYA"
     }
     assert expected == 1 + 4 + len(linked)  # ISS, four stations, one line per linked station

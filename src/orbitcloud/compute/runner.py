@@ -72,9 +72,14 @@ class WorkloadResult:
     def events_per_s(self) -> float:
         return self.engine_events / self.engine_wall_s if self.engine_wall_s > 0 else 0.0
 
-    def jobs_table(self, node_names: list[str]) -> pa.Table:
-        """One row per job and mode (``jobs.parquet``)."""
-        base = self.jobs.to_arrow(node_names)
+    def jobs_table(
+        self,
+        node_names: list[str],
+        area_names: list[str] | None = None,
+        request_names: list[str] | None = None,
+    ) -> pa.Table:
+        """One row per job and mode (``jobs.parquet``; names as in :meth:`Jobs.to_arrow`)."""
+        base = self.jobs.to_arrow(node_names, area_names, request_names)
         names = np.asarray([*node_names, ""], dtype=object)
         parts = []
         for mode, r in self.records.items():

@@ -226,26 +226,42 @@ class Jobs:
         sorted_cols = {f: v[order] for f, v in cols.items()}
         return Jobs(parts[0].tenant_names, holders=holders[order], **sorted_cols)
 
-    def to_arrow(self, node_names: list[str] | None = None) -> pa.Table:
-        """The job table's input columns (holders as node names when ``node_names`` given,
-        else as node indices)."""
+    def to_arrow(
+        self,
+        node_names: list[str] | None = None,
+        area_names: list[str] | None = None,
+        request_names: list[str] | None = None,
+    ) -> pa.Table:
+        """The job table's input columns. ``source`` and ``holders`` as node names when
+        ``node_names`` is given, ``area`` and ``request`` as names when their lists are, else
+        as indices; ``capture``, ``area`` and ``request`` are NULL where a job has none."""
         held = [list(self.holders_of(i)) for i in range(len(self))]
         holders = pa.array(held, pa.list_(pa.int32()))
+        source: pa.Array | NDArray[np.int32] = self.source
         if node_names is not None:
             names = np.asarray(node_names, dtype=object)
             holders = pa.array([names[h].tolist() for h in held], pa.list_(pa.string()))
+            source = pa.array(names[self.source].tolist(), pa.string())
+
+        def named(index: NDArray[np.int32], labels: list[str] | None) -> pa.Array:
+            none = index < 0
+            if labels is None:
+                return pa.array(index, pa.int32(), mask=none)
+            text = np.asarray([*labels, ""], dtype=object)[np.where(none, len(labels), index)]
+            return pa.array(text.tolist(), pa.string(), mask=none)
+
         return pa.table(
             {
                 "job_id": np.arange(len(self), dtype=np.int64),
                 "tenant": pa.array(self.tenant_names, pa.string()).take(self.tenant),
                 "priority": self.priority,
                 "input": pa.array(INPUT_KINDS, pa.string()).take(self.input_kind),
-                "source": self.source,
+                "source": source,
                 "holders": holders,
                 "needed": self.needed,
-                "capture": self.capture,
-                "area": self.area,
-                "request": self.request,
+                "capture": pa.array(self.capture.astype(np.int64), mask=self.capture < 0),
+                "area": named(self.area, area_names),
+                "request": named(self.request, request_names),
                 "ready_s": self.ready_s,
                 "deadline_s": self.deadline_s,
                 "input_bytes": self.input_bytes,

@@ -233,8 +233,8 @@ class ContactPlan:
         names = np.asarray(self.nodes.names, dtype=object)
         table = pa.table(
             {
-                "from": pa.array(names[self.src], pa.string()).dictionary_encode(),
-                "to": pa.array(names[self.dst], pa.string()).dictionary_encode(),
+                "src": pa.array(names[self.src], pa.string()).dictionary_encode(),
+                "dst": pa.array(names[self.dst], pa.string()).dictionary_encode(),
                 "start_s": self.start_s,
                 "end_s": self.end_s,
                 "rate_bps": self.rate_bps,
@@ -294,12 +294,13 @@ class ContactPlan:
             return table.column(col).to_numpy().astype(np.float64)
 
         kinds = {k: i for i, k in enumerate(KINDS)}
+        src, dst = ("src", "dst") if "src" in table.column_names else ("from", "to")  # older files
         return cls(
             epoch=dt.datetime.fromisoformat(meta[b"orbitcloud.epoch"].decode()),
             duration_s=float(meta[b"orbitcloud.duration_s"]),
             nodes=nodes,
-            src=idx("from"),
-            dst=idx("to"),
+            src=idx(src),
+            dst=idx(dst),
             start_s=f64("start_s"),
             end_s=f64("end_s"),
             rate_bps=f64("rate_bps"),

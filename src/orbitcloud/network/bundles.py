@@ -61,7 +61,7 @@ class BundleTable:
                 "latency_s": pa.array(self.latency_s, mask=~ok),
                 "delivered": ok,
                 "hops": self.hops,
-                "to": pa.array(self.to, mask=~ok),
+                "dst": pa.array(self.to, mask=~ok),
                 "path": pa.array(self.path, pa.list_(pa.string())),
                 "owlt_s": pa.array(self.owlt_s, mask=~ok),
                 "size_bytes": self.size_bytes,

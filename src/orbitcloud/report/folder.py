@@ -280,8 +280,10 @@ def pivot_positions(table: pa.Table) -> Samples:
     t_s, ti = np.unique(column_f64(table, "t_s"), return_inverse=True)
     values: dict[str, NDArray[np.float64]] = {}
     for name in table.column_names:
-        if name in ("t_s", "sat"):
-            continue
+        col = table.column(name)
+        numeric = pa.types.is_floating(col.type) or pa.types.is_boolean(col.type)
+        if name in ("t_s", "sat") or not numeric or col.null_count == len(col):
+            continue  # run_id, the UTC twins, and power columns of a run without power
         grid = np.full((used.size, t_s.size), np.nan)
         grid[sat, ti] = column_f64(table, name)
         values[name] = grid

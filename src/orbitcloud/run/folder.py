@@ -44,6 +44,7 @@ from orbitcloud.nodes.hardware import per_satellite
 from orbitcloud.nodes.power import state_of_charge
 from orbitcloud.orbits.frames import ecef_to_geodetic
 from orbitcloud.run.pipeline import RunResult
+from orbitcloud.run.tables import conform
 
 __all__ = [
     "MAX_POSITION_ROWS",
@@ -311,27 +312,29 @@ def _positions_table(result: RunResult) -> tuple[pa.Table, int]:
         }
     )
     pw = result.power
-    if pw is not None:
-        # per-step flows hold for [t_k, t_k+1); the last grid time starts no step
-        def at_samples(flow_w: NDArray[np.float64]) -> NDArray[np.float64]:
-            return np.concatenate([flow_w, np.full((n_sat, 1), np.nan)], axis=1)[:, k].ravel()
+    power = ("generated_w", "compute_w", "battery_soc", "temperature_k")
+    if pw is None:  # the same columns in every run (tables of several runs union), NULL here
+        for name in power:
+            table = table.append_column(name, pa.nulls(table.num_rows, pa.float64()))
+        return table, every
 
-        soc = state_of_charge(
-            pw, per_satellite(result.scenario, eph.satellites, "battery_wh", 3600.0)
-        )
-        table = table.append_column("generated_w", pa.array(at_samples(pw.generated_w)))
-        table = table.append_column("compute_w", pa.array(at_samples(pw.compute_w)))
-        table = table.append_column("battery_soc", pa.array(soc[:, k].ravel()))
-        table = table.append_column("temperature_k", pa.array(pw.temperature_k[:, k].ravel()))
+    # per-step flows hold for [t_k, t_k+1); the last grid time starts no step
+    def at_samples(flow_w: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.concatenate([flow_w, np.full((n_sat, 1), np.nan)], axis=1)[:, k].ravel()
+
+    soc = state_of_charge(pw, per_satellite(result.scenario, eph.satellites, "battery_wh", 3600.0))
+    values = (at_samples(pw.generated_w), at_samples(pw.compute_w), soc[:, k].ravel(),
+              pw.temperature_k[:, k].ravel())  # fmt: skip
+    for name, v in zip(power, values, strict=True):
+        table = table.append_column(name, pa.array(v))
     return table, every
 
 
 def _storage(result: RunResult, folder: Path) -> dict[str, Any]:
-    """Write ``storage.parquet`` from the storage stage's report and return the metrics'
-    ``storage`` (and ``restore``) blocks; nothing is simulated here."""
+    """The metrics' ``storage`` (and ``restore``) blocks of the storage stage's report;
+    nothing is simulated here."""
     report = result.storage
     assert report is not None
-    write_parquet_atomic(report.objects_table(), folder / "storage.parquet")
     block = report.to_dict()
     root = Path(report.root)
     if root.is_absolute() and root.resolve().is_relative_to(folder.resolve()):
@@ -450,22 +453,32 @@ def write_run_folder(
         "positions_every_nth_step": None,
         "files": [],
     }
+    run_id, epoch = rf.final.name, result.contacts.epoch
+
+    def table(name: str, t: pa.Table) -> None:  # query-ready (orbitcloud.run.tables)
+        write_parquet_atomic(conform(name, t, run_id, epoch), folder_path / name)
+
     try:
         write_json_atomic(folder_path / "manifest.json", manifest)
-        write_parquet_atomic(result.contacts.to_arrow(), folder_path / "contacts.parquet")
+        table("contacts.parquet", result.contacts.to_arrow())
         positions, every = _positions_table(result)
         manifest["positions_every_nth_step"] = every
-        write_parquet_atomic(positions, folder_path / "positions.parquet")
+        table("positions.parquet", positions)
         if result.workload is not None:
-            jobs = result.workload.jobs_table(result.contacts.nodes.names)
-            write_parquet_atomic(jobs, folder_path / "jobs.parquet")
+            wl = result.scenario.workload
+            table("jobs.parquet", result.workload.jobs_table(
+                result.contacts.nodes.names,
+                [a.name for a in wl.areas] if wl is not None else None,
+                [r.name for r in wl.requests] if wl is not None else None,
+            ))  # fmt: skip
         if result.storage is not None:
+            table("storage.parquet", result.storage.objects_table())
             summary.update(_storage(result, folder_path))
         if result.bundles is not None:
-            write_parquet_atomic(result.bundles.to_arrow(), folder_path / "bundles.parquet")
+            table("bundles.parquet", result.bundles.to_arrow())
             summary["bundles"] = _bundles_summary(result)
         if len(result.events):
-            write_parquet_atomic(result.events.to_arrow(), folder_path / "events.parquet")
+            table("events.parquet", result.events.to_arrow())
         if assessment is not None:
             write_json_atomic(folder_path / "assessment.json", assessment)
         write_text_atomic(folder_path / "metrics.json", json.dumps(summary, indent=2) + "\n")

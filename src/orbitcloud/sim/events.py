@@ -11,7 +11,8 @@ service    string   ``compute``, ``storage``, ``faults``, ``network``, ...
 kind       string   what happened, e.g. ``job_submitted``, ``job_finished``, ``shard_lost``
 node       string   the node it happened on (satellite or ground-station name; "" if none)
 subject    string   what it happened to (job id, object key, ...; "" if none)
-value      float64  one number that goes with it (bytes, joules, seconds; NaN if none)
+value      float64  one number that goes with it, in ``unit`` (NaN if none)
+unit       string   the unit of ``value`` by ``kind`` (:data:`EVENT_UNITS`; "" if none)
 detail     string   free text (reason of a failure, policy name, ...)
 =========  =======  ==========================================================================
 
@@ -27,7 +28,27 @@ import math
 import numpy as np
 import pyarrow as pa
 
-__all__ = ["EVENT_SCHEMA", "EventLog"]
+__all__ = ["EVENT_SCHEMA", "EVENT_UNITS", "EventLog"]
+
+#: The unit of ``value`` for each event kind; None: the kind carries no number (its value is
+#: NaN, whatever was logged). A kind missing here has an empty unit.
+EVENT_UNITS: dict[str, str | None] = {
+    # compute (orbit and ground modes)
+    "job_submitted": "bytes", "job_dropped": "bytes", "job_started": "FLOP",
+    "job_upset": "FLOP", "job_computed": "FLOP", "job_done": "J", "job_failed": None,
+    "job_replaced": None, "job_placed": None,
+    "node_lost": "count",  # compute: jobs interrupted; storage: shards the node held
+    # data moved over the network (compute inputs and products, bundles)
+    "bundle_lost": "bytes", "no_route": "bytes", "hop_start": "bytes", "delivered": "bytes",
+    # storage
+    "store_recovered": "count", "refused": None, "shard_undeliverable": None,
+    "shard_landed": "bytes", "object_put": "bytes", "object_durable": "s",
+    "shard_lost": None, "shard_corrupted_detected": None, "object_lost": "count",
+    "get_served": "s", "object_deleted": None, "key_rotated": "count",
+    "bit_flip": "bit offset", "isl_failure": "count", "station_outage": "count",
+    "scrub_done": "count", "repair_failed": "count", "repair_done": "count",
+    "shard_rebuilt": "bytes",
+}  # fmt: skip
 
 EVENT_SCHEMA = pa.schema(
     [
@@ -37,6 +58,7 @@ EVENT_SCHEMA = pa.schema(
         ("node", pa.string()),
         ("subject", pa.string()),
         ("value", pa.float64()),
+        ("unit", pa.string()),
         ("detail", pa.string()),
     ]
 )
@@ -76,7 +98,12 @@ class EventLog:
         """The log as an Arrow table with :data:`EVENT_SCHEMA`, sorted by time (stable)."""
         if not self._rows:
             return EVENT_SCHEMA.empty_table()
-        cols = list(zip(*self._rows, strict=True))
+        rows = []
+        for t, service, kind, node, subject, value, detail in self._rows:
+            unit = EVENT_UNITS.get(kind, "")
+            number = math.nan if unit is None else value
+            rows.append((t, service, kind, node, subject, number, unit or "", detail))
+        cols = list(zip(*rows, strict=True))
         order = np.argsort(np.asarray(cols[0], dtype=np.float64), kind="stable")
         arrays = [
             pa.array(np.asarray(col, dtype=object)[order].tolist(), type=field.type)
