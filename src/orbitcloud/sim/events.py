@@ -27,6 +27,8 @@ import math
 import numpy as np
 import pyarrow as pa
 
+from orbitcloud.tables import ArrowTable
+
 __all__ = ["EVENT_SCHEMA", "EventLog"]
 
 EVENT_SCHEMA = pa.schema(
@@ -42,7 +44,7 @@ EVENT_SCHEMA = pa.schema(
 )
 
 
-class EventLog:
+class EventLog(ArrowTable):
     """Append-only log of service events (see the module docstring for the columns)."""
 
     def __init__(self) -> None:
