@@ -19,6 +19,7 @@ from orbitcloud.assess.sensitivity import TornadoBar, tornado, uncertainty_band
 from orbitcloud.assess.sizing import module_masses, sized_hardware
 from orbitcloud.scenario.models import Scenario
 from orbitcloud.scenario.parameters import ParameterSet, load_parameters, parse_grid
+from orbitcloud.tables import html_table, summary_html
 
 __all__ = ["Assessment", "assess_scenario"]
 
@@ -63,6 +64,33 @@ class Assessment:
     uncertainty: dict[str, Any]
     assumptions: tuple[str, ...]
     parameters: tuple[dict[str, Any], ...] = field(repr=False, default=())
+
+    def __repr__(self) -> str:
+        o, g = self.orbital, self.ground
+        return (
+            f"Assessment({self.scenario!r}: {o['co2e_kg_per_kwh']:.3f} kgCO2e/kWh in orbit vs "
+            f"{g['co2e_kg_per_kwh']:.3f} on the ground)"
+        )
+
+    def _repr_html_(self) -> str:
+        """Notebook view: the options, the break-even points, the uncertainty band and the
+        orbital-against-ground comparison table (:meth:`rows`)."""
+        be, u = self.break_even, self.uncertainty
+        items: list[tuple[str, object]] = [
+            ("scenario", self.scenario),
+            ("launcher", f"{self.options.get('launcher')} ({self.options.get('launch_boundary')})"),
+            ("grid", self.options.get("grid")),
+            ("break-even launcher", f"{be['launcher_kgco2e_per_kg']:.4g} kgCO2e/kg"),
+            ("orbit can win on CO2e", be["orbit_can_win_co2e"]),
+            ("carbon payback", f"{be['carbon_payback_years']:.3g} years"),
+            (
+                f"orbital {u['metric']}",
+                f"p05 {u['p05']:.3f}, p50 {u['p50']:.3f}, p95 {u['p95']:.3f} "
+                f"({u['trials']} trials)",
+            ),
+        ]
+        table = html_table(["quantity", "unit", "orbital", "ground"], self.rows())
+        return summary_html("Assessment", items, table)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready content of ``assessment.json`` (non-finite numbers become null)."""

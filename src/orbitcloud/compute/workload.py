@@ -44,6 +44,7 @@ from orbitcloud.links.visibility import GroundSites
 from orbitcloud.orbits.frames import geodetic_to_ecef, up_unit_vector
 from orbitcloud.orbits.propagate import Ephemeris, Propagator
 from orbitcloud.scenario.workload import WorkloadSpec
+from orbitcloud.tables import ArrowTable
 
 __all__ = [
     "INPUT_KINDS",
@@ -129,7 +130,7 @@ def eo_captures(spec: WorkloadSpec, eph: Ephemeris, tol_s: float = 1e-3) -> Capt
 
 
 @dataclass(frozen=True)
-class Jobs:
+class Jobs(ArrowTable):
     """Compute jobs, arrays [n_job] sorted by ``ready_s`` (see the module docstring).
 
     ``tenant`` indexes ``tenant_names``; ``capture`` and ``area`` are the capture and area

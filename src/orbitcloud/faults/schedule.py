@@ -48,6 +48,7 @@ import pyarrow as pa
 from numpy.typing import NDArray
 
 from orbitcloud.faults import events as timeline_events
+from orbitcloud.tables import ArrowTable
 
 __all__ = [
     "DRAW_KINDS",
@@ -350,7 +351,7 @@ class Draw:
 
 
 @dataclass(frozen=True)
-class FaultSchedule:
+class FaultSchedule(ArrowTable):
     """Fault events sorted by time, array-backed. All arrays are ``[n_event]``.
 
     Attributes:

@@ -20,6 +20,14 @@ import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
 from orbitcloud.constants import SPEED_OF_LIGHT_KM_S
+from orbitcloud.tables import (
+    HEAD_ROWS,
+    ArrowTable,
+    arrow_html,
+    fmt_bytes,
+    fmt_utc,
+    summary_html,
+)
 
 __all__ = ["KINDS", "OUTAGE_SCOPES", "ContactPlan", "NodeOutages", "NodeTable", "kind_codes"]
 
@@ -137,7 +145,7 @@ def kind_codes(nodes: NodeTable, src: I32, dst: I32) -> NDArray[np.uint8]:
 
 
 @dataclass(frozen=True)
-class ContactPlan:
+class ContactPlan(ArrowTable):
     """Directed contact windows, sorted by ``start_s``. All arrays are ``[n_contact]``.
 
     Attributes:
@@ -166,6 +174,29 @@ class ContactPlan:
 
     def __len__(self) -> int:
         return int(self.src.shape[0])
+
+    def __repr__(self) -> str:
+        return (
+            f"ContactPlan({len(self):,} contacts, {self.nodes.n_sat} satellites, "
+            f"{self.nodes.n_ground} ground nodes, {fmt_utc(self.epoch)} + {self.duration_s:g} s)"
+        )
+
+    def _repr_html_(self) -> str:
+        """Notebook view: nodes, contacts by kind, the span in UTC, the total capacity
+        (sum over contacts of ``rate_bps × duration``) and the first rows of :meth:`to_arrow`."""
+        per_kind = np.bincount(self.kind, minlength=len(KINDS))
+        kinds = ", ".join(f"{int(n):,} {k}" for k, n in zip(KINDS, per_kind, strict=True))
+        volume_bytes = float((self.rate_bps * self.duration_each_s).sum()) / 8.0
+        end = self.epoch + dt.timedelta(seconds=self.duration_s)
+        n = self.nodes
+        items = [
+            ("nodes", f"{n.n_node:,} ({n.n_sat:,} satellites, {n.n_ground:,} ground)"),
+            ("contacts", f"{len(self):,} ({kinds})"),
+            ("span", f"{fmt_utc(self.epoch)} to {fmt_utc(end)} ({self.duration_s:g} s)"),
+            ("total capacity", f"{fmt_bytes(volume_bytes)} (rate × duration, all contacts)"),
+        ]
+        head = self.select(np.arange(min(len(self), HEAD_ROWS))).to_arrow()
+        return summary_html("ContactPlan", items, arrow_html(head, len(self)))
 
     @property
     def duration_each_s(self) -> F64:

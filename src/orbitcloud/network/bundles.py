@@ -16,6 +16,7 @@ import pyarrow as pa
 from numpy.typing import NDArray
 
 from orbitcloud.network.ledger import Network
+from orbitcloud.tables import ArrowTable
 
 __all__ = ["BundleTable", "deliver_bundles", "send_bundles"]
 
@@ -23,7 +24,7 @@ F64 = NDArray[np.float64]
 
 
 @dataclass(frozen=True)
-class BundleTable:
+class BundleTable(ArrowTable):
     """One row per bundle; arrays ``[n_bundle]``. ``arrival_s`` is NaN (and ``delivered``
     False, ``hops`` 0, ``to`` "", ``path`` empty) for a bundle the plan cannot deliver within
     the run. ``path``: the nodes the bundle passes, from its source to where it arrives."""

@@ -18,6 +18,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from orbitcloud.network.snapshots import SnapshotBuilder
 from orbitcloud.progress import NullProgress, Progress
+from orbitcloud.tables import HEAD_ROWS, ArrowTable, arrow_html, summary_html
 
 __all__ = ["RouteTable", "StepRoutes", "endpoints", "route_pairs", "routes_at"]
 
@@ -86,7 +87,7 @@ def endpoints(builder: SnapshotBuilder, names: list[str], node_names: list[str])
 
 
 @dataclass
-class RouteTable:
+class RouteTable(ArrowTable):
     """Routes of ``n_pair`` endpoint pairs over ``n_step`` steps.
 
     Attributes:
@@ -107,6 +108,34 @@ class RouteTable:
     path_hash: NDArray[np.uint64]
     node_names: list[str]
     paths: list[NDArray[np.int32]] = field(default_factory=list, repr=False)
+
+    def __repr__(self) -> str:
+        n_step, n_pair = self.rtt_ms.shape
+        span = f", t {self.t_s[0]:g}–{self.t_s[-1]:g} s" if n_step else ""
+        return f"RouteTable({n_pair:,} pairs × {n_step:,} steps{span})"
+
+    def _repr_html_(self) -> str:
+        """Notebook view: pairs, steps and their span, how often a pair had a route, the
+        median round trip and the first rows of :meth:`to_arrow` (long form)."""
+        n_step, n_pair = self.rtt_ms.shape
+        ok = self.hops >= 0
+        items: list[tuple[str, object]] = [
+            ("pairs", f"{n_pair:,}"),
+            ("steps", f"{n_step:,}"),
+            ("t_s", f"{self.t_s[0]:g} to {self.t_s[-1]:g} s" if n_step else "-"),
+            ("reachable", f"{ok.mean():.1%} of pair-steps" if ok.size else "-"),
+            (
+                "median rtt_ms",
+                f"{float(np.median(self.rtt_ms[ok])):.3f} ms" if ok.any() else "no route",
+            ),
+            ("path changes", f"{int(self.path_changes.sum()):,}" if n_step else "0"),
+        ]
+        k = min(n_step, -(-HEAD_ROWS // max(n_pair, 1)))  # steps that fill the first rows
+        head = RouteTable(
+            self.t_s[:k], self.src, self.dst, self.rtt_ms[:k], self.hops[:k],
+            self.path_hash[:k], self.node_names, self.paths[:k],
+        ).to_arrow()  # fmt: skip
+        return summary_html("RouteTable", items, arrow_html(head.slice(0, HEAD_ROWS), ok.size))
 
     @property
     def path_changes(self) -> NDArray[np.int64]:

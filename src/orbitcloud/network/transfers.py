@@ -41,6 +41,7 @@ from scipy.sparse import csr_matrix
 from orbitcloud.network.routes import endpoints, routes_at
 from orbitcloud.network.snapshots import SnapshotBuilder, SnapshotLinks
 from orbitcloud.progress import NullProgress, Progress
+from orbitcloud.tables import ArrowTable
 
 __all__ = ["Transfer", "TransferTable", "max_min_fair_rates", "simulate_transfers"]
 
@@ -130,7 +131,7 @@ class Transfer:
 
 
 @dataclass
-class TransferTable:
+class TransferTable(ArrowTable):
     """Outcome of ``n_transfer`` transfers; every array is ``[n_transfer]``.
 
     Attributes:

@@ -40,6 +40,7 @@ from orbitcloud.reliability.restore import RestoreEstimate, restore_time
 from orbitcloud.scenario.models import EARTH_ORBIT_KINDS, RangeTopology, Scenario
 from orbitcloud.sim.events import EventLog
 from orbitcloud.storage.run import StorageReport, run_storage, storage_nodes
+from orbitcloud.tables import fmt_bytes, fmt_utc, html_table, summary_html
 from orbitcloud.timegrid import TimeGrid
 
 __all__ = [
@@ -82,6 +83,57 @@ class RunResult:
     restore: RestoreEstimate | None = None
     store_root: Path | None = None
     bundles: BundleTable | None = None
+
+    def __repr__(self) -> str:
+        stages = ", ".join(self.timings_s) or "none"
+        name, n = self.scenario.name, len(self.contacts)
+        return f"RunResult({name!r}, {n:,} contacts, stages: {stages})"
+
+    def table_rows(self) -> dict[str, int]:
+        """Rows of each table the run holds (the ones written to the run folder)."""
+        rows = {"contacts": len(self.contacts), "faults": len(self.faults)}
+        if self.workload is not None:
+            rows["jobs"] = len(self.workload.jobs)
+        if self.storage is not None:
+            rows["storage objects"] = len(self.storage.rows)
+        if self.bundles is not None:
+            rows["bundles"] = len(self.bundles)
+        rows["events"] = len(self.events)
+        return rows
+
+    def _repr_html_(self) -> str:
+        """Notebook view: the scenario, the stages run (with their wall-clock seconds), the
+        rows of each table and a few key metrics of the stages that ran."""
+        sc, plan = self.scenario, self.contacts
+        n = plan.nodes
+        volume_bytes = float((plan.rate_bps * plan.duration_each_s).sum()) / 8.0
+        items: list[tuple[str, object]] = [
+            ("scenario", sc.name),
+            ("span", f"{fmt_utc(sc.epoch)} + {sc.duration_s:g} s at {sc.step_s:g} s steps"),
+            ("stages run", ", ".join(f"{k} ({v:.2f} s)" for k, v in self.timings_s.items())),
+            ("nodes", f"{n.n_sat:,} satellites, {n.n_ground:,} ground"),
+            ("contact capacity", fmt_bytes(volume_bytes)),
+        ]
+        if self.workload is not None:
+            for mode, rec in self.workload.records.items():
+                done = sum(s == "done" for s in rec.status)
+                items.append((f"jobs done ({mode})", f"{done:,} of {len(rec.status):,}"))
+        if self.storage is not None:
+            d = self.storage.to_dict()
+            items.append(
+                (
+                    "storage objects",
+                    f"{d['objects_put']:,} put, {d['objects_durable']:,} durable, "
+                    f"{d['objects_readable_at_end']:,} readable at the end",
+                )
+            )
+        if self.bundles is not None:
+            b = self.bundles
+            ok = b.delivered
+            med = f", median latency {float(np.median(b.latency_s[ok])):.4g} s" if ok.any() else ""
+            items.append(("bundles delivered", f"{int(ok.sum()):,} of {len(b):,}{med}"))
+        rows = html_table(["table", "rows"], self.table_rows().items())
+        return summary_html("RunResult", items, rows)
 
 
 @contextmanager

@@ -28,6 +28,8 @@ import math
 import numpy as np
 import pyarrow as pa
 
+from orbitcloud.tables import ArrowTable
+
 __all__ = ["EVENT_SCHEMA", "EVENT_UNITS", "EventLog"]
 
 #: The unit of ``value`` for each event kind; None: the kind carries no number (its value is
@@ -64,7 +66,7 @@ EVENT_SCHEMA = pa.schema(
 )
 
 
-class EventLog:
+class EventLog(ArrowTable):
     """Append-only log of service events (see the module docstring for the columns)."""
 
     def __init__(self) -> None:

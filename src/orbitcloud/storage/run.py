@@ -46,6 +46,7 @@ from orbitcloud.storage.placement import (
 from orbitcloud.storage.repair import RepairResult, repair, scrub
 from orbitcloud.storage.service import ObjectLostError, ObjectStore, StorageError
 from orbitcloud.storage.timing import NetworkTimer
+from orbitcloud.tables import ArrowTable
 
 __all__ = ["StorageInputs", "StorageReport", "policy_of", "run_storage", "storage_nodes"]
 
@@ -139,7 +140,7 @@ def _median(xs: Sequence[float]) -> float:
 
 
 @dataclass
-class StorageReport:
+class StorageReport(ArrowTable):
     """What the storage demo did: per-object rows, refusals, faults, scrubs and repairs."""
 
     rows: list[_Row] = field(default_factory=list)
@@ -166,6 +167,11 @@ class StorageReport:
             for c in _COLUMNS:
                 cols[c].append(d[c])
         return pa.table({c: pa.array(v, type=_COLUMNS[c]) for c, v in cols.items()})
+
+    def to_arrow(self) -> pa.Table:
+        """The objects table (:meth:`objects_table`, ``storage.parquet``), so that
+        ``to_pandas()`` works here as on every table object."""
+        return self.objects_table()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (NaN as null)."""
