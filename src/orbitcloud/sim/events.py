@@ -11,8 +11,8 @@ service    string   ``compute``, ``storage``, ``faults``, ``network``, ...
 kind       string   what happened, e.g. ``job_submitted``, ``job_finished``, ``shard_lost``
 node       string   the node it happened on (satellite or ground-station name; "" if none)
 subject    string   what it happened to (job id, object key, ...; "" if none)
-value      float64  one number that goes with it, in ``unit`` (NaN if none)
-unit       string   the unit of ``value`` by ``kind`` (:data:`EVENT_UNITS`; "" if none)
+value      float64  one number that goes with it, in ``unit`` (NULL if none)
+unit       string   the unit of ``value`` by ``kind`` (:data:`EVENT_UNITS`; NULL if none)
 detail     string   free text (reason of a failure, policy name, ...)
 =========  =======  ==========================================================================
 
@@ -33,7 +33,7 @@ from orbitcloud.tables import ArrowTable
 __all__ = ["EVENT_SCHEMA", "EVENT_UNITS", "EventLog"]
 
 #: The unit of ``value`` for each event kind; None: the kind carries no number (its value is
-#: NaN, whatever was logged). A kind missing here has an empty unit.
+#: NULL, whatever was logged). A kind missing here has a NULL unit.
 EVENT_UNITS: dict[str, str | None] = {
     # compute (orbit and ground modes)
     "job_submitted": "bytes", "job_dropped": "bytes", "job_started": "FLOP",
@@ -103,8 +103,8 @@ class EventLog(ArrowTable):
         rows = []
         for t, service, kind, node, subject, value, detail in self._rows:
             unit = EVENT_UNITS.get(kind, "")
-            number = math.nan if unit is None else value
-            rows.append((t, service, kind, node, subject, number, unit or "", detail))
+            number = None if unit is None or math.isnan(value) else value  # NULL, not NaN
+            rows.append((t, service, kind, node, subject, number, unit or None, detail))
         cols = list(zip(*rows, strict=True))
         order = np.argsort(np.asarray(cols[0], dtype=np.float64), kind="stable")
         arrays = [
