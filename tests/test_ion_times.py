@@ -15,7 +15,9 @@ from hypothesis import given, settings
 from orbitcloud.links.contactplan import ContactPlan
 from orbitcloud.links.ion import (
     IonTimeError,
+    ion_clamped_rows,
     ion_dropped_rows,
+    ion_plan_sizing,
     ion_sizing,
     read_ion,
     to_ion,
@@ -211,3 +213,20 @@ def test_header_gives_counts_and_recommendation() -> None:
     )
     assert f"up to {2 * 464 + 2 * 576} bytes of working memory" in text
     assert "recommended: heapWords 250000, wmSize 5000000" in text
+
+
+def test_counts_follow_the_time_mode() -> None:
+    """With an epoch at .5 s, the window [0.2, 1.6] s is [0.7, 2.1] s on the UTC clock: empty in
+    whole relative seconds ([1, 1]) but one second long absolutely ([1, 2]); the clamp count and
+    the sizing count the rows each mode writes."""
+    base = make_plan([(1, 2, "isl", 0.2, 1.6, 100e9, 0.01)])
+    plan = ContactPlan(**{**base.__dict__, "epoch": EPOCH + dt.timedelta(milliseconds=500)})
+    assert (ion_clamped_rows(plan), ion_clamped_rows(plan, "absolute")) == (0, 1)
+    assert (ion_plan_sizing(plan).n_contacts, ion_plan_sizing(plan, "absolute").n_contacts) == (
+        0,
+        1,
+    )
+    text = to_ion(plan, times="absolute", now=BEFORE)
+    assert "# 1 contact rate(s) clamped" in text
+    assert commands(text)[0][2:4] == ["2025/01/01-00:00:01", "2025/01/01-00:00:02"]
+    assert not commands(to_ion(plan))

@@ -596,6 +596,7 @@ def contacts(
             ION_DEFAULT_WM_SIZE,
             ION_MAX_RATE_BYTES_PER_S,
             IonTimeError,
+            IonTimes,
             ion_clamped_rows,
             ion_dropped_rows,
             ion_plan_sizing,
@@ -603,14 +604,13 @@ def contacts(
         )
 
         absolute = ion_times == "absolute"
+        mode: IonTimes = "absolute" if absolute else "relative"
         now = dt.datetime.now(dt.UTC)
         try:
-            text = to_ion(
-                plan, times="absolute" if absolute else "relative", now=now, node_numbers=numbers
-            )
+            text = to_ion(plan, times=mode, now=now, node_numbers=numbers)
         except IonTimeError as exc:
             raise _fail(str(exc), 2) from None
-        clamped = ion_clamped_rows(plan)
+        clamped = ion_clamped_rows(plan, mode)
         if clamped:
             err.print(
                 f"[yellow]warning:[/] {clamped} contact rate(s) above ION's 32-bit limit "
@@ -623,7 +623,7 @@ def contacts(
                 f"({now:%Y/%m/%d-%H:%M:%S} UTC); ION drops them on loading",
                 soft_wrap=True,
             )
-        size = ion_plan_sizing(plan)
+        size = ion_plan_sizing(plan, mode)
         if size.exceeds_defaults:
             print(
                 f"hint: this plan needs ionconfig heapWords {size.heap_words_recommended} and "

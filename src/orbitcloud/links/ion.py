@@ -49,7 +49,7 @@ from orbitcloud.links.contactplan import ContactPlan, NodeTable
 from orbitcloud.links.nodenumbers import index_of_numbers, node_number_array
 
 __all__ = ["ION_DEFAULT_HEAP_WORDS", "ION_DEFAULT_WM_SIZE", "ION_MAX_POSIX_TIME",
-           "ION_MAX_RATE_BYTES_PER_S", "IonSizing", "IonTimeError", "ion_clamped_rows",
+           "ION_MAX_RATE_BYTES_PER_S", "IonSizing", "IonTimeError", "IonTimes", "ion_clamped_rows",
            "ion_dropped_rows", "ion_plan_sizing", "ion_sizing", "read_ion", "to_ion",
            "whole_second_rows", "write_ion"]  # fmt: skip
 
@@ -275,9 +275,17 @@ def _header(plan: ContactPlan, numbers: I64, mapped: set[str]) -> list[str]:
     return lines
 
 
-def ion_clamped_rows(plan: ContactPlan) -> int:
+def _export_rows(plan: ContactPlan, times: IonTimes) -> WholeSecondRows:
+    """The rows :func:`to_ion` writes in this time mode (absolute: rounded on UTC seconds)."""
+    if times not in ("relative", "absolute"):
+        raise ValueError(f"times={times!r}; expected 'relative' or 'absolute'")
+    _, frac = _whole_epoch(plan.epoch)
+    return whole_second_rows(plan, rate_quantum_bps=8, offset_s=frac if times == "absolute" else 0)
+
+
+def ion_clamped_rows(plan: ContactPlan, times: IonTimes = "relative") -> int:
     """How many of the plan's exported contacts exceed :data:`ION_MAX_RATE_BYTES_PER_S`."""
-    rows = whole_second_rows(plan, rate_quantum_bps=8)
+    rows = _export_rows(plan, times)
     return int(np.count_nonzero(rows.rate_bps // 8 > ION_MAX_RATE_BYTES_PER_S))
 
 
@@ -294,14 +302,13 @@ def _now_s(plan: ContactPlan, now: dt.datetime | None) -> float:
 def ion_dropped_rows(plan: ContactPlan, now: dt.datetime | None = None) -> int:
     """How many exported contacts stop at or before ``now`` (ION drops them on loading an
     absolute-time plan); ``now`` defaults to the UTC clock."""
-    _, frac = _whole_epoch(plan.epoch)
-    rows = whole_second_rows(plan, rate_quantum_bps=8, offset_s=frac)
+    rows = _export_rows(plan, "absolute")
     return int(np.count_nonzero(rows.stop_s <= _now_s(plan, now)))
 
 
-def ion_plan_sizing(plan: ContactPlan) -> IonSizing:
+def ion_plan_sizing(plan: ContactPlan, times: IonTimes = "relative") -> IonSizing:
     """:func:`ion_sizing` of the plan's export: one ``a contact`` and one ``a range`` per row."""
-    n = len(whole_second_rows(plan, rate_quantum_bps=8).row)
+    n = len(_export_rows(plan, times).row)
     return ion_sizing(n, n)
 
 
@@ -323,12 +330,10 @@ def to_ion(
     :func:`orbitcloud.links.nodenumbers.node_number_array`). The header also gives the
     ionconfig sizing (:func:`ion_sizing`). Source: ION ``ionrc(5)``, ``ici/library/ion.c``.
     """
-    if times not in ("relative", "absolute"):
-        raise ValueError(f"times={times!r}; expected 'relative' or 'absolute'")
+    rows = _export_rows(plan, times)
     numbers = node_number_array(plan.nodes, node_numbers)
     mapped = set(node_numbers or ())
-    base, frac = _whole_epoch(plan.epoch)
-    rows = whole_second_rows(plan, rate_quantum_bps=8, offset_s=frac if times == "absolute" else 0)
+    base, _ = _whole_epoch(plan.epoch)
     header = [f"# {line}" for line in _header(plan, numbers, mapped)]
     if times == "relative":
         header.append(
