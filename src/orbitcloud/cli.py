@@ -519,6 +519,30 @@ def contacts(
             "--output", "-o", help="output file (default: contacts.parquet / .ionrc / .json)"
         ),
     ] = None,
+    ion_times: Annotated[
+        str | None,
+        typer.Option(
+            "--ion-times",
+            help="ION times: `relative` (+<s>, counted from when ionadmin loads the file; "
+            "default) or `absolute` (yyyy/mm/dd-hh:mm:ss UTC from the scenario epoch)",
+        ),
+    ] = None,
+    hdtn_times: Annotated[
+        str | None,
+        typer.Option(
+            "--hdtn-times",
+            help="HDTN times: `relative` (s after the epoch, counted from when the router "
+            "loads the plan; default) or `unix` (s since 1970, for --use-unix-timestamp)",
+        ),
+    ] = None,
+    node_numbers: Annotated[
+        Path | None,
+        typer.Option(
+            "--node-numbers",
+            help="CSV `name,node_number` (header optional) giving nodes a deployment's ION/HDTN "
+            "node numbers; the others keep node index + 1",
+        ),
+    ] = None,
     workers: Workers = None,
     scheduler: Scheduler = None,
     max_memory: MaxMemory = None,
@@ -526,6 +550,16 @@ def contacts(
     """Compute the contact plan and write it as Parquet, ION contact-plan commands or HDTN JSON."""
     suffix = {ContactFormat.parquet: ".parquet", ContactFormat.ion: ".ionrc",
               ContactFormat.hdtn: ".json"}  # fmt: skip
+    for flag, value, allowed, wants in (
+        ("--ion-times", ion_times, ("relative", "absolute"), ContactFormat.ion),
+        ("--hdtn-times", hdtn_times, ("relative", "unix"), ContactFormat.hdtn),
+    ):
+        if value is not None and value not in allowed:
+            raise _fail(f"{flag} {value!r}: expected {' or '.join(allowed)}", 2)
+        if value is not None and fmt is not wants:
+            raise _fail(f"{flag} applies to --format {wants.value}, not {fmt.value}", 2)
+    if node_numbers is not None and fmt is ContactFormat.parquet:
+        raise _fail("--node-numbers applies to --format ion or hdtn, not parquet", 2)
     if output is None:
         output = Path("contacts" + suffix[fmt])
     elif output.suffix.lower() in suffix.values() and output.suffix.lower() != suffix[fmt]:
@@ -534,27 +568,81 @@ def contacts(
             f"*{suffix[fmt]} or give the --format its suffix stands for",
             2,
         )
+    from orbitcloud.links.nodenumbers import NodeNumberError, read_node_numbers
+
+    if node_numbers is not None:
+        try:  # the file's own errors before the (long) contact search; names after it
+            read_node_numbers(node_numbers)
+        except NodeNumberError as exc:
+            raise _fail(str(exc), 2) from None
     sc = _load(source)
     _check_file(output, "--output")
     n_workers = _workers(workers, scheduler)
     _budget(sc, max_memory, n_workers, "contacts")
     plan = _run(sc, n_workers, scheduler, stages=("contacts",)).contacts
+    numbers = None
+    if node_numbers is not None:
+        try:
+            numbers = read_node_numbers(node_numbers, plan.nodes)
+        except NodeNumberError as exc:
+            raise _fail(str(exc), 2) from None
     if fmt is ContactFormat.parquet:
         _write(output, plan.write_parquet)
     elif fmt is ContactFormat.ion:
-        from orbitcloud.links.ion import ION_MAX_RATE_BYTES_PER_S, ion_clamped_rows, write_ion
+        import datetime as dt
 
-        clamped = ion_clamped_rows(plan)
+        from orbitcloud.links.ion import (
+            ION_DEFAULT_HEAP_WORDS,
+            ION_DEFAULT_WM_SIZE,
+            ION_MAX_RATE_BYTES_PER_S,
+            IonTimeError,
+            IonTimes,
+            ion_clamped_rows,
+            ion_dropped_rows,
+            ion_plan_sizing,
+            to_ion,
+        )
+
+        absolute = ion_times == "absolute"
+        mode: IonTimes = "absolute" if absolute else "relative"
+        now = dt.datetime.now(dt.UTC)
+        try:
+            text = to_ion(plan, times=mode, now=now, node_numbers=numbers)
+        except IonTimeError as exc:
+            raise _fail(str(exc), 2) from None
+        clamped = ion_clamped_rows(plan, mode)
         if clamped:
             err.print(
                 f"[yellow]warning:[/] {clamped} contact rate(s) above ION's 32-bit limit "
                 f"clamped to {ION_MAX_RATE_BYTES_PER_S} bytes/s"
             )
-        _write(output, lambda p: write_ion(plan, p))
+        dropped = ion_dropped_rows(plan, now) if absolute else 0
+        if dropped:
+            err.print(
+                f"[yellow]warning:[/] {dropped} exported contact(s) ended before now "
+                f"({now:%Y/%m/%d-%H:%M:%S} UTC); ION drops them on loading",
+                soft_wrap=True,
+            )
+        size = ion_plan_sizing(plan, mode)
+        if size.exceeds_defaults:
+            print(
+                f"hint: this plan needs ionconfig heapWords {size.heap_words_recommended} and "
+                f"wmSize {size.wm_size_recommended} (ION's defaults {ION_DEFAULT_HEAP_WORDS} "
+                f"and {ION_DEFAULT_WM_SIZE} are too small); see the file's header",
+                file=sys.stderr,
+            )
+        _write(output, lambda p: p.write_text(text, encoding="utf-8"))
     else:
-        from orbitcloud.links.hdtn import write_hdtn
+        from orbitcloud.links.hdtn import HdtnTimeError, to_hdtn
 
-        _write(output, lambda p: write_hdtn(plan, p))
+        try:
+            data = to_hdtn(
+                plan, times="unix" if hdtn_times == "unix" else "relative", node_numbers=numbers
+            )
+        except HdtnTimeError as exc:
+            raise _fail(str(exc), 2) from None
+        text = json.dumps(data, indent=2) + "\n"
+        _write(output, lambda p: p.write_text(text, encoding="utf-8"))
     out.print(f"{len(plan)} contacts → {output} ({fmt.value})")
 
 

@@ -5,17 +5,28 @@ Format (nasa/HDTN)::
     {"contacts": [{"contact": 1, "source": 1, "dest": 2, "startTime": 0, "endTime": 120,
                    "rateBitsPerSec": 1000000000, "owlt": 1}, ...]}
 
-All integers: contact numbers from 1, node numbers = orbitcloud node index + 1, ``startTime`` /
-``endTime`` in seconds after the plan epoch (HDTN's default relative mode, not
-``--use-unix-timestamp``), ``rateBitsPerSec`` in bit/s, ``owlt`` in whole seconds. Rounding is
-conservative, as for ION (see :func:`orbitcloud.links.ion.whole_second_rows`): windows shrink to
+All integers: contact numbers from 1, node numbers = orbitcloud node index + 1 (or a
+deployment's own, from a node-number map: :mod:`orbitcloud.links.nodenumbers`),
+``rateBitsPerSec`` in bit/s, ``owlt`` in whole seconds. Rounding is conservative, as for ION
+(see :func:`orbitcloud.links.ion.whole_second_rows`): windows shrink to
 ``[ceil(start_s), floor(end_s)]`` and are dropped if empty, rates are floored to whole bit/s
 (dropped at 0), light times are rounded up (minimum 1 s).
 
+``startTime`` / ``endTime`` are written in one of HDTN's two time modes (nasa/HDTN
+``module/router/src/router.cpp``, ``Router::Impl::ProcessContacts``): ``relative`` (the
+default), seconds after the plan epoch, which the router counts from when it loads the plan
+(``m_epoch = microsec_clock::universal_time()``); or ``unix``, seconds since 1970-01-01 UTC,
+for a router started with ``--use-unix-timestamp`` (``RouterRunner.cpp``; then
+``m_epoch = TimestampUtil::GetUnixEpoch()``). Nothing else in the JSON changes. The router reads
+both with ``get<int>("startTime")``, a signed 32-bit integer, so unix times after
+2038-01-19T03:14:07Z are refused on export.
+
 Provenance goes in a top-level ``"orbitcloud"`` object: ``epoch`` (ISO 8601), ``duration_s``,
-``n_sat`` and ``nodes`` / ``groups`` / ``jurisdictions`` keyed by node number. Assumption: HDTN
-reads only the ``"contacts"`` key and ignores unknown top-level keys (its router parses the
-file with Boost property trees and looks ``contacts`` up by name).
+``times`` (the mode), ``n_sat``, ``nodes`` / ``groups`` / ``jurisdictions`` keyed by node
+number, ``node_order`` (the node numbers in node-index order) and ``node_numbers`` (the map
+used, ``{}`` for none). Assumption: HDTN reads only the ``"contacts"`` key and ignores unknown
+top-level keys (its router parses the file with Boost property trees and looks ``contacts`` up
+by name).
 """
 
 from __future__ import annotations
@@ -23,31 +34,69 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from orbitcloud.links.contactplan import ContactPlan, NodeTable
 from orbitcloud.links.ion import whole_second_rows
+from orbitcloud.links.nodenumbers import index_of_numbers, node_number_array
 
-__all__ = ["read_hdtn", "to_hdtn", "write_hdtn"]
+__all__ = ["HDTN_MAX_TIME", "HdtnTimeError", "read_hdtn", "to_hdtn", "write_hdtn"]
+
+HdtnTimes = Literal["relative", "unix"]
 
 _KEYS = ("contact", "source", "dest", "startTime", "endTime", "rateBitsPerSec", "owlt")
+_UNIX_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+#: Largest ``startTime`` / ``endTime`` HDTN's router reads [s]: ``get<int>`` (router.cpp).
+HDTN_MAX_TIME = 2**31 - 1
 
 
-def to_hdtn(plan: ContactPlan) -> dict[str, Any]:
+class HdtnTimeError(ValueError):
+    """A plan whose times do not fit HDTN's 32-bit ``startTime`` / ``endTime``."""
+
+
+def _split_epoch(epoch: dt.datetime) -> tuple[int, float]:
+    """The epoch's Unix time as whole seconds and the sub-second part [s]."""
+    whole = epoch.astimezone(dt.UTC).replace(microsecond=0)
+    return int((whole - _UNIX_EPOCH).total_seconds()), epoch.microsecond / 1e6
+
+
+def _check_times(times: str) -> None:
+    if times not in ("relative", "unix"):
+        raise ValueError(f"times={times!r}; expected 'relative' or 'unix'")
+
+
+def to_hdtn(
+    plan: ContactPlan,
+    times: HdtnTimes = "relative",
+    node_numbers: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
     """The plan as an HDTN contact-plan dict (``contacts`` + ``orbitcloud`` provenance).
 
-    Times whole seconds after the epoch (start ceil, stop floor), rates whole bit/s (floor),
-    ``owlt`` whole seconds (ceil, min 1). Source: nasa/HDTN ``module/router/contact_plans``.
+    Times whole seconds (start ceil, stop floor) after the epoch (``times="relative"``) or since
+    1970-01-01 UTC (``"unix"``, for ``--use-unix-timestamp``; :class:`HdtnTimeError` past
+    2038-01-19T03:14:07Z), rates whole bit/s (floor), ``owlt`` whole seconds (ceil, min 1).
+    ``node_numbers`` maps node names to a deployment's node numbers (others: index + 1).
+    Source: nasa/HDTN ``module/router/contact_plans``, ``module/router/src/router.cpp``.
     """
-    rows = whole_second_rows(plan, rate_quantum_bps=1)
+    _check_times(times)
+    numbers = node_number_array(plan.nodes, node_numbers)
+    epoch_unix, frac = _split_epoch(plan.epoch)
+    shift = epoch_unix if times == "unix" else 0
+    rows = whole_second_rows(plan, rate_quantum_bps=1, offset_s=frac if times == "unix" else 0.0)
+    if len(rows.row) and int(rows.stop_s.max()) + shift > HDTN_MAX_TIME:
+        raise HdtnTimeError(
+            f"HDTN {times} times: the plan's last contact ends at {int(rows.stop_s.max()) + shift}"
+            f" s, after {HDTN_MAX_TIME} s, the largest endTime HDTN's router reads (a 32-bit int)"
+        )
     columns = zip(
-        (plan.src[rows.row] + 1).tolist(),
-        (plan.dst[rows.row] + 1).tolist(),
-        rows.start_s.tolist(),
-        rows.stop_s.tolist(),
+        numbers[plan.src[rows.row]].tolist(),
+        numbers[plan.dst[rows.row]].tolist(),
+        (rows.start_s + shift).tolist(),
+        (rows.stop_s + shift).tolist(),
         rows.rate_bps.tolist(),
         rows.owlt_s.tolist(),
         strict=True,
@@ -57,22 +106,41 @@ def to_hdtn(plan: ContactPlan) -> dict[str, Any]:
         for k, (a, b, t0, t1, r, d) in enumerate(columns, start=1)
     ]
     nodes = plan.nodes
-    numbers = [str(i + 1) for i in range(nodes.n_node)]
+    keys = [str(n) for n in numbers.tolist()]
+    note = (
+        "times in s after the epoch (HDTN's default: counted from when the router loads the plan)"
+        if times == "relative"
+        else "times in s since 1970-01-01 UTC (run HDTN's router with --use-unix-timestamp)"
+    )
     provenance = {
         "epoch": plan.epoch.isoformat(),
         "duration_s": plan.duration_s,
+        "times": times,
         "n_sat": nodes.n_sat,
-        "nodes": dict(zip(numbers, nodes.names, strict=True)),
-        "groups": dict(zip(numbers, nodes.group, strict=True)),
-        "jurisdictions": dict(zip(numbers, nodes.jurisdiction, strict=True)),
-        "note": "node number = orbitcloud node index + 1; times in s after epoch",
+        "nodes": dict(zip(keys, nodes.names, strict=True)),
+        "groups": dict(zip(keys, nodes.group, strict=True)),
+        "jurisdictions": dict(zip(keys, nodes.jurisdiction, strict=True)),
+        "node_order": numbers.tolist(),
+        "node_numbers": {k: int(v) for k, v in (node_numbers or {}).items()},
+        "note": (
+            "node number = orbitcloud node index + 1"
+            + (" except as node_numbers maps it" if node_numbers else "")
+            + "; "
+            + note
+        ),
     }
     return {"contacts": contacts, "orbitcloud": provenance}
 
 
-def write_hdtn(plan: ContactPlan, path: str | Path) -> None:
+def write_hdtn(
+    plan: ContactPlan,
+    path: str | Path,
+    times: HdtnTimes = "relative",
+    node_numbers: Mapping[str, int] | None = None,
+) -> None:
     """Write :func:`to_hdtn` to ``path`` as indented JSON (UTF-8)."""
-    Path(path).write_text(json.dumps(to_hdtn(plan), indent=2) + "\n", encoding="utf-8")
+    data = to_hdtn(plan, times=times, node_numbers=node_numbers)
+    Path(path).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
 def _nodes_from_block(block: dict[str, Any]) -> NodeTable:
@@ -83,11 +151,20 @@ def _nodes_from_block(block: dict[str, Any]) -> NodeTable:
             "the 'orbitcloud' block has no 'nodes' map and 'n_sat'; pass nodes=NodeTable(...)"
         )
     n_node = len(names_by_number)
-    expected = [str(i + 1) for i in range(n_node)]
-    if sorted(names_by_number, key=lambda s: (len(s), s)) != expected:
+    order = block.get("node_order")
+    if order is None:
+        expected = [str(i + 1) for i in range(n_node)]
+    elif isinstance(order, list) and all(type(n) is int for n in order):
+        expected = [str(n) for n in order]
+    else:
+        raise ValueError(f"orbitcloud.node_order={order!r}; expected a list of node numbers")
+    if sorted(names_by_number, key=lambda s: (len(s), s)) != sorted(
+        expected, key=lambda s: (len(s), s)
+    ):
         raise ValueError(
             f"orbitcloud.nodes keys are {sorted(names_by_number)!r}; expected node numbers "
-            f"'1'..'{n_node}' with no gaps; pass nodes=NodeTable(...) instead"
+            f"{'1..' + str(n_node) + ' with no gaps' if order is None else 'as node_order'}; "
+            "pass nodes=NodeTable(...) instead"
         )
     groups = block.get("groups", {})
     jurisdictions = block.get("jurisdictions", {})
@@ -116,15 +193,19 @@ def read_hdtn(
     nodes: NodeTable | None = None,
     epoch: dt.datetime | None = None,
     duration_s: float | None = None,
+    node_numbers: Mapping[str, int] | None = None,
+    times: HdtnTimes | None = None,
 ) -> ContactPlan:
     """Parse an HDTN contact plan (dict or JSON text) into a :class:`ContactPlan`.
 
-    ``startTime`` / ``endTime`` are seconds after ``epoch``; ``rateBitsPerSec`` [bit/s];
-    ``owlt`` [s], ``range_km = owlt * c``. ``nodes`` / ``epoch`` / ``duration_s`` default to the
-    ``orbitcloud`` block written by :func:`to_hdtn` (``duration_s`` then to the last
-    ``endTime``). Node number n is node index n - 1; kinds come from the node table (see
-    :func:`orbitcloud.links.contactplan.kind_codes`). Bad entries raise ``ValueError`` naming
-    ``contacts[i]``.
+    ``startTime`` / ``endTime`` are seconds after ``epoch`` (``times="relative"``) or since
+    1970-01-01 UTC (``"unix"``); ``rateBitsPerSec`` [bit/s]; ``owlt`` [s],
+    ``range_km = owlt * c``. ``nodes`` / ``epoch`` / ``duration_s`` / ``node_numbers`` /
+    ``times`` default to the ``orbitcloud`` block written by :func:`to_hdtn` (``duration_s``
+    then to the last ``endTime`` after the epoch, ``times`` to ``"relative"``). Node number n
+    is node index n - 1 unless ``node_numbers`` maps a name to it; kinds come from the node
+    table (see :func:`orbitcloud.links.contactplan.kind_codes`). Bad entries raise
+    ``ValueError`` naming ``contacts[i]``.
     """
     if isinstance(data, str):
         try:
@@ -155,6 +236,15 @@ def read_hdtn(
         epoch = dt.datetime.fromisoformat(str(block["epoch"]))
     if epoch.tzinfo is None:
         raise ValueError(f"epoch {epoch.isoformat()} is naive; expected an aware UTC datetime")
+    if times is None:
+        times = block.get("times", "relative") if block is not None else "relative"
+    _check_times(str(times))
+    if node_numbers is None and block is not None and block.get("node_numbers"):
+        node_numbers = block["node_numbers"]
+        if not isinstance(node_numbers, dict):
+            raise ValueError(f"orbitcloud.node_numbers={node_numbers!r}; expected an object")
+    index = index_of_numbers(node_number_array(nodes, node_numbers))
+    epoch_unix, frac = _split_epoch(epoch)
 
     rows: list[tuple[int, int, int, int, int, int]] = []
     for i, entry in enumerate(data["contacts"]):
@@ -166,20 +256,24 @@ def read_hdtn(
             raise ValueError(f"{where}: missing key(s) {missing}; expected keys {_KEYS}")
         a, b = (_whole(entry[k], where, k, 1) for k in ("source", "dest"))
         for k, n in (("source", a), ("dest", b)):
-            if n > nodes.n_node:
-                raise ValueError(
-                    f"{where}: {k}={n} is not in the node table; expected 1..{nodes.n_node} "
-                    "(node number = node index + 1)"
+            if n not in index:
+                expected = (
+                    f"expected 1..{nodes.n_node} (node number = node index + 1)"
+                    if not node_numbers
+                    else "expected a number of the node-number map or a default index + 1"
                 )
+                raise ValueError(f"{where}: {k}={n} is not in the node table; {expected}")
         t0 = _whole(entry["startTime"], where, "startTime", 0)
         t1 = _whole(entry["endTime"], where, "endTime", 0)
         if not t0 < t1:
             raise ValueError(f"{where}: startTime={t0}, endTime={t1}; expected startTime < endTime")
         rate = _whole(entry["rateBitsPerSec"], where, "rateBitsPerSec", 0)
         owlt = _whole(entry["owlt"], where, "owlt", 0)
-        rows.append((a - 1, b - 1, t0, t1, rate, owlt))
+        rows.append((index[a], index[b], t0, t1, rate, owlt))
 
     table = np.asarray(rows, dtype=np.float64).reshape(-1, 6)
+    if times == "unix":
+        table[:, 2:4] = (table[:, 2:4] - float(epoch_unix)) - frac
     if duration_s is None:
         duration_s = float(block["duration_s"]) if block and "duration_s" in block else None
     if duration_s is None:
