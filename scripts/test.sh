@@ -7,6 +7,10 @@ bash scripts/setup-browser.sh
 .venv/bin/ruff check src tests benchmarks
 .venv/bin/ruff format --check src tests benchmarks
 .venv/bin/mypy
+# the documentation site: every warning (a broken link, a griffe docstring warning) fails
+site_dir="$(mktemp -d)"
+NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --quiet --site-dir "$site_dir"
+rm -rf "$site_dir"
 set +e
 .venv/bin/python -m pytest "$@"
 rc=$?

@@ -54,9 +54,12 @@ CASES = [(h, i) for h, blocks in SECTIONS.items() for i in range(len(blocks))]
 
 
 def test_readme_has_python_examples() -> None:
-    """The parser finds the blocks (so the parametrized tests below are not vacuous)."""
-    assert len(CASES) >= 6
-    assert "Object storage: encrypted, erasure-coded, durable" in SECTIONS
+    """The parser finds the blocks (so the parametrized tests below are not vacuous). The long
+    sections moved to the documentation site, whose blocks tests/test_docs.py runs."""
+    assert len(CASES) >= 1
+    assert "A first look from Python" in SECTIONS
+    storage = (README.parent / "docs" / "tutorials" / "storage.md").read_text(encoding="utf-8")
+    assert "## The object store from Python" in storage
 
 
 def _imports_public(code: str) -> None:
@@ -97,8 +100,3 @@ def test_readme_block_runs(
     scope: dict[str, Any] = {"__name__": "readme"}
     for i, code in enumerate(blocks[: index + 1]):
         _exec(code, scope, f"{README}:{section}[{i}]")
-    if section.startswith("Object storage"):
-        put = scope["put"]
-        planes = {n.rsplit("-", 1)[0] for n in put.nodes}
-        assert len(put.nodes) == 6 and len(planes) == 6
-        assert (tmp_path / "store" / "catalog.sqlite").is_file()

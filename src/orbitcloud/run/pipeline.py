@@ -143,9 +143,9 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
     timings[stage] = round(time.perf_counter() - t0, 4)
 
 
-#: The stages of a run after the orbits (which always run), in order; each needs the ones
-#: before it.
 STAGES: tuple[str, ...] = ("contacts", "power", "compute", "storage", "bundles")
+"""The stages of a run after the orbits (which always run), in order; each needs the ones
+before it."""
 
 
 def _last_stage(stages: Collection[str] | None) -> int:
