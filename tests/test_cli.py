@@ -279,3 +279,23 @@ def test_deliver_routes_bundles_store_and_forward(tiny: Path, tmp_path: Path) ->
     bad.write_text("src,dst,t0_s,size_bytes\nnobody,Fucino,0,1\n")
     res = runner.invoke(app, ["deliver", str(tiny), str(bad)])
     assert res.exit_code == 2 and "bad.csv:2: src 'nobody'" in res.output
+
+
+def test_help_lists_each_command_on_one_line_and_names_the_scenario_argument() -> None:
+    """At a wide terminal every command's summary (its docstring's first paragraph) is one line
+    of `orbitcloud --help` (it was broken where the docstring's source lines break), and the
+    scenario argument is shown as SCENARIO (it was the raw parameter name)."""
+    import inspect
+
+    import orbitcloud.cli as cli
+
+    res = runner.invoke(app, ["--help"], env={"COLUMNS": "300"})
+    assert res.exit_code == 0
+    lines = res.output.splitlines()
+    for command in cli.app.registered_commands:
+        assert command.callback is not None and command.callback.__doc__
+        summary = " ".join(inspect.cleandoc(command.callback.__doc__).split("\n\n")[0].split())
+        name = command.name or command.callback.__name__
+        assert any(f" {name} " in ln and summary in ln for ln in lines), (name, summary)
+    res = runner.invoke(app, ["routes", "--help"], env={"COLUMNS": "120"})
+    assert "SCENARIO" in res.output and "source" not in res.output.split("Options")[0].lower()

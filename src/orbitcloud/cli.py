@@ -8,6 +8,7 @@ allows, an output path that cannot be written), 1 for errors during the work.
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import sys
@@ -36,7 +37,10 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 
-Source = Annotated[str, typer.Argument(help="scenario file (.yaml/.toml) or built-in example name")]
+Source = Annotated[
+    str,
+    typer.Argument(metavar="SCENARIO", help="scenario file (.yaml/.toml) or built-in example name"),
+]
 
 
 class ContactFormat(StrEnum):
@@ -1107,6 +1111,19 @@ def _root(
     ] = False,
 ) -> None:
     """Digital twin of data centres in orbit: scenario → orbits → contact plan → network."""
+
+
+def _one_line_summaries() -> None:
+    """Each command's entry in ``orbitcloud --help``: its docstring's first paragraph on one
+    line (typer keeps the docstring's line breaks there, so the list showed hard wraps)."""
+    for command in app.registered_commands:
+        doc = command.callback.__doc__ if command.callback is not None else None
+        if command.short_help is None and doc:
+            first = inspect.cleandoc(doc).split("\n\n")[0]
+            command.short_help = " ".join(first.split())
+
+
+_one_line_summaries()
 
 
 def main() -> None:
