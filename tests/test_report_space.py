@@ -303,3 +303,26 @@ def test_viewer_loads_the_scene_without_errors(name: str, runs: dict[str, Path])
         finally:
             browser.close()
     assert errors == []
+
+
+@pytest.mark.parametrize("name", ["mars-relay", "lonestar"])
+def test_space_figures_text_stays_inside(name: str, runs: dict[str, Path]) -> None:
+    """The beyond-Earth figures and the contact timeline, rendered: every text inside the
+    figure, no panel's labels over another panel (test_report_layout's check); the contact
+    timeline has a row only for the stations that are downlink destinations."""
+    from orbitcloud.report import open_run_folder
+    from orbitcloud.report.figures import fig_contact_timeline
+    from orbitcloud.report.space import fig_bundle_latency, fig_light_time, fig_space_timeline
+    from test_report_layout import layout_problems
+
+    run = open_run_folder(runs[name])
+    for build in (fig_light_time, fig_space_timeline, fig_bundle_latency, fig_contact_timeline):
+        fig = build(run)
+        if fig is not None:
+            assert layout_problems(fig) == [], (name, build.__name__)
+    _, stations = _nodes(runs[name])
+    rows = pq.read_table(runs[name] / "contacts.parquet", columns=["dst", "kind"]).to_pylist()
+    want = {r["dst"] for r in rows if r["kind"] == "downlink" and r["dst"] in stations}
+    fig = fig_contact_timeline(run)
+    shown = set() if fig is None else {t.get_text() for t in fig.axes[0].get_yticklabels()}
+    assert shown == want

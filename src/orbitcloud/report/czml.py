@@ -6,7 +6,9 @@ Entities:
   FIXED, Lagrange degree-5 interpolation), a point coloured by eclipse state (gold in sunlight,
   steel blue in eclipse) and, for small constellations, a label, an orbit trail and sampled
   custom properties (``sunlit``, ``battery_soc``, ``temperature_k``) the viewer shows on click;
-- one per ground station, ``gs/<name>``: a fixed point (cartographic degrees);
+- one per ground station, ``gs/<name>``: a fixed point (cartographic degrees) and, up to
+  :data:`LABEL_MAX_STATIONS`, a label; labels are white with a black outline on a dark box
+  (:data:`LABEL_FILL_RGBA`), legible over light land;
 - one per linked pair, ``link/<a>/<b>``: a line between the two entities' positions, shown
   only while the pair has a contact window (``availability`` = the union of the windows in
   both directions). ISLs are cyan, ground links green.
@@ -94,6 +96,13 @@ LABEL_MAX_STATIONS = 40
 SUNLIT_RGBA = (255, 215, 0, 255)
 ECLIPSE_RGBA = (70, 130, 180, 255)
 STATION_RGBA = (230, 60, 60, 255)
+#: Labels (stations and satellites): white text, a black outline and a dark translucent box,
+#: legible on light land, dark sea and space alike (white on the box's dark blue: contrast
+#: ratio above 14:1).
+LABEL_FILL_RGBA = (255, 255, 255, 255)
+LABEL_OUTLINE_RGBA = (0, 0, 0, 255)
+LABEL_OUTLINE_WIDTH = 3
+LABEL_BACKGROUND_RGBA = (17, 26, 46, 190)
 ISL_RGBA = (0, 220, 255, 150)
 GROUND_LINK_RGBA = (60, 220, 90, 170)
 
@@ -221,17 +230,7 @@ def _satellite_packets(
                     outlineColor=Color(rgba=[0, 0, 0, 255]),
                     outlineWidth=1,
                 ),
-                label=(
-                    Label(
-                        text=name,
-                        font="11px sans-serif",
-                        style=LabelStyles.FILL,
-                        fillColor=Color(rgba=[255, 255, 255, 230]),
-                        pixelOffset=Cartesian2Value(values=[8, -8]),
-                    )
-                    if detail
-                    else None
-                ),
+                label=(_label(name, (8, -8)) if detail else None),
                 path=(
                     CzmlPath(
                         leadTime=0,
@@ -249,6 +248,21 @@ def _satellite_packets(
             )
         )
     return packets
+
+
+def _label(text: str, offset_px: tuple[int, int]) -> Label:
+    """A label in the scene's one legible style (see :data:`LABEL_FILL_RGBA`)."""
+    return Label(
+        text=text,
+        font="bold 12px sans-serif",
+        style=LabelStyles.FILL_AND_OUTLINE,
+        fillColor=Color(rgba=list(LABEL_FILL_RGBA)),
+        outlineColor=Color(rgba=list(LABEL_OUTLINE_RGBA)),
+        outlineWidth=LABEL_OUTLINE_WIDTH,
+        showBackground=True,
+        backgroundColor=Color(rgba=list(LABEL_BACKGROUND_RGBA)),
+        pixelOffset=Cartesian2Value(values=list(offset_px)),
+    )
 
 
 def _station_packets(run: RunFolder) -> list[Packet]:
@@ -275,16 +289,7 @@ def _station_packets(run: RunFolder) -> list[Packet]:
                 outlineColor=Color(rgba=[255, 255, 255, 255]),
                 outlineWidth=1,
             ),
-            label=(
-                Label(
-                    text=str(st["name"]),
-                    font="11px sans-serif",
-                    fillColor=Color(rgba=[255, 200, 200, 255]),
-                    pixelOffset=Cartesian2Value(values=[8, 8]),
-                )
-                if labels
-                else None
-            ),
+            label=(_label(str(st["name"]), (8, 8)) if labels else None),
         )
         for st in run.stations
     ]

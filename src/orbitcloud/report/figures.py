@@ -9,6 +9,7 @@ what the figure needs; :func:`write_figures` saves every figure the run supports
 
 from __future__ import annotations
 
+import textwrap
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from numpy.typing import NDArray
 
 from orbitcloud.links.windows import merge_overlaps
 from orbitcloud.report.folder import RunFolder, codes, column_f64
+from orbitcloud.report.labels import label as key_label
 from orbitcloud.report.space import fig_bundle_latency, fig_light_time, fig_space_timeline
 from orbitcloud.report.viewer import cesium_dir
 
@@ -34,6 +36,8 @@ __all__ = ["FIGURES", "FigureSpec", "write_figures"]
 MAX_TRACKS = 12
 MAX_GANTT_ROWS = 40
 MAX_BOX_PAIRS = 15
+#: Tornado parameter labels are wrapped at this many characters.
+TORNADO_LABEL_CHARS = 48
 F64 = NDArray[np.float64]
 
 SUNLIT = "#e0a800"
@@ -156,7 +160,12 @@ class StationWindows:
 
 
 def station_windows(run: RunFolder) -> StationWindows | None:
-    """Merge each station's downlink windows (any satellite) into their union."""
+    """Merge each ground station's downlink windows (any node) into their union.
+
+    Only ground stations of the scenario that are the destination of at least one downlink
+    get a row: the names come from the rows kept, not from the column's dictionary (which
+    holds every node of the table, satellites included). Without stations in the scenario,
+    every downlink destination counts as a station."""
     c = run.contacts
     if c is None or c.num_rows == 0:
         return None
@@ -164,10 +173,16 @@ def station_windows(run: RunFolder) -> StationWindows | None:
     if down.num_rows == 0:
         return None
     dst, names = codes(down.column("to" if "to" in down.column_names else "dst"))
-    start, end = column_f64(down, "start_s"), column_f64(down, "end_s")
+    stations = {str(g["name"]) for g in run.stations}
+    is_station = np.asarray([not stations or n in stations for n in names], dtype=bool)
+    keep = is_station[dst]
+    if not keep.any():
+        return None
+    used, dst = np.unique(dst[keep], return_inverse=True)
+    start, end = column_f64(down, "start_s")[keep], column_f64(down, "end_s")[keep]
     order = np.lexsort((start, dst))
     w = merge_overlaps(dst[order].astype(np.intp), start[order], end[order])
-    return StationWindows(names, w.elem, w.start_s, w.end_s)
+    return StationWindows([names[i] for i in used], w.elem, w.start_s, w.end_s)
 
 
 def fig_contact_timeline(run: RunFolder) -> Figure | None:
@@ -187,11 +202,11 @@ def fig_contact_timeline(run: RunFolder) -> Figure | None:
     ax.set_xlim(0, float(run.duration_s or w.end_s.max()) / 3600.0)
     ax.set_xlabel("time since epoch (h)")
     more = (
-        f" ({rows.size} of {len(w.names)} stations, most contact first)"
+        f" ({rows.size} of {len(w.names)} with contacts, most contact first)"
         if (rows.size < len(w.names))
         else ""
     )
-    ax.set_title(f"Contact timeline: a satellite in view of each station{more}")
+    ax.set_title(f"Contact timeline: downlink windows per ground station{more}")
     return fig
 
 
@@ -461,20 +476,22 @@ def fig_assessment(run: RunFolder) -> Figure | None:
     a = run.assessment
     if not a or not isinstance(a.get("orbital"), dict) or not isinstance(a.get("ground"), dict):
         return None
+    currency = str(a.get("currency") or "").split(" ")[0] or "cost"
     metrics = [
-        ("co2e_kg_per_kwh", "kg CO2e / kWh"),
-        ("water_l_per_kwh", "L water / kWh"),
-        ("cost_per_kwh", f"{a.get('currency', '')} / kWh"),
+        ("co2e_kg_per_kwh", "carbon", "kg CO2e / kWh"),
+        ("water_l_per_kwh", "water", "L water / kWh"),
+        ("cost_per_kwh", "cost", f"{currency} / kWh"),
     ]
     values = {
-        key: (_number(a["orbital"].get(key)), _number(a["ground"].get(key))) for key, _ in metrics
+        key: (_number(a["orbital"].get(key)), _number(a["ground"].get(key)))
+        for key, _, _ in metrics
     }
     metrics = [m for m in metrics if any(v is not None for v in values[m[0]])]
     if not metrics:
         return None
-    fig = Figure(figsize=(10, 3.4), layout="constrained")
+    fig = Figure(figsize=(10, 3.6), layout="constrained")
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
-    for ax, (key, unit) in zip(axes, metrics, strict=True):
+    for ax, (key, title, unit) in zip(axes, metrics, strict=True):
         vals = values[key]
         heights = [0.0 if v is None else v for v in vals]
         ax.bar(["orbital", "ground"], heights, color=["#7b3fbf", "#3a9a4a"])
@@ -482,7 +499,7 @@ def fig_assessment(run: RunFolder) -> Figure | None:
             if v is None:
                 ax.text(x, 0.0, "n/a", ha="center", va="bottom", fontsize=9)
         ax.set_ylabel(unit)
-        ax.set_title(key.split("_per_")[0].replace("_", " "))
+        ax.set_title(title)
     fig.suptitle("Orbital vs ground data centre, per kWh of IT energy")
     return fig
 
@@ -507,21 +524,28 @@ def fig_tornado(run: RunFolder) -> Figure | None:
     base = (a.get(group) or {}).get(key) if isinstance(a.get(group), dict) else None
     b = _number(base)
     centre = b if b is not None else float(np.median((low + high) / 2))
-    fig = Figure(figsize=(9, 0.42 * len(sens) + 1.4), layout="constrained")
+    lines = sum(1 + len(str(x["parameter"])) // TORNADO_LABEL_CHARS for x in sens)
+    fig = Figure(figsize=(9, 0.2 * lines + 0.25 * len(sens) + 1.6), layout="constrained")
     ax = fig.add_subplot()
     y = np.arange(len(sens))
     ax.barh(y, low - centre, left=centre, color="#3a7dc9", label="parameter at low")
     ax.barh(y, high - centre, left=centre, color="#c9653a", label="parameter at high")
     ax.axvline(centre, color="k", lw=0.8)
     labels = [
-        f"{x['parameter']} ({x.get('low', '')}–{x.get('high', '')} {x.get('unit', '')})"
+        textwrap.fill(
+            f"{x['parameter']} ({x.get('low', '')}–{x.get('high', '')} {x.get('unit', '')})",
+            TORNADO_LABEL_CHARS,
+            subsequent_indent="  ",
+        )
         for x in sens
     ]
     ax.set_yticks(y, labels, fontsize=7)
     ax.invert_yaxis()
-    ax.set_xlabel(metric)
-    ax.legend(fontsize=8, loc="lower right")
-    ax.set_title("Sensitivity (one parameter at a time; line: baseline)")
+    ax.set_xlabel(key_label(metric))
+    ax.legend(fontsize=8, loc="best")
+    # a figure title (centred on the figure, kept inside it by the layout), not an axes title:
+    # long parameter labels push the axes to the right and an axes title off the edge
+    fig.suptitle("Sensitivity (one parameter at a time; line: baseline)")
     return fig
 
 

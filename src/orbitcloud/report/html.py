@@ -1,6 +1,10 @@
 """``report.html``: one self-contained page per run (figures as base64 PNG, CSS inline, no
 scripts, no external URLs), with a section for each part of the run that exists.
 
+Tables show human labels, not raw keys (one mapping: :mod:`orbitcloud.report.labels`), with the
+raw key in the header cell's ``title``; numbers have one format per kind (counts with thousands
+separators, measurements with 4 significant digits; a float's full value in its cell's title).
+
 ========== ======================================================== ==========================
 section id shows                                                    appears when
 ========== ======================================================== ==========================
@@ -36,6 +40,7 @@ import numpy as np
 from orbitcloud.report.czml import MAX_SCENE_RADIUS_KM, SceneSummary
 from orbitcloud.report.figures import FIGURES
 from orbitcloud.report.folder import RunFolder, codes, column_f64
+from orbitcloud.report.labels import format_number, label
 from orbitcloud.report.space import (
     DAY_S,
     GAP_MIN_S,
@@ -88,20 +93,32 @@ def _esc(x: object) -> str:
     return html.escape(str(x), quote=True)
 
 
-def _fmt(v: object) -> str:
-    if isinstance(v, bool) or v is None:
-        return str(v)
-    if isinstance(v, int):
-        return f"{v:,}"
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "–"
-        return f"{v:.4g}" if abs(v) < 1e6 else f"{v:,.0f}"
-    return str(v)
+def _cell(v: object) -> str:
+    """One value cell: numbers right-aligned in the one format of
+    :func:`orbitcloud.report.labels.format_number`, a float's full value in its ``title``."""
+    if isinstance(v, float) and math.isfinite(v):
+        return f'<td class=n title="{v!r}">{_esc(format_number(v))}</td>'
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        return f"<td class=n>{_esc(format_number(v))}</td>"
+    return f"<td>{_esc(format_number(v))}</td>"
 
 
-def _kv_table(items: Iterable[tuple[str, object]]) -> str:
-    rows = "".join(f"<tr><th>{_esc(k)}</th><td class=n>{_esc(_fmt(v))}</td></tr>" for k, v in items)
+def _key_cell(key: str, text: str | None = None) -> str:
+    """A header cell: the human label of a raw key (or ``text``), the key in ``title``."""
+    return f'<th title="{_esc(key)}">{_esc(label(key) if text is None else text)}</th>'
+
+
+def _kv_table(
+    items: Iterable[tuple[str, object]], raw_keys: bool = True, currency: str | None = None
+) -> str:
+    """Two columns: label, value. With ``raw_keys`` the first item of each pair is a raw key
+    (shown as :func:`~orbitcloud.report.labels.label`, kept in ``title``); otherwise it is
+    shown as given (names such as package names, or labels already human)."""
+    rows = "".join(
+        f"<tr>{_key_cell(k, label(k, currency)) if raw_keys else f'<th>{_esc(k)}</th>'}"
+        f"{_cell(v)}</tr>"
+        for k, v in items
+    )
     return f"<table>{rows}</table>" if rows else ""
 
 
@@ -116,19 +133,16 @@ def _flat(block: Mapping[str, Any], prefix: str = "") -> list[tuple[str, object]
     return out
 
 
-def _table(header: list[str], rows: list[list[object]]) -> str:
-    head = "".join(f"<th>{_esc(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>"
-        + "".join(
-            f"<td class=n>{_esc(_fmt(c))}</td>"
-            if isinstance(c, int | float)
-            else f"<td>{_esc(c)}</td>"
-            for c in r
-        )
-        + "</tr>"
-        for r in rows
+Header = str | tuple[str, str]
+
+
+def _table(header: list[Header], rows: list[list[object]]) -> str:
+    """A table with a header row; a header given as ``(label, source)`` keeps the raw key or
+    formula it comes from in the cell's ``title``. Numbers get :func:`_cell`'s one format."""
+    head = "".join(
+        _key_cell(h[1], h[0]) if isinstance(h, tuple) else f"<th>{_esc(h)}</th>" for h in header
     )
+    body = "".join("<tr>" + "".join(_cell(c) for c in r) + "</tr>" for r in rows)
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
@@ -151,30 +165,32 @@ def _summary(run: RunFolder) -> str:
         ("seed", run.manifest.get("seed", "")),
     ]
     keys = [
-        ("satellites", "satellites"),
-        ("ground_stations", "ground stations"),
-        ("contacts_directed", "contacts (directed)"),
-        ("ground_passes", "ground passes"),
-        ("mean_pass_s", "mean pass (s)"),
-        ("isl_pairs", "ISL pairs"),
-        ("isl_windows", "ISL windows"),
-        ("sunlit_fraction", "sunlit fraction"),
-        ("propagation_failures", "SGP4 failures (samples)"),
+        "satellites",
+        "ground_stations",
+        "contacts_directed",
+        "ground_passes",
+        "mean_pass_s",
+        "isl_pairs",
+        "isl_windows",
+        "sunlit_fraction",
+        "propagation_failures",
     ]
-    head += [(label, m[k]) for k, label in keys if k in m]
+    metrics = "".join(f"<tr>{_key_cell(k)}{_cell(m[k])}</tr>" for k in keys if k in m)
     timings = run.manifest.get("timings_s") or {}
     versions = run.manifest.get("versions") or {}
     desc = f"<p>{_esc(sc.get('description', ''))}</p>" if sc.get("description") else ""
+    rows = "".join(f"<tr><th>{_esc(k)}</th>{_cell(v)}</tr>" for k, v in head)
+    table = f"<table>{rows}{metrics}</table>"
     return (
         desc
-        + _kv_table(head)
+        + table
         + (
             "<h3>Stage timings (s)</h3>" + _kv_table(timings.items())
             if isinstance(timings, dict) and timings
             else ""
         )
         + (
-            "<h3>Versions</h3>" + _kv_table(versions.items())
+            "<h3>Versions</h3>" + _kv_table(versions.items(), raw_keys=False)
             if isinstance(versions, dict) and versions
             else ""
         )
@@ -199,7 +215,14 @@ def _coverage_table(run: RunFolder) -> str:
     more = f"<p>{len(rows) - 40} more stations in metrics.json.</p>" if len(rows) > 40 else ""
     return (
         _table(
-            ["station", "passes", "mean pass (s)", "gaps", "longest gap (min)", "coverage (%)"],
+            [
+                ("station", "station"),
+                ("passes", "passes"),
+                ("mean pass (s)", "mean_pass_s"),
+                ("gaps", "gaps"),
+                ("longest gap (min)", "max_gap_s / 60"),
+                ("coverage (%)", "100 (1 - gap_fraction)"),
+            ],
             body,
         )
         + more
@@ -433,20 +456,27 @@ def _assessment(run: RunFolder) -> str:
         return f"<p>no assessment: {_esc(reason)}</p>" if isinstance(reason, str) else ""
     parts = [_no_energy_note(a)]
     o, g = a.get("orbital"), a.get("ground")
+    currency_note = str(a.get("currency") or "")
+    currency = currency_note.split(" ")[0] or None
+    if currency_note:
+        parts.append(f"<p class=currency>Costs in {_esc(currency_note)}.</p>")
     if isinstance(o, dict) and isinstance(g, dict):
         keys = [k for k in o if k in g and (_is_number(o[k]) or _is_number(g[k]))]
+        rows = "".join(
+            f"<tr>{_key_cell(k, label(k, currency))}"
+            + "".join(_cell(float(x[k]) if _is_number(x[k]) else "n/a") for x in (o, g))
+            + "</tr>"
+            for k in keys
+        )
         parts.append(
-            _table(
-                ["per unit", "orbital", "ground"],
-                [[k, *(float(x[k]) if _is_number(x[k]) else "n/a" for x in (o, g))] for k in keys],
-            )
+            f"<table><tr><th>quantity</th><th>orbital</th><th>ground</th></tr>{rows}</table>"
         )
     if isinstance(a.get("break_even"), dict):
-        parts.append("<h3>Break-even</h3>" + _kv_table(_flat(a["break_even"])))
+        parts.append("<h3>Break-even</h3>" + _kv_table(_flat(a["break_even"]), currency=currency))
     if isinstance(a.get("uncertainty"), dict):
         parts.append("<h3>Uncertainty</h3>" + _kv_table(_flat(a["uncertainty"])))
     if isinstance(a.get("sizing"), dict):
-        parts.append("<h3>Sizing</h3>" + _kv_table(_flat(a["sizing"])))
+        parts.append("<h3>Sizing</h3>" + _kv_table(_flat(a["sizing"]), currency=currency))
     if isinstance(a.get("assumptions"), list) and a["assumptions"]:
         items = "".join(f"<li>{_esc(x)}</li>" for x in a["assumptions"])
         parts.append(f"<h3>Assumptions</h3><ul>{items}</ul>")
@@ -509,7 +539,8 @@ def render_report(
         if isinstance(m.get(key), dict):
             section = "storage" if key == "restore" else key
             blocks[section].append(
-                f"<h3>{_esc(key)} (metrics.json)</h3>" + _kv_table(_flat(m[key]))
+                f"<h3>{_esc(key.capitalize())} (metrics.json <code>{_esc(key)}</code>)</h3>"
+                + _kv_table(_flat(m[key]))
             )
     blocks["assessment"].append(_assessment(run))
     blocks["scene"].append(_scene(scene))

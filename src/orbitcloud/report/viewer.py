@@ -12,6 +12,10 @@
   missing), gzip-compressed when the browser accepts it;
 - ``/report.html`` and ``/figures/...`` : the report, when written.
 
+The initial camera (and the home button) frames the satellites: a single satellite is tracked
+from 6000 km away; a constellation is shown as the whole globe centred under the satellite
+nearest the Earth (``window.orbitcloudFramed`` names that satellite's entity).
+
 Clicking a satellite shows its state at the current time (position, sunlight, battery, and
 temperature when the scene carries them) in a panel. The page sets ``window.orbitcloudReady``
 once the scene is loaded (the browser test waits for it).
@@ -79,6 +83,39 @@ html, body, #globe { width: 100%; height: 100%; margin: 0; padding: 0; overflow:
   const source = await Cesium.CzmlDataSource.load("/scene.czml");
   await viewer.dataSources.add(source);
   window.orbitcloudSource = source;
+  // Initial view: the satellites, not Cesium's default view of the Americas. The camera
+  // looks at the satellite nearest the Earth at the start (nodes near the Moon are farther):
+  // one satellite is tracked from SINGLE_VIEW_M away (it stays in view as it moves); a
+  // constellation is shown whole, the globe from GLOBE_VIEW_M above that satellite's
+  // sub-point. The home button returns to this view.
+  const SINGLE_VIEW_M = 6.0e6, GLOBE_VIEW_M = 2.2e7;
+  const sats = source.entities.values.filter((e) => e.id.startsWith("sat/"));
+  const frame = () => {
+    const t = viewer.clock.currentTime;
+    let best = null, bestR = Infinity;
+    for (const e of sats) {
+      const p = e.position && e.position.getValue(t);
+      const r = p ? Cesium.Cartesian3.magnitude(p) : Infinity;
+      if (r < bestR) { best = e; bestR = r; }
+    }
+    if (best === null) { return; }
+    if (sats.length === 1) {
+      best.viewFrom = new Cesium.ConstantProperty(
+        new Cesium.Cartesian3(0.0, -0.6 * SINGLE_VIEW_M, 0.8 * SINGLE_VIEW_M));
+      viewer.trackedEntity = best;
+    } else {
+      viewer.trackedEntity = undefined;
+      const c = Cesium.Cartographic.fromCartesian(best.position.getValue(t));
+      viewer.camera.setView({ destination: Cesium.Cartesian3.fromRadians(
+        c.longitude, c.latitude, Math.max(GLOBE_VIEW_M, 2.0 * c.height)) });
+    }
+    window.orbitcloudFramed = best.id;
+  };
+  frame();
+  viewer.homeButton.viewModel.command.beforeExecute.addEventListener((ev) => {
+    ev.cancel = true;
+    frame();
+  });
   const panel = document.getElementById("state");
   const show = () => {
     const e = viewer.selectedEntity;
