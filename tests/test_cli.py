@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 from orbitcloud.cli import app
 from orbitcloud.links import ContactPlan
 from orbitcloud.links.ion import read_ion
+from orbitcloud.run.tables import table_schema
 from orbitcloud.scenario import load_scenario
 
 TINY = """\
@@ -36,6 +38,11 @@ isls:
 """
 
 runner = CliRunner()
+
+
+def sc_epoch(path: Path) -> dt.datetime:
+    """The scenario file's epoch (aware UTC)."""
+    return load_scenario(path).epoch
 
 
 @pytest.fixture
@@ -136,16 +143,25 @@ def test_routes_writes_one_row_per_step_and_pair(tiny: Path, tmp_path: Path):
     args = ["routes", str(tiny), "--pairs", str(pairs), "-o", str(out_file), "--duration-s", "600"]
     res = runner.invoke(app, args)
     assert res.exit_code == 0, res.output
-    rows = pq.read_table(out_file).to_pylist()
+    table = pq.read_table(out_file)
+    assert table.schema.remove_metadata().equals(table_schema("routes.parquet").arrow_schema())
+    rows = table.to_pylist()
     assert len(rows) == 2 * 11
     assert {r["src"] for r in rows} == {"Fucino", "Rome"}
+    assert len({r["run_id"] for r in rows}) == 1 and rows[0]["run_id"].startswith("tiny-")
     for r in rows:
-        if r["hops"] >= 0:
+        assert r["t_utc"] == sc_epoch(tiny) + dt.timedelta(seconds=r["t_s"])
+        if r["hops"] is not None:
             assert r["path"][0] == r["src"] and r["path"][-1] == r["dst"]
             assert len(r["path"]) == r["hops"] + 1
             assert r["rtt_ms"] > 0
-        else:
-            assert r["path"] == []
+        else:  # unreachable: NULL, not -1 or NaN
+            assert r["path"] == [] and r["rtt_ms"] is None
+    res = runner.invoke(app, [*args, "--no-paths"])
+    assert res.exit_code == 0, res.output
+    assert pq.read_schema(out_file).names == [
+        n for n in table_schema("routes.parquet").arrow_schema().names if n != "path"
+    ]
     bad = runner.invoke(
         app, ["routes", str(tiny), "--pairs", str(pairs), "-o", str(out_file), "--step-s", "-1"]
     )
@@ -172,7 +188,9 @@ def test_transfers_report_completion_and_throughput(tiny: Path, tmp_path: Path):
     out_file = tmp_path / "t.parquet"
     res = runner.invoke(app, ["transfers", str(tiny), str(reqs), "-o", str(out_file)])
     assert res.exit_code == 0, res.output
-    rows = pq.read_table(out_file).to_pylist()
+    table = pq.read_table(out_file)
+    assert table.schema.remove_metadata().equals(table_schema("transfers.parquet").arrow_schema())
+    rows = table.to_pylist()
     assert [r["name"] for r in rows] == ["first", "second"]
     assert any(r["completed"] for r in rows)
     for r in rows:
@@ -269,7 +287,9 @@ def test_deliver_routes_bundles_store_and_forward(tiny: Path, tmp_path: Path) ->
     res = runner.invoke(app, ["deliver", str(tiny), str(csv_file), "-o", str(out_file),
                               "--workers", "1"])  # fmt: skip
     assert res.exit_code == 0, res.output
-    rows = {r["name"]: r for r in pq.read_table(out_file).to_pylist()}
+    table = pq.read_table(out_file)
+    assert table.schema.remove_metadata().equals(table_schema("bundles.parquet").arrow_schema())
+    rows = {r["name"]: r for r in table.to_pylist()}
     ok = rows["ok"]
     assert ok["delivered"] and ok["path"] == [c["src"], "Fucino"]
     assert ok["arrival_s"] == pytest.approx(t0 + 8e6 / c["rate_bps"] + c["owlt_s"], abs=1e-9)

@@ -145,6 +145,19 @@ def _check_file(path: Path, what: str) -> None:
         raise _fail(str(exc), 2) from None
 
 
+def _write_table(path: Path, command: str, sc: Scenario, table: Any) -> None:
+    """``table`` (pyarrow) as a query-ready Parquet file (:mod:`orbitcloud.run.tables`: the
+    schema of ``OUTPUT_SCHEMA[command]``, run_id ``<scenario>-<utc stamp>``, UTC twins of the
+    epoch times, NULL for missing), written atomically."""
+    import pyarrow.parquet as pq
+
+    from orbitcloud.run.folder import utc_stamp
+    from orbitcloud.run.tables import OUTPUT_SCHEMA, conform
+
+    ready = conform(OUTPUT_SCHEMA[command], table, f"{sc.name}-{utc_stamp()}", sc.epoch)
+    _write(path, lambda p: pq.write_table(ready, p, compression="zstd"))
+
+
 def _write(path: Path, write: Callable[[Path], object]) -> None:
     """``write`` to ``path`` atomically (temporary name, rename); one line on failure."""
     from orbitcloud.run.folder import atomic_output
@@ -591,7 +604,7 @@ def contacts(
         except NodeNumberError as exc:
             raise _fail(str(exc), 2) from None
     if fmt is ContactFormat.parquet:
-        _write(output, plan.write_parquet)
+        _write_table(output, "contacts", sc, plan.to_arrow())
     elif fmt is ContactFormat.ion:
         import datetime as dt
 
@@ -670,7 +683,6 @@ def routes(
     hops, path), written to Parquet, with a summary. Steps run in parallel on local worker
     processes or a Dask cluster; the output is identical either way."""
     import numpy as np
-    import pyarrow.parquet as pq
 
     from orbitcloud.executor import make_executor
     from orbitcloud.run.pipeline import all_ground_pairs, run_routes
@@ -704,7 +716,7 @@ def routes(
             )
     except (ValueError, RuntimeError) as exc:
         raise _fail(str(exc)) from None
-    _write(output, lambda p: pq.write_table(table.to_arrow(), p, compression="zstd"))
+    _write_table(output, "routes", sc, table.to_arrow())
     n_step = table.t_s.size
     rtt = table.rtt_ms[np.isfinite(table.rtt_ms)]
     ms_per_step = 1000.0 * sum(timings.values()) / max(n_step, 1)
@@ -742,7 +754,6 @@ def transfers(
     each, written to Parquet, with a summary."""
 
     import numpy as np
-    import pyarrow.parquet as pq
 
     from orbitcloud.network.transfers import Transfer
     from orbitcloud.run.pipeline import run_transfers
@@ -764,7 +775,7 @@ def transfers(
         table = run_transfers(sc, items, progress=RichProgress())
     except ValueError as exc:
         raise _fail(str(exc)) from None
-    _write(output, lambda p: pq.write_table(table.to_arrow(), p, compression="zstd"))
+    _write_table(output, "transfers", sc, table.to_arrow())
     took = table.finish_s - table.start_s
     summary = Table(title=f"transfers: {sc.name}", show_header=False)
     done = table.completed
@@ -803,7 +814,6 @@ def deliver(
     hops and path of each, written to Parquet, with a summary."""
 
     import numpy as np
-    import pyarrow.parquet as pq
 
     from orbitcloud.network.bundles import deliver_bundles
 
@@ -836,7 +846,7 @@ def deliver(
     network = _run(sc, n_workers, scheduler, stages=("contacts",)).network
     assert network is not None and network.plan.nodes.names == node_names
     table = deliver_bundles(network, src, dst, np.array(t0), np.array(size), names, "deliver")
-    _write(output, lambda p: pq.write_table(table.to_arrow(), p, compression="zstd"))
+    _write_table(output, "deliver", sc, table.to_arrow())
     ok = table.delivered
     lat = table.latency_s[ok]
     summary = Table(title=f"deliver: {sc.name}", show_header=False)

@@ -60,6 +60,7 @@ __all__ = [
     "file_entries",
     "record_files",
     "run_file",
+    "utc_stamp",
     "write_json_atomic",
     "write_run_folder",
     "write_text_atomic",
@@ -346,6 +347,11 @@ def _storage(result: RunResult, folder: Path) -> dict[str, Any]:
     return out
 
 
+def utc_stamp() -> str:
+    """Now in UTC as ``YYYYMMDDTHHMMSSZ``: the stamp of run folder names and run ids."""
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
 def _folder_names(root: Path, name: str, stamp: str) -> tuple[Path, Path]:
     """(final, partial) paths, unique among both final and partial folders under ``root``."""
     base, n = f"{name}-{stamp}", 1
@@ -376,7 +382,7 @@ class PartialRunFolder:
     def begin(cls, root: Path, name: str) -> PartialRunFolder:
         """Create the partial folder of a run of scenario ``name`` under ``root``, its
         manifest saying ``"status": "writing"``; returns it (write into ``.partial``)."""
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        stamp = utc_stamp()
         final, partial = _folder_names(root, name, stamp)
         partial.mkdir(parents=True)
         manifest = {"schema_version": SCHEMA_VERSION, "status": STATUS_WRITING,

@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 __all__ = [
+    "OUTPUT_SCHEMA",
     "RUN_ID",
     "TABLES",
     "Column",
@@ -59,6 +60,7 @@ class Column:
     doc: str
     nullable: bool = False
     epoch_time: bool = False
+    optional: bool = False  # may be left out (e.g. routes' path with --no-paths)
 
 
 @dataclass(frozen=True)
@@ -89,9 +91,14 @@ def utc_name(name: str) -> str:
 
 
 def _c(
-    name: str, type_: pa.DataType, doc: str, nullable: bool = False, epoch: bool = False
+    name: str,
+    type_: pa.DataType,
+    doc: str,
+    nullable: bool = False,
+    epoch: bool = False,
+    optional: bool = False,
 ) -> Column:
-    return Column(name, type_, doc, nullable, epoch)
+    return Column(name, type_, doc, nullable, epoch, optional)
 
 
 _F, _I32, _I64, _S, _B = pa.float64(), pa.int32(), pa.int64(), pa.string(), pa.bool_()
@@ -209,8 +216,37 @@ TABLES: tuple[TableSchema, ...] = (
            "none", nullable=True),
         _c("detail", _S, "free text, NULL if none", nullable=True),
     )),
+    # --- what the commands write (each output its own run_id: <scenario>-<utc stamp>) -----
+    TableSchema("routes.parquet", "one endpoint pair at one time step (`orbitcloud routes`)", (
+        _c("t_s", _F, "snapshot time [s since the epoch]", epoch=True),
+        _c("src", _DICT, "source endpoint"),
+        _c("dst", _DICT, "destination endpoint"),
+        _c("rtt_ms", _F, "round-trip propagation time over the shortest path [ms], NULL if "
+           "unreachable", nullable=True),
+        _c("hops", _I32, "links on the path, NULL if unreachable", nullable=True),
+        _c("path", pa.list_(_DICT), "snapshot nodes from src to dst (stations twice: up and "
+           "down); left out with --no-paths", optional=True),
+    )),
+    TableSchema("transfers.parquet", "one bulk transfer (`orbitcloud transfers`)", (
+        _c("name", _S, "transfer name"),
+        _c("src", _DICT, "source endpoint"),
+        _c("dst", _DICT, "destination endpoint"),
+        _c("size_bytes", _F, "size [bytes]"),
+        _c("start_s", _F, "requested start [s since the epoch]", epoch=True),
+        _c("finish_s", _F, "last byte sent, NULL if not completed", nullable=True, epoch=True),
+        _c("arrival_s", _F, "last byte arrived, NULL if not completed", nullable=True,
+           epoch=True),
+        _c("bytes_sent", _F, "bytes sent within the run [bytes]"),
+        _c("throughput_bps", _F, "size / (arrival - start) [bit/s], NULL if not completed",
+           nullable=True),
+        _c("completed", _B, "every byte arrived within the run"),
+    )),
 )  # fmt: skip
 _BY_NAME = {t.name: t for t in TABLES}
+
+#: The commands' outputs that have the schema of a run-folder table.
+OUTPUT_SCHEMA = {"deliver": "bundles.parquet", "contacts": "contacts.parquet",
+                 "routes": "routes.parquet", "transfers": "transfers.parquet"}  # fmt: skip
 
 
 def table_schema(name: str) -> TableSchema:
@@ -247,7 +283,8 @@ def conform(name: str, table: pa.Table, run_id: str, epoch: dt.datetime) -> pa.T
     missing values as NULL, ``run_id`` first and a UTC timestamp beside each epoch time
     (module docstring). Schema metadata is kept."""
     schema = table_schema(name)
-    want = [c.name for c in schema.columns]
+    columns = [c for c in schema.columns if not (c.optional and c.name not in table.column_names)]
+    want = [c.name for c in columns]
     if table.column_names != want:
         raise ValueError(
             f"{name}: the code writes columns {table.column_names}, its schema in "
@@ -259,7 +296,7 @@ def conform(name: str, table: pa.Table, run_id: str, epoch: dt.datetime) -> pa.T
         )
     ]
     fields = [pa.field(RUN_ID, _DICT, nullable=False)]
-    for c in schema.columns:
+    for c in columns:
         col = table.column(c.name)
         if not col.type.equals(c.type):
             raise ValueError(f"{name}: column {c.name!r} is {col.type}, its schema says {c.type}")
@@ -284,7 +321,10 @@ def tables_markdown() -> str:
         "",
         f"Every table starts with `{RUN_ID}` (the run folder's name), has a UTC timestamp "
         "`<x>_utc` beside each time `<x>_s` counted from the scenario's epoch, and holds "
-        "NULL where a value is missing. Units are in the column names.",
+        "NULL where a value is missing. Units are in the column names. The commands' Parquet "
+        "outputs follow the same rules: `orbitcloud contacts` writes the schema of "
+        "contacts.parquet, `deliver` that of bundles.parquet, `routes` and `transfers` their "
+        "own (below); their `run_id` is `<scenario>-<utc stamp>` of the command's run.",
         "",
     ]
     for t in TABLES:
@@ -293,6 +333,7 @@ def tables_markdown() -> str:
         lines.append(f"| `{RUN_ID}` | string | the run folder's name |")
         for c in t.columns:
             null = " (NULL where missing)" if c.nullable and "NULL" not in c.doc else ""
+            null += " (optional)" if c.optional and "left out" not in c.doc else ""
             lines.append(f"| `{c.name}` | {_type_name(c.type)} | {c.doc}{null} |")
             if c.epoch_time:
                 lines.append(f"| `{utc_name(c.name)}` | timestamp (UTC) | `{c.name}` as UTC |")
