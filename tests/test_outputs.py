@@ -92,13 +92,13 @@ def test_a_full_disk_mid_write_leaves_no_partial_file(
 ) -> None:
     """A write that fails half-way (ENOSPC) exits 1 with one line; neither the final file nor
     a temporary one is left."""
-    from orbitcloud.links.contactplan import ContactPlan
+    import pyarrow.parquet as pq
 
-    def half_then_full(self: ContactPlan, path: Path) -> None:
+    def half_then_full(table: object, path: Path, **kw: object) -> None:
         Path(path).write_bytes(b"PAR1 half a file")
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(ContactPlan, "write_parquet", half_then_full)
+    monkeypatch.setattr(pq, "write_table", half_then_full)
     out = tiny.parent / "plans" / "c.parquet"
     res = runner.invoke(app, _commands(tiny, str(out))["contacts"])
     assert res.exit_code == 1
