@@ -45,6 +45,7 @@ EXAMPLES = [
     "synthetic-20k",
     "lonestar",
     "mars-relay",
+    "axiom",
 ]
 DATA = Path(example_path("milsca")).parent / "data"
 
@@ -530,3 +531,57 @@ def test_mars_relay_orbiters_have_their_published_periods(scenarios: dict[str, S
     rover = next(c for c in scenarios["mars-relay"].constellations if c.kind == "surface")
     site = rover.sites[0]  # type: ignore[union-attr]
     assert (site.lat_deg, site.lon_deg) == (18.4447, 77.4508)
+
+
+# --- axiom: the ISS-orbit node through GEO relays (EDRS-A 9 deg E, EDRS-C 31 deg E) -----------
+
+
+def test_axiom_relays_sit_at_the_edrs_slots(scenarios: dict[str, Scenario]) -> None:
+    """Sub-satellite longitudes over the day 9 and 31 deg E (ESA EDRS) to 0.05 deg, on the
+    equator at the geostationary radius (mu/n^2 with the sidereal day, WGS72); the node flies
+    the ISS's 51.6 deg orbit from the TLE."""
+    from orbitcloud.orbits import propagate
+    from orbitcloud.timegrid import TimeGrid
+
+    sc = scenarios["axiom"]
+    sats = build_satellites(sc)
+    eph = propagate(sats, TimeGrid.regular(sc.epoch, sc.duration_s, 600.0))
+    a_geo_km = (MU_WGS72_KM3_S2 * (86164.0905 / (2 * math.pi)) ** 2) ** (1 / 3)
+    for name, lon in (("EDRS-A", 9.0), ("EDRS-C", 31.0)):
+        r = eph.r_ecef_km[sats.names.index(name)]
+        lon_deg = np.degrees(np.arctan2(r[:, 1], r[:, 0]))
+        lat_deg = np.degrees(np.arcsin(r[:, 2] / np.linalg.norm(r, axis=1)))
+        assert np.abs(lon_deg - lon).max() < 0.05
+        assert np.abs(lat_deg).max() < 0.05
+        assert abs(np.linalg.norm(r, axis=1).mean() - a_geo_km) < 5.0
+    node = sats.satrecs[sats.names.index("ISS-ZARYA")]
+    assert math.degrees(node.inclo) == pytest.approx(51.6, abs=0.05)
+
+
+def _contact_fraction(sc: Scenario, node: str) -> float:
+    """Share of the run during which ``node`` has any contact (union of its rows' windows)."""
+    from orbitcloud.links import build_contact_plan
+    from orbitcloud.orbits import propagate
+    from orbitcloud.timegrid import TimeGrid
+
+    eph = propagate(build_satellites(sc), TimeGrid.regular(sc.epoch, sc.duration_s, sc.step_s))
+    plan = build_contact_plan(sc, eph)
+    i = plan.nodes.names.index(node)
+    sel = plan.src == i
+    spans = sorted(zip(plan.start_s[sel].tolist(), plan.end_s[sel].tolist(), strict=True))
+    total, reach = 0.0, -math.inf
+    for s, e in spans:
+        if e > reach:
+            total += e - max(s, reach)
+            reach = e
+    return total / sc.duration_s
+
+
+def test_axiom_relay_raises_the_node_contact_time(scenarios: dict[str, Scenario]) -> None:
+    """The same scenario with and without its relay ISL set: direct passes over the three
+    European stations give the node a few per cent of the day; the GEO relays most of it."""
+    sc = scenarios["axiom"]
+    direct = _contact_fraction(sc.model_copy(update={"isls": []}), "ISS-ZARYA")
+    relayed = _contact_fraction(sc, "ISS-ZARYA")
+    assert 0.0 < direct < 0.1
+    assert relayed > 0.5

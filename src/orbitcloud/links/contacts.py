@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 from orbitcloud.executor import Executor, SerialExecutor
 from orbitcloud.links.contactplan import KINDS, ContactPlan, NodeTable, kind_codes
 from orbitcloud.links.isl import candidate_pairs, link_rate_bps, mutual_nearest_active, owlt_s
+from orbitcloud.links.terminals import assign_terminals, between_pairs, terminal_set
 from orbitcloud.links.visibility import GroundSites, elevation_margin, isl_margin
 from orbitcloud.links.windows import Windows, find_windows, limit_concurrent, step_windows
 from orbitcloud.orbits.propagate import Ephemeris, Propagator
@@ -248,13 +249,21 @@ def isl_windows(
     tol_s: float = 1e-3,
     progress: Progress | None = None,
 ) -> PairWindows:
-    """Windows of the pairs allowed by ``spec`` (``a < b``, satellite node indices)."""
-    pairs = candidate_pairs(spec, scenario, eph.satellites, eph.r_ecef_km)
+    """Windows of the pairs allowed by ``spec`` (satellite node indices; ``a < b``, or for
+    an inter-layer set (``between:``) ``a`` of its first constellation, windows starting when
+    data flows, see :mod:`orbitcloud.links.terminals`)."""
+    t_s = eph.grid.t_s
+    r = eph.r_ecef_km
+    tw = None
+    if spec.between is not None:
+        ts = terminal_set(spec, scenario, eph.satellites)
+        pairs = between_pairs(ts, r)
+        tw = assign_terminals(ts, pairs, r, t_s)
+    else:
+        pairs = candidate_pairs(spec, scenario, eph.satellites, eph.r_ecef_km)
     n_pair, n_time = pairs.shape[0], eph.grid.n_time
     if n_pair == 0:
         return PairWindows.empty()
-    t_s = eph.grid.t_s
-    r = eph.r_ecef_km
     limit = spec.topology.max_terminals if isinstance(spec.topology, RangeTopology) else None
     chunk = max(1, CHUNK_ELEMENTS // n_time)
     parts = []
@@ -264,7 +273,10 @@ def isl_windows(
             p = pairs[p0 : p0 + chunk]
             r1, r2 = r[p[:, 0]], r[p[:, 1]]
             dist = np.linalg.norm(r2 - r1, axis=-1)
-            if active_all is not None:
+            if tw is not None:
+                sel = (tw.elem >= p0) & (tw.elem < p0 + chunk)
+                w = Windows(tw.elem[sel] - p0, tw.start_s[sel], tw.end_s[sel])
+            elif active_all is not None:
                 # Terminal assignment changes only at grid steps: windows at step resolution.
                 w = step_windows(active_all[p0 : p0 + chunk], t_s)
             else:

@@ -32,6 +32,7 @@ from orbitcloud.constants import SPEED_OF_LIGHT_KM_S, WGS84_A_KM
 from orbitcloud.links.contactplan import NodeOutages
 from orbitcloud.links.contacts import PairWindows, station_passes
 from orbitcloud.links.isl import candidate_pairs, link_rate_bps, mutual_nearest
+from orbitcloud.links.terminals import assign_terminals, between_pairs, terminal_set
 from orbitcloud.links.visibility import GroundSites, los_clearance_km
 from orbitcloud.orbits.propagate import Propagator
 from orbitcloud.orbits.satellites import SatelliteSet
@@ -111,6 +112,10 @@ class SnapshotBuilder:
         passes: the contact plan's ground passes (antenna limits applied); a snapshot at
             ``t_s`` links a station only to the satellites of its passes open then. None:
             stations link to every satellite above their mask.
+        isl_terminal: per ISL set, whether it is an inter-layer (``between:``) set;
+            ``terminal_windows``: their contact-plan windows (:mod:`orbitcloud.links.terminals`,
+            the ``sat`` field holding the candidate ISL index), so a snapshot at ``t_s`` links
+            such a pair only while its window is open (without ``t_s``: by geometry alone).
     """
 
     n_sat: int
@@ -127,6 +132,8 @@ class SnapshotBuilder:
     gs_downlink_bps: F64 = field(default_factory=lambda: np.empty(0))
     down: NodeOutages | None = None
     passes: StationPasses | None = None
+    isl_terminal: tuple[bool, ...] = ()
+    terminal_windows: StationPasses | None = None
 
     def with_outages(self, down: NodeOutages | None) -> SnapshotBuilder:
         """This builder with the node outages ``down`` (e.g. ``EventTimeline.outages``)."""
@@ -154,8 +161,23 @@ class SnapshotBuilder:
         rmax: list[F64] = []
         rmin: list[F64] = []
         which: list[IDX] = []
+        grid = TimeGrid.regular(scenario.epoch, scenario.duration_s, scenario.step_s)
+        if r_ecef_km is None and any(s.between is not None for s in scenario.isls):
+            r_ecef_km, _ = Propagator.for_satellites(satellites, scenario.epoch).ecef_grid(grid.t_s)
+        n_isl = 0
+        open_parts: list[PairWindows] = []
         for k, spec in enumerate(scenario.isls):
-            p = candidate_pairs(spec, scenario, satellites, r_ecef_km)
+            if spec.between is not None:  # inter-layer: the contact plan's terminal windows
+                assert r_ecef_km is not None
+                ts = terminal_set(spec, scenario, satellites)
+                p = between_pairs(ts, r_ecef_km)
+                tw = assign_terminals(ts, p, r_ecef_km, grid.t_s)
+                e = tw.elem + n_isl
+                open_parts.append(PairWindows(e, np.zeros_like(e), tw.start_s, tw.end_s,
+                                              np.zeros(e.shape)))  # fmt: skip
+            else:
+                p = candidate_pairs(spec, scenario, satellites, r_ecef_km)
+            n_isl += p.shape[0]
             a.append(p[:, 0])
             b.append(p[:, 1])
             rmax.append(np.full(p.shape[0], spec.max_range_km))
@@ -168,7 +190,6 @@ class SnapshotBuilder:
         def floats(x: list[F64]) -> F64:
             return np.concatenate(x) if x else np.empty(0)
 
-        grid = TimeGrid.regular(scenario.epoch, scenario.duration_s, scenario.step_s)
         limited = any(g.antennas < satellites.n_sat for g in scenario.ground_stations)
         if passes is None and limited:
             if r_ecef_km is None:
@@ -192,6 +213,12 @@ class SnapshotBuilder:
             gs_uplink_bps=np.array([g.effective_uplink_rate_bps for g in scenario.ground_stations]),
             gs_downlink_bps=np.array([g.rate_bps for g in scenario.ground_stations]),
             passes=None if passes is None else StationPasses.from_windows(passes, grid.t_s[-1]),
+            isl_terminal=tuple(s.between is not None for s in scenario.isls),
+            terminal_windows=StationPasses.from_windows(
+                PairWindows.concat(open_parts), grid.t_s[-1]
+            )
+            if open_parts
+            else None,
         )
 
     @property
@@ -232,6 +259,12 @@ class SnapshotBuilder:
         usable = (d_isl <= self.isl_max_range_km) & clear
         if isl_down is not None:  # before terminal assignment: a dead node takes no terminal
             usable &= ~(isl_down[self.isl_a] | isl_down[self.isl_b])
+        if self.terminal_windows is not None and t_s is not None:
+            # inter-layer sets link only in the contact plan's terminal windows (``sat`` holds
+            # the candidate index there), which already respect geometry and terminal counts
+            _, open_isl = self.terminal_windows.open_at(t_s)
+            terminal = np.isin(self.isl_set, np.flatnonzero(self.isl_terminal))
+            usable &= ~terminal | np.isin(np.arange(usable.size), open_isl)
         for k, limit in enumerate(self.isl_max_terminals):
             if limit:
                 sel = np.flatnonzero(self.isl_set == k)

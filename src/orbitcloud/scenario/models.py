@@ -41,6 +41,7 @@ from orbitcloud.scenario.storage import (
     ReplicationPlacement,
     StorageSpec,
 )
+from orbitcloud.scenario.terminals import TERMINAL_KINDS, Terminal, TerminalKind
 from orbitcloud.scenario.tle import TleFormatError, parse_tle_text, tle_node_names
 from orbitcloud.scenario.workload import JobRequest, WorkloadSpec
 
@@ -72,6 +73,7 @@ __all__ = [
     "SpaceLinkSpec",
     "StationOutageProcess",
     "SurfaceConstellation",
+    "Terminal",
     "TleConstellation",
     "Upsets",
     "WalkerConstellation",
@@ -107,6 +109,10 @@ class WalkerConstellation(_Model):
         0.0, ge=0, lt=1, description="SGP4 drag term B*; 0 = no drag"
     )
     hardware: HardwareProfile = HardwareProfile()
+    terminals: list[Terminal] = Field(
+        default_factory=list,
+        description="link terminals on every satellite (for `isls:` sets with `between:`)",
+    )
 
     @model_validator(mode="after")
     def _phasing_below_planes(self) -> WalkerConstellation:
@@ -165,6 +171,10 @@ class TleConstellation(_Model):
     )
     limit: int | None = Field(None, ge=1, description="use only the first N satellites")
     hardware: HardwareProfile = HardwareProfile()
+    terminals: list[Terminal] = Field(
+        default_factory=list,
+        description="link terminals on every satellite (for `isls:` sets with `between:`)",
+    )
 
     @model_validator(mode="after")
     def _has_lines(self) -> TleConstellation:
@@ -209,6 +219,10 @@ class ElementsConstellation(_Model):
     name: Name
     satellites: list[OrbitElements] = Field(min_length=1)
     hardware: HardwareProfile = HardwareProfile()
+    terminals: list[Terminal] = Field(
+        default_factory=list,
+        description="link terminals on every satellite (for `isls:` sets with `between:`)",
+    )
 
 
 #: Constellations that fly in Earth orbit, on SGP4.
@@ -333,10 +347,22 @@ class IslSpec(_Model):
     constellations: list[str] | None = Field(
         None, description="default: all constellations (grid: all Walker constellations)"
     )
+    between: tuple[str, str] | None = Field(
+        None,
+        description="inter-layer set: link satellites of these two constellations (one of "
+        "each) through their `terminal` terminals; topology `range`",
+    )
+    terminal: TerminalKind | None = Field(
+        None, description="with `between`: the terminal kind both sides use (optical or rf)"
+    )
     topology: Topology
     max_range_km: float = Field(5000.0, gt=0)
     grazing_altitude_km: float = Field(80.0, ge=0)
     rate: Rate
+
+    def terminal_of(self, c: EarthOrbitConstellation) -> Terminal | None:
+        """The terminal of this set's kind on constellation ``c`` (None: it has none)."""
+        return next((t for t in c.terminals if t.kind == self.terminal), None)
 
 
 # --- faults --------------------------------------------------------------------------------
@@ -623,6 +649,7 @@ class Scenario(_Model):
                                 f"of this scenario; satellite names look like "
                                 f"{_examples(list(sats))}"
                             )
+        self._check_terminals(by_name)
         if self.workload is not None:
             self._check_requests(self.workload)
             self._check_stored_inputs(self.workload, sats)
@@ -634,6 +661,81 @@ class Scenario(_Model):
         for j, proc in enumerate(self.fault_processes):
             _check_fault_process(proc, f"fault_processes[{j}]", sats, stations, list(by_name))
         return self
+
+    def _check_terminals(self, by_name: dict[str, Constellation]) -> None:
+        """Terminals (one per kind per constellation) and the inter-layer ISL sets that use
+        them (``between:`` two Earth-orbit constellations, ``terminal:`` a kind both carry)."""
+        for i, c in enumerate(self.constellations):
+            seen: dict[str, str] = {}
+            for j, t in enumerate(getattr(c, "terminals", [])):
+                where = f"constellations[{i}].terminals[{j}]"
+                if t.name in seen.values():
+                    raise ValueError(f"{where}.name: terminal name {t.name!r} is used twice")
+                if t.kind in seen:
+                    raise ValueError(
+                        f"{where}.kind: {c.name!r} already has a {t.kind} terminal "
+                        f"({seen[t.kind]!r}); give one terminal per kind and its `count`"
+                    )
+                seen[t.kind] = t.name
+        used: dict[tuple[str, str], str] = {}
+        for k, isl in enumerate(self.isls):
+            where = f"isls[{k}] ({isl.name!r})"
+            if isl.between is None:
+                if isl.terminal is not None:
+                    raise ValueError(
+                        f"{where}.terminal: terminals are used by inter-layer sets only; add "
+                        "`between: [constellation, constellation]` (or, within one set of "
+                        "constellations, use topology.max_terminals)"
+                    )
+                continue
+            if isl.constellations is not None:
+                raise ValueError(
+                    f"{where}.between: give either `between` (two constellations linked to each "
+                    "other) or `constellations`, not both"
+                )
+            for cname in isl.between:
+                if cname not in by_name:
+                    raise ValueError(
+                        f"{where}.between: constellation {shorten(cname)} is not defined; "
+                        f"defined: {', '.join(by_name)}"
+                    )
+                if by_name[cname].kind not in EARTH_ORBIT_KINDS:
+                    raise ValueError(
+                        f"{where}.between: {cname!r} is beyond Earth orbit; list its links in "
+                        "`space_links:` instead"
+                    )
+            if isl.between[0] == isl.between[1]:
+                raise ValueError(
+                    f"{where}.between: names {isl.between[0]!r} twice; an inter-layer set links "
+                    "two different constellations"
+                )
+            if not isinstance(isl.topology, RangeTopology) or isl.topology.max_terminals:
+                raise ValueError(
+                    f"{where}.topology: an inter-layer set (`between`) takes `{{kind: range}}` "
+                    "without max_terminals (the terminals' counts limit its links)"
+                )
+            if isl.terminal is None:
+                raise ValueError(
+                    f"{where}.terminal: missing; give the terminal kind both sides use "
+                    f"({' or '.join(TERMINAL_KINDS)})"
+                )
+            for cname in isl.between:
+                c = by_name[cname]
+                assert not isinstance(c, SpaceConstellation)  # checked above
+                if isl.terminal_of(c) is None:
+                    have = ", ".join(f"{t.name} ({t.kind})" for t in c.terminals) or "none"
+                    raise ValueError(
+                        f"{where}.terminal: {isl.terminal}: constellation {cname!r} declares "
+                        f"no {isl.terminal} terminal (its terminals: {have})"
+                    )
+                key = (cname, isl.terminal)
+                if key in used:
+                    raise ValueError(
+                        f"{where}.between: {cname!r}'s {isl.terminal} terminals are already "
+                        f"used by isl {used[key]!r}; one inter-layer set per constellation and "
+                        "terminal kind (they are assigned per set)"
+                    )
+                used[key] = isl.name
 
     def _check_thermal_step(self) -> None:
         """With the thermal model on (every constellation has a radiator and a heat capacity,
