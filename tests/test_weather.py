@@ -199,3 +199,14 @@ def test_bad_acm_links_get_one_line_naming_the_field(change, where):
     msg = str(info.value)
     assert "\n" not in msg.strip() and "Traceback" not in msg
     assert "ground_stations[0]" in msg and where in msg
+
+
+def test_the_summary_counts_a_cut_pass_once():
+    from orbitcloud.summary import pass_spans
+
+    _, _, fixed = _plan(None)
+    _, _, acm = _plan(LINK)
+    g0, d0 = pass_spans(fixed)
+    g1, d1 = pass_spans(acm)
+    assert np.array_equal(g0, g1)
+    assert np.max(np.abs(d0 - d1)) < 1e-9
