@@ -19,7 +19,9 @@ the rain, cloud and scintillation terms by one vectorised itur call over all sta
 points, and the gas term from its zenith value, because P.676 Annex 2 §2.2 (for 5° <= el <= 90°)
 is exactly ``A_gas(el) = A_gas(90°) / sin(el)`` (one P.676 evaluation per station, not per grid
 point). The combination is eq. 64 above, as in itur. Interpolation error against itur called at
-the same inputs: below 0.1 dB on the 0.25° grid (tests/test_weather.py measures it).
+the same inputs, on the 0.25° grid (tests/test_weather.py checks < 0.05 dB): <= 0.03 dB
+from 5° to 89.75° on 20 random sites at 19 GHz, 0.5 %; up to 0.23 dB in the last cell
+(89.75–90°), where P.618's rain path geometry turns sharply.
 
 Out of scope here: weather that changes over time (a seeded rain process), optical links'
 cloud-cover availability and site diversity: the attenuation is the statistical one at the
