@@ -12,7 +12,23 @@ from orbitcloud.nodes.hardware import per_satellite
 from orbitcloud.nodes.power import state_of_charge
 from orbitcloud.run.pipeline import RunResult
 
-__all__ = ["coverage_gaps", "summarise"]
+__all__ = ["coverage_gaps", "pass_spans", "summarise"]
+
+
+def pass_spans(plan: ContactPlan) -> tuple[NDArray[np.int32], NDArray[np.float64]]:
+    """``(station node, duration_s)`` of each ground pass, from the downlink rows: the
+    contiguous pieces of one satellite-station pass (an ACM link cuts passes into pieces,
+    :func:`orbitcloud.links.contacts.ground_pieces`) count as one pass."""
+    down = plan.of_kind("downlink")
+    if len(down) == 0:
+        return np.empty(0, dtype=np.int32), np.empty(0)
+    o = np.lexsort((down.start_s, down.dst, down.src))
+    src, dst, s, e = down.src[o], down.dst[o], down.start_s[o], down.end_s[o]
+    new = np.ones(len(o), dtype=bool)
+    new[1:] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1]) | (s[1:] > e[:-1] + 1e-9)
+    first = np.flatnonzero(new)
+    last = np.append(first[1:], len(o)) - 1
+    return dst[first], e[last] - s[first]
 
 
 def coverage_gaps(
@@ -38,16 +54,18 @@ def coverage_gaps(
 
 def _station_rows(plan: ContactPlan) -> list[dict[str, Any]]:
     down = plan.of_kind("downlink")
+    station, length_s = pass_spans(plan)
     rows = []
     span = plan.duration_s
     for g in range(plan.nodes.n_sat, plan.nodes.n_node):
         sel = down.dst == g
         gaps = coverage_gaps(down.start_s[sel], down.end_s[sel], span)
+        mine = station == g
         rows.append(
             {
                 "station": plan.nodes.names[g],
-                "passes": int(sel.sum()),
-                "mean_pass_s": float(down.duration_each_s[sel].mean()) if sel.any() else 0.0,
+                "passes": int(mine.sum()),
+                "mean_pass_s": float(length_s[mine].mean()) if mine.any() else 0.0,
                 **gaps,
             }
         )
@@ -58,7 +76,7 @@ def summarise(result: RunResult) -> dict[str, Any]:
     """A JSON-ready summary of a run."""
     plan = result.contacts
     eph = result.ephemeris
-    down = plan.of_kind("downlink")
+    _, pass_s = pass_spans(plan)
     isl = plan.of_kind("isl")
     forward = isl.src < isl.dst
     isl_pairs = np.unique(np.stack([isl.src[forward], isl.dst[forward]], axis=1), axis=0)
@@ -73,8 +91,8 @@ def summarise(result: RunResult) -> dict[str, Any]:
         "time_steps": eph.grid.n_time,
         "duration_s": eph.grid.duration_s,
         "contacts_directed": len(plan),
-        "ground_passes": len(down),
-        "mean_pass_s": float(down.duration_each_s.mean()) if len(down) else 0.0,
+        "ground_passes": len(pass_s),
+        "mean_pass_s": float(pass_s.mean()) if len(pass_s) else 0.0,
         "isl_windows": len(isl) // 2,
         "isl_pairs": len(isl_pairs),
         "sunlit_fraction": float(eph.sunlit[valid].mean()) if valid.any() else 0.0,

@@ -5,6 +5,14 @@ its passes go through :func:`orbitcloud.links.windows.limit_concurrent` (in orde
 ties by satellite; a pass that starts while every antenna is busy takes the one that frees
 first from the moment it frees, and is dropped if nothing of it is left). The downlink and
 uplink of a pass use the same antenna, so both rows keep the same start and end.
+
+A station with an ACM ``link:`` (:mod:`orbitcloud.links.acm`) has its passes cut into pieces
+of at most ``link.max_piece_s`` (:func:`ground_pieces`); each piece carries, per direction,
+the lowest rate of :data:`PIECE_SAMPLES` exact samples over it (both ends and the middle),
+and a direction whose piece closes no MODCOD has no row for it. Along a pass the elevation
+rises to culmination and falls, and the rate grows with elevation (shorter range, less
+atmosphere), so a piece's lowest rate is at one of its ends: the samples there give the
+exact minimum, the middle one guards the rule. The pieces of a pass tile it exactly.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from orbitcloud.executor import Executor, SerialExecutor
+from orbitcloud.links.acm import AcmRates, acm_rates
 from orbitcloud.links.contactplan import KINDS, ContactPlan, NodeTable, kind_codes
 from orbitcloud.links.isl import candidate_pairs, link_rate_bps, mutual_nearest_active, owlt_s
 from orbitcloud.links.terminals import assign_terminals, between_pairs, terminal_set
@@ -27,10 +36,12 @@ from orbitcloud.scenario.models import IslSpec, RangeTopology, Scenario
 from orbitcloud.timegrid import TimeGrid
 
 __all__ = [
+    "PIECE_SAMPLES",
     "GroundChunk",
     "PairWindows",
     "build_contact_plan",
     "ground_chunk",
+    "ground_pieces",
     "ground_windows",
     "isl_windows",
     "limit_antennas",
@@ -45,6 +56,10 @@ IDX = NDArray[np.intp]
 CHUNK_ELEMENTS = 4_000_000
 #: Elements (station-satellite pairs x samples) per ground-pass task of an executor.
 TASK_ELEMENTS = 4 * CHUNK_ELEMENTS
+#: Exact samples per ACM contact piece (both ends and the middle).
+PIECE_SAMPLES = 3
+#: Longest ACM contact piece without ``link.max_piece_s`` [s] (or the step, if shorter).
+MAX_PIECE_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -242,6 +257,71 @@ def station_passes(
     return limit_antennas(gw, antennas)
 
 
+def _cut(w: PairWindows, max_s: F64) -> tuple[PairWindows, IDX]:
+    """Windows cut into pieces of at most ``max_s[i]`` (float64[n_window]), the last piece
+    of each ending at its window's end; also, per piece, the index of its window."""
+    n = np.maximum(1, np.ceil((w.end_s - w.start_s) / max_s - 1e-9)).astype(np.intp)
+    rep = np.repeat(np.arange(w.a.shape[0]), n)
+    k = np.arange(rep.shape[0]) - np.repeat(np.cumsum(n) - n, n)
+    start = w.start_s[rep] + k * max_s[rep]
+    end = np.where(k == n[rep] - 1, w.end_s[rep], w.start_s[rep] + (k + 1) * max_s[rep])
+    return PairWindows(w.a[rep], w.b[rep], start, end, w.range_max_km[rep]), rep
+
+
+def ground_pieces(
+    w: PairWindows,
+    scenario: Scenario,
+    propagator: Propagator,
+    rates: AcmRates | None = None,
+) -> tuple[PairWindows, F64, F64]:
+    """Ground passes ``w`` (``a`` satellite, ``b`` station index) as contact pieces with
+    their ``(pieces, downlink_bps, uplink_bps)``, arrays ``[n_piece]``: a pass of a station
+    with a fixed rate is one piece at that rate; a pass of a station with an ACM ``link:`` is
+    cut into pieces of at most ``link.max_piece_s`` (default min(step, :data:`MAX_PIECE_S`)),
+    each with the lowest rate over its :data:`PIECE_SAMPLES` exact samples per direction
+    (0: no MODCOD closes) and ``range_max_km`` the longest sampled range. ``propagator``
+    evaluates the satellites of ``w.a`` exactly; ``rates``: default :func:`acm_rates`."""
+    stations = list(scenario.ground_stations)
+    down_fixed = np.array([g.downlink_rate_bps for g in stations], dtype=np.float64)
+    up_fixed = np.array([g.effective_uplink_rate_bps for g in stations], dtype=np.float64)
+    rates = rates if rates is not None else acm_rates(tuple(stations))
+    if rates is None or len(w.a) == 0:
+        return w, down_fixed[w.b], up_fixed[w.b]
+    default_s = min(scenario.step_s, MAX_PIECE_S)
+    piece_s = np.array(
+        [default_s if g.link is None or g.link.max_piece_s is None else g.link.max_piece_s
+         for g in stations], dtype=np.float64,
+    )  # fmt: skip
+    is_acm = rates.down_row[w.b] >= 0
+    keep = PairWindows(*(getattr(w, f)[~is_acm] for f in ("a", "b", "start_s", "end_s",
+                                                          "range_max_km")))  # fmt: skip
+    acm = PairWindows(*(getattr(w, f)[is_acm] for f in ("a", "b", "start_s", "end_s",
+                                                        "range_max_km")))  # fmt: skip
+    p, _ = _cut(acm, piece_s[acm.b])
+    frac = np.linspace(0.0, 1.0, PIECE_SAMPLES)
+    t = (p.start_s[:, None] + (p.end_s - p.start_s)[:, None] * frac[None]).ravel()
+    sat = np.repeat(p.a, PIECE_SAMPLES)
+    g = np.repeat(p.b, PIECE_SAMPLES)
+    sites = GroundSites.from_stations(stations)
+    d = propagator.ecef_at(sat, t) - sites.r_ecef_km[g]
+    rng = np.sqrt(np.einsum("ij,ij->i", d, d))
+    el = np.degrees(np.arcsin(np.clip(np.einsum("ij,ij->i", d, sites.up[g]) / rng, -1.0, 1.0)))
+
+    def worst(row: IDX, fixed: F64) -> F64:
+        r = np.where(row[g] >= 0, rates.rate_bps(np.maximum(row[g], 0), el, rng), fixed[g])
+        return np.asarray(r.reshape(-1, PIECE_SAMPLES).min(axis=1), dtype=np.float64)
+
+    down = worst(rates.down_row, down_fixed)
+    up = worst(rates.up_row, up_fixed)
+    rmax = rng.reshape(-1, PIECE_SAMPLES).max(axis=1)
+    pieces = PairWindows(p.a, p.b, p.start_s, p.end_s, rmax)
+    return (
+        PairWindows.concat([keep, pieces]),
+        np.concatenate([down_fixed[keep.b], down]),
+        np.concatenate([up_fixed[keep.b], up]),
+    )
+
+
 def isl_windows(
     spec: IslSpec,
     scenario: Scenario,
@@ -335,11 +415,16 @@ def build_contact_plan(
     if scenario.ground_stations and n_earth:
         r_earth = eph.r_ecef_km[:n_earth]  # SGP4 satellites; the rest link by space_links
         gw = station_passes(scenario, eph.grid, r_earth, tol_s, progress, executor)
-        down = np.array([g.rate_bps for g in scenario.ground_stations])
-        up = np.array([g.effective_uplink_rate_bps for g in scenario.ground_stations])
-        gs_node = gw.b + nodes.n_sat
-        add(gw.a, gs_node, gw, down[gw.b], "downlink")
-        add(gs_node, gw.a, gw, up[gw.b], "uplink")
+        pieces, down, up = ground_pieces(gw, scenario, eph.propagator)
+        for bps, k in ((down, "downlink"), (up, "uplink")):
+            sel = np.flatnonzero(bps > 0)  # an ACM piece that closes no MODCOD: no row
+            w = PairWindows(*(getattr(pieces, f)[sel] for f in ("a", "b", "start_s", "end_s",
+                                                                 "range_max_km")))  # fmt: skip
+            gs_node = w.b + nodes.n_sat
+            if k == "downlink":
+                add(w.a, gs_node, w, bps[sel], k)
+            else:
+                add(gs_node, w.a, w, bps[sel], k)
     for spec in scenario.isls:
         iw = isl_windows(spec, scenario, eph, tol_s, progress)
         r_bps = link_rate_bps(spec.rate, iw.range_max_km)

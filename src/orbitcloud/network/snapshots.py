@@ -18,6 +18,12 @@ With ``down`` (the fault timeline's per-node outages, plan node indices), a snap
 ``t_s`` has no link of a node that is down then (no ISL of a node whose ISLs are down), so
 routes and transfers go around a lost satellite or a station under cloud. The mask is one
 vectorised comparison over the outages per snapshot.
+
+A station with an ACM ``link:`` (:mod:`orbitcloud.links.acm`) links to a satellite at ``t_s``
+only in the directions whose budget closes a MODCOD then, with that instant's rate as the
+capacity (the contact plan's pieces carry the lowest rate over each piece, so a snapshot's
+capacity is at least the plan's; a snapshot may keep a link in the part of a marginal piece
+that closes while the plan drops the whole piece).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
 
 from orbitcloud.constants import SPEED_OF_LIGHT_KM_S, WGS84_A_KM
+from orbitcloud.links.acm import AcmRates, acm_rates
 from orbitcloud.links.contactplan import NodeOutages
 from orbitcloud.links.contacts import PairWindows, station_passes
 from orbitcloud.links.isl import candidate_pairs, link_rate_bps, mutual_nearest
@@ -116,6 +123,8 @@ class SnapshotBuilder:
             ``terminal_windows``: their contact-plan windows (:mod:`orbitcloud.links.terminals`,
             the ``sat`` field holding the candidate ISL index), so a snapshot at ``t_s`` links
             such a pair only while its window is open (without ``t_s``: by geometry alone).
+        acm: the stations' ACM budgets (None: every station has fixed rates); a station
+            link of an ACM direction exists while its budget closes a MODCOD, at its rate.
     """
 
     n_sat: int
@@ -134,6 +143,7 @@ class SnapshotBuilder:
     passes: StationPasses | None = None
     isl_terminal: tuple[bool, ...] = ()
     terminal_windows: StationPasses | None = None
+    acm: AcmRates | None = None
 
     def with_outages(self, down: NodeOutages | None) -> SnapshotBuilder:
         """This builder with the node outages ``down`` (e.g. ``EventTimeline.outages``)."""
@@ -211,7 +221,7 @@ class SnapshotBuilder:
                 for s in scenario.isls
             ),
             gs_uplink_bps=np.array([g.effective_uplink_rate_bps for g in scenario.ground_stations]),
-            gs_downlink_bps=np.array([g.rate_bps for g in scenario.ground_stations]),
+            gs_downlink_bps=np.array([g.downlink_rate_bps for g in scenario.ground_stations]),
             passes=None if passes is None else StationPasses.from_windows(passes, grid.t_s[-1]),
             isl_terminal=tuple(s.between is not None for s in scenario.isls),
             terminal_windows=StationPasses.from_windows(
@@ -219,6 +229,7 @@ class SnapshotBuilder:
             )
             if open_parts
             else None,
+            acm=acm_rates(tuple(scenario.ground_stations)),
         )
 
     @property
@@ -295,9 +306,18 @@ class SnapshotBuilder:
         else:
             g = sat = np.empty(0, dtype=np.intp)
             dg = np.empty(0)
-        src = np.concatenate([ia, ib, self.n_sat + g, sat])
-        dst = np.concatenate([ib, ia, sat, self.n_sat + self.n_gs + g])
-        delay = np.concatenate([di, di, dg, dg]) / SPEED_OF_LIGHT_KM_S
+        gu, su, du = gd, sd, dd = g, sat, dg
+        up_bps = down_bps = np.empty(0)  # (hand-made builders may have no station rates)
+        if with_capacity or self.acm is not None:
+            up_bps, down_bps = self.gs_uplink_bps[g], self.gs_downlink_bps[g]
+        if self.acm is not None and g.size:
+            up_bps, down_bps = self._acm_bps(g, sat, r_sat_km, dg, up_bps, down_bps)
+            u, d = np.flatnonzero(up_bps > 0), np.flatnonzero(down_bps > 0)
+            gu, su, du, up_bps = g[u], sat[u], dg[u], up_bps[u]
+            gd, sd, dd, down_bps = g[d], sat[d], dg[d], down_bps[d]
+        src = np.concatenate([ia, ib, self.n_sat + gu, sd])
+        dst = np.concatenate([ib, ia, su, self.n_sat + self.n_gs + gd])
+        delay = np.concatenate([di, di, du, dd]) / SPEED_OF_LIGHT_KM_S
         cap = np.empty(0)
         if with_capacity:
             isl_bps = np.empty(ok.size)
@@ -305,8 +325,28 @@ class SnapshotBuilder:
             for k, rate in enumerate(self.isl_rates):
                 sel = which == k
                 isl_bps[sel] = link_rate_bps(rate, di[sel])
-            cap = np.concatenate([isl_bps, isl_bps, self.gs_uplink_bps[g], self.gs_downlink_bps[g]])
+            cap = np.concatenate([isl_bps, isl_bps, up_bps, down_bps])
         return SnapshotLinks(src.astype(np.intp), dst.astype(np.intp), delay, cap)
+
+    def _acm_bps(
+        self, g: IDX, sat: IDX, r_sat_km: F64, dist_km: F64, up_bps: F64, down_bps: F64
+    ) -> tuple[F64, F64]:
+        """``(uplink, downlink)`` rates [bit/s] of the station links ``g[i]``–``sat[i]``
+        (range ``dist_km[i]``): the ACM budget's rate at this instant for ACM directions
+        (0 where no MODCOD closes), the fixed rates ``up_bps``/``down_bps`` otherwise."""
+        acm = self.acm
+        assert acm is not None
+        s = self.sites
+        sin_el = np.einsum("ij,ij->i", r_sat_km[sat] - s.r_ecef_km[g], s.up[g]) / dist_km
+        el = np.degrees(np.arcsin(np.clip(sin_el, -1.0, 1.0)))
+        out = []
+        for row, fixed in ((acm.up_row[g], up_bps), (acm.down_row[g], down_bps)):
+            m = np.flatnonzero(row >= 0)
+            bps = np.array(fixed, dtype=np.float64)
+            if m.size:
+                bps[m] = acm.rate_bps(row[m], el[m], dist_km[m])
+            out.append(bps)
+        return out[0], out[1]
 
     def graph(self, r_sat_km: F64, t_s: float | None = None) -> csr_matrix:
         """The snapshot at ``t_s`` as a sparse delay matrix [n_node, n_node] (seconds)."""

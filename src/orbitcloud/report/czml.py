@@ -130,6 +130,14 @@ class SceneSummary:
         return asdict(self)
 
 
+def _station_rate(st: dict[str, Any]) -> str:
+    """A station's downlink rate for its description: fixed Mbit/s, or its ACM link."""
+    if st.get("rate_bps") is None:
+        link = st.get("link") or {}
+        return f"ACM {link.get('band', '')}-band (rate by elevation and weather)"
+    return f"{float(st['rate_bps']) / 1e6:g} Mbit/s"
+
+
 def orbital_period_s(radius_km: F64) -> F64:
     """Two-body period ``T = 2π sqrt(r³/μ)`` [s] of circular orbits of radius ``r`` [km]
     (Kepler's third law; μ = EGM2008 value in :mod:`orbitcloud.constants`)."""
@@ -273,7 +281,7 @@ def _station_packets(run: RunFolder) -> list[Packet]:
             name=str(st["name"]),
             description=(
                 f"ground station {st['name']} ({st.get('jurisdiction', '')}); "
-                f"{st.get('link_type', '')} {float(st.get('rate_bps', 0.0)) / 1e6:g} Mbit/s, "
+                f"{st.get('link_type', '')} {_station_rate(st)}, "
                 f"minimum elevation {st.get('min_elevation_deg', '')} deg"
             ),
             position=Position(

@@ -28,7 +28,7 @@ from orbitcloud.scenario.base import NAME_MAX_CHARS, Name, _Model, check_name
 from orbitcloud.scenario.bundles import BundleSpec
 from orbitcloud.scenario.errors import shorten
 from orbitcloud.scenario.hardware import HardwareProfile
-from orbitcloud.scenario.rates import DeepSpaceRate, FixedRate, LinkBudgetRate, Rate
+from orbitcloud.scenario.rates import AcmLink, DeepSpaceRate, FixedRate, LinkBudgetRate, Rate
 from orbitcloud.scenario.space import (
     STATION_SETS,
     EphemerisConstellation,
@@ -245,6 +245,11 @@ Constellation = Annotated[
 # --- ground stations -----------------------------------------------------------------------
 
 
+#: Lowest elevation mask of a station with an ACM link [deg]: the P.676 Annex 2 slant path
+#: and the P.618 scintillation model hold from 5° up.
+ACM_MIN_ELEVATION_DEG = 5.0
+
+
 class GroundStation(_Model):
     """A ground station. ``jurisdiction`` is the ISO 3166-1 alpha-2 code of the country whose
     law applies to data up- or downlinked there (used by data-sovereignty policies)."""
@@ -256,8 +261,13 @@ class GroundStation(_Model):
     min_elevation_deg: float = Field(10.0, ge=0, lt=90)
     jurisdiction: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2, e.g. IT")
     link_type: Literal["rf", "optical"] = "rf"
-    rate_bps: float = Field(gt=0, description="downlink rate (satellite to ground) [bit/s]")
+    rate_bps: float | None = Field(
+        None, gt=0, description="fixed downlink rate (satellite to ground) [bit/s]; or `link`"
+    )
     uplink_rate_bps: float | None = Field(None, gt=0, description="default: rate_bps")
+    link: AcmLink | None = Field(
+        None, description="RF link whose rate follows elevation, range and weather (ACM)"
+    )
     antennas: int = Field(
         1,
         ge=1,
@@ -277,9 +287,44 @@ class GroundStation(_Model):
     def _upper(cls, v: object) -> object:
         return v.upper() if isinstance(v, str) and len(v) == 2 else v
 
+    @model_validator(mode="after")
+    def _rates(self) -> GroundStation:
+        if self.link is None:
+            if self.rate_bps is None:
+                raise ValueError("give a fixed `rate_bps` [bit/s] or an ACM `link:`")
+            return self
+        if self.rate_bps is not None:
+            raise ValueError("give either `rate_bps` or `link:` (the ACM downlink), not both")
+        if self.link.uplink is not None and self.uplink_rate_bps is not None:
+            raise ValueError("give either `uplink_rate_bps` or `link.uplink`, not both")
+        if self.link.uplink is None and self.uplink_rate_bps is None:
+            raise ValueError(
+                "an ACM `link:` needs an uplink: `link.uplink` (kind acm or fixed) or "
+                "`uplink_rate_bps`"
+            )
+        if self.min_elevation_deg < ACM_MIN_ELEVATION_DEG:
+            raise ValueError(
+                f"min_elevation_deg: an ACM `link:` needs at least {ACM_MIN_ELEVATION_DEG:g} "
+                f"deg (the range of the ITU-R P.676/P.618 slant-path models), got "
+                f"{self.min_elevation_deg:g}"
+            )
+        return self
+
+    @property
+    def downlink_rate_bps(self) -> float:
+        """The fixed downlink rate; NaN for an ACM ``link`` (its rate varies by contact)."""
+        return math.nan if self.rate_bps is None else self.rate_bps
+
     @property
     def effective_uplink_rate_bps(self) -> float:
-        return self.rate_bps if self.uplink_rate_bps is None else self.uplink_rate_bps
+        """The fixed uplink rate (``uplink_rate_bps``, ``link.uplink`` fixed, else
+        ``rate_bps``); NaN for an ACM uplink."""
+        if self.uplink_rate_bps is not None:
+            return self.uplink_rate_bps
+        up = None if self.link is None else self.link.uplink
+        if isinstance(up, FixedRate):
+            return up.rate_bps
+        return self.downlink_rate_bps if up is None else math.nan
 
 
 class GroundStationFile(_Model):

@@ -1,15 +1,26 @@
-"""Link-rate models of the scenario schema: fixed, a free-space/Shannon budget, and the
-deep-space Eb/N0 budget (:class:`DeepSpaceRate`); :mod:`orbitcloud.links.budget` evaluates them."""
+"""Link-rate models of the scenario schema: fixed, a free-space/Shannon budget, the
+deep-space Eb/N0 budget (:class:`DeepSpaceRate`), evaluated by :mod:`orbitcloud.links.budget`;
+and the adaptive-coding ground link of a station (:class:`AcmLink`), evaluated by
+:mod:`orbitcloud.links.acm` with the ITU-R attenuation of :mod:`orbitcloud.links.weather`."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from orbitcloud.scenario.base import _Model
 
-__all__ = ["DeepSpaceRate", "FixedRate", "LinkBudgetRate", "Rate", "SpaceRate"]
+__all__ = [
+    "AcmBudget",
+    "AcmLink",
+    "AcmUplink",
+    "DeepSpaceRate",
+    "FixedRate",
+    "LinkBudgetRate",
+    "Rate",
+    "SpaceRate",
+]
 
 
 class FixedRate(_Model):
@@ -60,6 +71,77 @@ class DeepSpaceRate(_Model):
     losses_db: float = Field(0.0, ge=0, le=100, description="atmosphere, pointing, polarisation")
     max_rate_bps: float = Field(gt=0)
     min_rate_bps: float = Field(0.0, ge=0)
+
+
+#: The roll-off factors of DVB-S2 (EN 302 307-1 §5.6) and DVB-S2X (EN 302 307-2 §5.6).
+ROLLOFFS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.35)
+
+
+class AcmBudget(_Model):
+    """One direction of an adaptive coding and modulation (ACM) RF link between a ground
+    station and a satellite: each instant uses the most efficient DVB-S2X MODCOD whose
+    required Es/N0 (+ ``margin_db``) the budget ``Es/N0 = EIRP + G/T − FSPL(range, f) −
+    A(elevation) − losses − 10 log10 k − 10 log10 Rs`` meets, with ``A`` the ITU-R P.618
+    attenuation (rain, gas, clouds, scintillation) exceeded ``100 − availability_pct`` % of
+    the time; rate ``Rs × efficiency``. ``frequency_hz`` stays in 1–55 GHz and
+    ``availability_pct`` in 95–99.999 % (0.001–5 % exceedance), the range of the P.618 rain
+    model."""
+
+    band: Literal["Ku", "Ka", "X"] = Field("Ka", description="sets the frequency unless given")
+    frequency_hz: float | None = Field(
+        None, ge=1e9, le=55e9, description="carrier [Hz]; ITU-R P.618 covers 1-55 GHz"
+    )
+    eirp_dbw: float = Field(ge=-30, le=100, description="transmitter EIRP [dBW]")
+    g_t_db_per_k: float = Field(ge=-50, le=60, description="receiver G/T [dB/K]")
+    symbol_rate_baud: float = Field(ge=1e3, le=1e10, description="symbol rate Rs [baud]")
+    availability_pct: float = Field(
+        99.5, ge=95, le=99.999, description="rain margin for this % of the time (P.618)"
+    )
+    losses_db: float = Field(0.0, ge=0, le=50, description="pointing, polarisation, implementation")
+    margin_db: float = Field(1.0, ge=0, le=20, description="above the MODCOD's Es/N0 threshold")
+    rolloff: float = Field(
+        0.05,
+        description="DVB-S2X roll-off (0.05, 0.1, 0.15, 0.2, 0.25 or 0.35); occupied "
+        "bandwidth Rs (1 + rolloff), not the rate",
+    )
+    antenna_diameter_m: float = Field(
+        1.2, gt=0.1, le=100, description="ground antenna diameter (P.618 scintillation)"
+    )
+    modcod: Literal["dvbs2x"] = Field("dvbs2x", description="MODCOD table (EN 302 307-2)")
+
+    @field_validator("rolloff")
+    @classmethod
+    def _rolloff(cls, v: float) -> float:
+        if not any(abs(v - r) < 1e-12 for r in ROLLOFFS):
+            raise ValueError(f"rolloff {v:g} is not a DVB-S2X roll-off; allowed: {ROLLOFFS}")
+        return v
+
+    @property
+    def occupied_bandwidth_hz(self) -> float:
+        return self.symbol_rate_baud * (1.0 + self.rolloff)
+
+
+class AcmUplink(AcmBudget):
+    """The station-to-satellite direction of an :class:`AcmLink`: ``eirp_dbw`` is the
+    station's, ``g_t_db_per_k`` the satellite receiver's; the band's uplink frequency."""
+
+    kind: Literal["acm"]
+
+
+class AcmLink(AcmBudget):
+    """An ACM ground link (:class:`AcmBudget`, satellite-to-station direction: ``eirp_dbw``
+    is the satellite's, ``g_t_db_per_k`` the station's; the band's downlink frequency).
+
+    A pass is cut into pieces of at most ``max_piece_s`` (default: the scenario step, at
+    most 60 s), each with the lowest rate over it (never more than the link gives); pieces
+    that close no MODCOD are dropped. ``uplink``: an ACM budget of its own, or a fixed rate;
+    none: the station's ``uplink_rate_bps``."""
+
+    kind: Literal["acm"]
+    max_piece_s: float | None = Field(
+        None, ge=1, le=3600, description="longest contact piece [s]; default min(step, 60 s)"
+    )
+    uplink: Annotated[AcmUplink | FixedRate, Field(discriminator="kind")] | None = None
 
 
 #: Rates of inter-satellite links.
