@@ -91,7 +91,7 @@ def _plain(folder: Path) -> Path:
     for name in OTHER_SERVICES:
         (folder / name).unlink(missing_ok=True)
     metrics = json.loads((folder / "metrics.json").read_text())
-    for key in ("compute", "storage", "restore"):
+    for key in ("compute", "storage", "restore", "security"):
         metrics.pop(key, None)
     (folder / "metrics.json").write_text(json.dumps(metrics))
     return folder

@@ -216,6 +216,7 @@ def run_workload(
     power: PowerBudget | None,
     loss_s: F64 | None = None,
     network: Network | None = None,
+    untrusted_s: F64 | None = None,
 ) -> WorkloadResult:
     """Run the workload ``inputs.spec`` in each of its modes (``inputs``:
     :meth:`WorkloadInputs.of`, None when the scenario has no workload).
@@ -225,6 +226,8 @@ def run_workload(
 
     ``loss_s``: float64[n_sat], when each satellite is lost [s since epoch] (inf: never; None:
     no losses); ``plan`` is expected to be cut at the losses already (module docstring).
+    ``untrusted_s``: float64[n_sat], from when each satellite is known to be compromised (no
+    job starts there from then on; :class:`~.service.ComputeService`); None: all trusted.
 
     Raises:
         ValueError: ``loss_s`` is not one time (or inf) per satellite, or ``inputs`` are not
@@ -277,8 +280,9 @@ def run_workload(
     for mode in spec.modes:
         engine = Engine(plan, inputs.seed, float(grid.t_s[0]), nets[mode])
         svc = ComputeService(
-            engine, jobs, spec, capacity, eph.sunlit, storage, juris, policy, efficiency, loss
-        )
+            engine, jobs, spec, capacity, eph.sunlit, storage, juris, policy, efficiency, loss,
+            untrusted_s,
+        )  # fmt: skip
         records[mode] = svc.run(mode)
         log.extend(engine.log)
         events += engine.env.processed

@@ -126,6 +126,10 @@ class ComputeService:
         policy: the placement policy (orbit mode).
         battery_efficiency: float64[n_sat], one-way charge/discharge efficiency.
         loss_s: float64[n_sat], when each satellite is lost (inf: never; None: no losses).
+        untrusted_s: float64[n_sat], from when a satellite is known to be compromised (the
+            fault timeline's ``detected_s``): no job is placed or started on it from then on
+            (one placed before and not yet started is placed again, as after a loss); it is
+            not lost (None: every satellite is trusted).
     """
 
     def __init__(
@@ -140,6 +144,7 @@ class ComputeService:
         policy: Policy,
         battery_efficiency: F64,
         loss_s: F64 | None = None,
+        untrusted_s: F64 | None = None,
     ) -> None:
         self.engine, self.jobs, self.spec, self.cap = engine, jobs, spec, capacity
         self.sunlit, self.policy = sunlit, policy
@@ -170,6 +175,9 @@ class ComputeService:
                     + (" with NaN" if loss.shape == (self.n_sat,) else "")
                 )
             self.loss_s = loss
+        self.untrusted_s = np.full(self.n_sat, np.inf)
+        if untrusted_s is not None:
+            self.untrusted_s = np.asarray(untrusted_s, dtype=np.float64).reshape(self.n_sat)
         self._losses = bool(np.isfinite(self.loss_s).any())
         # per node (stations never lost), for the engine's bundle guard; None: no losses
         self._loss_node: F64 | None = (
@@ -284,6 +292,7 @@ class ComputeService:
         ok = np.isfinite(arrival) & self.has_compute & room
         if self._losses:  # a lost satellite is never a candidate
             ok &= self.loss_s > now
+        ok &= self.untrusted_s > now  # nor one known to be compromised
         node = np.flatnonzero(ok)
         start = np.maximum(arrival[node], self.queue_free_s[node])
         finish = self.cap.finish_s(node, start, np.full(node.size, job.flops))
@@ -451,6 +460,8 @@ class ComputeService:
         Raises simpy.Interrupt when the node is lost (the work done until then is spent)."""
         env, log, svc = self.engine.env, self.engine.log, "compute-orbit"
         if self.loss_s[node] <= env.now:  # lost at this instant, before its loss was logged
+            raise simpy.Interrupt(node)
+        if self.untrusted_s[node] <= env.now:  # detected compromised: start nothing there
             raise simpy.Interrupt(node)
         flops = float(self.jobs.flops[i])
         j_per_flop = float(self.cap.j_per_flop[node])

@@ -12,7 +12,15 @@ node table (satellites ``0 .. n_sat-1``, then stations) into
   ``[t, t + duration)`` on the station's links;
 - ``loss_s``: float64[n_sat], when each satellite is lost (``inf``: never);
 - ``events``: the events themselves, in time order (the storage service applies them to its
-  shards; ``bit_flip`` events only matter there).
+  shards; ``bit_flip`` events only matter there);
+- the scenario's ``threats:`` (:mod:`orbitcloud.scenario.threats`): ``untrusted_from_s`` and
+  ``detected_s``, float64[n_node], when each node is compromised and when that is detected
+  (``inf``: never). A compromised node is not lost: it stays in ``loss_s`` as alive, but from
+  its detection it is an ``all``-scope outage ``[detected, inf)`` in ``outages``, so the cut
+  plan (CGR, storage transfers) and the snapshot network (routes) avoid it exactly as they
+  avoid a node that is down; compute starts no job on it after detection; storage distrusts
+  its shards, rotates the keys of their tenants and rebuilds them elsewhere. ``rogue`` holds
+  the rogue ground stations (not nodes of the plan: they never get a contact).
 
 What each stage does with it: the pipeline cuts the contact plan (:meth:`EventTimeline.cut`),
 so power's comms load, CGR, compute and storage transfers see no contact of a node while it is
@@ -34,6 +42,7 @@ from numpy.typing import NDArray
 from orbitcloud.faults.events import FaultEvent, read_fault_csv
 from orbitcloud.links.contactplan import OUTAGE_SCOPES, ContactPlan, NodeOutages, NodeTable
 from orbitcloud.scenario.models import Scenario
+from orbitcloud.scenario.threats import CompromisedSatellite, RogueGroundStation
 
 __all__ = ["EventTimeline", "events_of", "plane_groups"]
 
@@ -67,12 +76,20 @@ class EventTimeline:
         nodes: the node table they were resolved against.
         outages: per-node down intervals (``[n_outage]`` arrays).
         loss_s: float64[n_sat], when each satellite is lost; ``inf``: never.
+        untrusted_from_s: float64[n_node], when each node is compromised; ``inf``: never.
+        detected_s: float64[n_node], when its compromise is detected; ``inf``: never.
+        compromised: the ``compromised_satellite`` threats, in the scenario's order.
+        rogue: the ``rogue_ground_station`` threats, in the scenario's order.
     """
 
     events: tuple[FaultEvent, ...]
     nodes: NodeTable
     outages: NodeOutages = field(repr=False)
     loss_s: F64 = field(repr=False)
+    untrusted_from_s: F64 = field(repr=False)
+    detected_s: F64 = field(repr=False)
+    compromised: tuple[CompromisedSatellite, ...] = ()
+    rogue: tuple[RogueGroundStation, ...] = ()
 
     @classmethod
     def build(
@@ -80,9 +97,11 @@ class EventTimeline:
         events: Iterable[FaultEvent],
         nodes: NodeTable,
         planes: Mapping[str, Sequence[str]] | None = None,
+        threats: Iterable[CompromisedSatellite | RogueGroundStation] = (),
     ) -> EventTimeline:
         """Resolve ``events`` against ``nodes``; ``planes`` maps ``<constellation>:<plane>``
-        to its satellites for ``cluster_loss`` plane targets (:func:`plane_groups`).
+        to its satellites for ``cluster_loss`` plane targets (:func:`plane_groups`);
+        ``threats``: the scenario's ``threats:`` (module docstring).
 
         Raises:
             ValueError: a target is not a node of the kind its fault needs (the scenario
@@ -106,6 +125,22 @@ class EventTimeline:
                 start.append(e.t_s)
                 end.append(e.end_s)
                 scope.append(OUTAGE_SCOPES.index("isl" if e.kind == "isl_failure" else "ground"))
+        untrusted = np.full(nodes.n_node, np.inf)
+        detected = np.full(nodes.n_node, np.inf)
+        threat_list = tuple(threats)
+        compromised = tuple(x for x in threat_list if isinstance(x, CompromisedSatellite))
+        rogue = tuple(x for x in threat_list if isinstance(x, RogueGroundStation))
+        for c in compromised:
+            at = index.get(c.target)
+            if at is None or at >= nodes.n_sat:
+                raise ValueError(f"threat compromised_satellite: {c.target!r} is not a satellite")
+            untrusted[at] = min(untrusted[at], c.t_s)
+            detected[at] = min(detected[at], c.detected_s)
+            # from detection: down on all its links for routing, CGR and storage (not lost)
+            node.append(at)
+            start.append(c.detected_s)
+            end.append(np.inf)
+            scope.append(OUTAGE_SCOPES.index("all"))
         lost = np.flatnonzero(np.isfinite(loss))
         outages = NodeOutages(
             np.concatenate([lost, np.asarray(node, dtype=np.intp)]).astype(np.int32),
@@ -115,7 +150,7 @@ class EventTimeline:
                 [np.full(lost.size, OUTAGE_SCOPES.index("all")), np.asarray(scope)]
             ).astype(np.uint8),
         )
-        return cls(evs, nodes, outages, loss)
+        return cls(evs, nodes, outages, loss, untrusted, detected, compromised, rogue)
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, nodes: NodeTable) -> EventTimeline:
@@ -127,7 +162,7 @@ class EventTimeline:
             from orbitcloud.faults.processes import drawn_events  # cloud.faults imports us
 
             events += drawn_events(scenario)
-        return cls.build(events, nodes, plane_groups(scenario))
+        return cls.build(events, nodes, plane_groups(scenario), scenario.threats)
 
     @classmethod
     def from_csv(
@@ -143,6 +178,11 @@ class EventTimeline:
     def n_lost(self) -> int:
         """Satellites lost during the run."""
         return int(np.isfinite(self.loss_s).sum())
+
+    def no_start_s(self) -> F64:
+        """float64[n_sat]: from when no new work may start on each satellite, the first of its
+        loss and the detection of its compromise (``inf``: never)."""
+        return np.minimum(self.loss_s, self.detected_s[: self.nodes.n_sat])
 
     def cut(self, plan: ContactPlan) -> ContactPlan:
         """``plan`` without the contacts (or parts of them) when a node is down."""

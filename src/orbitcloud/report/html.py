@@ -542,6 +542,21 @@ def render_report(
                 f"<h3>{_esc(key.capitalize())} (metrics.json <code>{_esc(key)}</code>)</h3>"
                 + _kv_table(_flat(m[key]))
             )
+    sec = m.get("security")
+    if isinstance(sec, dict) and isinstance(sec.get("threats"), list):
+        blocks["storage"].append(
+            "<h3>Security (metrics.json <code>security</code>)</h3>"
+            + "".join(
+                f"<h4>{_esc(t.get('kind'))}: {_esc(t.get('target') or t.get('name'))}</h4>"
+                + _kv_table(
+                    (k, ", ".join(map(str, v)) if isinstance(v, list) else v)
+                    for k, v in t.items()
+                    if k != "kind"
+                )
+                for t in sec["threats"]
+                if isinstance(t, dict)
+            )
+        )
     blocks["assessment"].append(_assessment(run))
     blocks["scene"].append(_scene(scene))
     files = sorted(p.name for p in run.path.iterdir() if p.is_file() or p.is_dir())

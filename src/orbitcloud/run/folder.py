@@ -44,6 +44,7 @@ from orbitcloud.nodes.hardware import per_satellite
 from orbitcloud.nodes.power import state_of_charge
 from orbitcloud.orbits.frames import ecef_to_geodetic
 from orbitcloud.run.pipeline import RunResult
+from orbitcloud.run.security import security_summary
 from orbitcloud.run.tables import conform
 
 __all__ = [
@@ -483,6 +484,8 @@ def write_run_folder(
         if result.bundles is not None:
             table("bundles.parquet", result.bundles.to_arrow())
             summary["bundles"] = _bundles_summary(result)
+        if result.scenario.threats and (result.workload or result.storage) is not None:
+            summary["security"] = security_summary(result)  # the services acted on them
         if len(result.events):
             table("events.parquet", result.events.to_arrow())
         if assessment is not None:

@@ -38,6 +38,7 @@ from orbitcloud.orbits.satellites import satellites_of
 from orbitcloud.progress import NullProgress, Progress
 from orbitcloud.reliability.restore import RestoreEstimate, restore_time
 from orbitcloud.scenario.models import EARTH_ORBIT_KINDS, RangeTopology, Scenario
+from orbitcloud.scenario.threats import rogue_attempt_times_s
 from orbitcloud.sim.events import EventLog
 from orbitcloud.storage.run import StorageReport, run_storage, storage_nodes
 from orbitcloud.tables import fmt_bytes, fmt_utc, html_table, summary_html
@@ -204,8 +205,9 @@ def run_pipeline(
     if inputs is not None:
         with _timed(timings, "compute"):
             result.workload = run_workload(
-                inputs, eph, plan, result.power, loss_s=timeline.loss_s, network=result.network
-            )
+                inputs, eph, plan, result.power, loss_s=timeline.loss_s, network=result.network,
+                untrusted_s=timeline.detected_s[: plan.nodes.n_sat],
+            )  # fmt: skip
         result.events.extend(result.workload.log)
     if last >= STAGES.index("storage") and scenario.storage is not None:
         with _timed(timings, "storage"):
@@ -213,7 +215,20 @@ def run_pipeline(
     if last >= STAGES.index("bundles") and scenario.bundles is not None:
         with _timed(timings, "bundles"):
             result.bundles = _bundles_stage(scenario, result.network)
+    if result.storage is None and last >= STAGES.index("compute"):
+        _rogue_without_store(result)
     return result
+
+
+def _rogue_without_store(result: RunResult) -> None:
+    """Rogue uplink attempts of a run without a store: refused by the twin, the station not
+    being a node of the contact plan (it has no contact, no credentials), each logged."""
+    names = set(result.contacts.nodes.names)
+    for r in result.faults.rogue:
+        assert r.name not in names  # the scenario refuses a rogue named like a node
+        for t_s in rogue_attempt_times_s(r):
+            result.events.add(t_s, "security", "uplink_rejected", r.name, "", 1,
+                              f"{r.name!r} is not a ground station of this scenario")  # fmt: skip
 
 
 def _bundles_stage(scenario: Scenario, network: Network | None) -> BundleTable:

@@ -42,6 +42,7 @@ from orbitcloud.scenario.storage import (
     StorageSpec,
 )
 from orbitcloud.scenario.terminals import TERMINAL_KINDS, Terminal, TerminalKind
+from orbitcloud.scenario.threats import Threat, check_threats
 from orbitcloud.scenario.tle import TleFormatError, parse_tle_text, tle_node_names
 from orbitcloud.scenario.workload import JobRequest, WorkloadSpec
 
@@ -576,6 +577,11 @@ class Scenario(_Model):
         description="drawn faults (Weibull lifetimes, storms, ISL terminals, station outages, "
         "upsets), seeded from `seed` over duration_s and merged with `faults` by time",
     )
+    threats: list[Threat] = Field(
+        default_factory=list,
+        description="adversaries: compromised satellites, rogue ground stations "
+        "(see orbitcloud.scenario.threats)",
+    )
     assessment: AssessmentSpec = Field(
         default_factory=lambda: AssessmentSpec(),
         description="lifecycle carbon, water and cost: parameter overrides and options",
@@ -705,6 +711,7 @@ class Scenario(_Model):
             _check_fault_target(f, f"faults[{j}].target", sats, stations, self)
         for j, proc in enumerate(self.fault_processes):
             _check_fault_process(proc, f"fault_processes[{j}]", sats, stations, list(by_name))
+        check_threats(self.threats, sats, {*sats, *stations}, self.duration_s)
         return self
 
     def _check_terminals(self, by_name: dict[str, Constellation]) -> None:

@@ -49,7 +49,9 @@ EVENT_UNITS: dict[str, str | None] = {
     "get_served": "s", "object_deleted": None, "key_rotated": "count",
     "bit_flip": "bit offset", "isl_failure": "count", "station_outage": "count",
     "scrub_done": "count", "repair_failed": "count", "repair_done": "count",
-    "shard_rebuilt": "bytes",
+    "shard_rebuilt": "bytes", "node_distrusted": "count",
+    # security (threats:): shards held at compromise, ciphertext bytes exposed, one attempt
+    "satellite_compromised": "count", "compromise_detected": "bytes", "uplink_rejected": "count",
 }  # fmt: skip
 
 EVENT_SCHEMA = pa.schema(
@@ -92,9 +94,9 @@ class EventLog(ArrowTable):
         """Append every event of ``other`` (e.g. a service run in its own log)."""
         self._rows.extend(other._rows)
 
-    def count(self, kind: str) -> int:
-        """Number of events of one kind."""
-        return sum(1 for r in self._rows if r[2] == kind)
+    def count(self, kind: str, node: str | None = None) -> int:
+        """Number of events of one kind (on ``node`` only, when given)."""
+        return sum(1 for r in self._rows if r[2] == kind and (node is None or r[3] == node))
 
     def to_arrow(self) -> pa.Table:
         """The log as an Arrow table with :data:`EVENT_SCHEMA`, sorted by time (stable)."""

@@ -149,7 +149,7 @@ def _repair_object(
             score = np.partition(arrive, o.policy.k - 1, axis=0)[o.policy.k - 1]
         targets = place(
             o.policy, store.domains, free, size, rng,
-            count=len(missing), taken=holders, usable=store.alive, score=score,
+            count=len(missing), taken=holders, usable=store.usable, score=score,
         )  # fmt: skip
     rebuilt = codec.reconstruct(good, missing)
     out: list[tuple[float, list[Transfer]]] = []

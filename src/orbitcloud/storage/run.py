@@ -32,6 +32,11 @@ from orbitcloud.network.ledger import Network
 from orbitcloud.nodes.hardware import FleetHardware
 from orbitcloud.orbits.satellites import SatelliteSet
 from orbitcloud.scenario.storage import ErasurePlacement, ReplicationPlacement, StorageSpec
+from orbitcloud.scenario.threats import (
+    CompromisedSatellite,
+    RogueGroundStation,
+    rogue_attempt_times_s,
+)
 from orbitcloud.sim.events import EventLog
 from orbitcloud.storage.crypto import sha256_hex
 from orbitcloud.storage.faults import apply_fault, targets_of
@@ -48,7 +53,15 @@ from orbitcloud.storage.service import ObjectLostError, ObjectStore, StorageErro
 from orbitcloud.storage.timing import NetworkTimer
 from orbitcloud.tables import ArrowTable
 
-__all__ = ["StorageInputs", "StorageReport", "policy_of", "run_storage", "storage_nodes"]
+__all__ = [
+    "CompromiseRecord",
+    "RogueRecord",
+    "StorageInputs",
+    "StorageReport",
+    "policy_of",
+    "run_storage",
+    "storage_nodes",
+]
 
 
 class StorageInputs(Protocol):
@@ -140,6 +153,48 @@ def _median(xs: Sequence[float]) -> float:
 
 
 @dataclass
+class CompromiseRecord:
+    """What the store saw of one ``compromised_satellite`` threat.
+
+    Exposure: the shard files the node held at any time between ``t_s`` and detection (a
+    snapshot at ``t_s`` joined with the one at detection; shards written and removed again in
+    between are not seen). They are AES-256-GCM ciphertext fragments under tenant data keys
+    that never leave the ground (wrapped by the master key in the catalog at the store root:
+    :mod:`orbitcloud.storage.keys`, :mod:`orbitcloud.storage.crypto`), so the plaintext
+    exposed is 0 bytes.
+
+    Re-encryption: :meth:`ObjectStore.rotate_key` re-seals every object of each affected
+    tenant **in place** (no network timing, nothing booked on the network).
+    ``reencryption_bytes`` is what it would move if done for real by the key holder on the
+    ground: ``k`` shard files of each object down, and every new shard file up."""
+
+    target: str
+    t_s: float
+    detected_s: float
+    held: dict[str, int] = field(default_factory=dict)  # shard file name -> file bytes
+    objects_affected: list[tuple[str, str, str]] = field(default_factory=list)
+    tenants_rotated: list[str] = field(default_factory=list)
+    objects_reencrypted: int = 0
+    reencryption_bytes: int = 0
+    shards_rebuilt: int = 0
+    repair_traffic_bytes: float = 0.0
+    recovered_s: float = math.nan
+
+    @property
+    def exposed_ciphertext_bytes(self) -> int:
+        return sum(self.held.values())
+
+
+@dataclass
+class RogueRecord:
+    """The uplink attempts of one ``rogue_ground_station`` and how many the store refused."""
+
+    name: str
+    attempts: int = 0
+    rejected: int = 0
+
+
+@dataclass
 class StorageReport(ArrowTable):
     """What the storage demo did: per-object rows, refusals, faults, scrubs and repairs."""
 
@@ -154,6 +209,8 @@ class StorageReport(ArrowTable):
     get_mismatches: int = 0
     root: str = ""
     master_key: str = ""
+    compromises: list[CompromiseRecord] = field(default_factory=list)
+    rogues: list[RogueRecord] = field(default_factory=list)
 
     def objects_table(self) -> pa.Table:
         """One row per object put (or refused), columns as in :data:`_COLUMNS` (``checksum``:
@@ -268,7 +325,11 @@ def run_storage(
         root, list(nodes), timer, log, seed, spec.fsync, policy_of(spec.placement)
     ) as store:
         events = [*result.faults.events, *(faults or [])]
-        return _run(store, seed, duration_s, spec, root, events)
+        threats: list[CompromisedSatellite | RogueGroundStation] = [
+            *result.faults.compromised,
+            *result.faults.rogue,
+        ]
+        return _run(store, seed, duration_s, spec, root, events, threats)
 
 
 def _run(
@@ -278,6 +339,7 @@ def _run(
     spec: StorageSpec,
     root: Path,
     events: Sequence[FaultEvent],
+    threats: Sequence[CompromisedSatellite | RogueGroundStation] = (),
 ) -> StorageReport:
     for t in spec.tenants:
         if t.name not in store.tenant_names():  # a reopened store keeps its tenants and keys
@@ -316,15 +378,127 @@ def _run(
                 row.get_station = w.get_station
                 row.get_s = w.get_t_s + i * w.interval_s
                 add(row.get_s, 3, partial(_get, store, report, row))
+    _threat_actions(store, report, spec, seed, threats, add)
     for _, _, _, fn in sorted(actions, key=lambda a: a[:3]):
         fn()
     _finish(store, report, duration_s)
     return report
 
 
+def _threat_actions(
+    store: ObjectStore,
+    report: StorageReport,
+    spec: StorageSpec,
+    seed: int,
+    threats: Sequence[CompromisedSatellite | RogueGroundStation],
+    add: Callable[[float, int, Callable[[], None]], None],
+) -> None:
+    """Schedule the threats: a compromise at ``t_s`` (snapshot of what the node holds) and at
+    its detection (distrust, rotate, repair); each rogue uplink attempt (a put from a station
+    the store does not know, refused)."""
+    for th in threats:
+        if isinstance(th, CompromisedSatellite):
+            rec = CompromiseRecord(th.target, th.t_s, th.detected_s)
+            report.compromises.append(rec)
+            add(th.t_s, 0, partial(_compromise, store, rec))
+            add(th.detected_s, 0, partial(_detect, store, report, rec))
+            continue
+        rogue = RogueRecord(th.name)
+        report.rogues.append(rogue)
+        if spec.workloads:  # the rogue claims a tenant's bucket; the station check refuses it
+            tenant, bucket = spec.workloads[0].tenant, spec.workloads[0].bucket
+        else:
+            tenant = spec.tenants[0].name if spec.tenants else ""
+            bucket = "uplink"
+            if tenant:
+                store.create_bucket(tenant, bucket)
+        data = np.random.default_rng([seed, 0x20C]).bytes(1024)
+        for j, t_s in enumerate(rogue_attempt_times_s(th)):
+            add(t_s, 2, partial(_rogue_uplink, store, rogue, tenant, bucket, j, data, t_s))
+
+
+def _compromise(store: ObjectStore, rec: CompromiseRecord) -> None:
+    rec.held = store.held_shards(rec.target)
+    store.log.add(rec.t_s, "security", "satellite_compromised", rec.target, "", len(rec.held))
+
+
+def _detect(store: ObjectStore, report: StorageReport, rec: CompromiseRecord) -> None:
+    """Detection: distrust the node, rotate the key of every tenant with a shard on it (every
+    object of theirs re-encrypted), then repair (the node's shards rebuilt elsewhere)."""
+    t_s = rec.detected_s
+    rec.held |= store.held_shards(rec.target)
+    rec.objects_affected = store.distrust_node(rec.target, t_s)
+    store.log.add(t_s, "security", "compromise_detected", rec.target, "",
+                  rec.exposed_ciphertext_bytes)  # fmt: skip
+    rec.tenants_rotated = sorted({k[0] for k in rec.objects_affected})
+    for tenant in rec.tenants_rotated:
+        mine = [o for o in store._all_objects() if o.tenant == tenant]
+        before = {(o.tenant, o.bucket, o.key): o for o in mine}
+        res = store.rotate_key(tenant, t_s)
+        rec.objects_reencrypted += res.objects_reencrypted
+        for o in store._all_objects():
+            old = before.get((o.tenant, o.bucket, o.key))
+            if o.tenant != tenant or old is None or old.object_id == o.object_id:
+                continue
+            down = sorted(s.file_bytes for s in old.shards.values() if s.ok)[: o.policy.k]
+            rec.reencryption_bytes += sum(down) + sum(s.file_bytes for s in o.shards.values())
+    res_repair = repair(store, t_s)
+    report.repairs.append(res_repair)
+    rec.shards_rebuilt += res_repair.shards_rebuilt
+    rec.repair_traffic_bytes += res_repair.traffic_bytes
+    _check_recovered(store, report)
+
+
+def _check_recovered(store: ObjectStore, report: StorageReport) -> None:
+    """Set ``recovered_s`` of each compromise whose affected objects are all re-encrypted
+    under their tenant's current key and back at ``n`` healthy shards on trusted nodes."""
+    pending = [r for r in report.compromises if r.objects_affected and math.isnan(r.recovered_s)]
+    if not pending:
+        return
+    current = {(o.tenant, o.bucket, o.key): o for o in store._all_objects()}
+
+    def landed_s(k: tuple[str, str, str]) -> float:  # NaN: not recovered yet
+        o = current.get(k)
+        if o is None or o.lost or o.key_id != store._tenants[o.tenant].current:
+            return math.nan
+        if len(o.shards) != o.policy.n or not all(
+            s.ok and store.trusted[s.node] for s in o.shards.values()
+        ):
+            return math.nan
+        return max(s.landed_s for s in o.shards.values())
+
+    for rec in pending:
+        times = [landed_s(k) for k in rec.objects_affected]
+        if not any(math.isnan(t) for t in times):
+            rec.recovered_s = max([rec.detected_s, *times])
+
+
+def _rogue_uplink(
+    store: ObjectStore,
+    rec: RogueRecord,
+    tenant: str,
+    bucket: str,
+    j: int,
+    data: bytes,
+    t_s: float,
+) -> None:
+    """One rogue uplink attempt: a put claiming ``tenant``'s ``bucket`` from the rogue
+    station, which the store refuses (not a ground station of the scenario: no credentials)."""
+    rec.attempts += 1
+    try:
+        store.put(tenant, bucket, f"rogue-{rec.name}-{j:06d}", data, t_s, rec.name)
+    except (StorageError, ValueError, PlacementError) as err:
+        rec.rejected += 1
+        store.log.add(t_s, "security", "uplink_rejected", rec.name, f"{tenant}/{bucket}", 1,
+                      str(err))  # fmt: skip
+        return
+    raise RuntimeError(f"rogue station {rec.name!r}: an uplink was accepted")  # never
+
+
 def _scrub_repair(store: ObjectStore, report: StorageReport, t_s: float) -> None:
     scrub(store, t_s)
     report.repairs.append(repair(store, t_s))
+    _check_recovered(store, report)
 
 
 def _refusal(report: StorageReport, row: _Row, t_s: float, action: str, err: Exception) -> None:

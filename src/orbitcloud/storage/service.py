@@ -468,6 +468,8 @@ class ObjectStore:
         self.capacity_bytes = np.asarray([n.capacity_bytes for n in self.nodes], dtype=float)
         self.used_bytes = np.zeros(len(self.nodes))
         self.alive = np.ones(len(self.nodes), dtype=bool)
+        # False from the detection of a node's compromise (:meth:`distrust_node`; in memory)
+        self.trusted = np.ones(len(self.nodes), dtype=bool)
         self._tenants: dict[str, _Tenant] = {}
         self._objects: dict[tuple[str, str, str], _Object] = {}
         self._transit: dict[str, NDArray[np.bool_]] = {}
@@ -944,7 +946,7 @@ class ObjectStore:
             ground = [g]
         sats = place(
             policy, self.domains, free, file_bytes, rng,
-            count=policy.n - len(ground), taken=ground, usable=self.alive,
+            count=policy.n - len(ground), taken=ground, usable=self.usable,
         )  # fmt: skip
         return ground + sats
 
@@ -1116,7 +1118,7 @@ class ObjectStore:
         """Remove the files of a version whose rows are gone (after the commit). No directory
         fsync: an unlink lost to a power cut leaves an orphan, which the next open sweeps."""
         for i, s in o.shards.items():
-            if self.alive[s.node]:
+            if self.alive[s.node] and self.trusted[s.node]:  # an adversary keeps its copies
                 self.shards.delete(self.nodes[s.node].name, o.shard_name(i))
 
     def delete(self, tenant: str, bucket: str, key: str, t_s: float = 0.0) -> None:
@@ -1210,6 +1212,45 @@ class ObjectStore:
         self._unlink(old)
 
     # --- faults ----------------------------------------------------------------------------
+
+    @property
+    def usable(self) -> NDArray[np.bool_]:
+        """bool[n_node]: nodes placement and repair may write to (alive and trusted)."""
+        return self.alive & self.trusted
+
+    def held_shards(self, name: str) -> dict[str, int]:
+        """The healthy shards of current objects on node ``name``: shard file name → file
+        bytes (what an adversary holding the node can read: ciphertext fragments)."""
+        i = self.index[name]
+        with self._lock:
+            return {
+                o.shard_name(j): s.file_bytes
+                for _, o in sorted(self._objects.items())
+                for j, s in sorted(o.shards.items())
+                if s.ok and s.node == i
+            }
+
+    def distrust_node(self, name: str, t_s: float) -> builtins.list[tuple[str, str, str]]:
+        """A node found compromised at ``t_s``: no placement or repair writes to it from now on,
+        its shards no longer count (marked missing, committed; their files stay where the
+        adversary has them, and the store never deletes them), so the next repair rebuilds
+        them on trusted nodes. The node is not lost. Returns the (tenant, bucket, key) of the
+        objects that had a shard on it. Call :meth:`rotate_key` for their tenants to
+        re-encrypt what the adversary holds under a new key."""
+        i = self.index[name]
+        hit: builtins.list[tuple[str, str, str]] = []
+        with self._lock:
+            self.trusted[i] = False
+            for k, o in sorted(self._objects.items()):
+                on = [s for s in o.shards.values() if s.ok and s.node == i]
+                for s in on:
+                    s.ok = False
+                    self.used_bytes[i] -= s.file_bytes
+                if on:
+                    hit.append(k)
+                    self.catalog.save_state(o)
+            self.log.add(t_s, SERVICE, "node_distrusted", name, "", len(hit))
+        return hit
 
     def fail_node(self, name: str, t_s: float) -> int:
         """A node is lost at ``t_s``: its shard directory is deleted, its contacts from then on
