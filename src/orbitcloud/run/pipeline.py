@@ -226,7 +226,7 @@ def _rogue_without_store(result: RunResult) -> None:
     names = set(result.contacts.nodes.names)
     for r in result.faults.rogue:
         assert r.name not in names  # the scenario refuses a rogue named like a node
-        for t_s in rogue_attempt_times_s(r):
+        for t_s in rogue_attempt_times_s(r, result.scenario.duration_s):
             result.events.add(t_s, "security", "uplink_rejected", r.name, "", 1,
                               f"{r.name!r} is not a ground station of this scenario")  # fmt: skip
 

@@ -62,7 +62,10 @@ def security_summary(result: RunResult) -> dict[str, Any]:
                 "kind": th.kind,
                 "target": th.target,
                 "t_s": th.t_s,
-                "detected_s": th.detected_s,
+                # NULL: not detected within the run
+                "detected_s": _num(th.detected_s)
+                if th.detected_s <= result.scenario.duration_s
+                else None,
                 "exposed_ciphertext_bytes": rec.exposed_ciphertext_bytes if rec else 0,
                 "exposed_plaintext_bytes": 0,
                 "shards_exposed": len(rec.held) if rec else 0,
@@ -81,7 +84,7 @@ def security_summary(result: RunResult) -> dict[str, Any]:
             })  # fmt: skip
         else:
             r = rogue.get(th.name)
-            n = len(rogue_attempt_times_s(th))
+            n = len(rogue_attempt_times_s(th, result.scenario.duration_s))
             logged = result.events.count("uplink_rejected", th.name)
             out.append({
                 "kind": th.kind,

@@ -378,8 +378,10 @@ def _run(
                 row.get_station = w.get_station
                 row.get_s = w.get_t_s + i * w.interval_s
                 add(row.get_s, 3, partial(_get, store, report, row))
-    _threat_actions(store, report, spec, seed, threats, add)
-    for _, _, _, fn in sorted(actions, key=lambda a: a[:3]):
+    _threat_actions(store, report, spec, seed, threats, add, duration_s)
+    for t_s, prio, _, fn in sorted(actions, key=lambda a: a[:3]):
+        if prio == 0 and t_s > duration_s:
+            continue  # a fault or threat after the end of the run does not happen in it
         fn()
     _finish(store, report, duration_s)
     return report
@@ -392,6 +394,7 @@ def _threat_actions(
     seed: int,
     threats: Sequence[CompromisedSatellite | RogueGroundStation],
     add: Callable[[float, int, Callable[[], None]], None],
+    duration_s: float = math.inf,
 ) -> None:
     """Schedule the threats: a compromise at ``t_s`` (snapshot of what the node holds) and at
     its detection (distrust, rotate, repair); each rogue uplink attempt (a put from a station
@@ -413,7 +416,7 @@ def _threat_actions(
             if tenant:
                 store.create_bucket(tenant, bucket)
         data = np.random.default_rng([seed, 0x20C]).bytes(1024)
-        for j, t_s in enumerate(rogue_attempt_times_s(th)):
+        for j, t_s in enumerate(rogue_attempt_times_s(th, duration_s)):
             add(t_s, 2, partial(_rogue_uplink, store, rogue, tenant, bucket, j, data, t_s))
 
 
