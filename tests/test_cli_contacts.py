@@ -86,11 +86,14 @@ def test_ion_absolute_refuses_a_plan_that_has_ended(tmp_path: Path) -> None:
 
 
 def test_ion_absolute_warns_about_contacts_already_over(tmp_path: Path) -> None:
-    """Epoch one hour ago, two hours long: the contacts of the first hour are counted."""
+    """Epoch one hour ago, two hours long: the contacts of the first hour are counted. Eight
+    stations round the globe, so that whatever the hour (the geometry moves with the wall
+    clock) passes end within the first hour."""
     epoch = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=1)
     out = tmp_path / "now.ionrc"
     before = calendar.timegm(dt.datetime.now(dt.UTC).utctimetuple())
-    res = contacts_cli(str(scenario(tmp_path, f"{epoch:%Y-%m-%dT%H:%M:%SZ}")), "-f", "ion",
+    res = contacts_cli(str(scenario(tmp_path, f"{epoch:%Y-%m-%dT%H:%M:%SZ}", stations=8)),
+                       "-f", "ion",
                        "--ion-times", "absolute", "-o", str(out))  # fmt: skip
     after = calendar.timegm(dt.datetime.now(dt.UTC).utctimetuple()) + 1
     assert res.exit_code == 0, res.output  # type: ignore[attr-defined]
