@@ -20,7 +20,12 @@ node table (satellites ``0 .. n_sat-1``, then stations) into
   plan (CGR, storage transfers) and the snapshot network (routes) avoid it exactly as they
   avoid a node that is down; compute starts no job on it after detection; storage distrusts
   its shards, rotates the keys of their tenants and rebuilds them elsewhere. ``rogue`` holds
-  the rogue ground stations (not nodes of the plan: they never get a contact).
+  the rogue ground stations (not nodes of the plan: they never get a contact);
+- ``floods``: the ``link_flooding`` threats as :class:`~orbitcloud.links.contactplan.RateCuts`
+  (one row per target: a station's links, or an ISL both ways), which :meth:`EventTimeline.cut`
+  applies after the outages (``ContactPlan.reduce``) and the snapshot network subtracts from
+  its capacities while they last. (``jamming`` acts earlier, on the ACM budgets of the contact
+  plan: :mod:`orbitcloud.links.jamming`.)
 
 What each stage does with it: the pipeline cuts the contact plan (:meth:`EventTimeline.cut`),
 so power's comms load, CGR, compute and storage transfers see no contact of a node while it is
@@ -40,9 +45,21 @@ import numpy as np
 from numpy.typing import NDArray
 
 from orbitcloud.faults.events import FaultEvent, read_fault_csv
-from orbitcloud.links.contactplan import OUTAGE_SCOPES, ContactPlan, NodeOutages, NodeTable
+from orbitcloud.links.contactplan import (
+    OUTAGE_SCOPES,
+    ContactPlan,
+    NodeOutages,
+    NodeTable,
+    RateCuts,
+)
 from orbitcloud.scenario.models import Scenario
-from orbitcloud.scenario.threats import CompromisedSatellite, RogueGroundStation
+from orbitcloud.scenario.threats import (
+    CompromisedSatellite,
+    Jamming,
+    LinkFlooding,
+    RogueGroundStation,
+    split_isl,
+)
 
 __all__ = ["EventTimeline", "events_of", "plane_groups"]
 
@@ -80,6 +97,8 @@ class EventTimeline:
         detected_s: float64[n_node], when its compromise is detected; ``inf``: never.
         compromised: the ``compromised_satellite`` threats, in the scenario's order.
         rogue: the ``rogue_ground_station`` threats, in the scenario's order.
+        floods: the ``link_flooding`` threats' capacity cuts; ``flood_of``: int[n_cut],
+            which ``link_flooding`` threat (in the scenario's order) each cut comes from.
     """
 
     events: tuple[FaultEvent, ...]
@@ -90,6 +109,10 @@ class EventTimeline:
     detected_s: F64 = field(repr=False)
     compromised: tuple[CompromisedSatellite, ...] = ()
     rogue: tuple[RogueGroundStation, ...] = ()
+    floods: RateCuts = field(default_factory=RateCuts.empty, repr=False)
+    flood_of: NDArray[np.intp] = field(
+        default_factory=lambda: np.zeros(0, dtype=np.intp), repr=False
+    )
 
     @classmethod
     def build(
@@ -97,7 +120,7 @@ class EventTimeline:
         events: Iterable[FaultEvent],
         nodes: NodeTable,
         planes: Mapping[str, Sequence[str]] | None = None,
-        threats: Iterable[CompromisedSatellite | RogueGroundStation] = (),
+        threats: Iterable[CompromisedSatellite | RogueGroundStation | Jamming | LinkFlooding] = (),
     ) -> EventTimeline:
         """Resolve ``events`` against ``nodes``; ``planes`` maps ``<constellation>:<plane>``
         to its satellites for ``cluster_loss`` plane targets (:func:`plane_groups`);
@@ -150,7 +173,11 @@ class EventTimeline:
                 [np.full(lost.size, OUTAGE_SCOPES.index("all")), np.asarray(scope)]
             ).astype(np.uint8),
         )
-        return cls(evs, nodes, outages, loss, untrusted, detected, compromised, rogue)
+        floods, flood_of = _flood_cuts(
+            [x for x in threat_list if isinstance(x, LinkFlooding)], index, nodes
+        )
+        return cls(evs, nodes, outages, loss, untrusted, detected, compromised, rogue, floods,
+                   flood_of)  # fmt: skip
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, nodes: NodeTable) -> EventTimeline:
@@ -185,10 +212,21 @@ class EventTimeline:
         return np.minimum(self.loss_s, self.detected_s[: self.nodes.n_sat])
 
     def cut(self, plan: ContactPlan) -> ContactPlan:
-        """``plan`` without the contacts (or parts of them) when a node is down."""
+        """``plan`` without the contacts (or parts of them) when a node is down, and with
+        the capacity the ``link_flooding`` threats take (:meth:`cut_and_flood`)."""
+        return self.cut_and_flood(plan)[0]
+
+    def cut_and_flood(self, plan: ContactPlan) -> tuple[ContactPlan, NDArray[np.float64]]:
+        """:meth:`cut`, and the bytes each ``link_flooding`` threat took (float64[n_flood],
+        in the scenario's order of those threats), summed over its targets."""
         if plan.nodes.names != self.nodes.names:
             raise ValueError("the timeline was resolved against another node table than the plan's")
-        return plan.cut(self.outages) if len(self.outages) else plan
+        plan = plan.cut(self.outages) if len(self.outages) else plan
+        n_flood = int(self.flood_of.max()) + 1 if self.flood_of.size else 0
+        if not len(self.floods):
+            return plan, np.zeros(n_flood)
+        plan, taken = plan.reduce(self.floods)
+        return plan, np.bincount(self.flood_of, weights=taken, minlength=n_flood).astype(np.float64)
 
     def down_at(self, t_s: float) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
         """``(all_down, isl_down)``, bool[n_node], at ``t_s`` (see :meth:`NodeOutages.down_at`)."""
@@ -219,3 +257,33 @@ def _targets(
             )
         out.append(i)
     return out
+
+
+def _flood_cuts(
+    floods: Sequence[LinkFlooding], index: Mapping[str, int], nodes: NodeTable
+) -> tuple[RateCuts, NDArray[np.intp]]:
+    """The :class:`RateCuts` of ``floods`` (one row per target) and which flood each is."""
+    sats = set(nodes.names[: nodes.n_sat])
+    a: list[int] = []
+    b: list[int] = []
+    which: list[int] = []
+    for j, f in enumerate(floods):
+        for t in f.targets:
+            pair = split_isl(t, sats) if t not in index else None
+            if pair is not None:
+                a.append(index[pair[0]])
+                b.append(index[pair[1]])
+            elif t in index and index[t] >= nodes.n_sat:
+                a.append(index[t])
+                b.append(-1)
+            else:
+                raise ValueError(f"threat link_flooding: {t!r} is not a station or an ISL")
+            which.append(j)
+    rep = np.array(which, dtype=np.intp)
+    f_list = list(floods)
+    return RateCuts(
+        np.array(a, dtype=np.int32), np.array(b, dtype=np.int32),
+        np.array([f_list[j].t_s for j in which], dtype=np.float64),
+        np.array([f_list[j].end_s for j in which], dtype=np.float64),
+        np.array([f_list[j].attack_bps for j in which], dtype=np.float64),
+    ), rep  # fmt: skip

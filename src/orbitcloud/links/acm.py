@@ -30,9 +30,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from orbitcloud.links.budget import BOLTZMANN_DBW_PER_HZ_K, free_space_loss_db
+from orbitcloud.links.jamming import JN_FLOOR_DB, JammerSet, combine_esn0_db
 from orbitcloud.links.weather import AttenuationTable, attenuation_table
+from orbitcloud.orbits.frames import geodetic_to_ecef
 from orbitcloud.scenario.models import GroundStation
 from orbitcloud.scenario.rates import AcmBudget, AcmUplink
+from orbitcloud.scenario.threats import Jamming
 
 __all__ = [
     "ACM_BAND_HZ",
@@ -157,7 +160,12 @@ class AcmRates:
     station's downlink and, if ACM, its uplink), with their attenuation tables.
 
     ``down_row``/``up_row``: int[n_gs], the budget of each station's downlink/uplink (-1:
-    fixed rate)."""
+    fixed rate). ``station``: int[n_budget], whose budget; ``uplink``: bool[n_budget], its
+    direction; ``rx_diameter_m`` (the station dish of a downlink) and ``rx_beamwidth_deg``
+    (the satellite's receive beam of an uplink), NaN where not the receiver or not given;
+    ``site_ecef_km`` float64[n_gs, 3] and ``site_height_km`` [n_gs]: the stations;
+    ``jammers``: the scenario's ``jamming`` threats (:mod:`orbitcloud.links.jamming`), None
+    without any."""
 
     down_row: IDX
     up_row: IDX
@@ -168,9 +176,18 @@ class AcmRates:
     margin_db: F64
     symbol_rate_baud: F64
     table: AttenuationTable
+    station: IDX
+    uplink: NDArray[np.bool_]
+    rx_diameter_m: F64
+    rx_beamwidth_deg: F64
+    site_ecef_km: F64
+    site_height_km: F64
+    jammers: JammerSet | None = None
 
     @classmethod
-    def from_stations(cls, stations: list[GroundStation]) -> AcmRates:
+    def from_stations(
+        cls, stations: list[GroundStation], jammers: tuple[Jamming, ...] = ()
+    ) -> AcmRates:
         """One attenuation table per budget, computed here (itur, vectorised)."""
         budgets: list[tuple[int, AcmBudget, bool]] = []
         down = np.full(len(stations), -1, dtype=np.intp)
@@ -196,30 +213,96 @@ class AcmRates:
             col(lambda b: 100.0 - b[1].availability_pct),
             col(lambda b: b[1].antenna_diameter_m),
         )
+        site = geodetic_to_ecef(
+            np.array([g.lat_deg for g in stations], dtype=np.float64),
+            np.array([g.lon_deg for g in stations], dtype=np.float64),
+            np.array([g.alt_m for g in stations], dtype=np.float64) / 1000.0,
+        ).reshape(-1, 3)
+        beam = col(lambda b: getattr(b[1], "satellite_beamwidth_deg", None) or np.nan)
+        js = (
+            JammerSet.of(jammers, [g.name for g in stations], site, ACM_BAND_HZ)
+            if jammers else None
+        )  # fmt: skip
         return cls(
             down, up, col(lambda b: b[1].eirp_dbw), col(lambda b: b[1].g_t_db_per_k), freq,
             col(lambda b: b[1].losses_db), col(lambda b: b[1].margin_db),
             col(lambda b: b[1].symbol_rate_baud), table,
+            np.array([b[0] for b in budgets], dtype=np.intp),
+            np.array([b[2] for b in budgets], dtype=bool),
+            np.where([b[2] for b in budgets], np.nan, col(lambda b: b[1].antenna_diameter_m)),
+            np.where([b[2] for b in budgets], beam, np.nan),
+            site, np.array([g.alt_m for g in stations], dtype=np.float64) / 1000.0, js,
         )  # fmt: skip
 
     @property
     def any(self) -> bool:
         return bool((self.down_row >= 0).any() or (self.up_row >= 0).any())
 
-    def rate_bps(self, row: IDX, el_deg: F64, range_km: F64) -> F64:
-        """Rate [bit/s] of budget ``row[i]`` at elevation ``el_deg[i]`` and range
-        ``range_km[i]`` (0: no MODCOD closes), float64[m]."""
+    def esn0_db(self, row: IDX, el_deg: F64, range_km: F64) -> F64:
+        """Es/N0 [dB] of budget ``row[i]`` at elevation ``el_deg[i]`` and range
+        ``range_km[i]``, float64[m] (no jamming)."""
         row = np.asarray(row, dtype=np.intp)
         a = self.table.at(row, el_deg)
-        es = esn0_db(self.eirp_dbw[row], self.g_t_db_per_k[row], range_km, self.frequency_hz[row],
-                     a, self.losses_db[row], self.symbol_rate_baud[row])  # fmt: skip
+        return esn0_db(self.eirp_dbw[row], self.g_t_db_per_k[row], range_km,
+                       self.frequency_hz[row], a, self.losses_db[row],
+                       self.symbol_rate_baud[row])  # fmt: skip
+
+    def js_db(self, k: int, row: IDX, el_deg: F64, range_km: F64, r_sat_km: F64) -> tuple[F64, F64]:
+        """``(J/S, Es/N0)`` [dB] of jammer ``k`` on budget ``row[i]`` with the satellite at
+        ``r_sat_km[i]`` (ECEF, [m, 3]), float64[m] each; J/S ``-inf`` where it does not
+        reach, or its J/N0 is below :data:`~orbitcloud.links.jamming.JN_FLOOR_DB`."""
+        assert self.jammers is not None
+        row = np.asarray(row, dtype=np.intp)
+        es = self.esn0_db(row, el_deg, range_km)
+        m = row.shape[0]
+        out = np.full(m, -np.inf)
+        for up in (False, True):
+            sel = np.flatnonzero(self.uplink[row] == up)
+            if sel.size == 0:
+                continue
+            r, g = row[sel], self.station[row[sel]]
+            out[sel] = self.jammers.js_db(
+                k, up, self.site_ecef_km[g], self.site_height_km[g], r_sat_km[sel],
+                self.frequency_hz[r], self.symbol_rate_baud[r], self.eirp_dbw[r],
+                self.table.at(r, el_deg[sel]), self.losses_db[r], self.rx_diameter_m[r],
+                self.rx_beamwidth_deg[r],
+            )  # fmt: skip
+        out[out + es < JN_FLOOR_DB] = -np.inf
+        return out, es
+
+    def rate_bps(
+        self,
+        row: IDX,
+        el_deg: F64,
+        range_km: F64,
+        r_sat_km: F64 | None = None,
+        active: NDArray[np.bool_] | None = None,
+    ) -> F64:
+        """Rate [bit/s] of budget ``row[i]`` at elevation ``el_deg[i]`` and range
+        ``range_km[i]`` (0: no MODCOD closes), float64[m]. With the satellites' ECEF
+        positions ``r_sat_km`` [m, 3] and ``active`` bool[m, n_jammer] (which jammers
+        transmit at each sample), the budget is ``Es/(N0 + J0)`` with every active jammer's
+        J/S summed (:mod:`orbitcloud.links.jamming`)."""
+        row = np.asarray(row, dtype=np.intp)
+        es = self.esn0_db(row, el_deg, range_km)
+        if self.jammers is not None and r_sat_km is not None and active is not None:
+            j_lin = np.zeros(row.shape[0])
+            for k in np.flatnonzero(active.any(axis=0)).tolist():
+                on = np.flatnonzero(active[:, k])
+                js, _ = self.js_db(k, row[on], el_deg[on], range_km[on], r_sat_km[on])
+                j_lin[on] += 10.0 ** (js / 10.0)
+            hit = j_lin > 0
+            es = np.where(hit, combine_esn0_db(es, 10.0 * np.log10(np.where(hit, j_lin, 1.0))), es)
         return modcod_rate_bps(es, self.symbol_rate_baud[row], self.margin_db[row])
 
 
 @lru_cache(maxsize=8)
-def acm_rates(stations: tuple[GroundStation, ...]) -> AcmRates | None:
-    """:meth:`AcmRates.from_stations` of ``stations``, None if none has an ACM link; cached
-    (the contact plan and the snapshot network of one run share the itur work)."""
+def acm_rates(
+    stations: tuple[GroundStation, ...], jammers: tuple[Jamming, ...] = ()
+) -> AcmRates | None:
+    """:meth:`AcmRates.from_stations` of ``stations`` (and the ``jamming`` threats
+    ``jammers``), None if none has an ACM link; cached (the contact plan and the snapshot
+    network of one run share the itur work)."""
     if not any(g.link is not None for g in stations):
         return None
-    return AcmRates.from_stations(list(stations))
+    return AcmRates.from_stations(list(stations), jammers)

@@ -29,7 +29,9 @@ from orbitcloud.tables import (
     summary_html,
 )
 
-__all__ = ["KINDS", "OUTAGE_SCOPES", "ContactPlan", "NodeOutages", "NodeTable", "kind_codes"]
+__all__ = [
+    "KINDS", "OUTAGE_SCOPES", "ContactPlan", "NodeOutages", "NodeTable", "RateCuts", "kind_codes",
+]  # fmt: skip
 
 #: Contact kinds, in the order of their integer codes.
 KINDS: tuple[str, ...] = ("downlink", "uplink", "isl")
@@ -131,6 +133,34 @@ class NodeOutages:
         all_down[self.node[on & ~isl]] = True
         isl_down[self.node[isl]] = True
         return all_down, isl_down
+
+
+@dataclass(frozen=True)
+class RateCuts:
+    """Capacity taken from links over intervals (the ``link_flooding`` threat). Arrays
+    ``[n_cut]``: the link between nodes ``a`` and ``b`` (plan node indices; both directions;
+    ``b = -1``: every link of ``a``), ``[start_s, end_s)`` and ``minus_bps`` taken."""
+
+    a: I32 = field(repr=False)
+    b: I32 = field(repr=False)
+    start_s: F64 = field(repr=False)
+    end_s: F64 = field(repr=False)
+    minus_bps: F64 = field(repr=False)
+
+    def __len__(self) -> int:
+        return int(self.a.shape[0])
+
+    @classmethod
+    def empty(cls) -> RateCuts:
+        z = np.zeros(0)
+        return cls(np.zeros(0, np.int32), np.zeros(0, np.int32), z, z.copy(), z.copy())
+
+    def hits(self, j: int, src: NDArray[np.integer], dst: NDArray[np.integer]) -> NDArray[np.bool_]:
+        """bool[m]: the directed links ``src -> dst`` that cut ``j`` targets."""
+        a, b = int(self.a[j]), int(self.b[j])
+        if b < 0:
+            return np.asarray((src == a) | (dst == a), dtype=bool)
+        return np.asarray(((src == a) & (dst == b)) | ((src == b) & (dst == a)), dtype=bool)
 
 
 def kind_codes(nodes: NodeTable, src: I32, dst: I32) -> NDArray[np.uint8]:
@@ -250,6 +280,43 @@ class ContactPlan(ArrowTable):
             self.epoch, self.duration_s, self.nodes, src[row], dst[row], start, end,
             self.rate_bps[row], self.owlt_s[row], self.range_km[row], self.kind[row],
         )  # fmt: skip
+
+    def reduce(self, cuts: RateCuts) -> tuple[ContactPlan, F64]:
+        """The plan with the capacity ``cuts`` take: each contact of a cut's link that overlaps
+        ``[start_s, end_s)`` is split at those edges and its part inside loses ``minus_bps``
+        (floored at 0: a part left with no rate is removed); also, per cut, the bytes it took
+        (``min(rate, minus_bps) × overlap / 8``, summed). Cuts apply in order; rows stay
+        sorted by start; a contact no cut touches is returned unchanged."""
+        src, dst = self.src, self.dst
+        start, end = self.start_s.copy(), self.end_s.copy()
+        rate = self.rate_bps.copy()
+        row = np.arange(len(self), dtype=np.intp)
+        taken = np.zeros(len(cuts))
+        for j in range(len(cuts)):
+            a, b, minus = float(cuts.start_s[j]), float(cuts.end_s[j]), float(cuts.minus_bps[j])
+            hit = cuts.hits(j, src[row], dst[row]) & (end > a) & (start < b)
+            if not hit.any():
+                continue
+            h = np.flatnonzero(hit)
+            lo, hi = np.maximum(start[h], a), np.minimum(end[h], b)
+            taken[j] = float((np.minimum(rate[h], minus) * (hi - lo)).sum()) / 8.0
+            before = h[start[h] < a]
+            after = h[end[h] > b]
+            inside_rate = np.maximum(rate[h] - minus, 0.0)
+            keep_in = inside_rate > 0
+            miss = np.flatnonzero(~hit)
+            row = np.concatenate([row[miss], row[before], row[h[keep_in]], row[after]])
+            start = np.concatenate(
+                [start[miss], start[before], lo[keep_in], np.full(after.size, b)]
+            )
+            end = np.concatenate([end[miss], np.full(before.size, a), hi[keep_in], end[after]])
+            rate = np.concatenate([rate[miss], rate[before], inside_rate[keep_in], rate[after]])
+        order = np.lexsort((row, start))
+        row, start, end, rate = row[order], start[order], end[order], rate[order]
+        return ContactPlan(
+            self.epoch, self.duration_s, self.nodes, src[row], dst[row], start, end,
+            rate, self.owlt_s[row], self.range_km[row], self.kind[row],
+        ), taken  # fmt: skip
 
     def of_kind(self, kind: str) -> ContactPlan:
         return self.select(self.kind == KINDS.index(kind))

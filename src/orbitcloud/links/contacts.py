@@ -17,6 +17,7 @@ exact minimum, the middle one guards the rule. The pieces of a pass tile it exac
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,17 +34,20 @@ from orbitcloud.orbits.propagate import Ephemeris, Propagator
 from orbitcloud.orbits.satellites import SatelliteSet, satellites_of
 from orbitcloud.progress import NullProgress, Progress
 from orbitcloud.scenario.models import IslSpec, RangeTopology, Scenario
+from orbitcloud.scenario.threats import Jamming
 from orbitcloud.timegrid import TimeGrid
 
 __all__ = [
     "PIECE_SAMPLES",
     "GroundChunk",
+    "JamEffect",
     "PairWindows",
     "build_contact_plan",
     "ground_chunk",
     "ground_pieces",
     "ground_windows",
     "isl_windows",
+    "jammers_of",
     "limit_antennas",
     "node_table",
     "station_passes",
@@ -268,11 +272,45 @@ def _cut(w: PairWindows, max_s: F64) -> tuple[PairWindows, IDX]:
     return PairWindows(w.a[rep], w.b[rep], start, end, w.range_max_km[rep]), rep
 
 
+@dataclass(frozen=True)
+class JamEffect:
+    """What one ``jamming`` threat did to the contact pieces (:func:`ground_pieces`):
+    ``contacts_affected`` pieces whose rate it lowered (of them ``contacts_closed`` closed no
+    MODCOD any more and were dropped), ``capacity_lost_bytes`` (clear minus jammed rate times
+    duration, summed), ``affected_link_s`` (their duration) and ``window_link_s`` (the ACM
+    link-time of its direction within its window, clear)."""
+
+    contacts_affected: int
+    contacts_closed: int
+    capacity_lost_bytes: float
+    affected_link_s: float
+    window_link_s: float
+
+
+def jammers_of(scenario: Scenario) -> tuple[Jamming, ...]:
+    """The scenario's ``jamming`` threats, in its order."""
+    return tuple(t for t in scenario.threats if isinstance(t, Jamming))
+
+
+def _split_at(p: PairWindows, edges: F64, which: IDX) -> tuple[PairWindows, IDX]:
+    """Pieces ``which`` of ``p`` cut at every time of ``edges`` strictly inside them; also,
+    per resulting piece, the index of the piece of ``p`` it came from."""
+    st, en = p.start_s[which], p.end_s[which]
+    cuts = [np.concatenate([[a], edges[(edges > a) & (edges < b)], [b]])
+            for a, b in zip(st.tolist(), en.tolist(), strict=True)]  # fmt: skip
+    n = np.array([c.size - 1 for c in cuts], dtype=np.intp)
+    rep = np.repeat(which, n)
+    s0 = np.concatenate([c[:-1] for c in cuts]) if cuts else np.empty(0)
+    s1 = np.concatenate([c[1:] for c in cuts]) if cuts else np.empty(0)
+    return PairWindows(p.a[rep], p.b[rep], s0, s1, p.range_max_km[rep]), rep
+
+
 def ground_pieces(
     w: PairWindows,
     scenario: Scenario,
     propagator: Propagator,
     rates: AcmRates | None = None,
+    jam_effects: list[JamEffect] | None = None,
 ) -> tuple[PairWindows, F64, F64]:
     """Ground passes ``w`` (``a`` satellite, ``b`` station index) as contact pieces with
     their ``(pieces, downlink_bps, uplink_bps)``, arrays ``[n_piece]``: a pass of a station
@@ -280,12 +318,25 @@ def ground_pieces(
     cut into pieces of at most ``link.max_piece_s`` (default min(step, :data:`MAX_PIECE_S`)),
     each with the lowest rate over its :data:`PIECE_SAMPLES` exact samples per direction
     (0: no MODCOD closes) and ``range_max_km`` the longest sampled range. ``propagator``
-    evaluates the satellites of ``w.a`` exactly; ``rates``: default :func:`acm_rates`."""
+    evaluates the satellites of ``w.a`` exactly; ``rates``: default :func:`acm_rates`.
+
+    The scenario's ``jamming`` threats (:mod:`orbitcloud.links.jamming`): a piece that
+    overlaps a jammer's window and that the jammer reaches (J/N0 at or above
+    :data:`~orbitcloud.links.jamming.JN_FLOOR_DB` at one of its samples within the window) is
+    cut at the window's edges; the parts inside it take the lowest rate of
+    ``Es/(N0 + J0)`` over their samples, with every jammer whose window holds them. Pieces no
+    jammer reaches are left as they are, bit for bit. Along a jammed piece the rate need not
+    be lowest at an end (the jammer's off-axis angle changes too): there the samples are an
+    estimate, not the exact minimum. ``jam_effects``: if given, one :class:`JamEffect` per
+    jammer is appended."""
     stations = list(scenario.ground_stations)
     down_fixed = np.array([g.downlink_rate_bps for g in stations], dtype=np.float64)
     up_fixed = np.array([g.effective_uplink_rate_bps for g in stations], dtype=np.float64)
-    rates = rates if rates is not None else acm_rates(tuple(stations))
+    jammers = jammers_of(scenario)
+    rates = rates if rates is not None else acm_rates(tuple(stations), jammers)
     if rates is None or len(w.a) == 0:
+        if jam_effects is not None:
+            jam_effects.extend(JamEffect(0, 0, 0.0, 0.0, 0.0) for _ in jammers)
         return w, down_fixed[w.b], up_fixed[w.b]
     default_s = min(scenario.step_s, MAX_PIECE_S)
     piece_s = np.array(
@@ -298,27 +349,135 @@ def ground_pieces(
     acm = PairWindows(*(getattr(w, f)[is_acm] for f in ("a", "b", "start_s", "end_s",
                                                         "range_max_km")))  # fmt: skip
     p, _ = _cut(acm, piece_s[acm.b])
-    frac = np.linspace(0.0, 1.0, PIECE_SAMPLES)
-    t = (p.start_s[:, None] + (p.end_s - p.start_s)[:, None] * frac[None]).ravel()
-    sat = np.repeat(p.a, PIECE_SAMPLES)
-    g = np.repeat(p.b, PIECE_SAMPLES)
     sites = GroundSites.from_stations(stations)
-    d = propagator.ecef_at(sat, t) - sites.r_ecef_km[g]
-    rng = np.sqrt(np.einsum("ij,ij->i", d, d))
-    el = np.degrees(np.arcsin(np.clip(np.einsum("ij,ij->i", d, sites.up[g]) / rng, -1.0, 1.0)))
+    fixed = {False: down_fixed, True: up_fixed}
+    rows = {False: rates.down_row, True: rates.up_row}
 
-    def worst(row: IDX, fixed: F64) -> F64:
-        r = np.where(row[g] >= 0, rates.rate_bps(np.maximum(row[g], 0), el, rng), fixed[g])
+    def sample(q: PairWindows) -> tuple[F64, IDX, F64, F64, F64, IDX]:
+        frac = np.linspace(0.0, 1.0, PIECE_SAMPLES)
+        t = (q.start_s[:, None] + (q.end_s - q.start_s)[:, None] * frac[None]).ravel()
+        sat = np.repeat(q.a, PIECE_SAMPLES)
+        g = np.repeat(q.b, PIECE_SAMPLES)
+        r_sat = propagator.ecef_at(sat, t)
+        d = r_sat - sites.r_ecef_km[g]
+        rng = np.sqrt(np.einsum("ij,ij->i", d, d))
+        el = np.degrees(np.arcsin(np.clip(np.einsum("ij,ij->i", d, sites.up[g]) / rng, -1, 1)))
+        return t, g, rng, el, r_sat, sat
+
+    def worst(
+        q: PairWindows,
+        up: bool,
+        active: NDArray[np.bool_] | None = None,
+        smp: tuple[F64, IDX, F64, F64, F64, IDX] | None = None,
+    ) -> F64:
+        _, g, rng, el, r_sat, _ = smp if smp is not None else sample(q)
+        row = rows[up][g]
+        r = fixed[up][g].copy()
+        m = np.flatnonzero(row >= 0)
+        if m.size:
+            act = None if active is None else np.repeat(active, PIECE_SAMPLES, axis=0)[m]
+            r[m] = rates.rate_bps(row[m], el[m], rng[m], r_sat[m], act)
         return np.asarray(r.reshape(-1, PIECE_SAMPLES).min(axis=1), dtype=np.float64)
 
-    down = worst(rates.down_row, down_fixed)
-    up = worst(rates.up_row, up_fixed)
-    rmax = rng.reshape(-1, PIECE_SAMPLES).max(axis=1)
+    smp = sample(p)
+    down = worst(p, False, None, smp)
+    up = worst(p, True, None, smp)
+    rmax = smp[2].reshape(-1, PIECE_SAMPLES).max(axis=1)
     pieces = PairWindows(p.a, p.b, p.start_s, p.end_s, rmax)
+    if jammers and rates.jammers is not None and len(p.a):
+        pieces, down, up = _jam(pieces, down, up, rates, worst, sample, jam_effects)
+    elif jam_effects is not None:
+        jam_effects.extend(JamEffect(0, 0, 0.0, 0.0, 0.0) for _ in jammers)
     return (
         PairWindows.concat([keep, pieces]),
         np.concatenate([down_fixed[keep.b], down]),
         np.concatenate([up_fixed[keep.b], up]),
+    )
+
+
+def _jam(
+    p: PairWindows,
+    down: F64,
+    up: F64,
+    rates: AcmRates,
+    worst: Callable[..., F64],
+    sample: Callable[[PairWindows], tuple[F64, IDX, F64, F64, F64, IDX]],
+    jam_effects: list[JamEffect] | None,
+) -> tuple[PairWindows, F64, F64]:
+    """The jamming step of :func:`ground_pieces` (its docstring)."""
+    js_set = rates.jammers
+    assert js_set is not None
+    n_j = len(js_set)
+    # which pieces each jammer reaches: J/N0 >= floor at a sample of the overlap, per direction
+    reach = np.zeros((len(p.a), n_j, 2), dtype=bool)
+    for k in range(n_j):
+        a, b = js_set.start_s[k], js_set.end_s[k]
+        ov = np.flatnonzero((p.end_s > a) & (p.start_s < b))
+        if ov.size == 0:
+            continue
+        q = PairWindows(p.a[ov], p.b[ov], np.maximum(p.start_s[ov], a),
+                        np.minimum(p.end_s[ov], b), p.range_max_km[ov])  # fmt: skip
+        _, g, rng, el, r_sat, _ = sample(q)
+        for d, row_of in enumerate((rates.down_row, rates.up_row)):
+            row = row_of[g]
+            m = np.flatnonzero(row >= 0)
+            hit = np.zeros(row.shape[0], dtype=bool)
+            if m.size:
+                js, _ = rates.js_db(k, row[m], el[m], rng[m], r_sat[m])
+                hit[m] = np.isfinite(js)
+            reach[ov, k, d] = hit.reshape(-1, PIECE_SAMPLES).any(axis=1)
+    touched = np.flatnonzero(reach.any(axis=(1, 2)))
+    clear = (down, up)
+    effects = [[0, 0, 0.0, 0.0, 0.0] for _ in range(n_j)]
+    for k in range(n_j):  # clear ACM link-time of the jammer's direction within its window
+        d = 1 if bool(js_set.uplink[k]) else 0
+        lo_s, hi_s = js_set.start_s[k], js_set.end_s[k]
+        ov = np.clip(np.minimum(p.end_s, hi_s) - np.maximum(p.start_s, lo_s), 0.0, None)
+        has = (clear[d] > 0) & ((rates.up_row if d else rates.down_row)[p.b] >= 0)
+        effects[k][4] = float(ov[has].sum())
+    if touched.size == 0:
+        if jam_effects is not None:
+            jam_effects.extend(JamEffect(0, 0, 0.0, 0.0, e[4]) for e in effects)
+        return p, down, up
+    edges = np.unique(np.concatenate([js_set.start_s, js_set.end_s]))
+    fields = ("a", "b", "start_s", "end_s", "range_max_km")
+    rest = np.setdiff1d(np.arange(len(p.a)), touched)
+    parts = [PairWindows(*(getattr(p, f)[rest] for f in fields))]
+    out_bps: list[list[F64]] = [[down[rest]], [up[rest]]]
+    for d in (0, 1):  # a direction no jammer reaches keeps its piece whole, bit for bit
+        hit_d = reach[:, :, d].any(axis=1)
+        whole = np.setdiff1d(touched, np.flatnonzero(hit_d))
+        parts.append(PairWindows(*(getattr(p, f)[whole] for f in fields)))
+        out_bps[d].append(clear[d][whole])
+        out_bps[1 - d].append(np.zeros(whole.size))
+        cut = np.flatnonzero(hit_d)
+        if cut.size == 0:
+            continue
+        q, src = _split_at(p, edges, cut)
+        active = js_set.active_at(0.5 * (q.start_s + q.end_s)) & reach[src, :, d]
+        new = worst(q, bool(d), active)
+        parts.append(q)
+        out_bps[d].append(new)
+        out_bps[1 - d].append(np.zeros(q.a.shape[0]))
+        for k in range(n_j):
+            if (1 if bool(js_set.uplink[k]) else 0) != d:
+                continue
+            sel = active[:, k]
+            old_bps = clear[d][src[sel]]
+            lost = old_bps - new[sel]
+            hit = (lost > 0) & (old_bps > 0)
+            dur = (q.end_s - q.start_s)[sel]
+            e = effects[k]
+            e[0] += int(hit.sum())
+            e[1] += int((hit & (new[sel] <= 0)).sum())
+            e[2] += float((lost * dur)[hit].sum()) / 8.0
+            e[3] += float(dur[hit].sum())
+    if jam_effects is not None:
+        jam_effects.extend(JamEffect(int(e[0]), int(e[1]), e[2], e[3], e[4]) for e in effects)
+    return (
+        PairWindows.concat(parts),
+        np.concatenate(out_bps[0]),
+        np.concatenate(out_bps[1]),
     )
 
 
@@ -392,9 +551,12 @@ def build_contact_plan(
     tol_s: float = 1e-3,
     progress: Progress | None = None,
     executor: Executor | None = None,
+    jam_effects: list[JamEffect] | None = None,
 ) -> ContactPlan:
     """All contacts of a scenario: ground passes (both directions, limited to each station's
-    antennas, see :func:`station_passes`) and ISL windows.
+    antennas, see :func:`station_passes`; ACM rates with the scenario's jammers, see
+    :func:`ground_pieces`, whose :class:`JamEffect` per jammer go to ``jam_effects`` if given)
+    and ISL windows.
 
     Ground passes run as tasks on ``executor`` (default: in this process); the plan is
     identical whatever runs them. ISL windows run in this process."""
@@ -415,7 +577,7 @@ def build_contact_plan(
     if scenario.ground_stations and n_earth:
         r_earth = eph.r_ecef_km[:n_earth]  # SGP4 satellites; the rest link by space_links
         gw = station_passes(scenario, eph.grid, r_earth, tol_s, progress, executor)
-        pieces, down, up = ground_pieces(gw, scenario, eph.propagator)
+        pieces, down, up = ground_pieces(gw, scenario, eph.propagator, None, jam_effects)
         for bps, k in ((down, "downlink"), (up, "uplink")):
             sel = np.flatnonzero(bps > 0)  # an ACM piece that closes no MODCOD: no row
             w = PairWindows(*(getattr(pieces, f)[sel] for f in ("a", "b", "start_s", "end_s",

@@ -36,8 +36,8 @@ from scipy.sparse import csr_matrix
 
 from orbitcloud.constants import SPEED_OF_LIGHT_KM_S, WGS84_A_KM
 from orbitcloud.links.acm import AcmRates, acm_rates
-from orbitcloud.links.contactplan import NodeOutages
-from orbitcloud.links.contacts import PairWindows, station_passes
+from orbitcloud.links.contactplan import NodeOutages, RateCuts
+from orbitcloud.links.contacts import PairWindows, jammers_of, station_passes
 from orbitcloud.links.isl import candidate_pairs, link_rate_bps, mutual_nearest
 from orbitcloud.links.terminals import assign_terminals, between_pairs, terminal_set
 from orbitcloud.links.visibility import GroundSites, los_clearance_km
@@ -124,7 +124,9 @@ class SnapshotBuilder:
             the ``sat`` field holding the candidate ISL index), so a snapshot at ``t_s`` links
             such a pair only while its window is open (without ``t_s``: by geometry alone).
         acm: the stations' ACM budgets (None: every station has fixed rates); a station
-            link of an ACM direction exists while its budget closes a MODCOD, at its rate.
+            link of an ACM direction exists while its budget closes a MODCOD, at its rate
+            (with the scenario's jammers that transmit at ``t_s``).
+        floods: ``link_flooding`` capacity cuts (:meth:`with_floods`); None: none.
     """
 
     n_sat: int
@@ -144,6 +146,14 @@ class SnapshotBuilder:
     isl_terminal: tuple[bool, ...] = ()
     terminal_windows: StationPasses | None = None
     acm: AcmRates | None = None
+    floods: RateCuts | None = None
+
+    def with_floods(self, floods: RateCuts | None) -> SnapshotBuilder:
+        """This builder with the ``link_flooding`` capacity cuts ``floods`` (plan node
+        indices, e.g. ``EventTimeline.floods``): a snapshot at ``t_s`` inside a cut's window
+        has that link's capacity lowered by ``minus_bps``, and no link where nothing is
+        left."""
+        return replace(self, floods=floods if floods is not None and len(floods) else None)
 
     def with_outages(self, down: NodeOutages | None) -> SnapshotBuilder:
         """This builder with the node outages ``down`` (e.g. ``EventTimeline.outages``)."""
@@ -229,7 +239,7 @@ class SnapshotBuilder:
             )
             if open_parts
             else None,
-            acm=acm_rates(tuple(scenario.ground_stations)),
+            acm=acm_rates(tuple(scenario.ground_stations), jammers_of(scenario)),
         )
 
     @property
@@ -259,6 +269,13 @@ class SnapshotBuilder:
         return self._links(r_sat_km, t_s, with_capacity=True)
 
     def _links(self, r_sat_km: F64, t_s: float | None, with_capacity: bool) -> SnapshotLinks:
+        flood = None
+        if self.floods is not None and t_s is not None:
+            on = np.flatnonzero((self.floods.start_s <= t_s) & (t_s < self.floods.end_s))
+            flood = on if on.size else None
+        if flood is not None and not with_capacity:  # a flooded link may vanish
+            lk = self._links(r_sat_km, t_s, True)
+            return SnapshotLinks(lk.src, lk.dst, lk.delay_s, np.empty(0))
         all_down = isl_down = None
         if self.down is not None and t_s is not None:
             all_down, isl_down = self.down.down_at(t_s, self.n_sat + self.n_gs)
@@ -311,7 +328,7 @@ class SnapshotBuilder:
         if with_capacity or self.acm is not None:
             up_bps, down_bps = self.gs_uplink_bps[g], self.gs_downlink_bps[g]
         if self.acm is not None and g.size:
-            up_bps, down_bps = self._acm_bps(g, sat, r_sat_km, dg, up_bps, down_bps)
+            up_bps, down_bps = self._acm_bps(g, sat, r_sat_km, dg, up_bps, down_bps, t_s)
             u, d = np.flatnonzero(up_bps > 0), np.flatnonzero(down_bps > 0)
             gu, su, du, up_bps = g[u], sat[u], dg[u], up_bps[u]
             gd, sd, dd, down_bps = g[d], sat[d], dg[d], down_bps[d]
@@ -326,14 +343,33 @@ class SnapshotBuilder:
                 sel = which == k
                 isl_bps[sel] = link_rate_bps(rate, di[sel])
             cap = np.concatenate([isl_bps, isl_bps, up_bps, down_bps])
+        if flood is not None and self.floods is not None:
+            # snapshot ids -> plan ids (a station's down node n_sat + n_gs + g is plan n_sat + g)
+            n_s = self.n_sat + self.n_gs
+            ps, pd = (
+                np.where(src >= n_s, src - self.n_gs, src),
+                np.where(dst >= n_s, dst - self.n_gs, dst),
+            )
+            for j in flood.tolist():
+                cap = np.where(self.floods.hits(j, ps, pd), cap - self.floods.minus_bps[j], cap)
+            left = cap > 0
+            src, dst, delay, cap = src[left], dst[left], delay[left], cap[left]
         return SnapshotLinks(src.astype(np.intp), dst.astype(np.intp), delay, cap)
 
     def _acm_bps(
-        self, g: IDX, sat: IDX, r_sat_km: F64, dist_km: F64, up_bps: F64, down_bps: F64
+        self,
+        g: IDX,
+        sat: IDX,
+        r_sat_km: F64,
+        dist_km: F64,
+        up_bps: F64,
+        down_bps: F64,
+        t_s: float | None = None,
     ) -> tuple[F64, F64]:
         """``(uplink, downlink)`` rates [bit/s] of the station links ``g[i]``–``sat[i]``
-        (range ``dist_km[i]``): the ACM budget's rate at this instant for ACM directions
-        (0 where no MODCOD closes), the fixed rates ``up_bps``/``down_bps`` otherwise."""
+        (range ``dist_km[i]``): the ACM budget's rate at this instant ``t_s`` (with the
+        jammers transmitting then) for ACM directions (0 where no MODCOD closes), the fixed
+        rates ``up_bps``/``down_bps`` otherwise."""
         acm = self.acm
         assert acm is not None
         s = self.sites
@@ -344,7 +380,10 @@ class SnapshotBuilder:
             m = np.flatnonzero(row >= 0)
             bps = np.array(fixed, dtype=np.float64)
             if m.size:
-                bps[m] = acm.rate_bps(row[m], el[m], dist_km[m])
+                act = None
+                if acm.jammers is not None and t_s is not None:
+                    act = np.repeat(acm.jammers.active_at(np.array([t_s])), m.size, axis=0)
+                bps[m] = acm.rate_bps(row[m], el[m], dist_km[m], r_sat_km[sat[m]], act)
             out.append(bps)
         return out[0], out[1]
 

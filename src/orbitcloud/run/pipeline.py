@@ -25,7 +25,7 @@ from orbitcloud.compute.runner import WorkloadInputs, WorkloadResult, run_worklo
 from orbitcloud.executor import Executor, SerialExecutor
 from orbitcloud.faults.timeline import EventTimeline
 from orbitcloud.links.contactplan import ContactPlan
-from orbitcloud.links.contacts import build_contact_plan, node_table
+from orbitcloud.links.contacts import JamEffect, build_contact_plan, node_table
 from orbitcloud.network.bundles import BundleTable, send_bundles
 from orbitcloud.network.ledger import Network
 from orbitcloud.network.routes import RouteTable, endpoints, route_pairs
@@ -38,7 +38,7 @@ from orbitcloud.orbits.satellites import satellites_of
 from orbitcloud.progress import NullProgress, Progress
 from orbitcloud.reliability.restore import RestoreEstimate, restore_time
 from orbitcloud.scenario.models import EARTH_ORBIT_KINDS, RangeTopology, Scenario
-from orbitcloud.scenario.threats import rogue_attempt_times_s
+from orbitcloud.scenario.threats import Jamming, LinkFlooding, rogue_attempt_times_s
 from orbitcloud.sim.events import EventLog
 from orbitcloud.storage.run import StorageReport, run_storage, storage_nodes
 from orbitcloud.tables import fmt_bytes, fmt_utc, html_table, summary_html
@@ -84,6 +84,10 @@ class RunResult:
     restore: RestoreEstimate | None = None
     store_root: Path | None = None
     bundles: BundleTable | None = None
+    #: per ``jamming`` threat (scenario order), what it did to the ACM contact pieces
+    jamming: list[JamEffect] = field(default_factory=list)
+    #: per ``link_flooding`` threat (scenario order), the plan capacity it took [bytes]
+    flooding_taken_bytes: list[float] = field(default_factory=list)
 
     def __repr__(self) -> str:
         stages = ", ".join(self.timings_s) or "none"
@@ -189,11 +193,14 @@ def run_pipeline(
     with _timed(timings, "orbits"):
         eph = propagate(sats, grid, progress)
     with _timed(timings, "contacts"):
-        plan = build_contact_plan(scenario, eph, tol_s, progress, executor)
+        jam: list[JamEffect] = []
+        plan = build_contact_plan(scenario, eph, tol_s, progress, executor, jam)
         # the fault timeline cuts the plan here, so every later stage sees the cut plan
         timeline = EventTimeline.from_scenario(scenario, plan.nodes)
-        plan = timeline.cut(plan)
+        plan, flooded = timeline.cut_and_flood(plan)
     result = RunResult(scenario, eph, plan, timeline, timings, Network(plan))
+    result.jamming, result.flooding_taken_bytes = jam, [float(x) for x in flooded]
+    _attack_events(result)
     if last < STAGES.index("power"):
         return result
     with _timed(timings, "power"):
@@ -218,6 +225,22 @@ def run_pipeline(
     if result.storage is None and last >= STAGES.index("compute"):
         _rogue_without_store(result)
     return result
+
+
+def _attack_events(result: RunResult) -> None:
+    """One ``link_jammed`` event per jammer (capacity lost, bytes) and one ``link_flooded``
+    per flooding threat (capacity taken, bytes), at their start, if within the run."""
+    jams = [t for t in result.scenario.threats if isinstance(t, Jamming)]
+    floods = [t for t in result.scenario.threats if isinstance(t, LinkFlooding)]
+    for th, eff in zip(jams, result.jamming, strict=True):
+        if th.t_s <= result.scenario.duration_s:
+            result.events.add(th.t_s, "security", "link_jammed", th.name, th.pointing,
+                              eff.capacity_lost_bytes,
+                              f"{eff.contacts_affected} contacts")  # fmt: skip
+    for fl, taken in zip(floods, result.flooding_taken_bytes, strict=True):
+        if fl.t_s <= result.scenario.duration_s:
+            result.events.add(fl.t_s, "security", "link_flooded", "", ",".join(fl.targets),
+                              taken, f"{fl.attack_bps:g} bit/s")  # fmt: skip
 
 
 def _rogue_without_store(result: RunResult) -> None:
@@ -346,8 +369,9 @@ def run_routes(
         if any(isinstance(i.topology, RangeTopology) for i in scenario.isls):
             r_all = propagate(sats, grid, progress).r_ecef_km  # range topologies need them
         nodes = node_table(scenario, sats)
-        down = EventTimeline.from_scenario(scenario, nodes).outages
-        builder = SnapshotBuilder.from_scenario(scenario, sats, r_all).with_outages(down)
+        tl = EventTimeline.from_scenario(scenario, nodes)
+        builder = (SnapshotBuilder.from_scenario(scenario, sats, r_all)
+                   .with_outages(tl.outages).with_floods(tl.floods))  # fmt: skip
         names = nodes.names
         endpoints(builder, list(src) + list(dst), names)  # fail early on unknown names
     n_chunk = 1 if ex.workers == 1 else min(grid.n_time, 8 * ex.workers)
@@ -376,7 +400,8 @@ def run_transfers(
     grid = TimeGrid.regular(scenario.epoch, scenario.duration_s, scenario.step_s)
     r = propagate(sats, grid, progress).r_ecef_km
     nodes = node_table(scenario, sats)
-    down = EventTimeline.from_scenario(scenario, nodes).outages
-    builder = SnapshotBuilder.from_scenario(scenario, sats, r).with_outages(down)
+    tl = EventTimeline.from_scenario(scenario, nodes)
+    builder = SnapshotBuilder.from_scenario(scenario, sats, r).with_outages(tl.outages)
+    builder = builder.with_floods(tl.floods)
     names = nodes.names
     return simulate_transfers(builder, grid.t_s, r, names, transfers, progress)

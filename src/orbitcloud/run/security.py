@@ -13,6 +13,16 @@ full redundancy on trusted nodes; null if not by the end of the run).
 
 Per ``rogue_ground_station``: attempts and rejections (every one is rejected).
 
+Per ``jamming``: the contact pieces whose rate it lowered (``contacts_affected``; of them
+``contacts_closed`` closed no MODCOD and were dropped), ``capacity_lost_bytes`` (clear rate
+minus jammed rate, times duration, summed over them), ``affected_link_s`` and
+``affected_link_share``: their link-time over the ACM link-time of the jammed direction within
+the jammer's window (null if there was none), from :class:`~orbitcloud.links.contacts.JamEffect`.
+A piece two jammers reach at once counts for each.
+
+Per ``link_flooding``: ``capacity_taken_bytes``, what it took from the contact plan
+(``min(rate, attack_bps)`` times the overlap, summed over its targets' contacts).
+
 Nothing is simulated here: it reads the run's timeline, network, storage report and events.
 """
 
@@ -54,6 +64,7 @@ def security_summary(result: RunResult) -> dict[str, Any]:
     comp = {r.target: r for r in (report.compromises if report is not None else [])}
     rogue = {r.name: r for r in (report.rogues if report is not None else [])}
     out: list[dict[str, Any]] = []
+    jam_k = flood_k = 0
     for th in result.scenario.threats:
         if th.kind == "compromised_satellite":
             rec = comp.get(th.target)
@@ -82,6 +93,34 @@ def security_summary(result: RunResult) -> dict[str, Any]:
                 "recovered_s": _num(recovered),
                 "time_to_recover_s": _num(recovered - th.detected_s),
             })  # fmt: skip
+        elif th.kind == "jamming":
+            eff = result.jamming[jam_k] if jam_k < len(result.jamming) else None
+            jam_k += 1
+            share = (eff.affected_link_s / eff.window_link_s) if eff and eff.window_link_s else None
+            out.append({
+                "kind": th.kind,
+                "name": th.name,
+                "target": th.target,
+                "pointing": th.pointing,
+                "t_s": th.t_s,
+                "duration_s": th.duration_s,
+                "contacts_affected": eff.contacts_affected if eff else 0,
+                "contacts_closed": eff.contacts_closed if eff else 0,
+                "capacity_lost_bytes": eff.capacity_lost_bytes if eff else 0.0,
+                "affected_link_s": eff.affected_link_s if eff else 0.0,
+                "affected_link_share": None if share is None else round(share, 6),
+            })  # fmt: skip
+        elif th.kind == "link_flooding":
+            taken = result.flooding_taken_bytes
+            out.append({
+                "kind": th.kind,
+                "targets": list(th.targets),
+                "t_s": th.t_s,
+                "duration_s": th.duration_s,
+                "attack_bps": th.attack_bps,
+                "capacity_taken_bytes": taken[flood_k] if flood_k < len(taken) else 0.0,
+            })  # fmt: skip
+            flood_k += 1
         else:
             r = rogue.get(th.name)
             n = len(rogue_attempt_times_s(th, result.scenario.duration_s))

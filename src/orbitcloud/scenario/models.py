@@ -579,8 +579,8 @@ class Scenario(_Model):
     )
     threats: list[Threat] = Field(
         default_factory=list,
-        description="adversaries: compromised satellites, rogue ground stations "
-        "(see orbitcloud.scenario.threats)",
+        description="adversaries: compromised satellites, rogue ground stations, jammers, "
+        "link flooding (see orbitcloud.scenario.threats)",
     )
     assessment: AssessmentSpec = Field(
         default_factory=lambda: AssessmentSpec(),
@@ -711,7 +711,10 @@ class Scenario(_Model):
             _check_fault_target(f, f"faults[{j}].target", sats, stations, self)
         for j, proc in enumerate(self.fault_processes):
             _check_fault_process(proc, f"fault_processes[{j}]", sats, stations, list(by_name))
-        check_threats(self.threats, sats, {*sats, *stations}, self.duration_s)
+        check_threats(
+            self.threats, sats, {*sats, *stations}, self.duration_s,
+            {g.name: g.link for g in self.ground_stations},
+        )  # fmt: skip
         return self
 
     def _check_terminals(self, by_name: dict[str, Constellation]) -> None:

@@ -123,9 +123,15 @@ class AcmBudget(_Model):
 
 class AcmUplink(AcmBudget):
     """The station-to-satellite direction of an :class:`AcmLink`: ``eirp_dbw`` is the
-    station's, ``g_t_db_per_k`` the satellite receiver's; the band's uplink frequency."""
+    station's, ``g_t_db_per_k`` the satellite receiver's; the band's uplink frequency.
+    ``satellite_beamwidth_deg``: the 3 dB beamwidth of the satellite's receive beam (pointed
+    at the station), which an uplink ``jamming`` threat needs to know how much of a jammer
+    the beam picks up off its axis; none: no uplink jammer can be modelled against it."""
 
     kind: Literal["acm"]
+    satellite_beamwidth_deg: float | None = Field(
+        None, gt=0, le=180, description="satellite receive beam, 3 dB full width [deg] (jamming)"
+    )
 
 
 class AcmLink(AcmBudget):

@@ -14,31 +14,52 @@ kind                       what happens
                            the store: from ``t_s`` for ``duration_s`` it attempts
                            ``uplinks_per_hour`` uplinks, evenly spaced (attempt ``j`` at
                            ``t_s + j × 3600 / uplinks_per_hour``); each is rejected
+``jamming``                a transmitter ``name`` at ``lat_deg``/``lon_deg``/``height_m``
+                           radiating ``eirp_dbw`` on ``frequency_hz`` (or ``band``'s centre of
+                           the ``target`` direction) through a beam of ``beamwidth_deg`` over
+                           ``[t_s, t_s + duration_s)``: ``target: downlink`` points it at the
+                           receiver of station ``pointing``; ``target: uplink`` points it at
+                           the sky (``pointing: sky``) and jams satellites whose receive beam
+                           sees it. Its power adds to the noise of the ACM budgets it reaches
+                           (:mod:`orbitcloud.links.jamming`); fixed-rate links have no budget
+                           and are not affected
+``link_flooding``          attack traffic of ``attack_bps`` on each of ``targets`` (a station:
+                           its up- and downlink contacts; ``satA-satB``: that ISL, both ways)
+                           over ``[t_s, t_s + duration_s)``: the contact plan's and the
+                           snapshot network's capacity of those links drop by ``attack_bps``
+                           (a contact left with 0 is removed)
 =========================  ====================================================================
 
 The cross-checks against the rest of the scenario (:func:`check_threats`) name the field:
-an unknown satellite, a target compromised twice, a rogue name that is already a node. Like
+an unknown satellite, a target compromised twice, a rogue or jammer name that is already a
+node, a jammer pointed at a fixed-rate station (it has no link budget to degrade), an uplink
+jammer that no station's ACM uplink can feel (none gives ``satellite_beamwidth_deg``), a
+flooding target that is neither a station nor two satellites ``satA-satB``. Like
 faults, a threat (or its detection) after the end of the run is allowed and does not happen
 in it: a run shortened with ``--duration-s`` ends before it."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Annotated, Literal
 
 from pydantic import Field
 
 from orbitcloud.scenario.base import Name, _Model
 from orbitcloud.scenario.errors import shorten
+from orbitcloud.scenario.rates import AcmLink, AcmUplink
 
 __all__ = [
     "THREAT_KINDS",
     "CompromisedSatellite",
+    "Jamming",
+    "LinkFlooding",
     "RogueGroundStation",
     "Threat",
     "check_threats",
     "rogue_attempt_times_s",
+    "split_isl",
 ]
 
 
@@ -70,8 +91,67 @@ class RogueGroundStation(_Model):
     uplinks_per_hour: float = Field(gt=0, le=3.6e6, description="attempts per hour (<= 1000/s)")
 
 
-Threat = Annotated[CompromisedSatellite | RogueGroundStation, Field(discriminator="kind")]
-THREAT_KINDS: tuple[str, ...] = ("compromised_satellite", "rogue_ground_station")
+class Jamming(_Model):
+    """A jammer (module docstring; the model: :mod:`orbitcloud.links.jamming`)."""
+
+    kind: Literal["jamming"]
+    name: Name
+    lat_deg: float = Field(ge=-90, le=90, description="where it transmits from (geodetic)")
+    lon_deg: float = Field(ge=-180, le=180, description="where it transmits from (east +)")
+    height_m: float = Field(0.0, ge=0, le=20_000, description="antenna height above the ellipsoid")
+    t_s: float = Field(ge=0, description="switched on [s since the epoch]")
+    duration_s: float = Field(gt=0, description="how long it transmits [s]")
+    eirp_dbw: float = Field(ge=-30, le=120, description="EIRP on its beam axis [dBW]")
+    frequency_hz: float | None = Field(
+        None, ge=1e9, le=55e9, description="carrier [Hz]; else the band's centre"
+    )
+    band: Literal["Ku", "Ka", "X"] | None = Field(
+        None, description="the band's down- or uplink centre (by target), unless frequency_hz"
+    )
+    beamwidth_deg: float = Field(gt=0, le=180, description="its beam, 3 dB full width [deg]")
+    target: Literal["uplink", "downlink"] = Field(description="the direction it jams")
+    pointing: str = Field(
+        description="downlink: the station whose receiver it illuminates; uplink: sky"
+    )
+
+    @property
+    def end_s(self) -> float:
+        return self.t_s + self.duration_s
+
+
+class LinkFlooding(_Model):
+    """Attack traffic of ``attack_bps`` on the links ``targets`` over
+    ``[t_s, t_s + duration_s)`` (module docstring)."""
+
+    kind: Literal["link_flooding"]
+    targets: list[str] = Field(
+        min_length=1, description="station names (their ground links) or ISLs satA-satB"
+    )
+    t_s: float = Field(ge=0, description="start of the attack [s since the epoch]")
+    duration_s: float = Field(gt=0, description="length of the attack [s]")
+    attack_bps: float = Field(gt=0, le=1e13, description="capacity the attack takes [bit/s]")
+
+    @property
+    def end_s(self) -> float:
+        return self.t_s + self.duration_s
+
+
+Threat = Annotated[
+    CompromisedSatellite | RogueGroundStation | Jamming | LinkFlooding,
+    Field(discriminator="kind"),
+]
+THREAT_KINDS: tuple[str, ...] = (
+    "compromised_satellite", "rogue_ground_station", "jamming", "link_flooding",
+)  # fmt: skip
+
+
+def split_isl(target: str, satellites: Collection[str]) -> tuple[str, str] | None:
+    """``satA-satB`` as ``(satA, satB)``, both satellites of ``satellites``, trying every
+    ``-`` (satellite names hold hyphens: ``milsca-1-2-milsca-1-3``); None if no split fits."""
+    for j, ch in enumerate(target):
+        if ch == "-" and target[:j] in satellites and target[j + 1 :] in satellites:
+            return target[:j], target[j + 1 :]
+    return None
 
 
 def rogue_attempt_times_s(r: RogueGroundStation, until_s: float = math.inf) -> list[float]:
@@ -85,16 +165,28 @@ def rogue_attempt_times_s(r: RogueGroundStation, until_s: float = math.inf) -> l
 
 
 def check_threats(
-    threats: Sequence[CompromisedSatellite | RogueGroundStation],
+    threats: Sequence[CompromisedSatellite | RogueGroundStation | Jamming | LinkFlooding],
     satellites: Collection[str],
     nodes: Collection[str],
     duration_s: float,
+    links: Mapping[str, AcmLink | None] | None = None,
 ) -> None:
-    """The cross-checks of ``threats:`` (module docstring); ValueError naming the field."""
+    """The cross-checks of ``threats:`` (module docstring); ValueError naming the field.
+    ``links``: each station's ``link:`` (None: a fixed rate)."""
     seen: set[str] = set()
+    links = links or {}
     for j, th in enumerate(threats):
         where = f"threats[{j}]"
-        if isinstance(th, CompromisedSatellite):
+        if isinstance(th, Jamming):
+            _check_jamming(th, where, nodes, links)
+        elif isinstance(th, LinkFlooding):
+            for i, t in enumerate(th.targets):
+                if t not in links and split_isl(t, satellites) is None:
+                    raise ValueError(
+                        f"{where}.targets[{i}]: {shorten(t)} is neither a ground station nor "
+                        "an inter-satellite link satA-satB of two satellites of this scenario"
+                    )
+        elif isinstance(th, CompromisedSatellite):
             if th.target not in satellites:
                 some = ", ".join(sorted(satellites)[:4])
                 raise ValueError(
@@ -110,3 +202,43 @@ def check_threats(
                     f"{where}.name: {th.name!r} is already a node of this scenario; a rogue "
                     "station needs a name of its own"
                 )
+
+
+def _check_jamming(
+    th: Jamming, where: str, nodes: Collection[str], links: Mapping[str, AcmLink | None]
+) -> None:
+    if th.name in nodes:
+        raise ValueError(
+            f"{where}.name: {th.name!r} is already a node of this scenario; a jammer needs a "
+            "name of its own"
+        )
+    if (th.frequency_hz is None) == (th.band is None):
+        raise ValueError(
+            f"{where}.frequency_hz: give either frequency_hz or band, not both or none"
+        )
+    if th.target == "downlink":
+        if th.pointing not in links:
+            raise ValueError(
+                f"{where}.pointing: {shorten(th.pointing)} is not a ground station of this "
+                "scenario (a downlink jammer illuminates a station's receiver)"
+            )
+        if links[th.pointing] is None:
+            raise ValueError(
+                f"{where}.pointing: station {th.pointing!r} has a fixed rate, no link budget to "
+                "jam; give it an ACM `link:` (kind: acm) or point the jammer elsewhere"
+            )
+        return
+    if th.pointing != "sky":
+        raise ValueError(
+            f"{where}.pointing: an uplink jammer points at the sky (pointing: sky), not "
+            f"{shorten(th.pointing)}"
+        )
+    if not any(
+        lk is not None and isinstance(lk.uplink, AcmUplink)
+        and lk.uplink.satellite_beamwidth_deg is not None
+        for lk in links.values()
+    ):  # fmt: skip
+        raise ValueError(
+            f"{where}.target: uplink jamming needs a station whose ACM link.uplink gives "
+            "satellite_beamwidth_deg (the satellite's receive beam); no station does"
+        )

@@ -50,8 +50,10 @@ EVENT_UNITS: dict[str, str | None] = {
     "bit_flip": "bit offset", "isl_failure": "count", "station_outage": "count",
     "scrub_done": "count", "repair_failed": "count", "repair_done": "count",
     "shard_rebuilt": "bytes", "node_distrusted": "count",
-    # security (threats:): shards held at compromise, ciphertext bytes exposed, one attempt
+    # security (threats:): shards held at compromise, ciphertext bytes exposed, one attempt,
+    # contact capacity a jammer cost, contact capacity a flood took
     "satellite_compromised": "count", "compromise_detected": "bytes", "uplink_rejected": "count",
+    "link_jammed": "bytes", "link_flooded": "bytes",
 }  # fmt: skip
 
 EVENT_SCHEMA = pa.schema(

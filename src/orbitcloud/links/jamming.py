@@ -1,0 +1,245 @@
+"""Jamming of ACM ground links (the ``jamming`` threat of :mod:`orbitcloud.scenario.threats`).
+
+Jamming-to-signal ratio at the victim receiver, all dB (the one-way J/S equation, e.g.
+D. Adamy, *EW 101: A First Course in Electronic Warfare*, Artech House 2001, ch. 9
+"Communications jamming", eq. for J/S; R. Poisel, *Modern Communications Jamming Principles
+and Techniques*, 2nd ed., Artech House 2011, §2.6):
+
+    J/S = ERP_j − ERP_s − 20 log10 d_j + 20 log10 d_s + G_r(θ_j) − G_r(0)
+          − 20 log10(f_j / f_s) + A_s + L_s
+
+``ERP_j`` is the jammer's EIRP towards the receiver (its axis value plus its own pattern at
+the off-axis angle of the receiver), ``ERP_s`` the signal's EIRP (the budget's ``eirp_dbw``),
+``d_j``/``d_s`` the jammer–receiver and transmitter–receiver ranges, ``G_r(θ)`` the receiving
+antenna's gain ``θ`` off its axis (which points at the wanted transmitter). The last terms
+are what the textbook equation (free space on both paths, one frequency) leaves out here:
+the frequency term of the two free-space losses (0 for a co-channel jammer) and the wanted
+signal's own P.618 attenuation ``A_s`` and ``losses_db`` ``L_s`` from its ACM budget; the
+jammer's path is taken as free space (no atmosphere: conservative for the victim).
+
+The jammer's power is taken to fall within the victim's noise bandwidth (``Rs``: barrage
+jamming matched to the channel; a jammer counts only if its carrier is within ``Rs / 2`` of
+the victim's), so ``J0 / Es = J / S`` and the ACM budget uses
+
+    Es / (N0 + J0) = −10 log10(10^(−Es/N0 / 10) + 10^(J/S / 10))   [dB]
+
+in place of Es/N0 (:mod:`orbitcloud.links.acm`): the MODCOD and rate drop, or the link closes.
+A jammer whose J/N0 (``J/S + Es/N0``) is below :data:`JN_FLOOR_DB` (−30 dB: it raises the
+noise by less than 0.005 dB) is ignored, so links outside its beam or footprint are untouched
+exactly.
+
+Antenna patterns (gain vs off-axis angle θ):
+
+- a ground station's receiver (downlink victim): the main lobe ``G0 − 12 (θ/θ3)²`` (the
+  parabolic/Gaussian approximation, e.g. Maral & Bousquet, *Satellite Communications
+  Systems*, 5th ed., §5.2.1, eq. 5.14) with ``G0 = 10 log10(η (π D / λ)²)``, η
+  :data:`STATION_EFFICIENCY`, ``θ3 = 70 λ / D`` [deg] (ibid. eq. 5.13), down to the sidelobe
+  envelope of ITU-R S.465-6 (2010): ``32 − 25 log10 θ`` dBi for ``φ_min <= θ < 48°``, −10 dBi
+  beyond, ``φ_min = max(1°, 100 λ/D)`` (``D/λ >= 50``) or ``max(2°, 114 (D/λ)^−1.09)``;
+  ``D`` is the budget's ``antenna_diameter_m``;
+- the satellite's receive beam (uplink victim) and the jammer's own beam, known only by their
+  3 dB beamwidth: the relative single-feed pattern of ITU-R S.672-4 Annex 1 with
+  ``L_s = −20 dB``: ``−12 (θ/θ3)²`` to ``1.29 θ3``, −20 dB to ``3.16 θ3``, then
+  ``−25 log10(2 θ / θ3)`` (no 0 dBi floor: it needs the peak gain, which is not given).
+
+Geometry: a downlink jammer on the ground points at the receiver of its ``pointing`` station
+and reaches a station only within the radio horizon of the two antennas,
+``sqrt(2 k R h_j) + sqrt(2 k R h_r)`` with the standard effective Earth radius factor
+``k = 4/3`` (ITU-R P.834-9 §1; ``R`` = 6371 km, heights above the ellipsoid); an uplink
+jammer points at the zenith and reaches a satellite above its horizon (elevation > 0).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from orbitcloud.constants import SPEED_OF_LIGHT_KM_S
+from orbitcloud.orbits.frames import geodetic_to_ecef, up_unit_vector
+from orbitcloud.scenario.threats import Jamming
+
+__all__ = [
+    "JN_FLOOR_DB",
+    "STATION_EFFICIENCY",
+    "JammerSet",
+    "combine_esn0_db",
+    "relative_gain_db",
+    "station_gain_db",
+]
+
+F64 = NDArray[np.float64]
+IDX = NDArray[np.intp]
+BOOL = NDArray[np.bool_]
+
+#: Below this J/N0 [dB] a jammer is ignored (noise rise < 0.005 dB).
+JN_FLOOR_DB = -30.0
+#: Aperture efficiency of a station's dish for its peak gain (Maral & Bousquet §5.2.1: 0.55-0.75).
+STATION_EFFICIENCY = 0.6
+#: Effective Earth radius factor of the standard atmosphere (ITU-R P.834-9 §1).
+EFFECTIVE_EARTH_K = 4.0 / 3.0
+#: Mean Earth radius for the radio horizon [km].
+EARTH_RADIUS_KM = 6371.0
+
+
+def relative_gain_db(theta_deg: F64, theta3_deg: F64 | float) -> F64:
+    """ITU-R S.672-4 Annex 1 relative pattern with ``L_s = −20 dB`` [dB <= 0] (module
+    docstring), broadcast over its arguments."""
+    x = np.asarray(theta_deg, dtype=np.float64) / np.asarray(theta3_deg, dtype=np.float64)
+    main = -12.0 * x**2
+    far = -25.0 * np.log10(np.maximum(2.0 * x, 1e-12))
+    return np.asarray(np.where(x <= 1.29, main, np.where(x <= 3.16, -20.0, far)), np.float64)
+
+
+def station_gain_db(theta_deg: F64, diameter_m: F64 | float, frequency_hz: F64 | float) -> F64:
+    """Gain [dBi] of a station dish ``theta_deg`` off its axis: the main lobe down to the
+    ITU-R S.465-6 envelope (module docstring), broadcast over its arguments."""
+    th = np.asarray(theta_deg, dtype=np.float64)
+    d_lam = (
+        np.asarray(diameter_m, dtype=np.float64)
+        * np.asarray(frequency_hz)
+        / (SPEED_OF_LIGHT_KM_S * 1e3)
+    )
+    g0 = 10.0 * np.log10(STATION_EFFICIENCY * (np.pi * d_lam) ** 2)
+    th3 = 70.0 / d_lam
+    main = g0 - 12.0 * (th / th3) ** 2
+    phi_min = np.where(d_lam >= 50, np.maximum(1.0, 100.0 / d_lam),
+                       np.maximum(2.0, 114.0 * d_lam**-1.09))  # fmt: skip
+    env = np.where(th < 48.0, 32.0 - 25.0 * np.log10(np.maximum(th, 1e-12)), -10.0)
+    side = np.where(th >= phi_min, env, -np.inf)
+    return np.asarray(np.minimum(g0, np.maximum(main, side)), dtype=np.float64)
+
+
+def combine_esn0_db(esn0_db: F64, js_db: F64) -> F64:
+    """``Es/(N0 + J0)`` [dB] from ``Es/N0`` and ``J/S`` [dB] (module docstring)."""
+    es = np.asarray(esn0_db, dtype=np.float64)
+    return np.asarray(-10.0 * np.log10(10.0 ** (-es / 10.0) + 10.0 ** (js_db / 10.0)), np.float64)
+
+
+def _angle_deg(u: F64, v: F64) -> F64:
+    """Angle between rows of ``u`` and ``v`` [deg], float64[m]."""
+    c = np.einsum("ij,ij->i", u, v) / (np.linalg.norm(u, axis=1) * np.linalg.norm(v, axis=1))
+    return np.asarray(np.degrees(np.arccos(np.clip(c, -1.0, 1.0))), dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class JammerSet:
+    """The scenario's jammers as arrays ``[n_j]``: ``r_ecef_km``/``axis`` float64[n_j, 3]
+    (position, unit beam axis), ``height_km``, ``eirp_dbw``, ``frequency_hz``,
+    ``beamwidth_deg``, ``start_s``/``end_s`` (window ``[start, end)``), ``uplink`` (target)."""
+
+    r_ecef_km: F64
+    axis: F64
+    height_km: F64
+    eirp_dbw: F64
+    frequency_hz: F64
+    beamwidth_deg: F64
+    start_s: F64
+    end_s: F64
+    uplink: BOOL
+
+    @classmethod
+    def of(
+        cls,
+        jammers: Sequence[Jamming],
+        station_names: Sequence[str],
+        station_ecef_km: F64,
+        band_hz: dict[str, tuple[float, float]],
+    ) -> JammerSet:
+        """From the threats; ``station_ecef_km`` float64[n_gs, 3] in ``station_names``' order
+        (a downlink jammer's axis points at its ``pointing`` station); ``band_hz``: the
+        (down, up) centre of each band (:data:`orbitcloud.links.acm.ACM_BAND_HZ`)."""
+        n = len(jammers)
+        lat = np.array([j.lat_deg for j in jammers], dtype=np.float64)
+        lon = np.array([j.lon_deg for j in jammers], dtype=np.float64)
+        h_km = np.array([j.height_m for j in jammers], dtype=np.float64) / 1000.0
+        r = geodetic_to_ecef(lat, lon, h_km).reshape(n, 3)
+        up = up_unit_vector(lat, lon).reshape(n, 3)
+        axis = up.copy()
+        index = {s: i for i, s in enumerate(station_names)}
+        for k, j in enumerate(jammers):
+            if j.target == "downlink":
+                v = station_ecef_km[index[j.pointing]] - r[k]
+                axis[k] = v / max(float(np.linalg.norm(v)), 1e-9)
+        freq = [
+            j.frequency_hz if j.frequency_hz is not None
+            else band_hz[j.band or "Ka"][1 if j.target == "uplink" else 0]
+            for j in jammers
+        ]  # fmt: skip
+        return cls(
+            r, axis, h_km, np.array([j.eirp_dbw for j in jammers], dtype=np.float64),
+            np.array(freq, dtype=np.float64),
+            np.array([j.beamwidth_deg for j in jammers], dtype=np.float64),
+            np.array([j.t_s for j in jammers], dtype=np.float64),
+            np.array([j.end_s for j in jammers], dtype=np.float64),
+            np.array([j.target == "uplink" for j in jammers], dtype=bool),
+        )  # fmt: skip
+
+    def __len__(self) -> int:
+        return int(self.eirp_dbw.shape[0])
+
+    def active_at(self, t_s: F64) -> BOOL:
+        """bool[m, n_j]: jammer ``k`` transmits at ``t_s[i]`` (``start <= t < end``)."""
+        t = np.asarray(t_s, dtype=np.float64)[:, None]
+        return np.asarray((self.start_s[None] <= t) & (t < self.end_s[None]), dtype=bool)
+
+    def js_db(
+        self,
+        k: int,
+        uplink: bool,
+        r_station_km: F64,
+        station_height_km: F64,
+        r_sat_km: F64,
+        frequency_hz: F64,
+        symbol_rate_baud: F64,
+        eirp_dbw: F64,
+        attenuation_db: F64,
+        losses_db: F64,
+        rx_diameter_m: F64,
+        rx_beamwidth_deg: F64,
+    ) -> F64:
+        """J/S [dB] of jammer ``k`` at ``m`` victim samples (module docstring): the link of a
+        station at ``r_station_km`` [m, 3] and a satellite at ``r_sat_km`` [m, 3], in the
+        direction ``uplink`` (the satellite receives) or not (the station receives), with the
+        victim budget's carrier, symbol rate, EIRP, attenuation and losses [m] and its
+        receiver (station dish diameter, or satellite 3 dB beamwidth; NaN: unknown, no
+        jamming). ``-inf`` where the jammer cannot reach the receiver (off channel, beyond
+        the horizon, another direction)."""
+        m = r_sat_km.shape[0]
+        out = np.full(m, -np.inf)
+        if bool(self.uplink[k]) != uplink:
+            return out
+        co = np.abs(self.frequency_hz[k] - frequency_hz) <= symbol_rate_baud / 2.0
+        rj = self.r_ecef_km[k]
+        if uplink:  # receiver: the satellite, axis towards the station
+            to_j = rj[None] - r_sat_km
+            d_j = np.linalg.norm(to_j, axis=1)
+            d_s = np.linalg.norm(r_station_km - r_sat_km, axis=1)
+            g_rel = relative_gain_db(_angle_deg(r_station_km - r_sat_km, to_j), rx_beamwidth_deg)
+            seen = np.einsum("ij,j->i", r_sat_km - rj[None], self.axis[k]) > 0  # above horizon
+            ok = co & seen & np.isfinite(rx_beamwidth_deg)
+        else:  # receiver: the station, axis towards the satellite
+            to_j = rj[None] - r_station_km
+            d_j = np.linalg.norm(to_j, axis=1)
+            d_s = np.linalg.norm(r_sat_km - r_station_km, axis=1)
+            th = _angle_deg(r_sat_km - r_station_km, to_j)
+            g_rel = station_gain_db(th, rx_diameter_m, frequency_hz) - station_gain_db(
+                np.zeros(m), rx_diameter_m, frequency_hz
+            )
+            two_k_r = 2.0 * EFFECTIVE_EARTH_K * EARTH_RADIUS_KM
+            horizon = np.sqrt(two_k_r * self.height_km[k]) + np.sqrt(
+                two_k_r * np.maximum(station_height_km, 0.0)
+            )
+            ok = co & np.isfinite(rx_diameter_m) & (d_j <= horizon)
+        tx = relative_gain_db(_angle_deg(np.broadcast_to(self.axis[k], (m, 3)), -to_j),
+                              self.beamwidth_deg[k])  # fmt: skip
+        js = (
+            self.eirp_dbw[k] + tx - eirp_dbw
+            - 20.0 * np.log10(np.maximum(d_j, 1e-6)) + 20.0 * np.log10(d_s)
+            + g_rel - 20.0 * np.log10(self.frequency_hz[k] / frequency_hz)
+            + attenuation_db + losses_db
+        )  # fmt: skip
+        out[ok] = js[ok]
+        return out
