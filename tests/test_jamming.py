@@ -325,3 +325,26 @@ def test_flooding_lowers_the_snapshot_capacity_and_a_transfer_takes_longer() -> 
     assert t[0].completed[0] and t[1].completed[0]
     assert t[0].finish_s[0] == pytest.approx(size * 8 / 1e10, rel=1e-9)
     assert t[1].finish_s[0] == pytest.approx(size * 8 / (1e10 - ATTACK), rel=1e-9)
+
+
+def test_an_uplink_jammer_hits_the_satellites_receive_beam_only(
+    clear: tuple[RunResult, ContactPlan],
+) -> None:
+    d = _scenario([{**JAMMER, "target": "uplink", "pointing": "sky", "eirp_dbw": 60,
+                    "beamwidth_deg": 120}])  # fmt: skip
+    d["ground_stations"][0]["link"]["uplink"]["satellite_beamwidth_deg"] = 3.0
+    res = run(load_scenario(d), stages=("contacts",))
+    plan, base = res.contacts, clear[1]
+    for st, k in (("Fucino", "downlink"), ("Svalbard", "downlink"), ("Fixed", "uplink")):
+        assert _table(plan, _rows(plan, st, k)) == _table(base, _rows(base, st, k)), (st, k)
+    up = _rows(plan, "Fucino", "uplink")
+    up_base = _rows(base, "Fucino", "uplink")
+    t0, t1 = JAM_T_S, JAM_T_S + JAM_D_S
+
+    def volume(p: ContactPlan, r: np.ndarray) -> float:
+        lo, hi = np.maximum(p.start_s[r], t0), np.minimum(p.end_s[r], t1)
+        return float((p.rate_bps[r] * np.clip(hi - lo, 0, None)).sum())
+
+    assert volume(plan, up) < volume(base, up_base)
+    (entry,) = security_summary(res)["threats"]
+    assert entry["target"] == "uplink" and entry["capacity_lost_bytes"] > 0
