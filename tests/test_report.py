@@ -29,6 +29,8 @@ from typer.testing import CliRunner
 from orbitcloud.cli import app
 from orbitcloud.report import RunFolderError, open_run_folder, write_czml, write_report
 from orbitcloud.report.czml import (
+    COMPROMISED_RGBA,
+    DETECTED_RGBA,
     ECLIPSE_RGBA,
     MAX_POSITION_SAMPLES,
     MIN_SAMPLES_PER_ORBIT,
@@ -307,13 +309,17 @@ def test_czml_entities_are_satellites_stations_and_links(
     sats = set(pq.read_table(run_dir / "positions.parquet").column("sat").to_pylist())
     stations = {g["name"] for g in manifest["scenario"]["ground_stations"]}
     pairs = _pairs_by_brute_force(run_dir)
+    rogues = {
+        t["name"] for t in manifest["scenario"]["threats"] if t["kind"] == "rogue_ground_station"
+    }
     ids = [p["id"] for p in scene[1:]]
     assert scene[0]["id"] == "document"
     assert len(ids) == len(set(ids))
     assert {i for i in ids if i.startswith("sat/")} == {f"sat/{s}" for s in sats}
     assert {i for i in ids if i.startswith("gs/")} == {f"gs/{g}" for g in stations}
+    assert {i for i in ids if i.startswith("rogue/")} == {f"rogue/{r}" for r in rogues}
     assert {i for i in ids if i.startswith("link/")} == {f"link/{a}/{b}" for a, b in pairs}
-    assert len(ids) == len(sats) + len(stations) + len(pairs)
+    assert len(ids) == len(sats) + len(stations) + len(rogues) + len(pairs)
     assert any(a in sats and b in sats for a, b in pairs), "the run has ISLs"
 
 
@@ -369,8 +375,14 @@ def test_eclipse_colour_follows_the_sunlit_column(
         if not p["id"].startswith("sat/"):
             continue
         name = p["id"][4:]
-        c = np.asarray(p["point"]["color"]["rgba"], dtype=float).reshape(-1, 5)
+        colour = p["point"]["color"]
         times = np.asarray(p["position"]["cartesian"], dtype=float).reshape(-1, 4)[:, 0]
+        if isinstance(colour, list):  # a compromised satellite: eclipse colours until t_s
+            epoch = _parse_time(colour[0]["interval"].split("/")[0])
+            t_s = (_parse_time(colour[0]["interval"].split("/")[1]) - epoch).total_seconds()
+            colour = colour[0]
+            times = times[times < t_s]
+        c = np.asarray(colour["rgba"], dtype=float).reshape(-1, 5)
         # colour in effect at t: the last colour sample at or before t (switches take 1 s)
         idx = np.searchsorted(c[:, 0], times, side="right") - 1
         for t, i in zip(times, idx, strict=True):
@@ -413,3 +425,160 @@ def test_report_cli_prints_the_path_and_rejects_other_folders(
     assert bad.exit_code == 1
     with pytest.raises(RunFolderError, match=r"manifest\.json"):
         open_run_folder(tmp_path)
+
+
+# --- security and resilience (threats) -----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def security_report(run_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """report.html of the milsca run as written (its threats: milsca-1-2 compromised at
+    900 s, detected at 1,140 s; Rogue-Tunis from 600 s for 600 s)."""
+    return write_report(_copy(run_dir, tmp_path_factory.mktemp("security")))
+
+
+def _section(html_text: str, sid: str) -> str:
+    start = html_text.index(f'<section id="{sid}">')
+    return html_text[start : html_text.index("</section>", start)]
+
+
+def _text(fragment: str) -> str:
+    """The visible text of an HTML fragment (tags dropped, entities unescaped)."""
+    import html as html_lib
+
+    return html_lib.unescape(re.sub(r"<[^>]+>", " ", re.sub(r'src="[^"]*"', "", fragment)))
+
+
+def _rows(fragment: str, heading: str) -> list[list[str]]:
+    """The body rows (cell texts) of the first table after ``heading`` in ``fragment``."""
+    import html as html_lib
+
+    start = fragment.index(heading)
+    table = fragment[fragment.index("<table>", start) : fragment.index("</table>", start)]
+    rows = re.findall(r"<tr>(.*?)</tr>", table)[1:]
+    return [[html_lib.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", r)] for r in rows]
+
+
+def _threats(run_dir: Path) -> dict[str, dict[str, Any]]:
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    return {t.get("target") or t["name"]: t for t in metrics["security"]["threats"]}
+
+
+def test_security_section_appears_only_with_threats(
+    security_report: Path, plain_report: Path, full_report: Path
+) -> None:
+    """The milsca run (one compromised satellite, one rogue station) gets a security section
+    and its threat timeline figure; the same run without its metrics.json `security` block
+    gets none, and the page says nothing of security or threats."""
+    text = security_report.read_text()
+    assert "security" in _sections(text)
+    assert "figures/threat_timeline.png" in _section(text, "security")
+    assert "Security" not in _section(text, "storage")  # moved out of the storage section
+    for page in (plain_report, full_report):
+        other = page.read_text()
+        assert "security" not in _sections(other)
+        assert not (page.parent / "figures" / "threat_timeline.png").exists()
+        assert "threat" not in _text(other).lower()
+
+
+def test_security_section_numbers_equal_the_tables(run_dir: Path, security_report: Path) -> None:
+    """Per phase of the compromise (before it, compromised undetected, after detection) the
+    jobs, on-time share and late jobs counted from jobs.parquet in plain Python; puts and
+    durable objects from storage.parquet; the exposure equal to metrics.json's ciphertext
+    bytes with 0 bytes of plaintext said in words; the rogue station's rejected attempts
+    counted from events.parquet."""
+    threats = _threats(run_dir)
+    comp, rogue = threats["milsca-1-2"], threats["Rogue-Tunis"]
+    t_s, det, end = comp["t_s"], comp["detected_s"], 2 * 3600.0
+    assert (t_s, det) == (900.0, 1140.0)
+    sec = _section(security_report.read_text(), "security")
+    words = " ".join(_text(sec).split())
+    assert f"{comp['exposed_ciphertext_bytes']:,} bytes of ciphertext" in words
+    assert comp["exposed_ciphertext_bytes"] > 0
+    assert "0 bytes of plaintext" in words
+    assert "compromised at t = 900 s" in words and "detected at t = 1,140 s" in words
+
+    jobs = pq.read_table(run_dir / "jobs.parquet").to_pylist()
+    bounds = [(0.0, t_s), (t_s, det), (det, end)]
+    want = []
+    for i, (a, b) in enumerate(bounds):
+        n = on_time = late = 0
+        for r in jobs:
+            t = r["submitted_s"] if r["submitted_s"] is not None else r["ready_s"]
+            if not (a <= t < b or (i == 2 and t == b)):
+                continue
+            n += 1
+            dl = r["deadline_s"] if r["deadline_s"] is not None else math.inf
+            if r["delivered_s"] is not None:
+                on_time += r["delivered_s"] <= dl
+                late += r["delivered_s"] > dl
+            else:
+                late += dl <= end
+        want.append((n, on_time, late))
+    got = _rows(sec, "Jobs by phase")[:3]
+    assert [r[0] for r in got] == [
+        "before compromise",
+        "compromised, undetected",
+        "after detection",
+    ]
+    for row, (n, on_time, late) in zip(got, want, strict=True):
+        assert int(row[3].replace(",", "")) == n
+        assert float(row[4]) == pytest.approx(100 * on_time / (on_time + late), abs=0.05)
+        assert int(row[5].replace(",", "")) == late
+    assert want[2][0] > 100, "jobs keep being submitted after detection"
+
+    objs = pq.read_table(run_dir / "storage.parquet").to_pylist()
+    got_s = _rows(sec, "Storage by phase")[:3]
+    for i, (row, (a, b)) in enumerate(zip(got_s, bounds, strict=True)):
+        mine = [r for r in objs if a <= r["put_s"] < b or (i == 2 and r["put_s"] == b)]
+        accepted = [r for r in mine if r["refusal"] is None]
+        durable = [r for r in accepted if r["durable_s"] is not None]
+        assert int(row[3]) == len(mine)
+        assert int(row[4]) == len(mine) - len(accepted)
+        assert float(row[5]) == pytest.approx(100 * len(durable) / len(accepted), abs=0.05)
+    events = pq.read_table(run_dir / "events.parquet").to_pylist()
+    rejected = [
+        r["t_s"] for r in events if r["kind"] == "uplink_rejected" and r["node"] == "Rogue-Tunis"
+    ]
+    assert len(rejected) == rogue["uplinks_rejected"] == 5
+    assert f"{len(rejected)} rejected" in words
+
+
+def test_compromised_satellite_turns_amber_then_red(
+    run_dir: Path, scene: list[dict[str, Any]]
+) -> None:
+    """The compromised satellite's point colour has intervals that switch at t_s (amber) and
+    at detection (red), times computed here from the scene's epoch; its description says
+    so. Other satellites keep one sampled colour."""
+    threats = _threats(run_dir)
+    epoch = _parse_time(scene[0]["clock"]["currentTime"])
+    iso = [epoch + dt.timedelta(seconds=threats["milsca-1-2"][k]) for k in ("t_s", "detected_s")]
+    (sat,) = [p for p in scene if p["id"] == "sat/milsca-1-2"]
+    colour = sat["point"]["color"]
+    assert isinstance(colour, list) and len(colour) == 3
+    spans = [tuple(_parse_time(x) for x in c["interval"].split("/")) for c in colour]
+    assert spans[0][0] == epoch
+    assert spans[0][1] == spans[1][0] == iso[0]
+    assert spans[1][1] == spans[2][0] == iso[1]
+    assert spans[2][1] == epoch + dt.timedelta(hours=2)
+    assert tuple(colour[1]["rgba"]) == COMPROMISED_RGBA
+    assert tuple(colour[2]["rgba"]) == DETECTED_RGBA
+    assert len(colour[0]["rgba"]) % 5 == 0  # eclipse colours sampled before the compromise
+    assert "compromised at t = 900 s" in sat["description"]
+    assert "detected at t = 1,140 s" in sat["description"]
+    others = [p for p in scene if p["id"].startswith("sat/") and p["id"] != "sat/milsca-1-2"]
+    assert all(isinstance(p["point"]["color"], dict) for p in others)
+
+
+def test_rogue_station_has_an_entity_of_its_own(scene: list[dict[str, Any]]) -> None:
+    """Rogue-Tunis is a `rogue/` entity at its coordinates with its name, a style unlike the
+    stations' and a description of its window and rejected attempts."""
+    (rogue,) = [p for p in scene if p["id"] == "rogue/Rogue-Tunis"]
+    (station,) = [p for p in scene if p["id"].startswith("gs/")][:1]
+    assert rogue["name"].startswith("Rogue-Tunis")
+    assert rogue["position"]["cartographicDegrees"][:2] == pytest.approx([10.2, 36.8])
+    assert rogue["point"]["color"] != station["point"]["color"]
+    assert rogue["point"]["pixelSize"] > station["point"]["pixelSize"]
+    assert "Rogue-Tunis" in rogue["label"]["text"]
+    assert "600 s to 1,200 s" in rogue["description"]
+    assert "5 rejected" in rogue["description"]

@@ -163,6 +163,9 @@ def test_milsca_draws_the_figures_the_user_saw(run_dir: Path) -> None:
     run = open_run_folder(run_dir)
     drawn = {s.key for s in FIGURES if s.build(run) is not None}
     assert {"contact_timeline", "assessment", "tornado", "ground_tracks", "power"} <= drawn
+    # milsca has threats: the security section's timeline is drawn, so the layout test above
+    # checks it too
+    assert "threat_timeline" in drawn
 
 
 # --- the contact timeline -----------------------------------------------------------------------
@@ -323,3 +326,24 @@ def test_route_figures_fit(run_dir: Path, tmp_path: Path) -> None:
         fig = build(run)
         assert fig is not None
         assert layout_problems(fig) == [], build.__name__
+
+
+def test_threat_timeline_fits_with_threats_past_the_end(run_dir: Path, tmp_path: Path) -> None:
+    """The threat timeline of a run whose detection falls after its end (metrics.json's
+    ``detected_s`` null, ``recovered_s`` null) still draws, inside the figure, and a run
+    without threats draws none."""
+    from orbitcloud.report.security import fig_threat_timeline
+
+    folder = tmp_path / run_dir.name
+    shutil.copytree(run_dir, folder, ignore=shutil.ignore_patterns("figures", "storage"))
+    metrics = json.loads((folder / "metrics.json").read_text())
+    for t in metrics["security"]["threats"]:
+        if t["kind"] == "compromised_satellite":
+            t.update(detected_s=None, recovered_s=None, time_to_recover_s=None)
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    fig = fig_threat_timeline(open_run_folder(folder))
+    assert fig is not None
+    assert layout_problems(fig) == []
+    metrics.pop("security")
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    assert fig_threat_timeline(open_run_folder(folder)) is None

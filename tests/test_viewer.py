@@ -317,3 +317,46 @@ def test_report_page_sections_contain_their_figures_and_tables(
     for sid, shot in shots.items():
         pixels = imread(shot)[..., :3]
         assert pixels.std() > 0.05, sid
+
+
+def test_compromised_satellite_is_red_after_detection(
+    constellation_dir: Path, browser: Browser
+) -> None:
+    """milsca: with the clock set after the detection of milsca-1-2 (metrics.json), its point
+    colour in Cesium is DETECTED_RGBA, amber between compromise and detection and an eclipse
+    colour before; the rogue station is an entity of its own with its name."""
+    from orbitcloud.report.czml import (
+        COMPROMISED_RGBA,
+        DETECTED_RGBA,
+        ECLIPSE_RGBA,
+        SUNLIT_RGBA,
+    )
+
+    metrics = json.loads((constellation_dir / "metrics.json").read_text())
+    (comp,) = [t for t in metrics["security"]["threats"] if t["kind"] == "compromised_satellite"]
+    server, page = _open_viewer(browser, constellation_dir)
+    try:
+        colours = page.evaluate(
+            """(times) => times.map((s) => {
+              viewer.clock.currentTime = Cesium.JulianDate.addSeconds(
+                viewer.clock.startTime, s, new Cesium.JulianDate());
+              const e = window.orbitcloudSource.entities.getById("sat/milsca-1-2");
+              const c = e.point.color.getValue(viewer.clock.currentTime);
+              return [c.red, c.green, c.blue, c.alpha].map((v) => Math.round(255 * v));
+            })""",
+            [comp["t_s"] - 60, (comp["t_s"] + comp["detected_s"]) / 2, comp["detected_s"] + 60],
+        )
+        rogue = page.evaluate(
+            """() => { const e = window.orbitcloudSource.entities.getById("rogue/Rogue-Tunis");
+              return e ? {name: e.name, label: e.label.text.getValue(viewer.clock.currentTime)}
+                       : null; }"""
+        )
+    finally:
+        page.close()
+        server.close()
+    before, during, after = (tuple(c) for c in colours)
+    assert before in {SUNLIT_RGBA, ECLIPSE_RGBA}
+    assert during == COMPROMISED_RGBA
+    assert after == DETECTED_RGBA
+    assert rogue is not None and rogue["name"].startswith("Rogue-Tunis")
+    assert "Rogue-Tunis" in rogue["label"]

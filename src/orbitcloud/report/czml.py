@@ -9,6 +9,14 @@ Entities:
 - one per ground station, ``gs/<name>``: a fixed point (cartographic degrees) and, up to
   :data:`LABEL_MAX_STATIONS`, a label; labels are white with a black outline on a dark box
   (:data:`LABEL_FILL_RGBA`), legible over light land;
+- threats (the ``security`` block of metrics.json, :mod:`orbitcloud.report.security`): a
+  compromised satellite's point colour is a CZML time-interval colour: its eclipse colours
+  before the compromise ``t_s``, amber (:data:`COMPROMISED_RGBA`) from ``t_s``, red
+  (:data:`DETECTED_RGBA`) from detection, with a description and a ``threat_state`` property
+  saying so; a rogue ground station is an entity ``rogue/<name>`` of its own (a magenta
+  diamond-outlined point, :data:`ROGUE_RGBA`, and a label) whose description gives its
+  attempt window and rejected uplinks. A threat kind without a drawing yet (jamming, link
+  flooding) is left out of the scene: :func:`_threat_packets` is where it goes;
 - one per linked pair, ``link/<a>/<b>``: a line between the two entities' positions, shown
   only while the pair has a contact window (``availability`` = the union of the windows in
   both directions). ISLs are cyan, ground links green.
@@ -62,18 +70,29 @@ from czml3.properties import (
 from czml3.properties import (
     Path as CzmlPath,
 )
-from czml3.types import Cartesian2Value, TimeInterval, TimeIntervalCollection
+from czml3.types import Cartesian2Value, IntervalValue, TimeInterval, TimeIntervalCollection
 from numpy.typing import NDArray
 
 from orbitcloud.constants import EARTH_MU_KM3_S2
 from orbitcloud.links.windows import merge_overlaps
 from orbitcloud.report.folder import RunFolder, Samples, codes, column_f64, open_run_folder
+from orbitcloud.report.security import (
+    COMPROMISED_RGB,
+    DETECTED_RGB,
+    ROGUE_RGB,
+    Threat,
+    rejected_attempts_s,
+    run_threats,
+)
 
 __all__ = [
+    "COMPROMISED_RGBA",
+    "DETECTED_RGBA",
     "MAX_LINKS_PER_KIND",
     "MAX_POSITION_SAMPLES",
     "MAX_SCENE_RADIUS_KM",
     "MIN_SAMPLES_PER_ORBIT",
+    "ROGUE_RGBA",
     "SceneSummary",
     "build_scene",
     "sample_stride",
@@ -104,6 +123,11 @@ LABEL_OUTLINE_RGBA = (0, 0, 0, 255)
 LABEL_OUTLINE_WIDTH = 3
 LABEL_BACKGROUND_RGBA = (17, 26, 46, 190)
 ISL_RGBA = (0, 220, 255, 150)
+#: A compromised satellite: amber from the compromise, red from its detection.
+COMPROMISED_RGBA = (*COMPROMISED_RGB, 255)
+DETECTED_RGBA = (*DETECTED_RGB, 255)
+#: A rogue ground station (magenta, white outline, larger than a station).
+ROGUE_RGBA = (*ROGUE_RGB, 255)
 GROUND_LINK_RGBA = (60, 220, 90, 170)
 
 F64 = NDArray[np.float64]
@@ -190,10 +214,55 @@ def _iso(epoch: dt.datetime, t_s: float) -> dt.datetime:
     return epoch + dt.timedelta(seconds=float(t_s))
 
 
+def _compromise(
+    epoch: dt.datetime, t_end_s: float, th: Threat, eclipse: Color
+) -> tuple[TimeIntervalCollection, str, dict[str, Any]] | None:
+    """A compromised satellite's point colour over time (eclipse colours, then amber from
+    ``t_s``, red from detection), the sentence for its description and its ``threat_state``
+    property; ``None`` if the compromise falls after the scene's end."""
+    t_s = float(th.metrics["t_s"])
+    det = th.metrics.get("detected_s")
+    if t_s >= t_end_s:
+        return None
+    end = _iso(epoch, t_end_s)
+    cuts = [(t_s, COMPROMISED_RGBA, "compromised, not yet detected")]
+    if isinstance(det, int | float) and float(det) < t_end_s:
+        cuts.append((float(det), DETECTED_RGBA, "compromise detected: cut off, keys rotated"))
+    colours: list[IntervalValue] = []
+    states: list[dict[str, Any]] = []
+    if t_s > 0:
+        colours.append(IntervalValue(start=epoch, end=_iso(epoch, t_s), value=eclipse))
+        states.append({"interval": f"{_iso_text(epoch, 0.0)}/{_iso_text(epoch, t_s)}",
+                       "string": ""})  # fmt: skip
+    for j, (t0, rgba, state) in enumerate(cuts):
+        t1 = cuts[j + 1][0] if j + 1 < len(cuts) else t_end_s
+        colours.append(
+            IntervalValue(
+                start=_iso(epoch, t0),
+                end=_iso(epoch, t1) if j + 1 < len(cuts) else end,
+                value=Color(rgba=list(rgba)),
+            )
+        )
+        states.append({"interval": f"{_iso_text(epoch, t0)}/{_iso_text(epoch, t1)}",
+                       "string": state})  # fmt: skip
+    when = f"compromised at t = {t_s:,.0f} s (amber from then)"
+    if isinstance(det, int | float):
+        when += f", detected at t = {float(det):,.0f} s (red from then: routes, placement and "
+        when += "jobs avoid it, its tenants' keys are rotated, its shards rebuilt elsewhere)"
+    else:
+        when += ", not detected within the run"
+    return TimeIntervalCollection(values=colours), when, {"threat_state": states}
+
+
+def _iso_text(epoch: dt.datetime, t_s: float) -> str:
+    return _iso(epoch, t_s).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def _satellite_packets(
     run: RunFolder, s: Samples, keep: NDArray[np.intp], t_end_s: float
 ) -> list[Packet]:
     epoch = run.epoch
+    compromised = {th.name: th for th in run_threats(run) if th.kind == "compromised_satellite"}
     t = s.t_s[keep]
     xyz_m = np.round(np.stack([s.values[c][:, keep] for c in ("x_km", "y_km", "z_km")], -1) * 1e3)
     sunlit = s.values["sunlit"][:, keep] > 0.5
@@ -215,12 +284,23 @@ def _satellite_packets(
                         "epoch": epoch,
                         "number": _sampled(t, s.values[col][i, keep], digits),
                     }
+        eclipse = Color.model_validate(
+            {"epoch": epoch, "rgba": _rgba_samples(t[ok], sunlit[i, ok])}
+        )
+        colour: Color | TimeIntervalCollection = eclipse
+        description = f"satellite {name}; mean orbital radius {r_km[i]:.0f} km"
+        threat = compromised.get(name)
+        drawn = None if threat is None else _compromise(epoch, t_end_s, threat, eclipse)
+        if drawn is not None:
+            colour, when, state = drawn
+            description += f"; {when}"
+            props.update(state)
         packets.append(
             Packet(
                 id=f"sat/{name}",
                 name=name,
                 availability=avail,
-                description=f"satellite {name}; mean orbital radius {r_km[i]:.0f} km",
+                description=description,
                 position=Position.model_validate(
                     {
                         "epoch": epoch,
@@ -231,10 +311,8 @@ def _satellite_packets(
                     }
                 ),
                 point=Point(
-                    pixelSize=7 if detail else 4,
-                    color=Color.model_validate(
-                        {"epoch": epoch, "rgba": _rgba_samples(t[ok], sunlit[i, ok])}
-                    ),
+                    pixelSize=(7 if detail else 4) + (3 if drawn is not None else 0),
+                    color=colour,
                     outlineColor=Color(rgba=[0, 0, 0, 255]),
                     outlineWidth=1,
                 ),
@@ -301,6 +379,46 @@ def _station_packets(run: RunFolder) -> list[Packet]:
         )
         for st in run.stations
     ]
+
+
+def _threat_packets(run: RunFolder, t_end_s: float) -> list[Packet]:
+    """Entities of their own for the run's threats: a rogue ground station (module docstring).
+    A compromised satellite is drawn on its satellite entity (:func:`_compromise`). A future
+    threat kind (jamming, link flooding: issue 17) adds its entity here once the ``threats:``
+    schema defines it (where it transmits from, what it jams)."""
+    packets = []
+    for th in run_threats(run):
+        if th.kind != "rogue_ground_station":
+            continue
+        lat, lon = th.spec.get("lat_deg"), th.spec.get("lon_deg")
+        if not isinstance(lat, int | float) or not isinstance(lon, int | float):
+            continue
+        m = th.metrics
+        t_s, dur = float(m.get("t_s") or 0.0), float(m.get("duration_s") or 0.0)
+        rej = rejected_attempts_s(run, th.name)
+        times = ", ".join(f"{t:,.0f}" for t in rej[:20].tolist()) + (", …" if rej.size > 20 else "")
+        packets.append(
+            Packet(
+                id=f"rogue/{th.name}",
+                name=f"{th.name} (rogue ground station)",
+                description=(
+                    f"rogue ground station {th.name} (no credentials of the store) at "
+                    f"{float(lat):.2f}°, {float(lon):.2f}°; attempt window t = {t_s:,.0f} s to "
+                    f"{t_s + dur:,.0f} s; {m.get('uplink_attempts', 0)} uplink attempts, "
+                    f"{m.get('uplinks_rejected', 0)} rejected"
+                    + (f" (at t = {times} s)" if rej.size else "")
+                ),
+                position=Position(cartographicDegrees=[float(lon), float(lat), 0.0]),
+                point=Point(
+                    pixelSize=12,
+                    color=Color(rgba=list(ROGUE_RGBA)),
+                    outlineColor=Color(rgba=[255, 255, 255, 255]),
+                    outlineWidth=2,
+                ),
+                label=_label(f"{th.name} (rogue)", (10, 10)),
+            )
+        )
+    return packets
 
 
 @dataclass(frozen=True)
@@ -460,6 +578,7 @@ def build_scene(run: RunFolder) -> tuple[str, SceneSummary]:
             t_end_s = float(s.t_s[keep[-1]])
         sat_packets = _satellite_packets(run, s, keep, t_end_s)
     station_packets = _station_packets(run)
+    threat_packets = _threat_packets(run, t_end_s)
     links = link_windows(run, t_end_s)
     link_packets: list[Packet] = []
     n_isl = n_ground = 0
@@ -480,7 +599,9 @@ def build_scene(run: RunFolder) -> tuple[str, SceneSummary]:
             step=ClockSteps.SYSTEM_CLOCK_MULTIPLIER,
         ),
     )
-    text = Document(packets=[document, *sat_packets, *station_packets, *link_packets]).dumps()
+    text = Document(
+        packets=[document, *sat_packets, *station_packets, *threat_packets, *link_packets]
+    ).dumps()
     text = _WHOLE_FLOAT.sub(r"\1", text)  # 6871234.0 -> 6871234: a sixth less to load
     summary = SceneSummary(
         satellites=len(sat_packets),
@@ -491,7 +612,7 @@ def build_scene(run: RunFolder) -> tuple[str, SceneSummary]:
         sample_stride=stride,
         samples_per_satellite=n_keep,
         t_end_s=t_end_s,
-        entities=len(sat_packets) + len(station_packets) + len(link_packets),
+        entities=len(sat_packets) + len(station_packets) + len(threat_packets) + len(link_packets),
         left_out=left_out,
     )
     return text, summary

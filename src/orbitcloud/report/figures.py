@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 from orbitcloud.links.windows import merge_overlaps
 from orbitcloud.report.folder import RunFolder, codes, column_f64
 from orbitcloud.report.labels import label as key_label
+from orbitcloud.report.security import fig_threat_timeline
 from orbitcloud.report.space import fig_bundle_latency, fig_light_time, fig_space_timeline
 from orbitcloud.report.viewer import cesium_dir
 
@@ -609,6 +610,13 @@ FIGURES: tuple[FigureSpec, ...] = (
     ),
     FigureSpec("events", "storage", "Service events over time (repairs, faults).", fig_events),
     FigureSpec("compute", "compute", "Compute jobs in orbit vs on the ground.", fig_compute),
+    FigureSpec(
+        "threat_timeline",
+        "security",
+        "Threats and their phases (compromise, detection, recovery; the rogue station's "
+        "attempt window and each rejected uplink as a tick) over the run's events per service.",
+        fig_threat_timeline,
+    ),
     FigureSpec("assessment", "assessment", "Carbon, water and cost per kWh.", fig_assessment),
     FigureSpec(
         "tornado", "assessment", "One-at-a-time sensitivity of the orbital footprint.", fig_tornado

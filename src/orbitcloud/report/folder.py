@@ -9,7 +9,7 @@ draws from each:
 ====================  =====================================================================
 file                  what the report draws from it
 ====================  =====================================================================
-metrics.json          the summary table; per-station coverage; the "power"/"compute" blocks
+metrics.json          summary; per-station coverage; "power"/"compute"/"security" blocks
 contacts.parquet      contact timeline per station, links over time, CZML link lines
 positions.parquet     ground tracks, eclipses, battery/power timelines, CZML satellites
 routes.parquet        round-trip-time distributions and path changes

@@ -19,6 +19,9 @@ routes     RTT distributions, path changes                          routes.parqu
 power      eclipses, battery and power timelines                    positions.parquet
 storage    durability, outcomes, repairs/fault events               storage/events.parquet
 compute    jobs in orbit vs on the ground                           jobs.parquet or "compute"
+security   per threat: service availability per phase, bytes        metrics.json "security"
+           delayed or lost, late jobs, exposure, recovery, timeline block with threats
+           (:mod:`orbitcloud.report.security`)
 assessment carbon/water/cost comparison, sensitivity tornado        assessment.json
 scene      what scene.czml holds and how to view it                 scene summary given
 files      the run folder's files                                   always
@@ -41,6 +44,14 @@ from orbitcloud.report.czml import MAX_SCENE_RADIUS_KM, SceneSummary
 from orbitcloud.report.figures import FIGURES
 from orbitcloud.report.folder import RunFolder, codes, column_f64
 from orbitcloud.report.labels import format_number, label
+from orbitcloud.report.security import (
+    Threat,
+    phases,
+    rejected_attempts_s,
+    run_threats,
+    threat_jobs,
+    threat_storage,
+)
 from orbitcloud.report.space import (
     DAY_S,
     GAP_MIN_S,
@@ -66,6 +77,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("power", "Power, battery and eclipses"),
     ("storage", "Storage: durability and repair"),
     ("compute", "Compute jobs: in orbit vs ground"),
+    ("security", "Security and resilience"),
     ("assessment", "Carbon, water and cost"),
     ("scene", "3D scene"),
     ("files", "Files"),
@@ -483,6 +495,151 @@ def _assessment(run: RunFolder) -> str:
     return "".join(parts)
 
 
+def _utc(run: RunFolder, t_s: float) -> str:
+    return (run.epoch + dt.timedelta(seconds=float(t_s))).strftime("%H:%M:%S UTC")
+
+
+def _pct(share: float) -> float:
+    return 100.0 * share if math.isfinite(share) else math.nan
+
+
+def _threat_head(run: RunFolder, th: Threat) -> str:
+    """One paragraph per threat: what happened, exposure and recovery in words."""
+    m = th.metrics
+
+    def num(k: str) -> float | None:
+        v = m.get(k)
+        return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+
+    t_s = num("t_s") or 0.0
+    if th.kind == "compromised_satellite":
+        det, ttr = num("detected_s"), num("time_to_recover_s")
+        when = (
+            f"detected at t = {det:,.0f} s ({_esc(_utc(run, det))}), {det - t_s:,.0f} s later"
+            if det is not None
+            else "not detected within the run"
+        )
+        rec = (
+            f"recovered {ttr:,.3f} s after detection (every affected object under a new key "
+            "and back at full redundancy on trusted nodes)"
+            if ttr is not None
+            else "not recovered by the end of the run"
+            if det is not None
+            else "no recovery: nothing was rotated"
+        )
+        tenants = ", ".join(map(str, m.get("tenants_rotated") or [])) or "none"
+        return (
+            f"<p class=threat>Satellite <b>{_esc(th.name)}</b> compromised at t = {t_s:,.0f} s "
+            f"({_esc(_utc(run, t_s))}), {when}; {rec}.</p>"
+            f"<p class=exposure>Exposure: <b>{format_number(m.get('exposed_ciphertext_bytes'))}"
+            f" bytes of ciphertext</b> ({format_number(m.get('shards_exposed'))} shards of "
+            f"{format_number(m.get('objects_affected'))} objects) and "
+            f"<b>{format_number(m.get('exposed_plaintext_bytes', 0))} bytes of plaintext</b>: "
+            "every shard is an AES-256-GCM fragment and the tenant keys stay on the ground. "
+            f"Keys rotated for: {_esc(tenants)}.</p>"
+        )
+    if th.kind == "rogue_ground_station":
+        dur = num("duration_s") or 0.0
+        rej = rejected_attempts_s(run, th.name)
+        first = (
+            f"; first at {_esc(_utc(run, float(rej[0])))}, "
+            f"last at {_esc(_utc(run, float(rej[-1])))}"
+            if rej.size
+            else ""
+        )
+        return (
+            f"<p class=threat>Rogue ground station <b>{_esc(th.name)}</b> attempted uplinks "
+            f"from t = {t_s:,.0f} s for {dur:,.0f} s: "
+            f"{format_number(m.get('uplink_attempts'))} attempts, "
+            f"{format_number(m.get('uplinks_rejected'))} rejected "
+            f"({rej.size} <code>uplink_rejected</code> events{first})."
+            + (
+                " Every attempt was refused: a station without the store's credentials "
+                "uplinks nothing.</p>"
+                if m.get("uplinks_rejected") == m.get("uplink_attempts")
+                else "</p>"
+            )
+        )
+    # a future kind (jamming, link flooding): its metrics.json entry only
+    return f"<p class=threat>{_esc(th.kind)}: {_esc(th.name)}.</p>"
+
+
+def _threat_phases(run: RunFolder, th: Threat) -> str:
+    """Jobs and storage per phase of the threat (see :mod:`orbitcloud.report.security`)."""
+    ph = phases(th, run.duration_s)
+    if not ph:
+        return ""
+    spans = [[p.name, p.start_s / 60.0, p.end_s / 60.0] for p in ph]
+    parts = []
+    jobs = threat_jobs(run, ph)
+    if jobs is not None:
+        parts.append(
+            "<h4>Jobs by phase (by submission time; ready time if not submitted)</h4>"
+            + _table(
+                [
+                    "phase",
+                    "from (min)",
+                    "to (min)",
+                    ("jobs", "submitted (or ready, if not submitted) in the phase"),
+                    ("on time (%)", "on time / (on time + late or missed)"),
+                    ("late or missed", "delivered after the deadline, or not by one in the run"),
+                    ("bytes delayed", "output bytes of the late or missed jobs"),
+                ],
+                [
+                    [*sp, r.submitted, _pct(r.on_time_share), r.late_or_missed,
+                     r.late_output_bytes]
+                    for sp, r in zip(spans, jobs, strict=True)
+                ],
+            )
+        )  # fmt: skip
+    store = threat_storage(run, ph)
+    if store is not None:
+        parts.append(
+            "<h4>Storage by phase (puts by put time, gets by request time)</h4>"
+            + _table(
+                [
+                    "phase",
+                    "from (min)",
+                    "to (min)",
+                    "puts",
+                    "refused",
+                    ("durable (%)", "durable by the end / puts not refused"),
+                    ("bytes not durable", "bytes put, not refused, not durable by the end"),
+                    ("bytes lost", "bytes of objects put in the phase and lost by the end"),
+                    ("gets in the run", "get_s within the run"),
+                    ("gets served (%)", "get_ok / gets in the run"),
+                ],
+                [
+                    [*sp, r.puts, r.refused, _pct(r.durable_share), r.not_durable_bytes,
+                     r.lost_bytes, r.gets, _pct(r.served_share)]
+                    for sp, r in zip(spans, store, strict=True)
+                ],
+            )
+        )  # fmt: skip
+    return "".join(parts)
+
+
+def _security(run: RunFolder) -> str:
+    """The security and resilience section: nothing when the run has no threats."""
+    threats = run_threats(run)
+    if not threats:
+        return ""
+    parts = []
+    for th in threats:
+        parts.append(f"<h3>{_esc(label(th.kind))}: {_esc(th.name)}</h3>")
+        parts.append(_threat_head(run, th))
+        parts.append(_threat_phases(run, th))
+        parts.append(
+            "<h4>metrics.json <code>security</code> entry</h4>"
+            + _kv_table(
+                (k, ", ".join(map(str, v)) if isinstance(v, list) else v)
+                for k, v in th.metrics.items()
+                if k != "kind"
+            )
+        )
+    return "".join(parts)
+
+
 def _scene(scene: SceneSummary | None) -> str:
     if scene is None:
         return ""
@@ -542,21 +699,7 @@ def render_report(
                 f"<h3>{_esc(key.capitalize())} (metrics.json <code>{_esc(key)}</code>)</h3>"
                 + _kv_table(_flat(m[key]))
             )
-    sec = m.get("security")
-    if isinstance(sec, dict) and isinstance(sec.get("threats"), list):
-        blocks["storage"].append(
-            "<h3>Security (metrics.json <code>security</code>)</h3>"
-            + "".join(
-                f"<h4>{_esc(t.get('kind'))}: {_esc(t.get('target') or t.get('name'))}</h4>"
-                + _kv_table(
-                    (k, ", ".join(map(str, v)) if isinstance(v, list) else v)
-                    for k, v in t.items()
-                    if k != "kind"
-                )
-                for t in sec["threats"]
-                if isinstance(t, dict)
-            )
-        )
+    blocks["security"].append(_security(run))
     blocks["assessment"].append(_assessment(run))
     blocks["scene"].append(_scene(scene))
     files = sorted(p.name for p in run.path.iterdir() if p.is_file() or p.is_dir())

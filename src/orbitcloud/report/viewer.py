@@ -131,6 +131,9 @@ html, body, #globe { width: 100%; height: 100%; margin: 0; padding: 0; overflow:
       (c.height / 1000).toFixed(1) + " km",
       (col && col.blue > col.red ? "in eclipse" : "in sunlight")];
     const props = e.properties;
+    // a compromised satellite: its colour tells the threat, not the eclipse, from t_s on
+    const threat = props && props.threat_state ? props.threat_state.getValue(t) : "";
+    if (threat) { lines[lines.length - 1] = threat; }
     if (props && props.battery_soc) {
       lines.push("battery " + (100 * props.battery_soc.getValue(t)).toFixed(1) + " %");
     }
