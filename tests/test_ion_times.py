@@ -144,12 +144,13 @@ def test_naive_now_and_bad_mode_are_rejected() -> None:
 
 
 # -- ionconfig sizing: the C structures of ION's ici/include/ion.h, sdrlist.c, smrbt.c, laid out
-# by ctypes on this (64-bit) machine, and the small-pool rule of sdrmgt.c / psm.c (size rounded
-# up to whole words plus one word of overhead).
-time_t = ctypes.c_long
+# by ctypes with the fixed-width types of a 64-bit (LP64) ION build, which the sizing assumes,
+# and the small-pool rule of sdrmgt.c / psm.c (size rounded up to whole words plus one word of
+# overhead).
+time_t = ctypes.c_int64
 uvast = ctypes.c_uint64
-addr = ctypes.c_size_t
-enum = ctypes.c_int
+addr = ctypes.c_uint64
+enum = ctypes.c_int32
 
 
 def fields(*pairs: tuple[str, type]) -> type[ctypes.Structure]:
@@ -157,14 +158,14 @@ def fields(*pairs: tuple[str, type]) -> type[ctypes.Structure]:
 
 
 IonContact = fields(("fromTime", time_t), ("toTime", time_t), ("fromNode", uvast),
-                    ("toNode", uvast), ("xmitRate", ctypes.c_size_t),
+                    ("toNode", uvast), ("xmitRate", ctypes.c_uint64),
                     ("confidence", ctypes.c_float), ("type", enum),
                     ("mtv", ctypes.c_double * 3))  # fmt: skip
 IonRange = fields(("fromTime", time_t), ("toTime", time_t), ("fromNode", uvast),
                   ("toNode", uvast), ("owlt", ctypes.c_uint))  # fmt: skip
 SdrListElt = fields(("list", addr), ("prev", addr), ("next", addr), ("data", addr))
 IonCXref = fields(("regionNbr", ctypes.c_uint32), ("fromNode", uvast), ("toNode", uvast),
-                  ("fromTime", time_t), ("toTime", time_t), ("xmitRate", ctypes.c_size_t),
+                  ("fromTime", time_t), ("toTime", time_t), ("xmitRate", ctypes.c_uint64),
                   ("confidence", ctypes.c_float), ("type", enum),
                   *[(n, time_t) for n in ("startXmit", "stopXmit", "startFire", "stopFire",
                                           "startRecv", "stopRecv", "purgeTime")],
@@ -181,7 +182,6 @@ def block(struct: type[ctypes.Structure]) -> int:
     return (-(-ctypes.sizeof(struct) // 8) + 1) * 8
 
 
-@pytest.mark.skipif(ctypes.sizeof(ctypes.c_void_p) != 8, reason="64-bit layout")
 def test_sizing_matches_ions_structures() -> None:
     """Per contact: IonContact + list element in the SDR heap; IonCXref, its index node and 3
     timeline events in working memory. Per range: IonRange + list element; 2 IonRXrefs with

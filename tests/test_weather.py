@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import warnings
 
+import itur
 import numpy as np
 import pytest
 
@@ -18,8 +19,6 @@ from orbitcloud.network.snapshots import SnapshotBuilder
 from orbitcloud.orbits import build_satellites, propagate
 from orbitcloud.scenario import ScenarioError, load_scenario
 from orbitcloud.timegrid import TimeGrid
-
-itur = pytest.importorskip("itur")
 
 FUCINO = {"name": "Fucino", "lat_deg": 41.978, "lon_deg": 13.604, "alt_m": 680,
           "min_elevation_deg": 10, "jurisdiction": "IT"}  # fmt: skip
