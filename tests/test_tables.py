@@ -26,10 +26,10 @@ from orbitcloud.links.contactplan import ContactPlan, NodeTable
 from orbitcloud.network.bundles import BundleTable
 from orbitcloud.network.routes import RouteTable
 from orbitcloud.network.transfers import TransferTable
-from orbitcloud.scenario import Scenario
 from orbitcloud.sim.events import EventLog
 from orbitcloud.storage.run import StorageReport, _Row
 from orbitcloud.tables import HEAD_ROWS, ArrowTable, fmt_bytes, html_table
+from test_assess import RUN, _small
 
 ODD = "sat<&>'\"1"  # a name that needs escaping (the scenario loader never allows it)
 
@@ -243,26 +243,10 @@ def test_run_result_html_lists_stages_and_table_rows(iss_run: Any):
 
 @pytest.fixture(scope="module")
 def assessment() -> Assessment:
-    sc = Scenario.model_validate(
-        {
-            "name": "small",
-            "epoch": "2026-03-20T00:00:00Z",
-            "duration_s": 3600,
-            "step_s": 60,
-            "constellations": [
-                {
-                    "kind": "elements",
-                    "name": "m",
-                    "satellites": [{"name": "m1", "altitude_km": 550, "inclination_deg": 53}],
-                    "hardware": {"compute_power_w": 10_000, "storage_tb": 100},
-                }
-            ],
-            "assessment": {"uncertainty_trials": 100},
-        }
-    )
-    run = {"sunlit_fraction": 0.6, "power": {"compute_sustained_fraction": 0.9}}
+    """test_assess's hand case (one 10 kW module, everything stated), 100 trials."""
+    sc = _small(uncertainty_trials=100)
     # the loader allows no such name; the record may still hold one
-    return dataclasses.replace(assess_scenario(sc, run), scenario="small<1>")
+    return dataclasses.replace(assess_scenario(sc, RUN), scenario="small<1>")
 
 
 def test_assessment_html_is_the_comparison_table(assessment: Assessment):
