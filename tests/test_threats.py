@@ -20,7 +20,7 @@ import pytest
 
 from orbitcloud.api import load_scenario, run
 from orbitcloud.faults import EventTimeline, FaultEvent
-from orbitcloud.links.contactplan import NodeTable
+from orbitcloud.links.contactplan import KINDS, NodeTable
 from orbitcloud.run.pipeline import RunResult, all_ground_pairs, run_routes
 from orbitcloud.run.security import security_summary
 from orbitcloud.scenario.errors import ScenarioError
@@ -255,6 +255,52 @@ def test_affected_objects_are_reencrypted_readable_and_fully_redundant(
     assert all(r.readable and not r.lost for r in rows.values())
 
 
+def test_reencryption_traffic_is_booked_over_isls_from_detection(
+    milsca_run: tuple[RunResult, Path],
+) -> None:
+    """The re-encryption of every rotated object moves over the run's one ledger: the shard
+    bytes booked equal, counted independently from the catalog, ``k - 1`` old shard files
+    gathered plus ``h - 1`` new ones scattered per object (``h``: its shards before the
+    rebuild, i.e. its catalog shards minus those the events say were rebuilt); the ledger's
+    ``reencryption`` bytes are those over every hop; none is on a contact of the compromised
+    satellite or ends before the detection, all are ISLs; no contact carries more than its
+    volume (rate x duration); recovery is not before the last new shard landed."""
+    res, root = milsca_run
+    b = _security(res)["compromised_satellite"]
+    assert b["reencryption_booked_on_network"] and b["reencryption_unrouted"] == 0
+    assert b["old_key_refused"] is True
+    ev = _events(res)
+    rebuilt = ev[ev.kind == "shard_rebuilt"].subject.str.split(".").str[0].value_counts()
+    db = sqlite3.connect(root / "catalog.sqlite")
+    rows = db.execute(
+        "SELECT o.object_id, o.policy, COUNT(*), MAX(s.file_bytes), MIN(s.file_bytes) "
+        "FROM shards s JOIN objects o USING (object_id) WHERE o.tenant='difesa' "
+        "AND o.version > 1 GROUP BY o.object_id"  # re-encrypted: a new version
+    ).fetchall()
+    db.close()
+    want = 0
+    for oid, policy, n_shards, fmax, fmin in rows:
+        assert fmax == fmin  # erasure fragments of one object: one size
+        k = json.loads(policy)["k"]
+        h = n_shards - int(rebuilt.get(oid, 0))
+        want += (k - 1 + h - 1) * fmax
+    assert len(rows) == b["objects_reencrypted"] and sum(rebuilt) == b["shards_rebuilt"]
+    assert b["reencryption_bytes"] == want > 0
+    net = res.network
+    assert net is not None
+    mine = net.booked_by("reencryption")
+    assert mine.sum() == pytest.approx(b["reencryption_link_bytes"], abs=1.0)
+    assert mine.sum() >= b["reencryption_bytes"]
+    plan = net.plan
+    used = mine > 0
+    i = plan.nodes.index()[TARGET]
+    assert not ((plan.src[used] == i) | (plan.dst[used] == i)).any()
+    assert (plan.end_s[used] > DETECT_S).all()
+    assert (plan.kind[used] == KINDS.index("isl")).all()
+    assert (net.booked_bytes <= net.volume_bytes * (1 + 1e-9) + 1.0).all()
+    assert DETECT_S <= b["reencryption_done_s"] <= b["recovered_s"]
+
+
 def _run_nodes(res: RunResult) -> list[Any]:
     from orbitcloud.nodes.hardware import FleetHardware
     from orbitcloud.storage.run import storage_nodes
@@ -315,6 +361,9 @@ def test_store_compromise_exposure_old_key_and_key_material(tmp_path: Path) -> N
         assert rec.tenants_rotated == sorted(t for (t,) in hit)
         assert not store.trusted[idx] and store.alive[idx]
         assert np.isfinite(rec.recovered_s)
+        # no network in this store: the traffic is counted, not booked (no time)
+        assert not rec.reencryption_booked and rec.reencryption_bytes > 0
+        assert rec.old_keys_destroyed and rec.reencryption_done_s == 150.0
         # readable afterwards, under new keys, n shards each, none on the node
         for o in store.objects():
             assert store.get(o.tenant, o.bucket, o.key).data == (

@@ -503,6 +503,27 @@ def _pct(share: float) -> float:
     return 100.0 * share if math.isfinite(share) else math.nan
 
 
+def _reencryption_line(m: Mapping[str, Any]) -> str:
+    """The re-encryption sentence of a compromise: bytes over ISLs, when done, old key."""
+    if not m.get("objects_reencrypted"):
+        return ""
+    done, det = m.get("reencryption_done_s"), m.get("detected_s")
+    when = (
+        f"the last new shard landed {float(done) - float(det):,.3f} s after detection"
+        if isinstance(done, int | float) and isinstance(det, int | float)
+        else "not all of it could be routed within the run"
+    )
+    booked = "booked on the run's network" if m.get("reencryption_booked_on_network") else (
+        "counted (no network)")  # fmt: skip
+    refused = "refused" if m.get("old_key_refused") else "NOT refused"
+    return (
+        f"<p class=reencryption>Re-encryption: {format_number(m.get('objects_reencrypted'))} "
+        f"objects, <b>{format_number(m.get('reencryption_bytes'))} bytes</b> of shards over "
+        f"ISLs ({format_number(m.get('reencryption_link_bytes'))} over every hop), {booked}; "
+        f"{when}; the old key is {refused} (destroyed in the catalog).</p>"
+    )
+
+
 def _threat_head(run: RunFolder, th: Threat) -> str:
     """One paragraph per threat: what happened, exposure and recovery in words."""
     m = th.metrics
@@ -536,7 +557,7 @@ def _threat_head(run: RunFolder, th: Threat) -> str:
             f"{format_number(m.get('objects_affected'))} objects) and "
             f"<b>{format_number(m.get('exposed_plaintext_bytes', 0))} bytes of plaintext</b>: "
             "every shard is an AES-256-GCM fragment and the tenant keys stay on the ground. "
-            f"Keys rotated for: {_esc(tenants)}.</p>"
+            f"Keys rotated for: {_esc(tenants)}.</p>" + _reencryption_line(m)
         )
     if th.kind == "rogue_ground_station":
         dur = num("duration_s") or 0.0

@@ -84,7 +84,13 @@ def security_summary(result: RunResult) -> dict[str, Any]:
                 "tenants_rotated": rec.tenants_rotated if rec else [],
                 "objects_reencrypted": rec.objects_reencrypted if rec else 0,
                 "reencryption_bytes": rec.reencryption_bytes if rec else 0,
-                "reencryption_booked_on_network": False,
+                "reencryption_link_bytes": rec.reencryption_link_bytes if rec else 0.0,
+                "reencryption_done_s": _num(rec.reencryption_done_s) if rec else None,
+                "reencryption_unrouted": rec.reencryption_unrouted if rec else 0,
+                "reencryption_booked_on_network": rec.reencryption_booked if rec else False,
+                "old_key_refused": bool(rec.tenants_rotated) and rec.old_keys_destroyed
+                if rec
+                else False,
                 "shards_rebuilt": rec.shards_rebuilt if rec else 0,
                 "repair_traffic_bytes": rec.repair_traffic_bytes if rec else 0.0,
                 "traffic_after_detection_bytes": traffic_after_s(

@@ -53,7 +53,7 @@ EVENT_UNITS: dict[str, str | None] = {
     # security (threats:): shards held at compromise, ciphertext bytes exposed, one attempt,
     # contact capacity a jammer cost, contact capacity a flood took
     "satellite_compromised": "count", "compromise_detected": "bytes", "uplink_rejected": "count",
-    "link_jammed": "bytes", "link_flooded": "bytes",
+    "link_jammed": "bytes", "link_flooded": "bytes", "reencryption_done": "bytes",
 }  # fmt: skip
 
 EVENT_SCHEMA = pa.schema(

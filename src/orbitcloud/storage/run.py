@@ -48,6 +48,7 @@ from orbitcloud.storage.placement import (
     Replication,
     StorageNode,
 )
+from orbitcloud.storage.reencrypt import book_reencryption
 from orbitcloud.storage.repair import RepairResult, repair, scrub
 from orbitcloud.storage.service import ObjectLostError, ObjectStore, StorageError
 from orbitcloud.storage.timing import NetworkTimer
@@ -164,9 +165,14 @@ class CompromiseRecord:
     exposed is 0 bytes.
 
     Re-encryption: :meth:`ObjectStore.rotate_key` re-seals every object of each affected
-    tenant **in place** (no network timing, nothing booked on the network).
-    ``reencryption_bytes`` is what it would move if done for real by the key holder on the
-    ground: ``k`` shard files of each object down, and every new shard file up."""
+    tenant on disk, and the traffic that takes in orbit is routed and booked on the run's
+    network from the detection (:func:`orbitcloud.storage.reencrypt.book_reencryption`: a
+    trusted satellite holding a shard gathers ``k`` old shards over ISLs, re-encodes, sends the
+    new shards back to their holders). ``reencryption_bytes``: the shard-file bytes moved
+    (once per transfer), ``reencryption_link_bytes`` the same over every hop,
+    ``reencryption_done_s`` when the last new shard landed, ``reencryption_unrouted`` the
+    objects whose traffic the plan could not carry; ``reencryption_booked``: False when the
+    store has no network (bytes counted, no time)."""
 
     target: str
     t_s: float
@@ -176,6 +182,11 @@ class CompromiseRecord:
     tenants_rotated: list[str] = field(default_factory=list)
     objects_reencrypted: int = 0
     reencryption_bytes: int = 0
+    reencryption_link_bytes: float = 0.0
+    reencryption_done_s: float = math.nan
+    reencryption_unrouted: int = 0
+    reencryption_booked: bool = False
+    old_keys_destroyed: bool = False
     shards_rebuilt: int = 0
     repair_traffic_bytes: float = 0.0
     recovered_s: float = math.nan
@@ -434,18 +445,33 @@ def _detect(store: ObjectStore, report: StorageReport, rec: CompromiseRecord) ->
     store.log.add(t_s, "security", "compromise_detected", rec.target, "",
                   rec.exposed_ciphertext_bytes)  # fmt: skip
     rec.tenants_rotated = sorted({k[0] for k in rec.objects_affected})
+    pairs = []
+    destroyed: list[bool] = []
     for tenant in rec.tenants_rotated:
         mine = [o for o in store._all_objects() if o.tenant == tenant]
         before = {(o.tenant, o.bucket, o.key): o for o in mine}
         res = store.rotate_key(tenant, t_s)
         rec.objects_reencrypted += res.objects_reencrypted
+        keys = store._tenants[tenant].keys  # a retired key is None: unseal refuses it
+        destroyed.append(bool(res.retired_key_ids) and all(
+            keys.get(kid) is None for kid in res.retired_key_ids))  # fmt: skip
         for o in store._all_objects():
             old = before.get((o.tenant, o.bucket, o.key))
-            if o.tenant != tenant or old is None or old.object_id == o.object_id:
-                continue
-            down = sorted(s.file_bytes for s in old.shards.values() if s.ok)[: o.policy.k]
-            rec.reencryption_bytes += sum(down) + sum(s.file_bytes for s in o.shards.values())
-    res_repair = repair(store, t_s)
+            if o.tenant == tenant and old is not None and old.object_id != o.object_id:
+                pairs.append((old, o))
+    rec.old_keys_destroyed = bool(destroyed) and all(destroyed)
+    traffic = book_reencryption(store, pairs, t_s)
+    rec.reencryption_bytes += traffic.payload_bytes
+    rec.reencryption_link_bytes += traffic.link_bytes
+    rec.reencryption_unrouted += traffic.unrouted
+    rec.reencryption_booked = traffic.booked
+    rec.reencryption_done_s = traffic.done_s if not traffic.unrouted else math.nan
+    if pairs:
+        store.log.add(traffic.done_s, "security", "reencryption_done", rec.target, "",
+                      traffic.payload_bytes,
+                      f"{traffic.objects} objects; {traffic.unrouted} unrouted")  # fmt: skip
+    # the new shards exist where they land: rebuild the node's shards from then on
+    res_repair = repair(store, traffic.done_s if math.isfinite(traffic.done_s) else t_s)
     report.repairs.append(res_repair)
     rec.shards_rebuilt += res_repair.shards_rebuilt
     rec.repair_traffic_bytes += res_repair.traffic_bytes
@@ -472,8 +498,11 @@ def _check_recovered(store: ObjectStore, report: StorageReport) -> None:
 
     for rec in pending:
         times = [landed_s(k) for k in rec.objects_affected]
+        if rec.tenants_rotated and math.isnan(rec.reencryption_done_s):
+            continue  # re-encryption traffic not delivered: not recovered
         if not any(math.isnan(t) for t in times):
-            rec.recovered_s = max([rec.detected_s, *times])
+            done = rec.reencryption_done_s if rec.tenants_rotated else rec.detected_s
+            rec.recovered_s = max([rec.detected_s, done, *times])
 
 
 def _rogue_uplink(
