@@ -115,6 +115,12 @@ def _table(plan: ContactPlan, rows: np.ndarray) -> set[tuple[Any, ...]]:
         ({**JAMMER, "frequency_hz": 19e9}, "threats[0].frequency_hz"),
         ({**JAMMER, "name": "Fucino"}, "threats[0].name"),
         ({**JAMMER, "beamwidth_deg": 0}, "beamwidth_deg"),
+        ({**JAMMER, "mode": "pulsed", "on_s": 10}, "threats[0].period_s"),
+        ({**JAMMER, "band_fraction": 0.5}, "threats[0].band_fraction"),
+        ({**JAMMER, "mode": "pulsed", "on_s": 10, "period_s": 10}, "threats[0].on_s"),
+        ({**JAMMER, "mode": "pulsed", "on_s": 0.01, "period_s": 0.02}, "threats[0].period_s"),
+        ({**JAMMER, "mode": "hopping"}, "threats[0].n_channels"),
+        ({**JAMMER, "mode": "partial_band", "band_fraction": 1.5}, "band_fraction"),
         ({"kind": "link_flooding", "targets": ["shell-0-0-shell-9-9"], "t_s": 0,
           "duration_s": 10, "attack_bps": 1e6}, "threats[0].targets[0]"),
         ({"kind": "link_flooding", "targets": ["Fucino"], "t_s": 0, "duration_s": 10,
@@ -348,3 +354,76 @@ def test_an_uplink_jammer_hits_the_satellites_receive_beam_only(
     assert volume(plan, up) < volume(base, up_base)
     (entry,) = security_summary(res)["threats"]
     assert entry["target"] == "uplink" and entry["capacity_lost_bytes"] > 0
+
+
+# --- jammer modes: partial band, hopping, pulsed ---------------------------------------------
+
+STRONG = {**JAMMER, "eirp_dbw": 80}  # J/S far above any MODCOD threshold: closes the link
+
+
+def _inside(plan: ContactPlan) -> np.ndarray:
+    r = _rows(plan, "Fucino", "downlink")
+    return r[(plan.start_s[r] >= JAM_T_S) & (plan.end_s[r] <= JAM_T_S + JAM_D_S)]
+
+
+def _by_window(plan: ContactPlan, rows: np.ndarray) -> dict[tuple[int, int, float, float], float]:
+    return {(int(plan.src[i]), int(plan.dst[i]), float(plan.start_s[i]), float(plan.end_s[i])):
+            float(plan.rate_bps[i]) for i in rows.tolist()}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("mode", "kept"),
+    [({"mode": "partial_band", "band_fraction": 0.5}, 0.5), ({"mode": "hopping",
+      "n_channels": 4}, 0.75)],
+)  # fmt: skip
+def test_a_partial_band_or_hopping_jammer_keeps_the_clear_share_of_the_rate(
+    clear: tuple[RunResult, ContactPlan], mode: dict[str, Any], kept: float
+) -> None:
+    """A jammer strong enough to close the link as a barrage (no Fucino downlink piece left
+    within its window) covering half the band (partial band, ρ = 0.5: the jammed half closes,
+    the other half keeps its clear rate) leaves 0.5 of each piece's clear rate; hopping over
+    4 channels (hit a quarter of the time) leaves 0.75. Pieces matched to the clear plan's by
+    their (satellite, station, start, end); links out of its reach bit-identical."""
+    _, barrage = _plan([STRONG])
+    assert _inside(barrage).size == 0  # the barrage closes every piece: J/S is strong
+    _, plan = _plan([{**STRONG, **mode}])
+    got = _by_window(plan, _inside(plan))
+    ref = _by_window(clear[1], _inside(clear[1]))
+    same = sorted(set(got) & set(ref))
+    assert len(same) >= 5
+    for key in same:
+        assert got[key] == pytest.approx(kept * ref[key], rel=1e-12), key
+    for st, kinds in (("Svalbard", ("downlink",)), ("Fixed", ("downlink", "uplink")),
+                      ("Fucino", ("uplink",))):  # fmt: skip
+        for k in kinds:
+            assert _table(clear[1], _rows(clear[1], st, k)) == _table(plan, _rows(plan, st, k))
+
+
+def _cover_s(plan: ContactPlan, rows: np.ndarray, lo: float, hi: float) -> float:
+    """Seconds of [lo, hi) within the union of ``rows``' windows (per satellite: the rows
+    of one satellite and station do not overlap)."""
+    return float(np.clip(np.minimum(plan.end_s[rows], hi) - np.maximum(plan.start_s[rows], lo),
+                         0.0, None).sum())  # fmt: skip
+
+
+def test_a_pulsed_jammer_cuts_the_pieces_at_its_on_and_off_edges(
+    clear: tuple[RunResult, ContactPlan],
+) -> None:
+    """On 100 s every 300 s from t = 600 s, strong: no Fucino downlink piece straddles an on
+    or off edge; none remains within an on interval (closed), and the link-time left in the
+    window is exactly the clear plan's minus its link-time within the on intervals."""
+    on_s, period_s = 100.0, 300.0
+    _, plan = _plan([{**STRONG, "mode": "pulsed", "on_s": on_s, "period_s": period_s}])
+    starts = np.arange(JAM_T_S, JAM_T_S + JAM_D_S, period_s)
+    edges = np.concatenate([starts, starts + on_s, [JAM_T_S + JAM_D_S]])
+    r = _rows(plan, "Fucino", "downlink")
+    for e in edges.tolist():
+        assert not ((plan.start_s[r] < e - 1e-9) & (plan.end_s[r] > e + 1e-9)).any(), e
+    on_cover = sum(_cover_s(plan, r, a, a + on_s) for a in starts.tolist())
+    assert on_cover == 0.0
+    rc = _rows(clear[1], "Fucino", "downlink")
+    clear_on = sum(_cover_s(clear[1], rc, a, a + on_s) for a in starts.tolist())
+    assert clear_on > 0  # the jammer had something to cut
+    want = _cover_s(clear[1], rc, JAM_T_S, JAM_T_S + JAM_D_S) - clear_on
+    got = _cover_s(plan, r, JAM_T_S, JAM_T_S + JAM_D_S)
+    assert got == pytest.approx(want, abs=1e-6) and got > 0

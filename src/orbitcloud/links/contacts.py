@@ -27,6 +27,7 @@ from orbitcloud.executor import Executor, SerialExecutor
 from orbitcloud.links.acm import AcmRates, acm_rates
 from orbitcloud.links.contactplan import KINDS, ContactPlan, NodeTable, kind_codes
 from orbitcloud.links.isl import candidate_pairs, link_rate_bps, mutual_nearest_active, owlt_s
+from orbitcloud.links.jamming import band_segments
 from orbitcloud.links.terminals import assign_terminals, between_pairs, terminal_set
 from orbitcloud.links.visibility import GroundSites, elevation_margin, isl_margin
 from orbitcloud.links.windows import Windows, find_windows, limit_concurrent, step_windows
@@ -404,7 +405,9 @@ def _jam(
     sample: Callable[[PairWindows], tuple[F64, IDX, F64, F64, F64, IDX]],
     jam_effects: list[JamEffect] | None,
 ) -> tuple[PairWindows, F64, F64]:
-    """The jamming step of :func:`ground_pieces` (its docstring)."""
+    """The jamming step of :func:`ground_pieces` (its docstring); pulsed jammers cut the
+    pieces at every pulse edge, partial-band and hopping jammers weight the rate by their
+    share of the channel (:mod:`orbitcloud.links.jamming`, modes)."""
     js_set = rates.jammers
     assert js_set is not None
     n_j = len(js_set)
@@ -439,7 +442,9 @@ def _jam(
         if jam_effects is not None:
             jam_effects.extend(JamEffect(0, 0, 0.0, 0.0, e[4]) for e in effects)
         return p, down, up
-    edges = np.unique(np.concatenate([js_set.start_s, js_set.end_s]))
+    edges = js_set.edges_s()  # windows, and each pulse of a pulsed jammer
+    share = js_set.share if js_set.share is not None else np.ones(n_j)
+    width, covers = band_segments(share)  # partial-band / hopping shares (nested)
     fields = ("a", "b", "start_s", "end_s", "range_max_km")
     rest = np.setdiff1d(np.arange(len(p.a)), touched)
     parts = [PairWindows(*(getattr(p, f)[rest] for f in fields))]
@@ -455,7 +460,13 @@ def _jam(
             continue
         q, src = _split_at(p, edges, cut)
         active = js_set.active_at(0.5 * (q.start_s + q.end_s)) & reach[src, :, d]
-        new = worst(q, bool(d), active)
+        if width.size == 1:  # every jammer hits the whole channel
+            new = worst(q, bool(d), active)
+        else:  # share-weighted rate over the channel's segments (links/jamming.py, modes)
+            smp_q = sample(q)
+            new = np.zeros(q.a.shape[0])
+            for wd, cov in zip(width.tolist(), covers, strict=True):
+                new += wd * worst(q, bool(d), active & cov[None, :], smp_q)
         parts.append(q)
         out_bps[d].append(new)
         out_bps[1 - d].append(np.zeros(q.a.shape[0]))

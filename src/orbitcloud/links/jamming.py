@@ -42,6 +42,27 @@ Antenna patterns (gain vs off-axis angle θ):
   ``L_s = −20 dB``: ``−12 (θ/θ3)²`` to ``1.29 θ3``, −20 dB to ``3.16 θ3``, then
   ``−25 log10(2 θ / θ3)`` (no 0 dBi floor: it needs the peak gain, which is not given).
 
+Modes (``mode:`` of the threat). A jammer hits a share ``w`` of the victim's channel with a
+J/S raised by ``b`` dB there; the rate of a piece is the share-weighted sum
+``w R(Es/(N0 + J0)) + (1 − w) R(Es/N0)`` (several jammers: their shares are nested from the
+band's edge, :func:`band_segments`):
+
+- ``barrage``: ``w = 1``, ``b = 0`` (the equation above);
+- ``partial_band`` with band fraction ρ: the jammer's power ``J`` is concentrated in ρ of
+  the victim's band, so there its density is ``J0 / ρ`` (the partial-band noise jammer:
+  M. K. Simon, J. K. Omura, R. A. Scholtz, B. K. Levitt, *Spread Spectrum Communications
+  Handbook*, McGraw-Hill 1994, Part 2 ch. 2; Poisel 2011, ch. 10): ``w = ρ``,
+  ``b = −10 log10 ρ``; the victim is taken to adapt per sub-band (its ACM runs on the
+  jammed and the clear part separately: an idealised multi-carrier victim; a single carrier
+  whose codewords span the whole band would do worse). With a J/S strong enough to close the
+  jammed part, ρ = 0.5 halves the rate;
+- ``hopping`` over ``n`` channels of the victim's width: the jammer's whole power sits on one
+  channel at a time and the victim's is hit ``1 / n`` of the time (uniform hops); over a piece
+  much longer than a dwell the rate is the expectation: ``w = 1 / n``, ``b = 0`` (no draw);
+- ``pulsed``: on ``on_s`` every ``period_s`` from ``t_s`` (:meth:`JammerSet.active_at`); the
+  contact pieces are cut exactly at each on and off edge (:meth:`JammerSet.edges_s`), the on
+  parts jammed as a barrage, the off parts clear.
+
 Geometry: a downlink jammer on the ground points at the receiver of its ``pointing`` station
 and reaches a station only within the radio horizon of the two antennas,
 ``sqrt(2 k R h_j) + sqrt(2 k R h_r)`` with the standard effective Earth radius factor
@@ -65,7 +86,9 @@ __all__ = [
     "JN_FLOOR_DB",
     "STATION_EFFICIENCY",
     "JammerSet",
+    "band_segments",
     "combine_esn0_db",
+    "jammer_position_ecef_km",
     "relative_gain_db",
     "station_gain_db",
 ]
@@ -118,6 +141,28 @@ def combine_esn0_db(esn0_db: F64, js_db: F64) -> F64:
     return np.asarray(-10.0 * np.log10(10.0 ** (-es / 10.0) + 10.0 ** (js_db / 10.0)), np.float64)
 
 
+def jammer_position_ecef_km(jammers: Sequence[Jamming], t_s: F64 | None = None) -> tuple[F64, F64]:
+    """Where each jammer is: ``(r_ecef_km, up)``, float64[n_j, 3] each (position and local
+    vertical unit vector). Fixed jammers (the only kind so far) ignore ``t_s``; this is the
+    one place a jammer's position is read, so a jammer on a track can replace it."""
+    n = len(jammers)
+    lat = np.array([j.lat_deg for j in jammers], dtype=np.float64)
+    lon = np.array([j.lon_deg for j in jammers], dtype=np.float64)
+    h_km = np.array([j.height_m for j in jammers], dtype=np.float64) / 1000.0
+    r = geodetic_to_ecef(lat, lon, h_km).reshape(n, 3)
+    return r, up_unit_vector(lat, lon).reshape(n, 3)
+
+
+def band_segments(share: F64) -> tuple[F64, BOOL]:
+    """The victim's channel cut by nested jammer shares (jammer ``k`` covers ``[0, w_k)`` of
+    it): ``(width, covers)``, float64[n_seg] summing to 1 and bool[n_seg, n_j] (which jammers
+    hit each segment). All shares 1: one segment of width 1 covered by all."""
+    w = np.asarray(share, dtype=np.float64)
+    bounds = np.unique(np.concatenate([[0.0, 1.0], w]))
+    lo, hi = bounds[:-1], bounds[1:]
+    return hi - lo, np.asarray(w[None, :] >= hi[:, None], dtype=bool)
+
+
 def _angle_deg(u: F64, v: F64) -> F64:
     """Angle between rows of ``u`` and ``v`` [deg], float64[m]."""
     c = np.einsum("ij,ij->i", u, v) / (np.linalg.norm(u, axis=1) * np.linalg.norm(v, axis=1))
@@ -128,7 +173,9 @@ def _angle_deg(u: F64, v: F64) -> F64:
 class JammerSet:
     """The scenario's jammers as arrays ``[n_j]``: ``r_ecef_km``/``axis`` float64[n_j, 3]
     (position, unit beam axis), ``height_km``, ``eirp_dbw``, ``frequency_hz``,
-    ``beamwidth_deg``, ``start_s``/``end_s`` (window ``[start, end)``), ``uplink`` (target)."""
+    ``beamwidth_deg``, ``start_s``/``end_s`` (window ``[start, end)``), ``uplink`` (target);
+    the mode (module docstring): ``share`` (``w``), ``boost_db`` (``b``), ``on_s`` and
+    ``period_s`` [s] (``inf``: not pulsed)."""
 
     r_ecef_km: F64
     axis: F64
@@ -139,6 +186,10 @@ class JammerSet:
     start_s: F64
     end_s: F64
     uplink: BOOL
+    share: F64 | None = None
+    boost_db: F64 | None = None
+    on_s: F64 | None = None
+    period_s: F64 | None = None
 
     @classmethod
     def of(
@@ -151,12 +202,8 @@ class JammerSet:
         """From the threats; ``station_ecef_km`` float64[n_gs, 3] in ``station_names``' order
         (a downlink jammer's axis points at its ``pointing`` station); ``band_hz``: the
         (down, up) centre of each band (:data:`orbitcloud.links.acm.ACM_BAND_HZ`)."""
-        n = len(jammers)
-        lat = np.array([j.lat_deg for j in jammers], dtype=np.float64)
-        lon = np.array([j.lon_deg for j in jammers], dtype=np.float64)
         h_km = np.array([j.height_m for j in jammers], dtype=np.float64) / 1000.0
-        r = geodetic_to_ecef(lat, lon, h_km).reshape(n, 3)
-        up = up_unit_vector(lat, lon).reshape(n, 3)
+        r, up = jammer_position_ecef_km(jammers)
         axis = up.copy()
         index = {s: i for i, s in enumerate(station_names)}
         for k, j in enumerate(jammers):
@@ -168,6 +215,8 @@ class JammerSet:
             else band_hz[j.band or "Ka"][1 if j.target == "uplink" else 0]
             for j in jammers
         ]  # fmt: skip
+        share = np.array([j.share for j in jammers], dtype=np.float64)
+        part = np.array([j.mode == "partial_band" for j in jammers], dtype=bool)
         return cls(
             r, axis, h_km, np.array([j.eirp_dbw for j in jammers], dtype=np.float64),
             np.array(freq, dtype=np.float64),
@@ -175,6 +224,10 @@ class JammerSet:
             np.array([j.t_s for j in jammers], dtype=np.float64),
             np.array([j.end_s for j in jammers], dtype=np.float64),
             np.array([j.target == "uplink" for j in jammers], dtype=bool),
+            share, np.where(part, -10.0 * np.log10(share), 0.0),
+            np.array([j.on_s if j.mode == "pulsed" else np.inf for j in jammers], np.float64),
+            np.array([j.period_s if j.mode == "pulsed" else np.inf for j in jammers],
+                     np.float64),
         )  # fmt: skip
 
     def __len__(self) -> int:
@@ -183,7 +236,22 @@ class JammerSet:
     def active_at(self, t_s: F64) -> BOOL:
         """bool[m, n_j]: jammer ``k`` transmits at ``t_s[i]`` (``start <= t < end``)."""
         t = np.asarray(t_s, dtype=np.float64)[:, None]
-        return np.asarray((self.start_s[None] <= t) & (t < self.end_s[None]), dtype=bool)
+        on = (self.start_s[None] <= t) & (t < self.end_s[None])
+        if self.period_s is not None and self.on_s is not None:
+            pulsed = np.isfinite(self.period_s)[None]
+            phase = np.mod(t - self.start_s[None], np.where(pulsed, self.period_s[None], 1.0))
+            on &= ~pulsed | (phase < self.on_s[None])
+        return np.asarray(on, dtype=bool)
+
+    def edges_s(self) -> F64:
+        """Every time a jammer switches on or off [s], sorted, float64[m]: the windows' ends
+        and, for a pulsed jammer, each pulse's start and end within its window."""
+        out = [self.start_s, self.end_s]
+        if self.period_s is not None and self.on_s is not None:
+            for k in np.flatnonzero(np.isfinite(self.period_s)).tolist():
+                starts = np.arange(self.start_s[k], self.end_s[k], self.period_s[k])
+                out += [starts, np.minimum(starts + self.on_s[k], self.end_s[k])]
+        return np.unique(np.concatenate(out))
 
     def js_db(
         self,
@@ -240,6 +308,7 @@ class JammerSet:
             - 20.0 * np.log10(np.maximum(d_j, 1e-6)) + 20.0 * np.log10(d_s)
             + g_rel - 20.0 * np.log10(self.frequency_hz[k] / frequency_hz)
             + attenuation_db + losses_db
+            + (self.boost_db[k] if self.boost_db is not None else 0.0)
         )  # fmt: skip
         out[ok] = js[ok]
         return out

@@ -22,7 +22,10 @@ kind                       what happens
                            the sky (``pointing: sky``) and jams satellites whose receive beam
                            sees it. Its power adds to the noise of the ACM budgets it reaches
                            (:mod:`orbitcloud.links.jamming`); fixed-rate links have no budget
-                           and are not affected
+                           and are not affected. ``mode``: ``barrage`` (default),
+                           ``partial_band`` (``band_fraction`` ρ of the victim's band),
+                           ``pulsed`` (on ``on_s`` every ``period_s`` from ``t_s``),
+                           ``hopping`` (over ``n_channels``, the victim's hit 1/n of the time)
 ``link_flooding``          attack traffic of ``attack_bps`` on each of ``targets`` (a station:
                            its up- and downlink contacts; ``satA-satB``: that ISL, both ways)
                            over ``[t_s, t_s + duration_s)``: the contact plan's and the
@@ -51,6 +54,7 @@ from orbitcloud.scenario.errors import shorten
 from orbitcloud.scenario.rates import AcmLink, AcmUplink
 
 __all__ = [
+    "MAX_PULSES",
     "THREAT_KINDS",
     "CompromisedSatellite",
     "Jamming",
@@ -113,10 +117,41 @@ class Jamming(_Model):
     pointing: str = Field(
         description="downlink: the station whose receiver it illuminates; uplink: sky"
     )
+    mode: Literal["barrage", "partial_band", "pulsed", "hopping"] = Field(
+        "barrage",
+        description="barrage: all of the victim's band all the time; partial_band: "
+        "band_fraction of it; pulsed: on for on_s every period_s; hopping: over n_channels",
+    )
+    band_fraction: float | None = Field(
+        None, gt=0, le=1, description="partial_band: share of the victim's band it covers"
+    )
+    on_s: float | None = Field(None, gt=0, description="pulsed: on time of each period [s]")
+    period_s: float | None = Field(None, gt=0, description="pulsed: pulse period [s]")
+    n_channels: int | None = Field(
+        None, ge=2, le=100_000, description="hopping: channels it hops over (one is the victim's)"
+    )
 
     @property
     def end_s(self) -> float:
         return self.t_s + self.duration_s
+
+    @property
+    def share(self) -> float:
+        """Share of the victim's band (partial_band) or of the time (hopping: ``1 / n``) the
+        jammer hits; 1 for barrage and pulsed (within a pulse)."""
+        if self.mode == "partial_band" and self.band_fraction is not None:
+            return self.band_fraction
+        if self.mode == "hopping" and self.n_channels is not None:
+            return 1.0 / self.n_channels
+        return 1.0
+
+
+#: Most pulses a pulsed jammer may have within its window (each pulse cuts the contact
+#: pieces it reaches: rows grow with the pulse count).
+MAX_PULSES = 20_000
+
+_MODE_FIELDS = {"partial_band": ("band_fraction",), "pulsed": ("on_s", "period_s"),
+                "hopping": ("n_channels",), "barrage": ()}  # fmt: skip
 
 
 class LinkFlooding(_Model):
@@ -216,6 +251,25 @@ def _check_jamming(
         raise ValueError(
             f"{where}.frequency_hz: give either frequency_hz or band, not both or none"
         )
+    for mode, names in _MODE_FIELDS.items():
+        for f in names:
+            given = getattr(th, f) is not None
+            if given != (th.mode == mode):
+                why = f"mode {th.mode!r} does not use {f}" if given else f"mode {mode!r} needs {f}"
+                raise ValueError(f"{where}.{f}: {why}")
+    if th.mode == "pulsed":
+        assert th.on_s is not None and th.period_s is not None
+        if th.on_s >= th.period_s:
+            raise ValueError(
+                f"{where}.on_s: {th.on_s:g} s is not shorter than period_s {th.period_s:g} s "
+                "(a jammer on all the time is mode: barrage)"
+            )
+        if th.duration_s / th.period_s > MAX_PULSES:
+            raise ValueError(
+                f"{where}.period_s: {th.duration_s / th.period_s:,.0f} pulses in duration_s "
+                f"(at most {MAX_PULSES:,}); a longer period_s, or model a fast pulse train as "
+                "partial time with mode: hopping"
+            )
     if th.target == "downlink":
         if th.pointing not in links:
             raise ValueError(
