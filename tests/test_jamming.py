@@ -9,7 +9,10 @@ out, and the MODCOD picked by a plain loop over EN 302 307-2 Table 20a.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,6 +23,7 @@ from orbitcloud.faults import EventTimeline
 from orbitcloud.links.acm import DVBS2X_MODCODS, acm_rates
 from orbitcloud.links.contactplan import KINDS, ContactPlan
 from orbitcloud.links.contacts import jammers_of
+from orbitcloud.links.jamming import footprint_radius_km
 from orbitcloud.network.snapshots import SnapshotBuilder
 from orbitcloud.network.transfers import Transfer
 from orbitcloud.orbits.satellites import satellites_of
@@ -427,3 +431,74 @@ def test_a_pulsed_jammer_cuts_the_pieces_at_its_on_and_off_edges(
     want = _cover_s(clear[1], rc, JAM_T_S, JAM_T_S + JAM_D_S) - clear_on
     got = _cover_s(plan, r, JAM_T_S, JAM_T_S + JAM_D_S)
     assert got == pytest.approx(want, abs=1e-6) and got > 0
+
+
+# --- the 3D scene: jammer footprints, flooded links ----------------------------------------
+
+
+def test_the_footprint_radius_matches_a_hand_geometry() -> None:
+    """Uplink: the −3 dB ray from a jammer at the north pole, intersected with the shell by
+    solving |p| = r_s for the slant range (numpy.roots), its central angle by atan2, times R;
+    downlink: the 4/3-Earth radio horizon of a 30 m mast, sqrt(2 k R h) = 22.59 km."""
+    r = 6371.0
+    for h_shell, bw in ((550.0, 10.0), (1200.0, 60.0), (550.0, 179.0)):
+        a = math.radians(bw / 2)
+        u = np.array([math.sin(a), 0.0, math.cos(a)])
+        p0 = np.array([0.0, 0.0, r])
+        rho = max(np.roots([1.0, 2 * p0 @ u, p0 @ p0 - (r + h_shell) ** 2]).real)
+        q = p0 + rho * u
+        want = r * math.atan2(q[0], q[2])
+        assert footprint_radius_km(True, 0.0, bw, h_shell) == pytest.approx(want, abs=1e-6)
+    assert footprint_radius_km(False, 30.0, 10.0, 550.0) == pytest.approx(
+        math.sqrt(2 * 4 / 3 * 6371 * 0.030), abs=1e-9
+    )
+    assert 22.5 < footprint_radius_km(False, 30.0, 10.0, 550.0) < 22.7
+
+
+def test_the_scene_draws_the_jammers_and_the_flooded_links(tmp_path: Path) -> None:
+    """scene.czml parsed with json: a pulsed downlink jammer shown over each pulse, an uplink
+    jammer over its window with its −3 dB footprint on the shell (hand radius within 1 km),
+    a flooded station and ISL over the attack window, drawn between the two satellites."""
+    from orbitcloud.report.czml import build_scene
+    from orbitcloud.report.folder import open_run_folder
+    from orbitcloud.run.folder import write_run_folder
+
+    flood = {"kind": "link_flooding", "targets": ["Svalbard", "shell-0-00-shell-0-01"],
+             "t_s": FLOOD_T_S, "duration_s": FLOOD_D_S, "attack_bps": ATTACK}  # fmt: skip
+    d = _scenario([
+        {**JAMMER, "mode": "pulsed", "on_s": 100, "period_s": 300},
+        {**JAMMER, "name": "JU", "target": "uplink", "pointing": "sky", "eirp_dbw": 60},
+        flood,
+    ])  # fmt: skip
+    d["ground_stations"][0]["link"]["uplink"]["satellite_beamwidth_deg"] = 3.0
+    res = run(load_scenario(d), stages=("contacts",))
+    text, _ = build_scene(open_run_folder(write_run_folder(res, {}, root=tmp_path)))
+    packets = {p["id"]: p for p in json.loads(text)}
+    epoch = dt.datetime(2026, 3, 20, tzinfo=dt.UTC)
+
+    def span(iv: str) -> tuple[float, float]:
+        a, b = (dt.datetime.fromisoformat(x.replace("Z", "+00:00")) for x in iv.split("/"))
+        return (a - epoch).total_seconds(), (b - epoch).total_seconds()
+
+    j1 = packets["jammer/J1"]
+    pulses = [(JAM_T_S + 300 * j, JAM_T_S + 300 * j + 100) for j in range(6)]
+    assert [span(x) for x in j1["availability"]] == pulses
+    assert j1["ellipse"]["semiMajorAxis"] == pytest.approx(
+        1000 * math.sqrt(2 * 4 / 3 * 6371 * 0.030), abs=1000
+    )
+    ju = packets["jammer/JU"]
+    assert [span(x) for x in ju["availability"]] == [(JAM_T_S, JAM_T_S + JAM_D_S)]
+    # the shell: 550 km above the equatorial radius, i.e. 557 km above the 6371 km sphere
+    r, rs, a = 6371.0, 6378.137 + 550.0, math.radians(JAMMER["beamwidth_deg"] / 2)
+    rho = -r * math.cos(a) + math.sqrt((r * math.cos(a)) ** 2 + rs**2 - r**2)
+    want_m = 1000 * r * math.asin(rho * math.sin(a) / rs)
+    assert ju["ellipse"]["semiMajorAxis"] == pytest.approx(want_m, abs=1000)
+    assert ju["ellipse"]["semiMinorAxis"] == ju["ellipse"]["semiMajorAxis"]
+    window = [(FLOOD_T_S, FLOOD_T_S + FLOOD_D_S)]
+    st, isl = packets["flood/Svalbard"], packets["flood/shell-0-00-shell-0-01"]
+    assert [span(x) for x in st["availability"]] == window
+    assert st["position"]["cartographicDegrees"][:2] == [15.39, 78.23]
+    assert [span(x) for x in isl["availability"]] == window
+    assert isl["polyline"]["positions"]["references"] == [
+        "sat/shell-0-00#position", "sat/shell-0-01#position",
+    ]  # fmt: skip

@@ -88,6 +88,7 @@ __all__ = [
     "JammerSet",
     "band_segments",
     "combine_esn0_db",
+    "footprint_radius_km",
     "jammer_position_ecef_km",
     "relative_gain_db",
     "station_gain_db",
@@ -151,6 +152,31 @@ def jammer_position_ecef_km(jammers: Sequence[Jamming], t_s: F64 | None = None) 
     h_km = np.array([j.height_m for j in jammers], dtype=np.float64) / 1000.0
     r = geodetic_to_ecef(lat, lon, h_km).reshape(n, 3)
     return r, up_unit_vector(lat, lon).reshape(n, 3)
+
+
+def footprint_radius_km(
+    uplink: bool, height_m: float, beamwidth_deg: float, shell_altitude_km: float
+) -> float:
+    """Radius [km, along the ground] of a jammer's footprint, for the 3D scene:
+
+    - ``uplink`` (beam at the zenith): the −3 dB edge of its beam on the satellites' shell of
+      ``shell_altitude_km``, brought down to the ground. On the ray at ``α = θ3 / 2`` from the
+      zenith, the slant range to the shell ``r_s = R + h_shell`` from ``r_j = R + h_j`` is
+      ``ρ = −r_j cos α + sqrt(r_j² cos² α + r_s² − r_j²)`` (law of cosines) and the Earth
+      central angle ``γ = asin(ρ sin α / r_s)`` (law of sines): radius ``R γ``;
+    - downlink (a ground jammer at a station's receiver): the radio horizon of its antenna
+      towards a receiver at ground level, ``sqrt(2 k R h_j)`` (``k = 4/3``, ITU-R P.834-9
+      §1): beyond it the jammer reaches nothing (:meth:`JammerSet.js_db`).
+
+    ``R`` = :data:`EARTH_RADIUS_KM`."""
+    r = EARTH_RADIUS_KM
+    h_km = height_m / 1000.0
+    if not uplink:
+        return float(np.sqrt(2.0 * EFFECTIVE_EARTH_K * r * h_km))
+    a = np.radians(beamwidth_deg / 2.0)
+    rj, rs = r + h_km, r + shell_altitude_km
+    rho = -rj * np.cos(a) + np.sqrt((rj * np.cos(a)) ** 2 + rs**2 - rj**2)
+    return float(r * np.arcsin(np.clip(rho * np.sin(a) / rs, -1.0, 1.0)))
 
 
 def band_segments(share: F64) -> tuple[F64, BOOL]:

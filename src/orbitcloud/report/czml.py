@@ -15,8 +15,13 @@ Entities:
   (:data:`DETECTED_RGBA`) from detection, with a description and a ``threat_state`` property
   saying so; a rogue ground station is an entity ``rogue/<name>`` of its own (a magenta
   diamond-outlined point, :data:`ROGUE_RGBA`, and a label) whose description gives its
-  attempt window and rejected uplinks. A threat kind without a drawing yet (jamming, link
-  flooding) is left out of the scene: :func:`_threat_packets` is where it goes;
+  attempt window and rejected uplinks; a jammer is an entity ``jammer/<name>``: a point at
+  its site and a translucent orange ground ellipse (:data:`JAMMER_RGBA`) of the radius of its
+  footprint (:func:`orbitcloud.links.jamming.footprint_radius_km`: an uplink jammer's −3 dB
+  beam edge on the satellites' shell, a downlink jammer's radio horizon), shown over its
+  window (a pulsed jammer: over each pulse); a link flooding is one entity per target,
+  ``flood/<target>``, shown over the attack window: a red ring on a flooded station, a thick
+  red line between the two satellites of a flooded ISL (:data:`FLOOD_RGBA`);
 - one per linked pair, ``link/<a>/<b>``: a line between the two entities' positions, shown
   only while the pair has a contact window (``availability`` = the union of the windows in
   both directions). ISLs are cyan, ground links green.
@@ -59,7 +64,9 @@ from czml3.enums import ArcTypes, ClockRanges, ClockSteps, InterpolationAlgorith
 from czml3.properties import (
     Clock,
     Color,
+    Ellipse,
     Label,
+    Material,
     Point,
     Polyline,
     PolylineMaterial,
@@ -74,6 +81,7 @@ from czml3.types import Cartesian2Value, IntervalValue, TimeInterval, TimeInterv
 from numpy.typing import NDArray
 
 from orbitcloud.constants import EARTH_MU_KM3_S2
+from orbitcloud.links.jamming import EARTH_RADIUS_KM, footprint_radius_km
 from orbitcloud.links.windows import merge_overlaps
 from orbitcloud.report.folder import RunFolder, Samples, codes, column_f64, open_run_folder
 from orbitcloud.report.security import (
@@ -84,10 +92,13 @@ from orbitcloud.report.security import (
     rejected_attempts_s,
     run_threats,
 )
+from orbitcloud.scenario.threats import split_isl
 
 __all__ = [
     "COMPROMISED_RGBA",
     "DETECTED_RGBA",
+    "FLOOD_RGBA",
+    "JAMMER_RGBA",
     "MAX_LINKS_PER_KIND",
     "MAX_POSITION_SAMPLES",
     "MAX_SCENE_RADIUS_KM",
@@ -128,6 +139,11 @@ COMPROMISED_RGBA = (*COMPROMISED_RGB, 255)
 DETECTED_RGBA = (*DETECTED_RGB, 255)
 #: A rogue ground station (magenta, white outline, larger than a station).
 ROGUE_RGBA = (*ROGUE_RGB, 255)
+#: A jammer's footprint (translucent orange) and a flooded link or station (red).
+JAMMER_RGBA = (255, 120, 0, 90)
+FLOOD_RGBA = (255, 30, 30, 230)
+#: Most pulses of a pulsed jammer drawn one by one (beyond: its whole window).
+MAX_DRAWN_PULSES = 2000
 GROUND_LINK_RGBA = (60, 220, 90, 170)
 
 F64 = NDArray[np.float64]
@@ -381,13 +397,143 @@ def _station_packets(run: RunFolder) -> list[Packet]:
     ]
 
 
-def _threat_packets(run: RunFolder, t_end_s: float) -> list[Packet]:
-    """Entities of their own for the run's threats: a rogue ground station (module docstring).
-    A compromised satellite is drawn on its satellite entity (:func:`_compromise`). A future
-    threat kind (jamming, link flooding: issue 17) adds its entity here once the ``threats:``
-    schema defines it (where it transmits from, what it jams)."""
+def _windows(
+    epoch: dt.datetime, spans: list[tuple[float, float]], t_end_s: float
+) -> TimeIntervalCollection | None:
+    """``spans`` [s] clipped to ``[0, t_end_s]`` as an availability (None: none left)."""
+    vals = [
+        TimeInterval(start=_iso(epoch, a), end=_iso(epoch, min(b, t_end_s)))
+        for a, b in spans
+        if a < t_end_s and b > a
+    ]
+    return TimeIntervalCollection(values=vals) if vals else None
+
+
+def _jammer_spans(spec: dict[str, Any]) -> list[tuple[float, float]]:
+    """When a jammer transmits [s]: its window, or each pulse of a pulsed one."""
+    t0, t1 = (
+        float(spec.get("t_s") or 0.0),
+        float(spec.get("t_s") or 0.0) + float(spec.get("duration_s") or 0.0),
+    )
+    on, period = spec.get("on_s"), spec.get("period_s")
+    if spec.get("mode") == "pulsed" and on and period and (t1 - t0) / period <= MAX_DRAWN_PULSES:
+        starts = np.arange(t0, t1, float(period)).tolist()
+        return [(a, min(a + float(on), t1)) for a in starts]
+    return [(t0, t1)]
+
+
+def _jammer_packet(
+    run: RunFolder, th: Threat, t_end_s: float, shell_altitude_km: float
+) -> Packet | None:
+    sp = dict(th.spec)
+    lat, lon = sp.get("lat_deg"), sp.get("lon_deg")
+    if not isinstance(lat, int | float) or not isinstance(lon, int | float):
+        return None
+    avail = _windows(run.epoch, _jammer_spans(sp), t_end_s)
+    if avail is None:
+        return None
+    uplink = sp.get("target") == "uplink"
+    radius_km = footprint_radius_km(uplink, float(sp.get("height_m") or 0.0),
+                                    float(sp.get("beamwidth_deg") or 0.0),
+                                    shell_altitude_km)  # fmt: skip
+    what = (f"−3 dB beam edge on the {shell_altitude_km:,.0f} km shell" if uplink
+            else "radio horizon")  # fmt: skip
+    m = th.metrics
+    effect = (
+        f"; {m.get('contacts_affected', 0)} contact pieces slowed, "
+        f"{m.get('contacts_closed', 0)} closed"
+        if m
+        else ""
+    )
+    return Packet(
+        id=f"jammer/{th.name}",
+        name=f"{th.name} (jammer)",
+        description=(
+            f"jammer {th.name} ({sp.get('mode', 'barrage')}, {sp.get('target')} at "
+            f"{sp.get('pointing')}) at {float(lat):.2f}°, {float(lon):.2f}°, "
+            f"EIRP {sp.get('eirp_dbw')} dBW; footprint radius {radius_km:,.1f} km ({what})"
+            f"{effect}"
+        ),
+        availability=avail,
+        position=Position(cartographicDegrees=[float(lon), float(lat), 0.0]),
+        point=Point(
+            pixelSize=10,
+            color=Color(rgba=[*JAMMER_RGBA[:3], 255]),
+            outlineColor=Color(rgba=[255, 255, 255, 255]),
+            outlineWidth=2,
+        ),
+        ellipse=Ellipse(
+            semiMajorAxis=radius_km * 1000.0,
+            semiMinorAxis=radius_km * 1000.0,
+            material=Material(solidColor=SolidColorMaterial(color=Color(rgba=list(JAMMER_RGBA)))),
+        ),
+        label=_label(f"{th.name} (jammer)", (10, 10)),
+    )
+
+
+def _flood_packets(run: RunFolder, th: Threat, t_end_s: float, sats: set[str]) -> list[Packet]:
+    t0 = float(th.spec.get("t_s") or 0.0)
+    avail = _windows(run.epoch, [(t0, t0 + float(th.spec.get("duration_s") or 0.0))], t_end_s)
+    if avail is None:
+        return []
+    stations = {str(st["name"]): st for st in run.stations}
+    bps = th.spec.get("attack_bps")
+    out = []
+    for target in [str(x) for x in th.spec.get("targets") or []]:
+        rate = f"{float(bps):,.0f}" if isinstance(bps, int | float) else "?"
+        desc = f"link flooding of {target}: {rate} bit/s of attack traffic"
+        if target in stations:
+            st = stations[target]
+            out.append(Packet(
+                id=f"flood/{target}", name=f"{target} (flooded)", description=desc,
+                availability=avail,
+                position=Position(cartographicDegrees=[float(st["lon_deg"]),
+                                                       float(st["lat_deg"]),
+                                                       float(st.get("alt_m", 0.0))]),
+                point=Point(pixelSize=18, color=Color(rgba=[0, 0, 0, 0]),
+                            outlineColor=Color(rgba=list(FLOOD_RGBA)), outlineWidth=3),
+            ))  # fmt: skip
+            continue
+        pair = split_isl(target, sats)
+        if pair is None:
+            continue  # an end left out of the scene
+        out.append(Packet(
+            id=f"flood/{target}", name=f"ISL {target} (flooded)", description=desc,
+            availability=avail,
+            polyline=Polyline(
+                positions=PositionList(references=[f"sat/{pair[0]}#position",
+                                                   f"sat/{pair[1]}#position"]),
+                width=4, arcType=ArcTypes.NONE,
+                material=PolylineMaterial(solidColor=SolidColorMaterial(
+                    color=Color(rgba=list(FLOOD_RGBA)))),
+            ),
+        ))  # fmt: skip
+    return out
+
+
+def _threat_packets(
+    run: RunFolder, t_end_s: float, sats: set[str] | None = None, shell_altitude_km: float = 550.0
+) -> list[Packet]:
+    """Entities of their own for the run's threats: a rogue ground station, a jammer and its
+    footprint, flooded stations and ISLs (module docstring). A compromised satellite is drawn
+    on its satellite entity (:func:`_compromise`). ``sats``: the satellites in the scene;
+    ``shell_altitude_km``: where an uplink jammer's footprint is taken."""
     packets = []
-    for th in run_threats(run):
+    threats = run_threats(run)
+    if not threats:  # no services ran (no security block): jammers and floods from the spec
+        threats = [
+            Threat(str(t.get("kind")), str(t.get("name") or ""), t, {})
+            for t in run.scenario.get("threats") or []
+            if isinstance(t, dict) and t.get("kind") in ("jamming", "link_flooding")
+        ]
+    for th in threats:
+        if th.kind == "jamming":
+            jp = _jammer_packet(run, th, t_end_s, shell_altitude_km)
+            packets += [jp] if jp is not None else []
+            continue
+        if th.kind == "link_flooding":
+            packets += _flood_packets(run, th, t_end_s, sats or set())
+            continue
         if th.kind != "rogue_ground_station":
             continue
         lat, lon = th.spec.get("lat_deg"), th.spec.get("lon_deg")
@@ -578,7 +724,14 @@ def build_scene(run: RunFolder) -> tuple[str, SceneSummary]:
             t_end_s = float(s.t_s[keep[-1]])
         sat_packets = _satellite_packets(run, s, keep, t_end_s)
     station_packets = _station_packets(run)
-    threat_packets = _threat_packets(run, t_end_s)
+    shell_km = 550.0
+    if s is not None and s.t_s.size:
+        r0 = np.sqrt(sum(s.values[c][:, 0] ** 2 for c in ("x_km", "y_km", "z_km")))
+        if np.isfinite(r0).any():
+            shell_km = float(np.nanmedian(r0)) - EARTH_RADIUS_KM
+    threat_packets = _threat_packets(
+        run, t_end_s, set(s.names) if s is not None else set(), shell_km
+    )
     links = link_windows(run, t_end_s)
     link_packets: list[Packet] = []
     n_isl = n_ground = 0
