@@ -9,11 +9,20 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from orbitcloud.budget import BudgetError, check_budget, estimate, format_bytes, parse_bytes
+from orbitcloud.budget import (
+    CONTACT_ROW_BYTES,
+    BudgetError,
+    check_budget,
+    estimate,
+    format_bytes,
+    parse_bytes,
+)
 from orbitcloud.cli import app
 from orbitcloud.examples import list_examples
 from orbitcloud.scenario import load_scenario
@@ -124,3 +133,37 @@ def test_estimate_is_within_2x_of_measured_peak(
     peak = json.loads(res.stdout.strip().splitlines()[-1])
     est = estimate(load_scenario(name).model_copy(update={"duration_s": duration_s}))
     assert 0.5 <= est.memory_bytes / peak <= 2.0, (format_bytes(est.memory_bytes), peak)
+
+
+def _ground_rows(sc: Any) -> int:
+    from orbitcloud.api import run
+    from orbitcloud.links.contactplan import KINDS
+
+    plan = run(sc, stages=("contacts",)).contacts
+    return int(np.isin(plan.kind, [KINDS.index("downlink"), KINDS.index("uplink")]).sum())
+
+
+@pytest.mark.parametrize("piece_s", [None, 10.0])
+def test_the_estimate_counts_the_acm_pieces_of_a_pass(piece_s: float | None) -> None:
+    """Three stations (two ACM, one fixed) under a 36-satellite shell for an hour at 30 s steps:
+    the estimated ground contact rows are within a factor 1.5 of the plan's (counted from its
+    rows), with ACM pieces of the default 30 s and of 10 s (about 2.8x as many rows); the
+    estimate carries them as a memory term."""
+    from test_jamming import _scenario
+
+    d = _scenario([])
+    for st in d["ground_stations"]:
+        if "link" in st and piece_s is not None:
+            st["link"]["max_piece_s"] = piece_s
+    sc = load_scenario(d)
+    actual = _ground_rows(sc)
+    e = estimate(sc)
+    assert actual > 100 and 1 / 1.5 <= e.ground_rows / actual <= 1.5, (e.ground_rows, actual)
+    assert e.terms["ground contacts"] == e.ground_rows * CONTACT_ROW_BYTES
+
+
+def test_the_estimate_of_milsca_rows_is_close() -> None:
+    """milsca (54 satellites, fixed-rate and ACM stations) over 3 h: within a factor 1.5."""
+    sc = load_scenario("milsca").model_copy(update={"duration_s": 3 * 3600.0})
+    actual = _ground_rows(sc)
+    assert 1 / 1.5 <= estimate(sc).ground_rows / actual <= 1.5

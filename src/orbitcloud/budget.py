@@ -27,7 +27,20 @@ space links         ``min(pairs × n_time, SPACE_CHUNK_ELEMENTS)`` × :data:`SPA
                     node's position and local up on the grid)
 EO jobs             tiles × :data:`JOB_BYTES` (job table and discrete-event state per tile)
 storage             objects × :data:`OBJECT_BYTES` + 8 × the largest object (in-flight shards)
+ground contacts     estimated ground contact rows × :data:`CONTACT_ROW_BYTES` (the plan's
+                    columns, the pieces' exact samples, the network ledger and router)
 ==================  ==========================================================================
+
+Ground contact rows (:func:`ground_contact_rows`): satellite ``s`` sees station ``g`` within
+the Earth central angle ``λ = acos(R cos ε / (R + h)) − ε`` (``ε`` its minimum elevation,
+``h`` the satellite's altitude), about ``(1 − cos λ) / 2`` of the time times the latitude
+density ratio above (the station's latitude for the area's); a pass lasts on average the
+mean chord of that cap over the ground-track rate, ``(π / 2) λ / n`` (``n`` the mean motion;
+the Earth's rotation neglected). A station's contact time is capped at ``antennas`` ×
+``duration_s``. A fixed-rate station gives one row per pass and direction; an ACM station cuts
+each pass into pieces of at most ``link.max_piece_s`` (default ``min(step_s, 60 s)``,
+:func:`orbitcloud.links.contacts.ground_pieces`), ``visible / max_piece_s + passes / 2``
+pieces per direction. Jammer windows and pulses cut further and are not counted.
 
 The tile count is estimated from the workload section: a satellite images area ``a`` while its
 nadir is within ``θ = (radius_km + swath_km / 2) / R⊕`` of the area's centre. For a circular
@@ -57,6 +70,7 @@ from pathlib import Path
 
 import numpy as np
 
+from orbitcloud.constants import EARTH_MU_KM3_S2
 from orbitcloud.scenario.models import EARTH_ORBIT_KINDS, GridTopology, RangeTopology, Scenario
 
 __all__ = [
@@ -66,6 +80,7 @@ __all__ = [
     "check_budget",
     "estimate",
     "format_bytes",
+    "ground_contact_rows",
     "parse_bytes",
 ]
 
@@ -97,6 +112,12 @@ JOB_BYTES = 5_500
 ROUTE_BYTES = 160
 #: Per stored object: catalog rows, report rows, keys [bytes].
 OBJECT_BYTES = 4_096
+#: Per ground contact row [bytes]: the plan's columns (~60 B), the 3 exact samples per piece
+#: and direction of the ACM budget (positions, ranges, elevations, ~150 B), the ledger's and
+#: the router's per-contact arrays (~100 B); sized from those arrays, not fitted.
+CONTACT_ROW_BYTES = 400
+#: The default longest ACM piece [s] (``links.contacts.MAX_PIECE_S``).
+MAX_PIECE_S = 60.0
 #: Rough throughput for the time estimate [per second, one core].
 SAMPLES_PER_S = 2.0e6
 SEARCH_ELEMENTS_PER_S = 2.5e7
@@ -131,6 +152,7 @@ class Estimate:
         memory_bytes: the sum of ``terms`` (peak resident memory of the run).
         disk_bytes: bytes the run writes (stored shards with their redundancy, tables).
         seconds: a rough wall time on one core.
+        ground_rows: estimated ground contact rows (both directions, ACM pieces counted).
     """
 
     n_sat: int
@@ -143,6 +165,7 @@ class Estimate:
     terms: dict[str, float] = field(default_factory=dict)
     disk_bytes: float = 0.0
     seconds: float = 0.0
+    ground_rows: float = 0.0
 
     @property
     def memory_bytes(self) -> float:
@@ -206,11 +229,59 @@ def available_memory_bytes() -> int:
     return avail
 
 
-def _inclinations_rad(scenario: Scenario) -> np.ndarray:
+def _orbits(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """(inclination [rad], mean motion [rad/min]) of the Earth-orbit satellites."""
     from orbitcloud.orbits.satellites import build_satellites
 
     sats = build_satellites(scenario)
-    return np.array([s.inclo for s in sats.satrecs], dtype=np.float64)
+    return (
+        np.array([s.inclo for s in sats.satrecs], dtype=np.float64),
+        np.array([s.no_kozai for s in sats.satrecs], dtype=np.float64),
+    )
+
+
+def _latitude_ratio(incl_rad: np.ndarray, lat_rad: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """[n_sat, n_site] latitude density ratio (module docstring), 0 where out of reach."""
+    si = np.sin(incl_rad)[:, None] ** 2
+    sp = np.sin(np.abs(lat_rad))[None, :] ** 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(si > sp, 2.0 / (math.pi * np.sqrt(si - sp)), 0.0)
+    reach = np.abs(lat_rad)[None, :] <= np.minimum(incl_rad, math.pi - incl_rad)[:, None] + theta
+    return np.where(reach, np.clip(np.nan_to_num(ratio, nan=0.0), 0.5, _LATITUDE_RATIO_CAP), 0.0)
+
+
+def ground_contact_rows(
+    scenario: Scenario, orbits: tuple[np.ndarray, np.ndarray] | None = None
+) -> float:
+    """Estimated ground contact rows of the plan (module docstring), both directions;
+    ``orbits``: :func:`_orbits` of the scenario if already at hand."""
+    stations = [g for g in scenario.ground_stations if g.earth_orbit_passes]
+    if not stations:
+        return 0.0
+    incl, n_rad_min = orbits if orbits is not None else _orbits(scenario)
+    if incl.size == 0:
+        return 0.0
+    n_rad_s = n_rad_min / 60.0
+    a_km = (EARTH_MU_KM3_S2 / n_rad_s**2) ** (1.0 / 3.0)
+    eps = np.radians([g.min_elevation_deg for g in stations])[None, :]
+    lam = np.arccos(np.clip(R_EARTH_KM * np.cos(eps) / a_km[:, None], -1.0, 1.0)) - eps
+    lam = np.maximum(lam, 0.0)  # [n_sat, n_gs]
+    lat = np.radians([g.lat_deg for g in stations])
+    frac = (1.0 - np.cos(lam)) / 2.0 * _latitude_ratio(incl, lat, lam)
+    visible_s = scenario.duration_s * frac
+    pass_s = np.maximum((math.pi / 2.0) * lam / n_rad_s[:, None], 1.0)
+    cap = np.array([g.antennas for g in stations], dtype=np.float64) * scenario.duration_s
+    total = visible_s.sum(axis=0)
+    scale = np.where(total > cap, cap / np.maximum(total, 1e-9), 1.0)[None, :]
+    visible_s = visible_s * scale
+    passes = visible_s / pass_s
+    default = min(scenario.step_s, MAX_PIECE_S)
+    piece = np.array([
+        np.inf if g.link is None else (g.link.max_piece_s or default) for g in stations
+    ])  # fmt: skip
+    rows = np.where(np.isfinite(piece)[None, :], visible_s / piece[None, :] + 0.5 * passes,
+                    passes)  # fmt: skip
+    return float(2.0 * rows.sum())
 
 
 def _capture_fraction(incl_rad: np.ndarray, lat_rad: np.ndarray, theta: np.ndarray) -> float:
@@ -278,7 +349,8 @@ def estimate(
     ``workers`` local processes (each holds its own search chunk and libraries);
     ``route_pairs``: endpoint pairs of a routes table."""
     grid_stages, services = STAGES[command]
-    incl = _inclinations_rad(scenario)
+    orbits = _orbits(scenario)
+    incl = orbits[0]
     n_space = sum(
         len(names)
         for c, names in zip(scenario.constellations, scenario.satellite_names(), strict=True)
@@ -336,11 +408,15 @@ def estimate(
         + tiles / JOBS_PER_S
         + stored / STORED_BYTES_PER_S
     )
-    disk = stored + min(samples, 2e6) * 80.0
-    return Estimate(n_sat, n_time, n_gs, n_area, samples, tiles, objects, terms, disk, seconds)
+    rows = ground_contact_rows(scenario, orbits)
+    terms["ground contacts"] = rows * CONTACT_ROW_BYTES
+    disk = stored + min(samples, 2e6) * 80.0 + rows * 60.0
+    return Estimate(n_sat, n_time, n_gs, n_area, samples, tiles, objects, terms, disk, seconds,
+                    rows)  # fmt: skip
 
 
-_PER_STEP = ("orbits and power", "time grid", "contact search", "ISL masks", "routes table")
+_PER_STEP = ("orbits and power", "time grid", "contact search", "ISL masks", "routes table",
+             "ground contacts")  # fmt: skip
 
 
 def _advice(e: Estimate, scenario: Scenario, limit: float) -> str:
@@ -363,6 +439,11 @@ def _advice(e: Estimate, scenario: Scenario, limit: float) -> str:
         )
     if term == "storage":
         return "store fewer or smaller objects (storage.workloads)"
+    if term == "ground contacts":
+        return (
+            "raise the ACM stations' link.max_piece_s (fewer, longer pieces), or use fewer "
+            "stations or a shorter duration_s"
+        )
     if term == "base":
         return "raise --max-memory, or use fewer --workers"
     return "use fewer satellites, a shorter duration_s or a larger step_s"
@@ -379,6 +460,8 @@ def _why(e: Estimate) -> str:
         return f"~{e.tiles:.3g} EO tiles x ~{JOB_BYTES:,} B"
     if term == "storage":
         return f"{e.objects:,} stored objects"
+    if term == "ground contacts":
+        return f"~{e.ground_rows:.3g} ground contact rows x ~{CONTACT_ROW_BYTES} B"
     if term == "routes table":
         return f"route pairs x {e.n_time:,} steps x ~{ROUTE_BYTES} B"
     if term == "base":
