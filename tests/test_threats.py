@@ -433,3 +433,69 @@ def test_metrics_json_has_the_security_block(
     assert (c["target"], c["detected_s"], c["exposed_plaintext_bytes"]) == (TARGET, DETECT_S, 0)
     assert c["traffic_after_detection_bytes"] == 0 and c["reencryption_bytes"] > 0
     assert (r["name"], r["uplinks_rejected"]) == (ROGUE, 5)
+
+
+# --- milsca with every threat kind, through `orbitcloud run` -------------------------------
+
+FUCINO_ACM = {
+    "kind": "acm", "band": "Ka", "eirp_dbw": 36, "g_t_db_per_k": 15, "symbol_rate_baud": 2.4e8,
+    "availability_pct": 99.5, "antenna_diameter_m": 1.2,
+    "uplink": {"kind": "acm", "band": "Ka", "eirp_dbw": 50, "g_t_db_per_k": 5,
+               "symbol_rate_baud": 1e8, "satellite_beamwidth_deg": 3.0},
+}  # fmt: skip
+
+
+def test_milsca_with_every_threat_runs_end_to_end_in_orbitcloud_run(tmp_path: Path) -> None:
+    """milsca, Fucino given an ACM link, with its compromise and rogue station plus a
+    partial-band downlink jammer, a pulsed uplink jammer and a flooding of a station and an
+    ISL, for 30 min through the CLI: exit 0; metrics.json's security block has one entry per
+    threat in order, the re-encryption booked on the network; the report has its security
+    section; the scene has the jammers' footprints, the flooded links and the compromised
+    satellite's colours."""
+    from typer.testing import CliRunner
+
+    from orbitcloud.cli import app
+
+    d = load_scenario("milsca").model_dump(mode="json", exclude_none=True)
+    d |= {"duration_s": 1800.0, "faults": []}
+    fu = next(g for g in d["ground_stations"] if g["name"] == "Fucino")
+    fu.pop("rate_bps", None)
+    fu.pop("uplink_rate_bps", None)
+    fu["link"] = FUCINO_ACM
+    jam = {"kind": "jamming", "lat_deg": 41.99, "lon_deg": 13.62, "height_m": 30, "t_s": 300,
+           "duration_s": 1200, "eirp_dbw": 40, "band": "Ka", "beamwidth_deg": 10}  # fmt: skip
+    d["threats"] += [
+        {**jam, "name": "J-band", "target": "downlink", "pointing": "Fucino",
+         "mode": "partial_band", "band_fraction": 0.5},
+        {**jam, "name": "J-pulse", "target": "uplink", "pointing": "sky", "eirp_dbw": 60,
+         "mode": "pulsed", "on_s": 60, "period_s": 240},
+        {"kind": "link_flooding", "targets": ["Matera", "milsca-1-3-milsca-1-4"], "t_s": 600,
+         "duration_s": 600, "attack_bps": 1e8},
+    ]  # fmt: skip
+    f = tmp_path / "milsca-threats.yaml"
+    f.write_text(json.dumps(d))
+    out = tmp_path / "runs"
+    mp = pytest.MonkeyPatch()
+    mp.setenv(ENV_KEY, MASTER_HEX)
+    try:
+        res = CliRunner().invoke(app, ["run", str(f), "--workers", "1", "-o", str(out)])
+    finally:
+        mp.undo()
+    assert res.exit_code == 0, res.output
+    (folder,) = [p for p in out.iterdir() if p.is_dir()]
+    m = json.loads((folder / "metrics.json").read_text())
+    kinds = [t["kind"] for t in m["security"]["threats"]]
+    assert kinds == ["compromised_satellite", "rogue_ground_station", "jamming", "jamming",
+                     "link_flooding"]  # fmt: skip
+    comp, _, band, pulse, flood = m["security"]["threats"]
+    assert comp["reencryption_booked_on_network"] and comp["reencryption_bytes"] > 0
+    assert comp["old_key_refused"] and comp["exposed_plaintext_bytes"] == 0
+    assert band["contacts_affected"] > 0 and flood["capacity_taken_bytes"] > 0
+    assert pulse["kind"] == "jamming"
+    html = (folder / "report.html").read_text()
+    assert "Re-encryption:" in html and "over ISLs" in html
+    assert "jamming window" in html and "flood window" in html  # their phases
+    assert "jamming: J-band" in html and "Matera, milsca-1-3-milsca-1-4" in html
+    ids = {p["id"] for p in json.loads((folder / "scene.czml").read_text())}
+    assert {"jammer/J-band", "jammer/J-pulse", "flood/Matera",
+            "flood/milsca-1-3-milsca-1-4", "sat/milsca-1-2"} <= ids  # fmt: skip

@@ -14,6 +14,8 @@ kind                     phases
                          second phase runs to the end)
 ``rogue_ground_station`` before the window ``[0, t_s)``, during the attempt window
                          ``[t_s, t_s + duration_s)``, after it
+``jamming``,             before, during ``[t_s, t_s + duration_s)``, after
+``link_flooding``
 ======================== ==========================================================
 
 and each phase gets, from the run's tables (rows assigned to the phase their time falls in):
@@ -35,10 +37,11 @@ exposed (always 0: shards are AES-256-GCM fragments, keys stay on the ground), k
 re-encryption, shards rebuilt, time to recover. The figure (:func:`fig_threat_timeline`)
 draws each threat's phases over the events of ``events.parquet``.
 
-A threat kind the report does not know yet (issue 17 plans jamming and link flooding) gets
-its ``security`` entry as a plain table and no phases: add its phases in :func:`phases` and
-its drawing in :func:`fig_threat_timeline` (and its scene entity in
-:mod:`orbitcloud.report.czml`) when its schema exists.
+``jamming`` and ``link_flooding`` have three phases: before, during (``[t_s, t_s +
+duration_s)``: the jamming or flood window) and after; the figure draws the window (a pulsed
+jammer: each pulse). A threat kind the report does not know yet gets its ``security`` entry as
+a plain table and no phases: add its phases in :func:`phases` and its drawing in
+:func:`fig_threat_timeline` (and its scene entity in :mod:`orbitcloud.report.czml`).
 """
 
 from __future__ import annotations
@@ -78,6 +81,8 @@ F64 = NDArray[np.float64]
 COMPROMISED_RGB = (255, 140, 0)
 DETECTED_RGB = (220, 0, 0)
 ROGUE_RGB = (190, 0, 190)
+JAMMER_RGB = (255, 120, 0)
+FLOOD_RGB = (255, 30, 30)
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,10 @@ def run_threats(run: RunFolder) -> list[Threat]:
     for j, m in enumerate(e for e in entries if isinstance(e, dict)):
         spec = specs[j] if j < len(specs) and specs[j].get("kind") == m.get("kind") else {}
         name = str(m.get("target") or m.get("name") or spec.get("target") or spec.get("name"))
+        if m.get("kind") == "jamming":  # its target is a direction (uplink/downlink)
+            name = str(m.get("name") or spec.get("name"))
+        elif m.get("kind") == "link_flooding":
+            name = ", ".join(map(str, m.get("targets") or spec.get("targets") or []))
         out.append(Threat(str(m.get("kind")), name, spec, m))
     return out
 
@@ -137,7 +146,11 @@ def phases(th: Threat, end_s: float) -> list[Phase]:
     elif th.kind == "rogue_ground_station":
         dur = _num(th.metrics.get("duration_s")) or 0.0
         cuts = [("before", 0.0), ("attempt window", t_s), ("after", t_s + dur)]
-    else:  # a future kind (jamming, link flooding): no phases until its schema exists
+    elif th.kind in ("jamming", "link_flooding"):
+        dur = _num(th.metrics.get("duration_s")) or 0.0
+        what = "jamming window" if th.kind == "jamming" else "flood window"
+        cuts = [("before", 0.0), (what, t_s), ("after", t_s + dur)]
+    else:  # a future kind: no phases until its schema exists
         return []
     cuts = [(n, s) for n, s in cuts if s < end_s or s == 0.0]
     return [
@@ -326,6 +339,21 @@ def fig_threat_timeline(run: RunFolder) -> Figure | None:
                 (handles["recovered (full redundancy)"],) = ax.plot(
                     [rec / div], [y], marker="o", ms=7, ls="", mfc="w", mec="k"
                 )
+        elif th.kind in ("jamming", "link_flooding"):
+            jam = th.kind == "jamming"
+            labels.append(f"{th.name} ({'jammer' if jam else 'flooded'})")
+            dur = _num(m.get("duration_s")) or 0.0
+            spans = [(t0, t0 + dur)]
+            on, period = _num(th.spec.get("on_s")), _num(th.spec.get("period_s"))
+            if jam and th.spec.get("mode") == "pulsed" and on and period:
+                spans = [(a, min(a + on, t0 + dur)) for a in np.arange(t0, t0 + dur, period)]
+            key = "jammer transmitting" if jam else "link flooding"
+            handles[key] = ax.broken_barh(
+                [(a / div, (min(b, end_s) - a) / div) for a, b in spans if a < end_s],
+                (y - 0.35, 0.7),
+                color=_hex(JAMMER_RGB if jam else FLOOD_RGB),
+                alpha=0.5,
+            )
         else:
             labels.append(f"{th.name} (rogue station)")
             dur = _num(m.get("duration_s")) or 0.0
