@@ -502,3 +502,27 @@ def test_the_scene_draws_the_jammers_and_the_flooded_links(tmp_path: Path) -> No
     assert isl["polyline"]["positions"]["references"] == [
         "sat/shell-0-00#position", "sat/shell-0-01#position",
     ]  # fmt: skip
+
+
+def test_the_snapshot_network_sees_half_the_rate_under_a_half_band_jammer() -> None:
+    """At an instant within the window, a strong barrage jammer closes Fucino's downlink in
+    the snapshot network; the same jammer on half the band leaves exactly half of the clear
+    capacity (the contact plan's model, links/jamming.py modes)."""
+    sc_clear = load_scenario(_scenario([]))
+    sats = satellites_of(sc_clear)
+    res = run(sc_clear, stages=("contacts",))
+    plan = res.contacts
+    i = _inside(plan)[0]
+    t = 0.5 * (plan.start_s[i] + plan.end_s[i])
+    r = res.ephemeris.propagator.ecef_at(np.arange(sats.n_sat), np.full(sats.n_sat, t))
+    down_node = sats.n_sat + len(sc_clear.ground_stations) + 0  # Fucino's downlink node
+
+    def cap(threats: list[dict[str, Any]]) -> np.ndarray:
+        b = SnapshotBuilder.from_scenario(load_scenario(_scenario(threats)), sats).links(r, t)
+        return b.capacity_bps[(b.src == plan.src[i]) & (b.dst == down_node)]
+
+    c0 = cap([])
+    assert c0.size == 1 and c0[0] > 0
+    assert cap([STRONG]).size == 0  # closed: removed from the snapshot
+    half = cap([{**STRONG, "mode": "partial_band", "band_fraction": 0.5}])
+    assert half.size == 1 and half[0] == pytest.approx(0.5 * c0[0], rel=1e-12)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from numpy.typing import NDArray
@@ -444,7 +445,7 @@ def _jam(
         return p, down, up
     edges = js_set.edges_s()  # windows, and each pulse of a pulsed jammer
     share = js_set.share if js_set.share is not None else np.ones(n_j)
-    width, covers = band_segments(share)  # partial-band / hopping shares (nested)
+    width, _ = band_segments(share)  # partial-band / hopping shares (nested)
     fields = ("a", "b", "start_s", "end_s", "range_max_km")
     rest = np.setdiff1d(np.arange(len(p.a)), touched)
     parts = [PairWindows(*(getattr(p, f)[rest] for f in fields))]
@@ -460,13 +461,9 @@ def _jam(
             continue
         q, src = _split_at(p, edges, cut)
         active = js_set.active_at(0.5 * (q.start_s + q.end_s)) & reach[src, :, d]
-        if width.size == 1:  # every jammer hits the whole channel
-            new = worst(q, bool(d), active)
-        else:  # share-weighted rate over the channel's segments (links/jamming.py, modes)
-            smp_q = sample(q)
-            new = np.zeros(q.a.shape[0])
-            for wd, cov in zip(width.tolist(), covers, strict=True):
-                new += wd * worst(q, bool(d), active & cov[None, :], smp_q)
+        # share-weighted over the channel's segments (links/jamming.py, modes)
+        smp_q = sample(q) if width.size > 1 else None
+        new = js_set.share_weighted_bps(partial(worst, q, bool(d), smp=smp_q), active)
         parts.append(q)
         out_bps[d].append(new)
         out_bps[1 - d].append(np.zeros(q.a.shape[0]))

@@ -72,7 +72,7 @@ jammer points at the zenith and reaches a satellite above its horizon (elevation
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -268,6 +268,20 @@ class JammerSet:
             phase = np.mod(t - self.start_s[None], np.where(pulsed, self.period_s[None], 1.0))
             on &= ~pulsed | (phase < self.on_s[None])
         return np.asarray(on, dtype=bool)
+
+    def share_weighted_bps(self, rate_of: Callable[[BOOL], F64], active: BOOL) -> F64:
+        """The share-weighted rate of the module docstring (modes): ``rate_of(active)``
+        (bool[m, n_j] → float64[m], the rate with those jammers on) summed over the channel's
+        segments (:func:`band_segments`), each with the jammers that cover it. Every share 1
+        (barrage, pulsed): ``rate_of(active)`` itself."""
+        share = self.share if self.share is not None else np.ones(len(self))
+        width, covers = band_segments(share)
+        if width.size == 1:
+            return rate_of(active)
+        out = np.zeros(np.asarray(active).shape[0])
+        for wd, cov in zip(width.tolist(), covers, strict=True):
+            out += wd * rate_of(active & cov[None, :])
+        return out
 
     def edges_s(self) -> F64:
         """Every time a jammer switches on or off [s], sorted, float64[m]: the windows' ends

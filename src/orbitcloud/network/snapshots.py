@@ -29,6 +29,7 @@ that closes while the plan drops the whole piece).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 import numpy as np
 from numpy.typing import NDArray
@@ -380,10 +381,13 @@ class SnapshotBuilder:
             m = np.flatnonzero(row >= 0)
             bps = np.array(fixed, dtype=np.float64)
             if m.size:
-                act = None
+                rate = partial(acm.rate_bps, row[m], el[m], dist_km[m], r_sat_km[sat[m]])
                 if acm.jammers is not None and t_s is not None:
                     act = np.repeat(acm.jammers.active_at(np.array([t_s])), m.size, axis=0)
-                bps[m] = acm.rate_bps(row[m], el[m], dist_km[m], r_sat_km[sat[m]], act)
+                    # partial-band / hopping jammers: share-weighted (links/jamming.py, modes)
+                    bps[m] = acm.jammers.share_weighted_bps(rate, act)
+                else:
+                    bps[m] = rate(None)
             out.append(bps)
         return out[0], out[1]
 
