@@ -1,0 +1,284 @@
+"""The roadmap (orbitcloud.assess.roadmap) and the business case (orbitcloud.assess.finance).
+
+Oracles: a two-year roadmap computed by hand below (every formula written out, not taken from
+the code); numpy_financial for NPV and IRR; the discounting identity NPV(IRR) = 0; the static
+model's break-even launcher factor, which a one-build-year roadmap must reproduce exactly.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy_financial as npf
+import pytest
+
+from orbitcloud.assess.finance import discounted_payback_yr, irr, npv
+from orbitcloud.assess.fleet import Fleet, fleet_of
+from orbitcloud.assess.model import Options, evaluate
+from orbitcloud.assess.roadmap import Plan, launcher_condition, roadmap
+from orbitcloud.scenario.loader import load_scenario
+from orbitcloud.scenario.parameters import load_parameters
+
+H = 8766.0  # hours in a Julian year
+
+
+# --- finance --------------------------------------------------------------------------------
+
+
+def _flows(seed: int, n_years: int = 12, n: int = 6) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    cf = rng.uniform(5.0, 40.0, size=(n_years, n))
+    cf[0] = -rng.uniform(50.0, 150.0, size=n)  # one investment, then income: one IRR
+    return cf
+
+
+@pytest.mark.parametrize("rate", [0.0, 0.03, 0.08, 0.25])
+def test_npv_matches_numpy_financial(rate):
+    cf = _flows(1)
+    got = npv(rate, cf)
+    want = np.array([npf.npv(rate, cf[:, k]) for k in range(cf.shape[1])])
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_irr_matches_numpy_financial_and_zeroes_the_npv():
+    cf = _flows(2)
+    r = irr(cf)
+    want = np.array([npf.irr(cf[:, k]) for k in range(cf.shape[1])])
+    np.testing.assert_allclose(r, want, rtol=1e-9)
+    # the discounting identity: NPV at the IRR is 0 (relative to the investment)
+    np.testing.assert_allclose(npv(r, cf) / np.abs(cf[0]), 0.0, atol=1e-10)
+
+
+def test_irr_is_nan_without_a_sign_change_and_handles_a_negative_rate():
+    assert np.isnan(irr(np.array([10.0, 5.0, 5.0]))[0])  # never negative
+    assert np.isnan(irr(np.array([-10.0, -5.0, -5.0]))[0])  # never positive
+    cf = np.array([-100.0, 30.0, 30.0, 30.0])  # repays only 90: IRR < 0
+    r = irr(cf)[0]
+    assert r == pytest.approx(npf.irr(cf), rel=1e-9) and r < 0
+
+
+def test_discounted_payback_by_hand():
+    # r = 0: cumulative -100, -40, +20: reached 40/60 of the way through the second year
+    assert discounted_payback_yr(0.0, np.array([-100.0, 60.0, 60.0]))[0] == pytest.approx(
+        1.0 + 40.0 / 60.0, rel=1e-12
+    )
+    # r = 10 %: -100, -100 + 66/1.1 = -40, -40 + 72.6/1.21 = +20 again
+    assert discounted_payback_yr(0.1, np.array([-100.0, 66.0, 72.6]))[0] == pytest.approx(
+        1.0 + 40.0 / 60.0, rel=1e-12
+    )
+    assert np.isnan(discounted_payback_yr(0.1, np.array([-100.0, 10.0, 10.0]))[0])
+
+
+# --- a two-year roadmap by hand ----------------------------------------------------------------
+
+
+def _hand_fleet() -> Fleet:
+    """One 100 kW module of 2,000 kg (stated), 90 % of its compute sustained, 10 TB."""
+
+    def one(x: float) -> np.ndarray:
+        return np.array([x])
+
+    return Fleet(
+        names=["m"], n_sat=one(1), it_w=one(100_000.0), bus_w=one(5_000.0),
+        storage_tb=one(10.0), array_w=one(200_000.0), battery_wh=one(10_000.0),
+        radiator_m2=one(200.0), mass_kg=one(2000.0), battery_dod=one(0.8),
+        battery_efficiency=one(0.95), degradation_per_year=one(0.0),
+        sunlit_fraction=one(1.0), eclipse_s=one(0.0), power_availability=one(0.9),
+        utilisation=None, sources={},
+    )  # fmt: skip
+
+
+HAND = {
+    "ops.design_life_yr": 1.5,  # a cohort runs one full year and half the next
+    "ops.utilisation": 0.8,
+    "ops.annual_failure_probability": 0.1,
+    "it.annual_failure_rate": 0.05,
+    "sizing.it_kg_per_kw": 10.0,
+    "sizing.storage_kg_per_tb": 1.0,  # platform = 2000 - 100 x 10 - 10 x 1 = 990 kg
+    "launch.falcon9.ef_lifecycle_kgco2e_per_kg": 1000.0,
+    "launch.falcon9.payload_kg": 3000.0,  # one module per launch
+    "launch.falcon9.price_usd_per_kg": 2000.0,
+    "roadmap.launch_ef_decline_per_yr": 0.1,
+    "roadmap.launch_price_decline_per_yr": 0.2,
+    "roadmap.servicing_mass_fraction_per_yr": 0.01,
+    "spacecraft.manufacturing_kgco2e_per_kg": 100.0,
+    "spacecraft.end_of_life_kgco2e_per_kg": 10.0,
+    "spacecraft.cost_usd_per_kg": 1000.0,
+    "ops.ground_segment_energy_fraction": 0.02,
+    "ops.orbit_opex_fraction_per_yr": 0.05,
+    "it.embodied_kgco2e_per_kwh": 0.03,
+    "it.cost_usd_per_kw": 20_000.0,
+    "ground.pue": 1.5,
+    "ground.pue_2050": 1.23,  # -0.01 a year from 2023
+    "ground.wue_onsite_l_per_kwh": 1.0,
+    "ground.generation_water_l_per_kwh": 5.0,
+    "ground.electricity_eur_per_kwh": 0.1,
+    "cost.usd_per_eur": 1.1,
+    "ground.facility_capex_usd_per_kw": 10_000.0,
+    "ground.facility_life_yr": 20.0,
+    "ground.opex_fraction_per_yr": 0.04,
+    "revenue.compute_usd_per_kwh": 2.0,
+    "revenue.storage_usd_per_tb_month": 5.0,
+    "finance.discount_rate": 0.1,
+    "grid.ZZ.2024.gco2e_per_kwh": 300.0,  # 250 in 2025, 200 in 2026
+    "grid.ZZ.2028.gco2e_per_kwh": 100.0,
+}
+
+
+def _hand_params() -> dict[str, np.ndarray]:
+    p = {k: np.array([v.value]) for k, v in load_parameters().items()}
+    p.update({k: np.array([v]) for k, v in HAND.items()})
+    return p
+
+
+def _hand_expected() -> dict[str, list[float]]:
+    """Every yearly row of the hand case, 2025 and 2026."""
+    lam = -math.log(0.9) - math.log(0.95)  # module and IT failures
+    lam_m = -math.log(0.9)
+    full = (1 - math.exp(-lam)) / lam  # int_0^1 e^-lt dt
+    half = (math.exp(-lam) - math.exp(-1.5 * lam)) / lam  # int_1^1.5
+    full_m = (1 - math.exp(-lam_m)) / lam_m
+    half_m = (math.exp(-lam_m) - math.exp(-1.5 * lam_m)) / lam_m
+    # target 0.1 MW in 2025 (1 module), 0.3 MW in 2026 (3), cadence 1 launch (1 module) a year
+    launched, in_service = [1.0, 1.0], [1.0, 2.0]
+    e_kw = 100.0 * 0.9 * H * 0.8  # kWh per module-year at full survival
+    energy = [e_kw * full, e_kw * (half + full)]
+    tb_months = [12 * 10 * full_m, 12 * 10 * (half_m + full_m)]
+    ci = [0.250, 0.200]  # kg/kWh
+    pue = [1.48, 1.47]
+    ef = [1000.0, 900.0]
+    price = [2000.0, 1600.0]
+    servicing = [0.01 * 1 * 2000.0, 0.01 * 2 * 2000.0]
+    ending = [0.0, 1.0]  # the first cohort's life ends in 2026
+    orbit, ground, ow, gw, capex, opex, revenue, gcost = [], [], [], [], [], [], [], []
+    for i in range(2):
+        e = energy[i]
+        mfg = (launched[i] * 990.0 + servicing[i]) * 100.0
+        launch = (launched[i] * 2000.0 + servicing[i]) * ef[i]
+        eol = ending[i] * 2000.0 * 10.0
+        gs = 0.02 * e * ci[i]
+        orbit.append(mfg + launch + eol + gs + e * 0.03)
+        ground.append(e * (pue[i] * ci[i] + 0.03) + e * 0.03 * 0.05 * 1.5)
+        ow.append(0.02 * 5.0 * e)
+        gw.append(e * (1.0 + pue[i] * 5.0))
+        capex.append(
+            (launched[i] * 2000.0 + servicing[i]) * price[i]
+            + (launched[i] * 990.0 + servicing[i]) * 1000.0
+            + launched[i] * 100.0 * 20_000.0
+        )
+        opex.append(in_service[i] * 990.0 * 1000.0 * 0.05 + 0.02 * e * 0.1 * 1.1)
+        revenue.append(e * 2.0 + tb_months[i] * 5.0)
+        fixed = 10_000.0 * 1.5 / 20.0 + 10_000.0 * 0.04 * 1.5 + 20_000.0
+        per_kwh = fixed / (H * 1.5 * 0.8) + pue[i] * 0.1 * 1.1
+        gcost.append(e * per_kwh + 0.05 * 20_000.0 * e / (H * 0.8))
+    net = [revenue[i] - capex[i] - opex[i] for i in range(2)]
+    dcf = [net[0], net[1] / 1.1]
+    return {
+        "year": [2025.0, 2026.0],
+        "target_mw": [0.1, 0.3],
+        "modules_launched": launched,
+        "modules_retired": [0.0, 0.0],
+        "modules_in_service": in_service,
+        "launches": [2.0, 2.0],  # one module launch + one servicing launch each year
+        "launch_mass_kg": [2000.0 + servicing[0], 2000.0 + servicing[1]],
+        "it_mw_nameplate": [0.1, 0.2],
+        "energy_kwh": energy,
+        "storage_tb_months": tb_months,
+        "launch_ef_kgco2e_per_kg": ef,
+        "launch_price_usd_per_kg": price,
+        "grid_kgco2e_per_kwh": ci,
+        "ground_pue": pue,
+        "orbit_co2e_kg": orbit,
+        "ground_co2e_kg": ground,
+        "cumulative_orbit_co2e_kg": [orbit[0], orbit[0] + orbit[1]],
+        "cumulative_ground_co2e_kg": [ground[0], ground[0] + ground[1]],
+        "orbit_water_l": ow,
+        "ground_water_l": gw,
+        "capex_usd": capex,
+        "opex_usd": opex,
+        "revenue_usd": revenue,
+        "net_cash_flow_usd": net,
+        "discounted_cash_flow_usd": dcf,
+        "cumulative_discounted_cash_flow_usd": [dcf[0], dcf[0] + dcf[1]],
+        "ground_cost_usd": gcost,
+    }
+
+
+def test_two_year_roadmap_matches_the_hand_computation_row_by_row():
+    plan = Plan(
+        2025, 2026, {2025: 0.1, 2026: 0.3}, {2025: "falcon9"}, "lifecycle", "ZZ",
+        max_launches_per_year=1,
+    )  # fmt: skip
+    got = roadmap(_hand_fleet(), _hand_params(), plan)
+    for key, want in _hand_expected().items():
+        np.testing.assert_allclose(got[key][:, 0], want, rtol=1e-9, err_msg=key)
+
+
+def test_cadence_shortfall_carries_over_and_retiring_cohorts_are_replaced():
+    """Target 0.3 MW from 2025, one module a year, life 1.5 yr (two operating years): 2025
+    launches 1, 2026 launches 1 (backlog 1), 2027 retires the 2025 cohort and launches 1."""
+    plan = Plan(2025, 2027, {2025: 0.3}, {2025: "falcon9"}, "lifecycle", "ZZ", 1)
+    got = roadmap(_hand_fleet(), _hand_params(), plan)
+    np.testing.assert_array_equal(got["modules_launched"][:, 0], [1, 1, 1])
+    np.testing.assert_array_equal(got["modules_retired"][:, 0], [0, 0, 1])
+    np.testing.assert_array_equal(got["modules_in_service"][:, 0], [1, 2, 2])
+
+
+# --- the launcher condition against the static break-even -----------------------------------
+
+
+@pytest.fixture(scope="module")
+def ascend_fleet() -> Fleet:
+    return fleet_of(load_scenario("ascend"))
+
+
+STATIC = {
+    "it.annual_failure_rate": 0.0,
+    "roadmap.servicing_mass_fraction_per_yr": 0.0,
+    "roadmap.launch_ef_decline_per_yr": 0.0,
+    "roadmap.launch_price_decline_per_yr": 0.0,
+    "ground.pue_2050": load_parameters()["ground.pue"].value,
+}
+
+
+@pytest.mark.parametrize("launcher", ["falcon9", "ariane6", "starship"])
+@pytest.mark.parametrize(
+    "boundary", ["combustion-production", "lifecycle", "lifecycle-high-altitude"]
+)
+@pytest.mark.parametrize("accounting", ["cumulative", "attributed"])
+def test_one_build_year_reproduces_the_static_break_even(
+    ascend_fleet, launcher, boundary, accounting
+):
+    """One build year, constant grid and PUE, no IT failures or servicing: cumulative over one
+    design life (10 yr) or attributed over a single year gives the static model's factor."""
+    params = load_parameters().with_overrides(STATIC)
+    p = {k: np.array([v.value]) for k, v in params.items()}
+    static = evaluate(
+        ascend_fleet, p, Options(launcher=launcher, boundary=boundary,
+                                 grid_name="grid.EU.2023.gco2e_per_kwh"),
+    )  # fmt: skip
+    want = static["launch_ef_kgco2e_per_kg"][0] / static["break_even_launch_ef"][0]
+    mw = ascend_fleet.it_w_total / 1e6
+    end = 2036 + (9 if accounting == "cumulative" else 0)
+    plan = Plan(2036, end, {2036: mw}, {2036: launcher}, boundary, "EU:2023",
+                accounting=accounting)  # fmt: skip
+    got = launcher_condition(ascend_fleet, p, plan, launcher, boundary)
+    assert got["factor"][0] == pytest.approx(want, rel=1e-9)
+    assert got["required_ef"][0] == pytest.approx(static["break_even_launch_ef"][0], rel=1e-9)
+
+
+def test_launcher_condition_makes_orbit_equal_ground(ascend_fleet):
+    """Divide every launch factor by the condition's k: cumulative orbit = ground in 2050."""
+    base = load_parameters()
+    p = {k: np.array([v.value]) for k, v in base.items()}
+    plan = Plan(2026, 2050, {2036: 10, 2040: 200, 2050: 1000}, {2026: "ariane6"}, "lifecycle",
+                "EU:2023")  # fmt: skip
+    k = launcher_condition(ascend_fleet, p, plan, "ariane6", "lifecycle")["factor"][0]
+    assert np.isfinite(k) and k > 1
+    name = "launch.ariane6.ef_lifecycle_kgco2e_per_kg"
+    q = dict(p, **{name: p[name] / k})
+    r = roadmap(ascend_fleet, q, plan)
+    assert r["cumulative_orbit_co2e_kg"][-1, 0] == pytest.approx(
+        r["cumulative_ground_co2e_kg"][-1, 0], rel=1e-9
+    )
