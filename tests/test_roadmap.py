@@ -282,3 +282,60 @@ def test_launcher_condition_makes_orbit_equal_ground(ascend_fleet):
     assert r["cumulative_orbit_co2e_kg"][-1, 0] == pytest.approx(
         r["cumulative_ground_co2e_kg"][-1, 0], rel=1e-9
     )
+
+
+def test_payback_counts_from_the_first_row_and_needs_the_cumulative_to_stay_positive():
+    # idle years first: cumulative 0, 0, -100, -40, +20: 3 + 40/60 years after the first row
+    cf = np.array([0.0, 0.0, -100.0, 60.0, 60.0])
+    assert discounted_payback_yr(0.0, cf)[0] == pytest.approx(3.0 + 40.0 / 60.0, rel=1e-12)
+    # positive, then negative for good: no payback
+    assert np.isnan(discounted_payback_yr(0.0, np.array([10.0, -100.0, 5.0]))[0])
+
+
+# --- the command and the ascend example ----------------------------------------------------
+
+
+def test_launcher_condition_command_on_the_ascend_example(tmp_path):
+    """Every choice is tabulated; each finite row's k is the launcher's factor over the
+    required one; the decarbonising EU grid leaves no launcher sufficing by 2050, the 2023
+    grid held constant gives finite answers, and at least one choice is ASCEND's ~10x."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from orbitcloud.cli import app
+
+    out = tmp_path / "lc.json"
+    res = CliRunner().invoke(app, ["launcher-condition", "ascend", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "no launcher suffices" in res.output and "assumptions:" in res.output
+    r = json.loads(out.read_text())
+    rows = r["launcher_condition"]["rows"]
+    assert len(rows) == 3 * 3 * 2 * 2  # launchers x boundaries x accountings x grids
+    for row in rows:
+        if row["factor"] is not None:
+            assert row["factor"] * row["required_ef_kgco2e_per_kg"] == pytest.approx(
+                row["launcher_ef_kgco2e_per_kg"], rel=1e-12
+            )
+    assert all(row["factor"] is None for row in rows if row["grid"] == "EU")
+    assert all(row["factor"] is not None for row in rows if row["grid"] == "EU:2023")
+    assert r["launcher_condition"]["about_ten_times"]
+    # the run folder's table: one row per year, 2030-2050
+    assert [t["year"] for t in r["table"]] == list(range(2030, 2051))
+    assert r["table"][-1]["modules_in_service"] == 1299  # ceil(1 GW / 0.77 MW)
+    fin = r["finance"]
+    years = np.arange(len(r["table"]))
+    cf = np.array([t["net_cash_flow_usd"] for t in r["table"]])
+    assert fin["npv_usd"] == pytest.approx(npf.npv(fin["discount_rate"], cf), rel=1e-12)
+    assert years.size == 21
+
+
+def test_roadmap_schema_errors_name_the_field():
+    from orbitcloud.scenario.assessment import RoadmapSpec
+
+    with pytest.raises(ValueError, match="end_year 2030 is before start_year 2040"):
+        RoadmapSpec.model_validate({"start_year": 2040, "end_year": 2030, "capacity_mw": {2040: 1}})
+    with pytest.raises(ValueError, match=r"available: .*EU"):
+        RoadmapSpec.model_validate({"capacity_mw": {2050: 1}, "grid": "XX"})
+    with pytest.raises(ValueError, match="capacity_mw"):
+        RoadmapSpec.model_validate({"capacity_mw": {2050: -5}})

@@ -7,8 +7,8 @@ Cash flows are float64[n_years, n] (one column per parameter draw), the first ro
                                                               Principles of Corporate Finance,
                                                               ch. 2; numpy_financial.npv)
     IRR      = the r with NPV(r) = 0                         (ibid. ch. 5)
-    payback  = first t at which sum_{s<=t} CF_s / (1+r)^s >= 0, interpolated linearly within
-               the year it is reached (in years after the first row)
+    payback  = first t from which sum_{s<=t} CF_s / (1+r)^s stays >= 0 to the last row,
+               interpolated linearly within the year it is reached (years after the first row)
 
 The IRR is found by bracketing: NPV is evaluated on a grid of rates from -99 % to +1000 %, the
 first sign change (from the lowest rate up) brackets the root, and vectorised bisection refines
@@ -83,14 +83,16 @@ def irr(cash_flows: F64, tol: float = 1e-15) -> F64:
 
 
 def discounted_payback_yr(rate: F64 | float, cash_flows: F64) -> F64:
-    """Years (after the first row) until the cumulative discounted cash flow first reaches 0,
-    interpolated within that year; NaN if it never does. float64[n]."""
+    """Years (after the first row) until the cumulative discounted cash flow reaches 0 for
+    good (it stays >= 0 to the last row), interpolated within that year; 0 if it is never
+    negative, NaN if it ends negative. float64[n]."""
     cf = _cf(cash_flows)
     dcf = cf * discount_factors(rate, cf.shape[0])
     cum = np.cumsum(dcf, axis=0)
-    ok = cum >= 0
-    reached = ok.any(axis=0)
-    k = np.argmax(ok, axis=0)
+    # stays[t]: cum >= 0 from row t to the end
+    stays = np.flip(np.logical_and.accumulate(np.flip(cum >= 0, axis=0), axis=0), axis=0)
+    reached = stays[-1]
+    k = np.argmax(stays, axis=0)
     cols = np.arange(cf.shape[1])
     prev = np.where(k > 0, cum[np.maximum(k - 1, 0), cols], 0.0)
     step = dcf[k, cols]
