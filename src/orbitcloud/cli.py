@@ -308,6 +308,7 @@ def run(
     _print_summary(summary)
     if assessment is not None:
         _print_assessment(assessment)
+        _print_roadmap(assessment)
         _print_run_inputs(sc, summary)
     from orbitcloud.report import RunFolderError, write_report
 
