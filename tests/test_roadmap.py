@@ -339,3 +339,82 @@ def test_roadmap_schema_errors_name_the_field():
         RoadmapSpec.model_validate({"capacity_mw": {2050: 1}, "grid": "XX"})
     with pytest.raises(ValueError, match="capacity_mw"):
         RoadmapSpec.model_validate({"capacity_mw": {2050: -5}})
+
+
+# --- the correlated Monte Carlo ---------------------------------------------------------------
+
+
+def _tri_cdf(x: np.ndarray, a: float, c: float, b: float) -> np.ndarray:
+    """Triangular CDF (low a, mode c, high b), written out."""
+    left = (x - a) ** 2 / ((b - a) * (c - a)) if c > a else np.zeros_like(x)
+    right = 1.0 - (b - x) ** 2 / ((b - a) * (b - c))
+    return np.where(x <= c, left, right)
+
+
+def test_correlated_draws_have_triangular_margins_and_the_documented_correlations():
+    from scipy.stats import norm
+
+    from orbitcloud.assess.sensitivity import correlated_draws
+
+    params = load_parameters()
+    n = 20_000
+    d = correlated_draws(params, n, seed=7)
+    for name in ("launch.falcon9.price_usd_per_kg", "ground.pue", "grid.EU.2040.gco2e_per_kwh"):
+        p = params[name]
+        mean = (p.low + p.value + p.high) / 3.0  # the triangular mean
+        sd = math.sqrt(
+            (p.low**2 + p.value**2 + p.high**2 - p.low * p.value - p.low * p.high
+             - p.value * p.high) / 18.0
+        )  # fmt: skip
+        assert abs(d[name].mean() - mean) < 5 * sd / math.sqrt(n), name
+        assert d[name].min() >= p.low and d[name].max() <= p.high
+
+    def score(name: str) -> np.ndarray:
+        p = params[name]
+        u = _tri_cdf(d[name], p.low, p.value, p.high)
+        return norm.ppf(np.clip(u, 1e-12, 1 - 1e-12))
+
+    def rho(a: str, b: str) -> float:
+        return float(np.corrcoef(score(a), score(b))[0, 1])
+
+    # blocks: a launcher's price and factors (0.5), a country's years (0.8), revenue (0.5)
+    assert rho(
+        "launch.starship.price_usd_per_kg", "launch.starship.ef_lifecycle_kgco2e_per_kg"
+    ) == (pytest.approx(0.5, abs=0.03))
+    assert rho("grid.EU.2030.gco2e_per_kwh", "grid.EU.2040.gco2e_per_kwh") == pytest.approx(
+        0.8, abs=0.02
+    )
+    assert rho("revenue.compute_usd_per_kwh", "revenue.storage_usd_per_tb_month") == (
+        pytest.approx(0.5, abs=0.03)
+    )
+    # across blocks: independent
+    assert rho("launch.starship.price_usd_per_kg", "ground.pue") == pytest.approx(0.0, abs=0.03)
+    assert rho("grid.EU.2030.gco2e_per_kwh", "grid.DE.2030.gco2e_per_kwh") == pytest.approx(
+        0.0, abs=0.03
+    )
+    # seeded
+    again = correlated_draws(params, n, seed=7)
+    np.testing.assert_array_equal(again["ground.pue"], d["ground.pue"])
+
+
+def test_roadmap_monte_carlo_summary_is_the_fraction_of_draws(ascend_fleet):
+    """P(orbit lower by the end) and the NPV percentiles of assess_roadmap are those of the
+    roadmap evaluated on the same seeded draws (recomputed here with numpy_financial)."""
+    from orbitcloud.assess.roadmap_report import assess_roadmap
+    from orbitcloud.assess.sensitivity import correlated_draws
+
+    params = load_parameters()
+    plan = Plan(2030, 2040, {2032: 10, 2040: 100}, {2030: "starship"}, "lifecycle", "EU:2023")
+    out = assess_roadmap(
+        ascend_fleet, params, plan, held_grid="EU:2023", trials=300, seed=3, fleet_sources={}
+    )
+    d = correlated_draws(params, 300, 3)
+    r = roadmap(ascend_fleet, d, plan)
+    lower = r["cumulative_orbit_co2e_kg"][-1] < r["cumulative_ground_co2e_kg"][-1]
+    u = out["uncertainty"]
+    assert u["probability_orbit_lower_by_end"] == pytest.approx(lower.mean(), abs=1e-12)
+    npvs = np.array(
+        [npf.npv(d["finance.discount_rate"][k], r["net_cash_flow_usd"][:, k]) for k in range(300)]
+    )
+    assert u["npv_usd"]["p50"] == pytest.approx(float(np.percentile(npvs, 50)), rel=1e-9)
+    assert 0.0 < u["probability_orbit_lower_by_end"] < 1.0  # starship: the draws disagree
