@@ -418,3 +418,21 @@ def test_roadmap_monte_carlo_summary_is_the_fraction_of_draws(ascend_fleet):
     )
     assert u["npv_usd"]["p50"] == pytest.approx(float(np.percentile(npvs, 50)), rel=1e-9)
     assert 0.0 < u["probability_orbit_lower_by_end"] < 1.0  # starship: the draws disagree
+
+
+def test_monte_carlo_in_chunks_gives_the_same_band(ascend_fleet, monkeypatch):
+    """Chunking the draws (memory bound) changes nothing: 300 draws in chunks of 2."""
+    import orbitcloud.assess.roadmap_report as rr
+
+    params = load_parameters()
+    plan = Plan(2030, 2040, {2032: 10, 2040: 100}, {2030: "starship"}, "lifecycle", "EU:2023")
+
+    def run() -> dict:
+        return rr.assess_roadmap(
+            ascend_fleet, params, plan, held_grid="EU:2023", trials=300, seed=3,
+            fleet_sources={},
+        )["uncertainty"]  # fmt: skip
+
+    whole = run()
+    monkeypatch.setattr(rr, "MAX_CELLS", 2 * 11 * 11)
+    assert run() == whole

@@ -32,6 +32,8 @@ __all__ = ["ACCOUNTINGS", "ROADMAP_COLUMNS", "LauncherCondition", "assess_roadma
 F64 = NDArray[np.float64]
 
 ACCOUNTINGS = ("cumulative", "attributed")
+#: Largest cohort array (years x years x draws) one Monte Carlo chunk builds [cells].
+MAX_CELLS = 2_000_000
 
 #: The yearly table: (key in :func:`~orbitcloud.assess.roadmap.roadmap`, meaning). ``year`` is
 #: an integer column, the others float64 (roadmap.parquet's schema in orbitcloud.run.tables).
@@ -225,10 +227,18 @@ def assess_roadmap(
 
     bars = tornado_of(factor_of, params, "launcher_condition_factor")
     draws = correlated_draws(params, trials, seed)
-    rd = roadmap(fleet, draws, plan)
-    lc = launcher_condition(fleet, draws, plan, x, plan.boundary)["factor"]
-    npv_d = npv(draws["finance.discount_rate"], rd["net_cash_flow_usd"])
-    lower_d = rd["cumulative_orbit_co2e_kg"][-1] < rd["cumulative_ground_co2e_kg"][-1]
+    # the cohort arrays are [n_years, n_years, n]: evaluate the draws in chunks of at most
+    # MAX_CELLS cells so a long roadmap with many trials stays within memory
+    chunk = max(1, MAX_CELLS // len(plan.years) ** 2)
+    lc_parts, npv_parts, lower_parts = [], [], []
+    for lo in range(0, trials, chunk):
+        d = {k: v[lo : lo + chunk] for k, v in draws.items()}
+        rd = roadmap(fleet, d, plan)
+        lc_parts.append(launcher_condition(fleet, d, plan, x, plan.boundary)["factor"])
+        npv_parts.append(npv(d["finance.discount_rate"], rd["net_cash_flow_usd"]))
+        lower_parts.append(rd["cumulative_orbit_co2e_kg"][-1] < rd["cumulative_ground_co2e_kg"][-1])
+    lc, npv_d = np.concatenate(lc_parts), np.concatenate(npv_parts)
+    lower_d = np.concatenate(lower_parts)
     years = [int(y) for y in plan.years]
     return {
         "plan": {
