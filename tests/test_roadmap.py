@@ -337,6 +337,8 @@ def test_roadmap_schema_errors_name_the_field():
         RoadmapSpec.model_validate({"start_year": 2040, "end_year": 2030, "capacity_mw": {2040: 1}})
     with pytest.raises(ValueError, match=r"available: .*EU"):
         RoadmapSpec.model_validate({"capacity_mw": {2050: 1}, "grid": "XX"})
+    with pytest.raises(ValueError, match="at most 100 allowed"):
+        RoadmapSpec.model_validate({"start_year": 2000, "end_year": 2150, "capacity_mw": {2050: 1}})
     with pytest.raises(ValueError, match="capacity_mw"):
         RoadmapSpec.model_validate({"capacity_mw": {2050: -5}})
 

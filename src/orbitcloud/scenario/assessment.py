@@ -24,6 +24,10 @@ Launcher = Literal["falcon9", "starship", "ariane6"]
 LaunchBoundary = Literal["combustion-production", "lifecycle", "lifecycle-high-altitude"]
 
 
+#: Longest roadmap [years] (the cohort arrays grow with its square).
+MAX_ROADMAP_YEARS = 100
+
+
 class RoadmapSpec(_Model):
     """A yearly build-out to a capacity target, against the ground (orbitcloud.assess.roadmap)."""
 
@@ -84,6 +88,11 @@ class RoadmapSpec(_Model):
             raise ValueError(
                 f"end_year {self.end_year} is before start_year {self.start_year}; the "
                 "roadmap runs from start_year to end_year inclusive"
+            )
+        if self.end_year - self.start_year >= MAX_ROADMAP_YEARS:
+            raise ValueError(
+                f"start_year {self.start_year} to end_year {self.end_year} is "
+                f"{self.end_year - self.start_year + 1} years; at most {MAX_ROADMAP_YEARS} allowed"
             )
         return self
 
