@@ -152,6 +152,7 @@ def _hand_expected() -> dict[str, list[float]]:
     servicing = [0.01 * 1 * 2000.0, 0.01 * 2 * 2000.0]
     ending = [0.0, 1.0]  # the first cohort's life ends in 2026
     orbit, ground, ow, gw, capex, opex, revenue, gcost = [], [], [], [], [], [], [], []
+    launch_co2e = []
     for i in range(2):
         e = energy[i]
         mfg = (launched[i] * 990.0 + servicing[i]) * 100.0
@@ -159,6 +160,7 @@ def _hand_expected() -> dict[str, list[float]]:
         eol = ending[i] * 2000.0 * 10.0
         gs = 0.02 * e * ci[i]
         orbit.append(mfg + launch + eol + gs + e * 0.03)
+        launch_co2e.append(launch)
         ground.append(e * (pue[i] * ci[i] + 0.03) + e * 0.03 * 0.05 * 1.5)
         ow.append(0.02 * 5.0 * e)
         gw.append(e * (1.0 + pue[i] * 5.0))
@@ -183,18 +185,22 @@ def _hand_expected() -> dict[str, list[float]]:
         "launches": [2.0, 2.0],  # one module launch + one servicing launch each year
         "launch_mass_kg": [2000.0 + servicing[0], 2000.0 + servicing[1]],
         "it_mw_nameplate": [0.1, 0.2],
+        "it_mw_delivered": [e / (H * 0.8) / 1000.0 for e in energy],
         "energy_kwh": energy,
         "storage_tb_months": tb_months,
         "launch_ef_kgco2e_per_kg": ef,
         "launch_price_usd_per_kg": price,
         "grid_kgco2e_per_kwh": ci,
         "ground_pue": pue,
+        "orbit_launch_co2e_kg": launch_co2e,
         "orbit_co2e_kg": orbit,
         "ground_co2e_kg": ground,
         "cumulative_orbit_co2e_kg": [orbit[0], orbit[0] + orbit[1]],
         "cumulative_ground_co2e_kg": [ground[0], ground[0] + ground[1]],
         "orbit_water_l": ow,
         "ground_water_l": gw,
+        "cumulative_orbit_water_l": [ow[0], ow[0] + ow[1]],
+        "cumulative_ground_water_l": [gw[0], gw[0] + gw[1]],
         "capex_usd": capex,
         "opex_usd": opex,
         "revenue_usd": revenue,
@@ -211,7 +217,9 @@ def test_two_year_roadmap_matches_the_hand_computation_row_by_row():
         max_launches_per_year=1,
     )  # fmt: skip
     got = roadmap(_hand_fleet(), _hand_params(), plan)
-    for key, want in _hand_expected().items():
+    expected = _hand_expected()
+    assert set(expected) == set(got)  # every column of the table is checked
+    for key, want in expected.items():
         np.testing.assert_allclose(got[key][:, 0], want, rtol=1e-9, err_msg=key)
 
 
@@ -438,3 +446,33 @@ def test_monte_carlo_in_chunks_gives_the_same_band(ascend_fleet, monkeypatch):
     whole = run()
     monkeypatch.setattr(rr, "MAX_CELLS", 2 * 11 * 11)
     assert run() == whole
+
+
+def test_two_year_roadmap_attributed_accounting_by_hand():
+    """Attributed: each cohort's manufacturing, launch and end of life spread over its
+    lifetime energy, int_0^1.5 e^-lt dt, in proportion to each year's share of it."""
+    plan = Plan(
+        2025, 2026, {2025: 0.1, 2026: 0.3}, {2025: "falcon9"}, "lifecycle", "ZZ",
+        max_launches_per_year=1, accounting="attributed",
+    )  # fmt: skip
+    got = roadmap(_hand_fleet(), _hand_params(), plan)
+    lam = -math.log(0.9) - math.log(0.95)
+    full = (1 - math.exp(-lam)) / lam
+    half = (math.exp(-lam) - math.exp(-1.5 * lam)) / lam
+    life = full + half  # = (1 - e^-1.5l) / l
+    one_off = [990.0 * 100.0 + 2000.0 * ef + 2000.0 * 10.0 for ef in (1000.0, 900.0)]
+    e_kw = 100.0 * 0.9 * H * 0.8
+    energy = [e_kw * full, e_kw * (half + full)]
+    ci, ef = [0.25, 0.2], [1000.0, 900.0]
+    servicing = [20.0, 40.0]
+    yearly = [servicing[i] * (100.0 + ef[i]) + energy[i] * (0.02 * ci[i] + 0.03) for i in (0, 1)]
+    want = [
+        one_off[0] * full / life + yearly[0],
+        one_off[0] * half / life + one_off[1] * full / life + yearly[1],
+    ]
+    np.testing.assert_allclose(got["orbit_co2e_kg"][:, 0], want, rtol=1e-9)
+    launch = [
+        2000.0 * 1000.0 * full / life + 20.0 * 1000.0,
+        2000.0 * 1000.0 * half / life + 2000.0 * 900.0 * full / life + 40.0 * 900.0,
+    ]
+    np.testing.assert_allclose(got["orbit_launch_co2e_kg"][:, 0], launch, rtol=1e-9)
