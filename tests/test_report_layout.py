@@ -35,6 +35,8 @@ EDGE_PX = 1.0
 SPACE_FIGURES = {"space_light_time", "space_timeline", "bundle_latency"}
 #: Drawn from routes.parquet, which `orbitcloud run` does not write (`orbitcloud routes` does).
 ROUTE_FIGURES = {"route_latency", "path_changes"}
+#: drawn from an assessment's roadmap (milsca has none; test_roadmap_figures_fit checks them)
+ROADMAP_FIGURES = {"roadmap_buildout", "roadmap_co2e", "roadmap_cash", "roadmap_tornado"}
 
 
 # --- figure geometry ----------------------------------------------------------------------------
@@ -154,8 +156,29 @@ def test_figure_text_stays_inside_and_clear_of_other_panels(run_dir: Path) -> No
             absent.add(spec.key)
         else:
             problems[spec.key] = layout_problems(fig)
-    assert absent <= ROUTE_FIGURES, absent
+    assert absent <= ROUTE_FIGURES | ROADMAP_FIGURES, absent
     assert len(problems) >= 8 and all(p == [] for p in problems.values()), problems
+
+
+def test_roadmap_figures_fit(run_dir: Path, tmp_path: Path) -> None:
+    """The four roadmap figures, drawn from the ascend example's roadmap (its real
+    assessment) put into a copy of the milsca run folder: every text inside the figure."""
+    import shutil
+
+    from orbitcloud.assess import assess_scenario
+    from orbitcloud.scenario.loader import load_scenario
+
+    folder = tmp_path / run_dir.name
+    shutil.copytree(run_dir, folder)
+    a = assess_scenario(load_scenario("ascend")).to_dict()
+    (folder / "assessment.json").write_text(json.dumps(a))
+    run = open_run_folder(folder)
+    drawn = {s.key: s.build(run) for s in FIGURES if s.key in ROADMAP_FIGURES}
+    assert all(f is not None for f in drawn.values()), drawn
+    assert len(drawn) == 4
+    assert {k: layout_problems(f) for k, f in drawn.items() if f is not None} == {
+        k: [] for k in drawn
+    }
 
 
 def test_milsca_draws_the_figures_the_user_saw(run_dir: Path) -> None:

@@ -308,6 +308,7 @@ def run(
     _print_summary(summary)
     if assessment is not None:
         _print_assessment(assessment)
+        _print_roadmap(assessment)
         _print_run_inputs(sc, summary)
     from orbitcloud.report import RunFolderError, write_report
 
@@ -1020,8 +1021,163 @@ def assess(
     text = json.dumps(a.to_dict(), indent=1, allow_nan=False) + "\n"
     _write(output, lambda p: p.write_text(text))
     _print_assessment(a)
+    _print_roadmap(a)
     _print_run_inputs(sc, None)
     out.print(f"assessment → {output}")
+
+
+def _with_roadmap(sc: Scenario, **changes: Any) -> Scenario:
+    """``sc`` with its ``assessment.roadmap`` fields replaced (validated as in a file)."""
+    from orbitcloud.scenario.assessment import RoadmapSpec
+
+    spec = sc.assessment
+    if spec.roadmap is None:
+        raise _fail(
+            f"scenario {sc.name!r} has no assessment.roadmap section; add one, e.g. "
+            "assessment: {roadmap: {start_year: 2030, end_year: 2050, capacity_mw: "
+            "{2036: 10, 2040: 200, 2050: 1000}}} (see the ascend example)"
+        )
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if not changes:
+        return sc
+    try:
+        road = RoadmapSpec.model_validate(spec.roadmap.model_dump() | changes)
+    except ValueError as exc:
+        raise _fail(f"assessment.roadmap: {_first_line(exc)}") from None
+    return sc.model_copy(update={"assessment": spec.model_copy(update={"roadmap": road})})
+
+
+def _print_launcher_condition(a: Any) -> None:
+    """The launcher condition of an assessment's roadmap: the answer, every row, the
+    assumptions, the rows near ASCEND's 10x, the tornado and the Monte Carlo band."""
+    r = a.roadmap
+    lc, plan, u = r["launcher_condition"], r["plan"], r["uncertainty"]
+    out.print(f"[bold]{lc['question']}[/]")
+    f = lc["factor"]
+    out.print(
+        f"answer ({plan['launch_boundary']}, {plan['accounting']}, grid {plan['grid']}): "
+        + (
+            f"{f:.2f}x less emissive, i.e. <= {lc['required_ef_kgco2e_per_kg']:.0f} kgCO2e/kg"
+            if f is not None
+            else "no launcher suffices (the orbit emits more than the ground even with "
+            "launches at 0 kgCO2e/kg)"
+        )
+    )
+    table = Table(
+        "grid", "accounting", "boundary", "launcher", "EF [kgCO2e/kg]", "factor k",
+        "required EF", title=f"launcher condition by {plan['end_year']}: every choice",
+    )  # fmt: skip
+    for row in lc["rows"]:
+        k = row["factor"]
+        table.add_row(
+            row["grid"], row["accounting"], row["boundary"], row["launcher"],
+            f"{row['launcher_ef_kgco2e_per_kg']:.0f}",
+            f"{k:.2f}" if k is not None else "none",
+            _num(row["required_ef_kgco2e_per_kg"], ".0f"),
+        )  # fmt: skip
+    out.print(table)
+    rng = lc["achievable_range"]
+    out.print(
+        f"range where some launcher suffices: {_num(rng['min'], '.2f')}x - "
+        f"{_num(rng['max'], '.2f')}x ('none': no launcher factor >= 0 makes the orbit emit less)"
+    )
+    st = ", ".join(
+        f"{x['launcher']}/{x['boundary']} {_num(x['factor'], '.2f', 'none')}x"
+        for x in lc["static_model"]
+    )
+    out.print(
+        f"static model (one fleet, one design life, grid {lc['static_model'][0]['grid']}): {st}"
+    )
+    ten = lc["about_ten_times"]
+    if ten:
+        out.print("ASCEND's 'about 10x' (8-12.5x) holds for:")
+        for row in ten:
+            out.print(
+                f"  {row['launcher']} at {row['boundary']}, {row['accounting']} accounting, "
+                f"grid {row['grid']}: {row['factor']:.1f}x"
+            )
+    else:
+        out.print("no choice gives ASCEND's 'about 10x' (8-12.5x)")
+    if r["sensitivity"]:
+        out.print(
+            f"largest sensitivities of k (grid {r['sensitivity_grid']}, centre "
+            f"{_num(r['sensitivity_centre'], '.2f')}x):"
+        )
+        for b in r["sensitivity"][:6]:
+            out.print(
+                f"  {b['parameter']} {b['low']:g}-{b['high']:g} {b['unit']}: "
+                f"{_num(b['metric_at_low'], '.2f', 'none')}x - "
+                f"{_num(b['metric_at_high'], '.2f', 'none')}x"
+            )
+    k, n = u["launcher_condition_factor"], u["npv_usd"]
+    out.print(
+        f"Monte Carlo ({u['trials']} trials, seed {u['seed']}, correlated): "
+        f"P(orbit lower by {plan['end_year']}) = {u['probability_orbit_lower_by_end']:.1%}, "
+        f"P(no launcher suffices) = {u['probability_no_launcher_suffices']:.1%}, k p05/p50/p95 "
+        f"{_num(k['p05'], '.2f', 'none')}/{_num(k['p50'], '.2f', 'none')}/"
+        f"{_num(k['p95'], '.2f', 'none')}; NPV p05/p50/p95 {_num(n['p05'], '.3g')}/"
+        f"{_num(n['p50'], '.3g')}/{_num(n['p95'], '.3g')} USD"
+    )
+    out.print("assumptions:")
+    for line in r["assumptions"]:
+        out.print(f"  - {line}")
+    for key, src in r["inputs"].items():
+        out.print(f"  - {key}: {src}")
+
+
+def _print_roadmap(a: Any) -> None:
+    """One paragraph on the roadmap of an assessment (``orbitcloud assess``)."""
+    r = a.roadmap
+    if not r:
+        return
+    fin, c, plan = r["finance"], r["carbon"], r["plan"]
+    last = r["table"][-1]
+    lc = r["launcher_condition"]
+    out.print(
+        f"roadmap {plan['start_year']}-{plan['end_year']}: {last['modules_in_service']:.0f} "
+        f"modules, {last['it_mw_nameplate']:.0f} MW in {plan['end_year']}; cumulative CO2e "
+        f"orbit {c['cumulative_orbit_co2e_kg'] / 1e9:.3g} Mt vs ground "
+        f"{c['cumulative_ground_co2e_kg'] / 1e9:.3g} Mt; NPV at {fin['discount_rate']:.0%} "
+        f"{fin['npv_usd'] / 1e9:.3g} bn USD, IRR {_num(fin['irr'], '.1%')}; launcher "
+        "condition: "
+        + (f"{lc['factor']:.2f}x" if lc["factor"] is not None else "no launcher suffices")
+        + " (`orbitcloud launcher-condition` for every choice)"
+    )
+
+
+@app.command("launcher-condition")
+def launcher_condition_cmd(
+    source: Source,
+    grid: Annotated[
+        str | None,
+        typer.Option(help="roadmap grid: COUNTRY (trajectory) or COUNTRY:YEAR (held constant)"),
+    ] = None,
+    accounting: Annotated[
+        str | None, typer.Option(help="cumulative | attributed (default: the scenario's)")
+    ] = None,
+    launch_boundary: Annotated[
+        str | None,
+        typer.Option(help="boundary of the headline answer (every boundary is tabulated)"),
+    ] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="JSON output")] = Path(
+        "launcher-condition.json"
+    ),
+    max_memory: MaxMemory = None,
+) -> None:
+    """How much less emissive than the roadmap's launcher a launcher must be for the roadmap
+    to emit less than the ground by its final year, for every launcher, launch boundary,
+    accounting and grid choice, with the assumptions, a tornado and a Monte Carlo band."""
+    sc = _with_roadmap(_load(source), grid=grid, accounting=accounting)
+    _check_file(output, "--output")
+    _budget(sc, max_memory, 1, "assess")
+    try:
+        a = _assess(sc, launch_boundary=launch_boundary)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    text = json.dumps(a.to_dict()["roadmap"], indent=1, allow_nan=False) + "\n"
+    _write(output, lambda p: p.write_text(text))
+    _print_launcher_condition(a)
+    out.print(f"roadmap and launcher condition → {output}")
 
 
 RunDir = Annotated[Path, typer.Argument(help="run folder written by `orbitcloud run`")]

@@ -15,6 +15,8 @@ from orbitcloud.assess.carbon import LAUNCH_BOUNDARIES, LAUNCHERS, launch_ef_par
 from orbitcloud.assess.cost import CURRENCY, launch_price_parameter
 from orbitcloud.assess.fleet import Fleet, fleet_of
 from orbitcloud.assess.model import Options, evaluate
+from orbitcloud.assess.roadmap import Plan
+from orbitcloud.assess.roadmap_report import assess_roadmap
 from orbitcloud.assess.sensitivity import TornadoBar, tornado, uncertainty_band
 from orbitcloud.assess.sizing import module_masses, sized_hardware
 from orbitcloud.scenario.models import Scenario
@@ -64,6 +66,7 @@ class Assessment:
     uncertainty: dict[str, Any]
     assumptions: tuple[str, ...]
     parameters: tuple[dict[str, Any], ...] = field(repr=False, default=())
+    roadmap: dict[str, Any] | None = field(repr=False, default=None)
 
     def __repr__(self) -> str:
         o, g = self.orbital, self.ground
@@ -119,6 +122,7 @@ class Assessment:
                 "assumptions": list(self.assumptions),
                 "parameters": list(self.parameters),
             }
+            | ({"roadmap": self.roadmap} if self.roadmap is not None else {})
         )
 
     def rows(self) -> list[tuple[str, str, str, str]]:
@@ -357,6 +361,30 @@ def assess_scenario(
         "seed": scenario.seed,
         "probability_orbit_lower_co2e": float(samples["_orbit_wins"].mean()),
     }
+    road = None
+    if spec.roadmap is not None:
+        rs = spec.roadmap
+        plan = Plan(
+            start_year=rs.start_year,
+            end_year=rs.end_year,
+            capacity_mw=dict(rs.capacity_mw),
+            launchers=dict(rs.launchers) or {rs.start_year: options.launcher},
+            boundary=boundary,
+            grid_country=rs.grid,
+            max_launches_per_year=rs.max_launches_per_year,
+            use_scenario_mass=options.use_scenario_mass,
+            accounting=rs.accounting,
+        )
+        held = grid_name.split(".")[1] + ":" + grid_name.split(".")[2]
+        road = assess_roadmap(
+            fleet,
+            params,
+            plan,
+            held_grid=held,
+            trials=spec.uncertainty_trials,
+            seed=scenario.seed,
+            fleet_sources=fleet.sources,
+        )
     return Assessment(
         scenario=scenario.name,
         options={
@@ -387,4 +415,5 @@ def assess_scenario(
             }
             for k, p in params.items()
         ),
+        roadmap=road,
     )

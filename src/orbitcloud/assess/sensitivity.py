@@ -17,6 +17,8 @@ Both are one vectorised :func:`~orbitcloud.assess.model.evaluate` call.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +28,15 @@ from orbitcloud.assess.fleet import Fleet
 from orbitcloud.assess.model import Options, evaluate
 from orbitcloud.scenario.parameters import ParameterSet
 
-__all__ = ["TornadoBar", "tornado", "uncertainty_band"]
+__all__ = [
+    "CORRELATIONS",
+    "TornadoBar",
+    "correlated_draws",
+    "correlation_blocks",
+    "tornado",
+    "tornado_of",
+    "uncertainty_band",
+]
 
 F64 = NDArray[np.float64]
 
@@ -101,3 +111,103 @@ def uncertainty_band(
         out["orbital_co2e_kg_per_kwh"] < out["ground_co2e_kg_per_kwh"]
     ).astype(np.float64)
     return samples
+
+
+# --- correlated draws (the roadmap's Monte Carlo) ---------------------------------------------
+
+#: Correlation structure of the roadmap's Monte Carlo: (regular expression, correlation, why).
+#: Parameters whose names match one expression and share its first group (the launcher, the
+#: country) form one block with that pairwise correlation of their normal scores (a Gaussian
+#: copula with triangular margins; e.g. Vose, *Risk Analysis*, 3rd ed., §13.3); parameters in
+#: no block are independent. The correlations are ASSUMPTIONS (no source estimates them); the
+#: blocks are equicorrelated with rho >= 0, so the matrix is positive definite.
+CORRELATIONS: tuple[tuple[str, float, str], ...] = (
+    (r"^launch\.(\w+)\.(?:ef_|price_)", 0.5,
+     "a launcher's emission factors and price per kg: both fall with fuller payloads and more "
+     "reuse"),
+    (r"^grid\.(\w+)\.\d{4}\.", 0.8,
+     "a country's grid intensity in successive years: a slow (or fast) decarbonisation is "
+     "slow (or fast) in every year"),
+    (r"^roadmap\.launch_()(?:ef|price)_decline_per_yr$", 0.5,
+     "the learning rates of launch emissions and launch price: cadence and reuse drive both"),
+    (r"^revenue\.()", 0.5,
+     "compute and storage prices: one cloud market"),
+)  # fmt: skip
+
+
+def correlation_blocks(names: list[str]) -> list[tuple[list[int], float]]:
+    """(indices into ``names``, correlation) of each correlated block (:data:`CORRELATIONS`;
+    the first matching expression with a positive correlation decides a name's block)."""
+    blocks: dict[tuple[int, str], list[int]] = {}
+    for i, name in enumerate(names):
+        for k, (pattern, rho, _) in enumerate(CORRELATIONS):
+            mt = re.match(pattern, name)
+            if mt and rho > 0:
+                blocks.setdefault((k, mt.group(1)), []).append(i)
+                break
+    return [(idx, CORRELATIONS[k][1]) for (k, _), idx in blocks.items() if len(idx) > 1]
+
+
+def _triangular_ppf(u: F64, a: float, c: float, b: float) -> F64:
+    """Inverse CDF of the triangular distribution (low ``a``, mode ``c``, high ``b``)."""
+    fc = (c - a) / (b - a)
+    left = a + np.sqrt(u * (b - a) * (c - a))
+    right = b - np.sqrt((1.0 - u) * (b - a) * (b - c))
+    return np.where(u < fc, left, right)
+
+
+def correlated_draws(params: ParameterSet, trials: int, seed: int) -> dict[str, F64]:
+    """Every parameter as float64[trials]: uncertain ones drawn from triangular(low, value,
+    high) through a Gaussian copula with the :data:`CORRELATIONS` blocks, the others at their
+    value; seeded."""
+    from scipy.special import ndtr
+
+    rng = np.random.default_rng(seed)
+    values = _central(params, trials)
+    names = [k for k, p in params.items() if p.uncertain]
+    if not names:
+        return values
+    corr = np.eye(len(names))
+    for idx, rho in correlation_blocks(names):
+        for i in idx:
+            for j in idx:
+                if i != j:
+                    corr[i, j] = rho
+    z = rng.standard_normal((trials, len(names))) @ np.linalg.cholesky(corr).T
+    u = ndtr(z)
+    for k, name in enumerate(names):
+        p = params[name]
+        values[name] = _triangular_ppf(u[:, k], p.low, p.value, p.high)
+    return values
+
+
+def tornado_of(
+    fn: Callable[[dict[str, F64]], F64],
+    params: ParameterSet,
+    metric: str,
+    rel_tol: float = 1e-12,
+) -> list[TornadoBar]:
+    """Tornado bars of any vectorised ``fn(values) -> float64[n]`` (as :func:`tornado`; the
+    last column is the all-central run), largest finite swing first; parameters that do not
+    move it are left out."""
+    names = [k for k, p in params.items() if p.uncertain]
+    if not names:
+        return []
+    values = _central(params, 2 * len(names) + 1)
+    for i, name in enumerate(names):
+        values[name][2 * i] = params[name].low
+        values[name][2 * i + 1] = params[name].high
+    y = fn(values)
+    centre = float(y[-1])
+    bars = []
+    for i, name in enumerate(names):
+        lo, hi = float(y[2 * i]), float(y[2 * i + 1])
+        if lo == centre and hi == centre:
+            continue
+        tol = rel_tol * abs(centre)
+        if np.isfinite(centre) and abs(hi - centre) <= tol and abs(lo - centre) <= tol:
+            continue
+        p = params[name]
+        bars.append(TornadoBar(name, p.unit, p.low, p.high, metric, lo, hi))
+    # bars with an infinite end (no launcher suffices there) go last
+    return sorted(bars, key=lambda b: (not np.isfinite(b.swing), -b.swing))

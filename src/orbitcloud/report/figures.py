@@ -28,6 +28,12 @@ from numpy.typing import NDArray
 from orbitcloud.links.windows import merge_overlaps
 from orbitcloud.report.folder import RunFolder, codes, column_f64
 from orbitcloud.report.labels import label as key_label
+from orbitcloud.report.roadmap import (
+    fig_roadmap_buildout,
+    fig_roadmap_cash,
+    fig_roadmap_co2e,
+    fig_roadmap_tornado,
+)
 from orbitcloud.report.security import fig_threat_timeline
 from orbitcloud.report.space import fig_bundle_latency, fig_light_time, fig_space_timeline
 from orbitcloud.report.viewer import cesium_dir
@@ -621,7 +627,15 @@ FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec(
         "tornado", "assessment", "One-at-a-time sensitivity of the orbital footprint.", fig_tornado
     ),
-)
+    FigureSpec("roadmap_buildout", "roadmap", "Build-out: IT power in orbit against the target; "
+               "modules and launches per year.", fig_roadmap_buildout),
+    FigureSpec("roadmap_co2e", "roadmap", "Cumulative CO2e of the roadmap, orbit vs ground.",
+               fig_roadmap_co2e),
+    FigureSpec("roadmap_cash", "roadmap", "Net cash flow and cumulative discounted cash flow "
+               "(the NPV to date).", fig_roadmap_cash),
+    FigureSpec("roadmap_tornado", "roadmap", "One-at-a-time sensitivity of the launcher "
+               "condition.", fig_roadmap_tornado),
+)  # fmt: skip
 
 
 def write_figures(run: RunFolder, skipped: dict[str, str] | None = None) -> dict[str, Path]:

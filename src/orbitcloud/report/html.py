@@ -44,6 +44,7 @@ from orbitcloud.report.czml import MAX_SCENE_RADIUS_KM, SceneSummary
 from orbitcloud.report.figures import FIGURES
 from orbitcloud.report.folder import RunFolder, codes, column_f64
 from orbitcloud.report.labels import format_number, label
+from orbitcloud.report.roadmap import roadmap_html
 from orbitcloud.report.security import (
     Threat,
     phases,
@@ -79,6 +80,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("compute", "Compute jobs: in orbit vs ground"),
     ("security", "Security and resilience"),
     ("assessment", "Carbon, water and cost"),
+    ("roadmap", "Roadmap and business case"),
     ("scene", "3D scene"),
     ("files", "Files"),
 )
@@ -722,6 +724,7 @@ def render_report(
             )
     blocks["security"].append(_security(run))
     blocks["assessment"].append(_assessment(run))
+    blocks["roadmap"].append(roadmap_html(run))
     blocks["scene"].append(_scene(scene))
     files = sorted(p.name for p in run.path.iterdir() if p.is_file() or p.is_dir())
     blocks["files"].append(

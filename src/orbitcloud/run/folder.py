@@ -40,6 +40,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
+from orbitcloud.assess.roadmap_report import roadmap_arrow
 from orbitcloud.nodes.hardware import per_satellite
 from orbitcloud.nodes.power import state_of_charge
 from orbitcloud.orbits.frames import ecef_to_geodetic
@@ -123,6 +124,8 @@ RUN_FILES: tuple[RunFile, ...] = (
             "round-trip times and paths per pair and step"),
     RunFile("assessment.json", "json", "run", "the scenario could be assessed",
             "carbon, water and cost comparison; sensitivity"),
+    RunFile("roadmap.parquet", "parquet", "run", "an assessment.roadmap: section",
+            "the roadmap by year: build-out, CO2e and water orbit vs ground, cash flow"),
     RunFile("report.html", "html", "report", "after the report", "the offline report"),
     RunFile("figures", "folder", "report", "after the report", "figures as PNG and SVG"),
     RunFile("scene.czml", "czml", "report", "after the report", "the 3D scene for CesiumJS"),
@@ -490,6 +493,8 @@ def write_run_folder(
             table("events.parquet", result.events.to_arrow())
         if assessment is not None:
             write_json_atomic(folder_path / "assessment.json", assessment)
+            if assessment.get("roadmap"):
+                table("roadmap.parquet", roadmap_arrow(assessment["roadmap"]["table"]))
         write_text_atomic(folder_path / "metrics.json", json.dumps(summary, indent=2) + "\n")
     except BaseException as exc:
         manifest["status"] = STATUS_INTERRUPTED

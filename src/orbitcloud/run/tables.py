@@ -30,6 +30,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from orbitcloud.assess.roadmap_report import ROADMAP_COLUMNS
+
 __all__ = [
     "OUTPUT_SCHEMA",
     "RUN_ID",
@@ -102,6 +104,7 @@ def _c(
 
 
 _F, _I32, _I64, _S, _B = pa.float64(), pa.int32(), pa.int64(), pa.string(), pa.bool_()
+_ROADMAP_COLUMNS = ROADMAP_COLUMNS  # orbitcloud.assess.roadmap_report: the one definition
 _LS = pa.list_(pa.string())
 
 TABLES: tuple[TableSchema, ...] = (
@@ -215,6 +218,11 @@ TABLES: tuple[TableSchema, ...] = (
         _c("unit", _S, "unit of `value` (`bytes`, `FLOP`, `J`, `s`, `count`, ...), NULL if "
            "none", nullable=True),
         _c("detail", _S, "free text, NULL if none", nullable=True),
+    )),
+    TableSchema("roadmap.parquet", "one calendar year of the assessment's roadmap (central "
+                "values; `assessment.roadmap:`)", (
+        _c("year", _I32, "calendar year"),
+        *(_c(k, _F, doc) for k, doc in _ROADMAP_COLUMNS[1:]),
     )),
     # --- what the commands write (each output its own run_id: <scenario>-<utc stamp>) -----
     TableSchema("routes.parquet", "one endpoint pair at one time step (`orbitcloud routes`)", (
