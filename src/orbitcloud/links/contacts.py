@@ -13,6 +13,14 @@ and a direction whose piece closes no MODCOD has no row for it. Along a pass the
 rises to culmination and falls, and the rate grows with elevation (shorter range, less
 atmosphere), so a piece's lowest rate is at one of its ends: the samples there give the
 exact minimum, the middle one guards the rule. The pieces of a pass tile it exactly.
+
+With ``link.weather: time_series`` (:mod:`orbitcloud.links.weather_process`) the rain
+changes over time, so the lowest rate need not be at an end any more: each sample then takes
+the largest rain state of the process over the whole piece (exact for the piecewise-linear
+process: its grid samples inside the piece and both ends, one vectorised ``reduceat``), and
+the piece's rate is the lowest of those samples. Attenuation rises with the rain state at
+every elevation, so this is never above the rate at any instant of the piece (a bound, not
+the exact minimum: the worst rain and the worst geometry need not coincide).
 """
 
 from __future__ import annotations
@@ -333,7 +341,8 @@ def ground_pieces(
     down_fixed = np.array([g.downlink_rate_bps for g in stations], dtype=np.float64)
     up_fixed = np.array([g.effective_uplink_rate_bps for g in stations], dtype=np.float64)
     jammers = jammers_of(scenario)
-    rates = rates if rates is not None else acm_rates(tuple(stations), jammers)
+    if rates is None:
+        rates = acm_rates(tuple(stations), jammers, scenario.seed, scenario.duration_s)
     if rates is None or len(w.a) == 0:
         if jam_effects is not None:
             jam_effects.extend(JamEffect(0, 0, 0.0, 0.0, 0.0) for _ in jammers)
@@ -376,7 +385,11 @@ def ground_pieces(
         m = np.flatnonzero(row >= 0)
         if m.size:
             act = None if active is None else np.repeat(active, PIECE_SAMPLES, axis=0)[m]
-            r[m] = rates.rate_bps(row[m], el[m], rng[m], r_sat[m], act)
+            x = None
+            if rates.rain is not None:  # time-series weather: the piece's worst rain state
+                x = rates.rain_x_max(row[m], np.repeat(q.start_s, PIECE_SAMPLES)[m],
+                                     np.repeat(q.end_s, PIECE_SAMPLES)[m])  # fmt: skip
+            r[m] = rates.rate_bps(row[m], el[m], rng[m], r_sat[m], act, rain_x=x)
         return np.asarray(r.reshape(-1, PIECE_SAMPLES).min(axis=1), dtype=np.float64)
 
     smp = sample(p)

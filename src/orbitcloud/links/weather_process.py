@@ -67,6 +67,7 @@ __all__ = [
     "RAIN_P_PCT",
     "WEATHER_STEP_S",
     "RainMap",
+    "TimeSeriesTable",
     "WeatherSeries",
     "cloud_gaussian",
     "cloud_probability_pct",
@@ -75,6 +76,7 @@ __all__ = [
     "rain_map",
     "rain_probability_pct",
     "rain_series",
+    "time_series_table",
 ]
 
 F64 = NDArray[np.float64]
@@ -316,3 +318,81 @@ def rain_map(lat_deg: F64, lon_deg: F64, alt_m: F64, frequency_hz: float, el_deg
             a = rain_attenuation(lat[sel], lon[sel], frequency_hz / 1e9, el[sel], hs_km[sel], p)
             out[sel, j] = np.asarray(a.value, dtype=np.float64).reshape(-1)
     return RainMap(out, _qinv(np.clip(np.minimum(p_rain, RAIN_P_PCT[0]), 1e-9, 100) / 100.0))
+
+
+@dataclass(frozen=True)
+class TimeSeriesTable:
+    """The P.618 terms of ``n`` budgets on the elevation grid of
+    :mod:`orbitcloud.links.weather` (``el_deg`` [n_el]): ``gas_db``, ``cloud_db``,
+    ``scint_db`` float64[n, n_el] at the budget's exceedance (as the statistical mode), and
+    the rain map ``rain_db`` float64[n, n_el, n_p] (:class:`RainMap`) with ``q_rain`` [n];
+    ``is_ts`` bool[n]: the budgets with time-series weather (the others' rows are 0).
+
+    Total attenuation at rain state ``X`` (P.618-13 eq. 64 with the process's rain in place
+    of ``A_rain(p)``): ``A = A_gas + sqrt((A_rain(X) + A_cloud)² + A_scint²)``. Gas, cloud
+    and scintillation stay the statistical terms at ``100 − availability_pct`` %
+    (conservative: not processes of their own here)."""
+
+    is_ts: NDArray[np.bool_]
+    el_deg: F64
+    gas_db: F64
+    cloud_db: F64
+    scint_db: F64
+    rain_db: F64
+    q_rain: F64
+
+    def at(self, row: IDX, el_deg: F64, x: F64) -> F64:
+        """Total attenuation [dB] of budget ``row[i]`` at ``el_deg[i]`` and rain state
+        ``x[i]`` (linear in elevation between grid points), float64[m]."""
+        from orbitcloud.links.weather import ELEVATION_STEP_DEG
+
+        el = np.asarray(el_deg, dtype=np.float64)
+        u = (np.clip(el, self.el_deg[0], self.el_deg[-1]) - self.el_deg[0]) / ELEVATION_STEP_DEG
+        k = np.minimum(u.astype(np.intp), self.el_deg.shape[0] - 2)
+        f = u - k
+
+        def lerp(t: F64) -> F64:
+            a0 = t[row, k]
+            return np.asarray(a0 + (f if t.ndim == 2 else f[:, None]) * (t[row, k + 1] - a0))
+
+        rain = RainMap(lerp(self.rain_db), self.q_rain[row]).attenuation_db(x)
+        ac, as_ = lerp(self.cloud_db), lerp(self.scint_db)
+        return np.asarray(lerp(self.gas_db) + np.sqrt((rain + ac) ** 2 + as_**2))
+
+
+def time_series_table(
+    is_ts: NDArray[np.bool_],
+    lat_deg: F64,
+    lon_deg: F64,
+    alt_m: F64,
+    frequency_hz: F64,
+    exceed_pct: F64,
+    antenna_diameter_m: F64,
+) -> TimeSeriesTable:
+    """The :class:`TimeSeriesTable` of ``n`` budgets (arrays ``[n]``), computed for the
+    ``is_ts`` ones: one itur call per distinct (frequency, exceedance, diameter) for the
+    P.618 terms, one :func:`rain_map` per frequency, vectorised over stations x grid."""
+    from orbitcloud.links.weather import _grid, attenuation_components_db
+
+    el = _grid()
+    n, n_el, n_p = is_ts.shape[0], el.shape[0], len(RAIN_P_PCT)
+    gas, cloud, scint = (np.zeros((n, n_el)) for _ in range(3))
+    rain = np.zeros((n, n_el, n_p))
+    q_rain = np.zeros(n)
+    keys = np.stack([frequency_hz, exceed_pct, antenna_diameter_m], axis=1)
+    ts = np.flatnonzero(is_ts)
+    if ts.size == 0:
+        return TimeSeriesTable(is_ts, el, gas, cloud, scint, rain, q_rain)
+    groups, which = np.unique(keys[ts], axis=0, return_inverse=True)
+    which = which.reshape(-1)
+    for j, (f_hz, p, d_m) in enumerate(groups.tolist()):
+        rows = ts[which == j]
+        lat, lon, alt = (np.repeat(np.asarray(v, dtype=np.float64)[rows], n_el)
+                         for v in (lat_deg, lon_deg, alt_m))  # fmt: skip
+        el_t = np.tile(el, rows.shape[0])
+        g, _, c, s = attenuation_components_db(lat, lon, alt, f_hz, p, d_m, el_t)
+        gas[rows], cloud[rows], scint[rows] = (v.reshape(rows.shape[0], n_el) for v in (g, c, s))
+        m = rain_map(lat, lon, alt, f_hz, el_t)
+        rain[rows] = m.a_db.reshape(rows.shape[0], n_el, n_p)
+        q_rain[rows] = m.q_rain.reshape(rows.shape[0], n_el)[:, 0]
+    return TimeSeriesTable(is_ts, el, gas, cloud, scint, rain, q_rain)

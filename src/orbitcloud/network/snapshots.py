@@ -239,7 +239,12 @@ class SnapshotBuilder:
             )
             if open_parts
             else None,
-            acm=acm_rates(tuple(scenario.ground_stations), jammers_of(scenario)),
+            acm=acm_rates(
+                tuple(scenario.ground_stations),
+                jammers_of(scenario),
+                scenario.seed,
+                scenario.duration_s,
+            ),
         )
 
     @property
@@ -383,7 +388,7 @@ class SnapshotBuilder:
                 act = None
                 if acm.jammers is not None and t_s is not None:
                     act = np.repeat(acm.jammers.active_at(np.array([t_s])), m.size, axis=0)
-                bps[m] = acm.rate_bps(row[m], el[m], dist_km[m], r_sat_km[sat[m]], act)
+                bps[m] = acm.rate_bps(row[m], el[m], dist_km[m], r_sat_km[sat[m]], act, t_s)
             out.append(bps)
         return out[0], out[1]
 

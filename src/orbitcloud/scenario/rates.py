@@ -141,13 +141,21 @@ class AcmLink(AcmBudget):
     A pass is cut into pieces of at most ``max_piece_s`` (default: the scenario step, at
     most 60 s), each with the lowest rate over it (never more than the link gives); pieces
     that close no MODCOD are dropped. ``uplink``: an ACM budget of its own, or a fixed rate;
-    none: the station's ``uplink_rate_bps``."""
+    none: the station's ``uplink_rate_bps``. ``weather``: ``statistical`` (default) or
+    ``time_series`` (:mod:`orbitcloud.links.weather_process`: the rain attenuation follows
+    a seeded P.1853 process over the run, both directions)."""
 
     kind: Literal["acm"]
     max_piece_s: float | None = Field(
         None, ge=1, le=3600, description="longest contact piece [s]; default min(step, 60 s)"
     )
     uplink: Annotated[AcmUplink | FixedRate, Field(discriminator="kind")] | None = None
+    weather: Literal["statistical", "time_series"] = Field(
+        "statistical",
+        description="statistical: the P.618 attenuation at `availability_pct`, the same at "
+        "every pass; time_series: a seeded ITU-R P.1853 rain process at the site (rate "
+        "varies with the weather over time)",
+    )
 
 
 #: Rates of inter-satellite links.
