@@ -242,7 +242,7 @@ class AcmRates:
             if jammers else None
         )  # fmt: skip
         ts_st = [g for g, st in enumerate(stations)
-                 if st.link is not None and st.link.weather == "time_series"]  # fmt: skip
+                 if isinstance(st.link, AcmLink) and st.link.weather == "time_series"]  # fmt: skip
         ts = rain = rain_row = None
         if ts_st:
             is_ts = np.array([b[0] in ts_st for b in budgets], dtype=bool)

@@ -42,6 +42,7 @@ from orbitcloud.orbits.propagate import Ephemeris, Propagator
 from orbitcloud.orbits.satellites import SatelliteSet, satellites_of
 from orbitcloud.progress import NullProgress, Progress
 from orbitcloud.scenario.models import IslSpec, RangeTopology, Scenario
+from orbitcloud.scenario.rates import AcmLink
 from orbitcloud.scenario.threats import Jamming
 from orbitcloud.timegrid import TimeGrid
 
@@ -51,6 +52,7 @@ __all__ = [
     "JamEffect",
     "PairWindows",
     "build_contact_plan",
+    "cloud_blocked",
     "ground_chunk",
     "ground_pieces",
     "ground_windows",
@@ -257,16 +259,43 @@ def station_passes(
 ) -> PairWindows:
     """The ground passes of the contact plan (``a`` satellite, ``b`` station index): every
     pass over every station, limited to each station's ``antennas``; positions
-    float64[n_sat, n_time, 3] on ``grid`` (``Ephemeris.r_ecef_km``). The snapshot graphs of
+    float64[n_sat, n_time, 3] on ``grid`` (``Ephemeris.r_ecef_km``), without the cloudy
+    intervals of optical stations (:func:`cloud_blocked`). The snapshot graphs of
     :mod:`orbitcloud.network.snapshots` link stations through these, so they agree with the
     plan."""
     if not scenario.ground_stations:
         return PairWindows.empty()
     gw = _all_ground_windows(scenario, grid, r_ecef_km, tol_s, progress, executor)
     antennas = np.array([g.antennas for g in scenario.ground_stations])
-    if antennas.min() >= r_ecef_km.shape[0]:  # no station can ever be limited
-        return gw
-    return limit_antennas(gw, antennas)
+    if antennas.min() < r_ecef_km.shape[0]:  # else no station can ever be limited
+        gw = limit_antennas(gw, antennas)
+    return cloud_blocked(gw, scenario)
+
+
+def cloud_blocked(w: PairWindows, scenario: Scenario) -> PairWindows:
+    """The passes ``w`` (``b`` station index) without the cloudy intervals of optical
+    stations with ``clouds: time_series`` (:mod:`orbitcloud.links.optical`); passes of other
+    stations, and passes no cloud overlaps, unchanged. Order: the order of ``w``."""
+    from orbitcloud.links.optical import cloud_cover, free_parts
+
+    cc = cloud_cover(list(scenario.ground_stations), scenario.seed, scenario.duration_s)
+    if cc is None or len(w.a) == 0:
+        return w
+    fields = ("a", "b", "start_s", "end_s", "range_max_km")
+    parts, order = [], []
+    clouded = np.isin(w.b, cc.station)
+    rest = np.flatnonzero(~clouded)
+    parts.append(PairWindows(*(getattr(w, f)[rest] for f in fields)))
+    order.append(rest.astype(np.float64))
+    for i, g in enumerate(cc.station.tolist()):
+        sel = np.flatnonzero(w.b == g)
+        s, e, which = free_parts(w.start_s[sel], w.end_s[sel], cc.start_s[i], cc.end_s[i])
+        src = sel[which]
+        parts.append(PairWindows(w.a[src], w.b[src], s, e, w.range_max_km[src]))
+        order.append(src + (s - w.start_s[src]) / max(w.end_s.max() + 1.0, 1.0) * 0.5)
+    out = PairWindows.concat(parts)
+    k = np.argsort(np.concatenate(order), kind="stable")
+    return PairWindows(*(getattr(out, f)[k] for f in fields))
 
 
 def _cut(w: PairWindows, max_s: F64) -> tuple[PairWindows, IDX]:
@@ -349,7 +378,8 @@ def ground_pieces(
         return w, down_fixed[w.b], up_fixed[w.b]
     default_s = min(scenario.step_s, MAX_PIECE_S)
     piece_s = np.array(
-        [default_s if g.link is None or g.link.max_piece_s is None else g.link.max_piece_s
+        [default_s if not isinstance(g.link, AcmLink) or g.link.max_piece_s is None
+         else g.link.max_piece_s
          for g in stations], dtype=np.float64,
     )  # fmt: skip
     is_acm = rates.down_row[w.b] >= 0
