@@ -292,6 +292,10 @@ class GroundStation(_Model):
     earth_orbit_passes: bool = Field(
         True, description="also serve Earth-orbit satellites (false for deep-space antennas)"
     )
+    diversity_group: str = Field(
+        "", max_length=64, description="site-diversity group: metrics report how often at "
+        "least one of its stations is usable (orbitcloud.links.diversity)",
+    )  # fmt: skip
 
     @field_validator("jurisdiction", mode="before")
     @classmethod
