@@ -17,13 +17,14 @@ from orbitcloud.timegrid import TimeGrid
 
 FUCINO = {"name": "Fucino", "lat_deg": 41.978, "lon_deg": 13.604, "alt_m": 680,
           "min_elevation_deg": 10, "jurisdiction": "IT"}  # fmt: skip
+OPT_ST = {"link_type": "optical"}
 MATERA = {"name": "Matera", "lat_deg": 40.65, "lon_deg": 16.7, "min_elevation_deg": 10,
           "jurisdiction": "IT", "rate_bps": 1e9}  # fmt: skip
 OPTICAL = {"kind": "optical", "rate_bps": 1e10, "uplink_rate_bps": 1e9}
 
 
 def _sc(seed: int, clouds: str):
-    st = {**FUCINO, "link": {**OPTICAL, "clouds": clouds}}
+    st = {**FUCINO, **OPT_ST, "link": {**OPTICAL, "clouds": clouds}}
     return load_scenario(iss_scenario(duration_s=86400, step_s=60, seed=seed,
                                       ground_stations=[st, MATERA]))  # fmt: skip
 
@@ -36,8 +37,8 @@ def _plan(seed: int, clouds: str):
 
 def test_cloud_free_fraction_is_one_minus_p840():
     names = [f"Fucino-{i}" for i in range(6)]
-    sts = [load_scenario(iss_scenario(ground_stations=[
-        {**FUCINO, "name": n, "link": OPTICAL}])).ground_stations[0] for n in names]  # fmt: skip
+    opt = [{**FUCINO, **OPT_ST, "name": n, "link": OPTICAL} for n in names]
+    sts = list(load_scenario(iss_scenario(ground_stations=opt)).ground_stations)
     duration = 120 * 86400.0
     cc = cloud_cover(sts, 4, duration)
     assert cc is not None
@@ -104,14 +105,17 @@ def test_clouds_cut_exactly_the_cloudy_parts_of_optical_passes():
 
 
 def test_optical_link_schema_errors_name_the_field():
-    st = {**FUCINO, "link": OPTICAL, "rate_bps": 1e9}
+    st = {**FUCINO, **OPT_ST, "link": OPTICAL, "rate_bps": 1e9}
     with pytest.raises(ScenarioError) as info:
         load_scenario(iss_scenario(ground_stations=[st]))
     assert "ground_stations[0]" in str(info.value) and "rate_bps" in str(info.value)
-    st = {**FUCINO, "link": {**OPTICAL, "clouds": "sometimes"}}
+    st = {**FUCINO, **OPT_ST, "link": {**OPTICAL, "clouds": "sometimes"}}
     with pytest.raises(ScenarioError) as info:
         load_scenario(iss_scenario(ground_stations=[st]))
     assert "link" in str(info.value) and "clouds" in str(info.value)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(iss_scenario(ground_stations=[{**FUCINO, "link": OPTICAL}]))
+    assert "ground_stations[0]" in str(info.value) and "link_type" in str(info.value)
 
 
 def test_site_diversity_joint_usable_fraction():
@@ -123,8 +127,8 @@ def test_site_diversity_joint_usable_fraction():
     stations = [
         {**FUCINO, "link": rain, "diversity_group": "it"},
         {**MATERA, "rate_bps": None, "link": rain, "diversity_group": "it"},
-        {**FUCINO, "name": "Fucino-opt", "link": OPTICAL, "diversity_group": "opt"},
-        {"name": "Delft-opt", "lat_deg": 52.0, "lon_deg": 4.36, "jurisdiction": "NL",
+        {**FUCINO, **OPT_ST, "name": "Fucino-opt", "link": OPTICAL, "diversity_group": "opt"},
+        {**OPT_ST, "name": "Delft-opt", "lat_deg": 52.0, "lon_deg": 4.36, "jurisdiction": "NL",
          "link": OPTICAL, "diversity_group": "opt"},
     ]  # fmt: skip
     sc = load_scenario(iss_scenario(duration_s=30 * 86400, step_s=60, seed=3,

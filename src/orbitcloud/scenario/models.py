@@ -314,6 +314,8 @@ class GroundStation(_Model):
                     "an optical `link:` carries its rates (`link.rate_bps`, "
                     "`link.uplink_rate_bps`): drop `rate_bps`/`uplink_rate_bps`"
                 )
+            if self.link_type != "optical":
+                raise ValueError("link_type: an optical `link:` needs `link_type: optical`")
             return self
         if self.rate_bps is not None:
             raise ValueError("give either `rate_bps` or `link:` (the ACM downlink), not both")
