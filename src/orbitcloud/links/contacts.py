@@ -354,7 +354,9 @@ def ground_pieces(
     with a fixed rate is one piece at that rate; a pass of a station with an ACM ``link:`` is
     cut into pieces of at most ``link.max_piece_s`` (default min(step, :data:`MAX_PIECE_S`)),
     each with the lowest rate over its :data:`PIECE_SAMPLES` exact samples per direction
-    (0: no MODCOD closes) and ``range_max_km`` the longest sampled range. ``propagator``
+    (0: no MODCOD closes) and ``range_max_km`` the longest sampled range; with
+    ``weather: time_series`` every sample takes the largest rain state over its piece (module
+    docstring). ``propagator``
     evaluates the satellites of ``w.a`` exactly; ``rates``: default :func:`acm_rates`.
 
     The scenario's ``jamming`` threats (:mod:`orbitcloud.links.jamming`): a piece that
