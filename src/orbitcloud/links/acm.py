@@ -317,13 +317,25 @@ class AcmRates:
                        self.frequency_hz[row], a, self.losses_db[row],
                        self.symbol_rate_baud[row])  # fmt: skip
 
-    def js_db(self, k: int, row: IDX, el_deg: F64, range_km: F64, r_sat_km: F64) -> tuple[F64, F64]:
+    def js_db(
+        self,
+        k: int,
+        row: IDX,
+        el_deg: F64,
+        range_km: F64,
+        r_sat_km: F64,
+        rain_x: F64 | None = None,
+    ) -> tuple[F64, F64]:
         """``(J/S, Es/N0)`` [dB] of jammer ``k`` on budget ``row[i]`` with the satellite at
         ``r_sat_km[i]`` (ECEF, [m, 3]), float64[m] each; J/S ``-inf`` where it does not
-        reach, or its J/N0 is below :data:`~orbitcloud.links.jamming.JN_FLOOR_DB`."""
+        reach, or its J/N0 is below :data:`~orbitcloud.links.jamming.JN_FLOOR_DB`.
+        ``rain_x``: the time-series rain state (:meth:`attenuation_db`), which attenuates the
+        signal and so raises J/S (the contact pieces' reach test, in
+        :func:`orbitcloud.links.contacts.ground_pieces`, uses the statistical one)."""
         assert self.jammers is not None
         row = np.asarray(row, dtype=np.intp)
-        es = self.esn0_db(row, el_deg, range_km)
+        es = self.esn0_db(row, el_deg, range_km, rain_x)
+        a_db = self.attenuation_db(row, el_deg, rain_x)  # the signal's, rain included
         m = row.shape[0]
         out = np.full(m, -np.inf)
         for up in (False, True):
@@ -334,7 +346,7 @@ class AcmRates:
             out[sel] = self.jammers.js_db(
                 k, up, self.site_ecef_km[g], self.site_height_km[g], r_sat_km[sel],
                 self.frequency_hz[r], self.symbol_rate_baud[r], self.eirp_dbw[r],
-                self.table.at(r, el_deg[sel]), self.losses_db[r], self.rx_diameter_m[r],
+                a_db[sel], self.losses_db[r], self.rx_diameter_m[r],
                 self.rx_beamwidth_deg[r],
             )  # fmt: skip
         out[out + es < JN_FLOOR_DB] = -np.inf
@@ -365,7 +377,8 @@ class AcmRates:
             j_lin = np.zeros(row.shape[0])
             for k in np.flatnonzero(active.any(axis=0)).tolist():
                 on = np.flatnonzero(active[:, k])
-                js, _ = self.js_db(k, row[on], el_deg[on], range_km[on], r_sat_km[on])
+                x_on = None if rain_x is None else rain_x[on]
+                js, _ = self.js_db(k, row[on], el_deg[on], range_km[on], r_sat_km[on], x_on)
                 j_lin[on] += 10.0 ** (js / 10.0)
             hit = j_lin > 0
             es = np.where(hit, combine_esn0_db(es, 10.0 * np.log10(np.where(hit, j_lin, 1.0))), es)
