@@ -6,9 +6,11 @@
 
 Every one of the 100 stations gets the same ILLUSTRATIVE Ka-band ACM link (satellite EIRP
 36 dBW, station G/T 12 dB/K, 240 Mbaud, 99.5 % availability; uplink 45 dBW / 8 dB/K,
-120 Mbaud) instead of its fixed 20 Gbit/s. Prints both timings (best of ``--repeat``
-alternating runs) and their ratios in one run; the ITU-R tables (itur) are timed on their own,
-cold (the first call loads the maps), and are cached for the runs after it.
+120 Mbaud) instead of its fixed 20 Gbit/s, with ``weather: statistical`` (``acm``) and
+``weather: time_series`` (``ts``: the seeded P.1853 rain process per station). Prints the
+timings (best of ``--repeat`` alternating runs) and their ratios in one run; the ITU-R
+tables (itur) are timed on their own, cold (the first call loads the maps), and are cached
+for the runs after it.
 """
 
 from __future__ import annotations
@@ -37,10 +39,10 @@ LINK: dict[str, Any] = {
 }  # fmt: skip
 
 
-def with_acm(sc: Scenario) -> Scenario:
+def with_acm(sc: Scenario, weather: str = "statistical") -> Scenario:
     data = sc.model_dump()
     for g in data["ground_stations"]:
-        g.update(rate_bps=None, uplink_rate_bps=None, link=LINK)
+        g.update(rate_bps=None, uplink_rate_bps=None, link={**LINK, "weather": weather})
     return Scenario.model_validate(data)
 
 
@@ -75,18 +77,26 @@ def main() -> None:
     t0 = time.perf_counter()
     acm.acm_rates(tuple(acm_p.ground_stations))  # the itur tables, cold
     tables_s = time.perf_counter() - t0
+    ts_p = with_acm(fixed_p, "time_series")
+    t0 = time.perf_counter()  # + the P.618 rain maps and the rain processes
+    acm.acm_rates(tuple(ts_p.ground_stations), (), ts_p.seed, ts_p.duration_s)
+    ts_tables_s = time.perf_counter() - t0
     fixed_r = shorten(base, args.routes_duration_s, args.routes_step_s)
     acm_r = with_acm(fixed_r)
-    plans: dict[str, list[tuple[float, int]]] = {"fixed": [], "acm": []}
-    routes: dict[str, list[tuple[float, float, float]]] = {"fixed": [], "acm": []}
-    for _ in range(args.repeat):  # alternated, so neither goes first every time
-        for key, p, r in (("fixed", fixed_p, fixed_r), ("acm", acm_p, acm_r)):
+    ts_r = with_acm(fixed_r, "time_series")
+    keys = ("fixed", "acm", "ts")
+    plans: dict[str, list[tuple[float, int]]] = {k: [] for k in keys}
+    routes: dict[str, list[tuple[float, float, float]]] = {k: [] for k in keys}
+    for _ in range(args.repeat):  # alternated, so none goes first every time
+        for key, p, r in (("fixed", fixed_p, fixed_r), ("acm", acm_p, acm_r), ("ts", ts_p, ts_r)):
             plans[key].append(plan_s(p))  # ACM: tables cached; the pieces and their rates
             routes[key].append(routes_ms(r))
     fixed_plan_s, fixed_rows = min(plans["fixed"])
     acm_plan_s, acm_rows = min(plans["acm"])
+    ts_plan_s, ts_rows = min(plans["ts"])
     f_ms, f_setup, f_reach = min(routes["fixed"])
     a_ms, a_setup, a_reach = min(routes["acm"])
+    t_ms, t_setup, t_reach = min(routes["ts"])
     record(
         "weather",
         {
@@ -98,6 +108,14 @@ def main() -> None:
             "plan_ratio": round(acm_plan_s / fixed_plan_s, 2),
             "rows_fixed": fixed_rows,
             "rows_acm": acm_rows,
+            "itur_tables_time_series_s": round(ts_tables_s, 3),
+            "plan_time_series_s": round(ts_plan_s, 3),
+            "plan_time_series_ratio": round(ts_plan_s / fixed_plan_s, 2),
+            "rows_time_series": ts_rows,
+            "routes_time_series_ms_per_step": round(t_ms, 2),
+            "routes_time_series_ratio": round(t_ms / f_ms, 3),
+            "routes_setup_time_series_s": round(t_setup, 2),
+            "reachable_time_series": round(t_reach, 4),
             "repeat": args.repeat,
             "routes_steps": round(args.routes_duration_s / args.routes_step_s) + 1,
             "routes_fixed_ms_per_step": round(f_ms, 2),

@@ -72,6 +72,7 @@ import numpy as np
 
 from orbitcloud.constants import EARTH_MU_KM3_S2
 from orbitcloud.scenario.models import EARTH_ORBIT_KINDS, GridTopology, RangeTopology, Scenario
+from orbitcloud.scenario.rates import AcmLink
 
 __all__ = [
     "BudgetError",
@@ -276,9 +277,12 @@ def ground_contact_rows(
     visible_s = visible_s * scale
     passes = visible_s / pass_s
     default = min(scenario.step_s, MAX_PIECE_S)
-    piece = np.array([
-        np.inf if g.link is None else (g.link.max_piece_s or default) for g in stations
-    ])  # fmt: skip
+    piece = np.array(
+        [
+            (g.link.max_piece_s or default) if isinstance(g.link, AcmLink) else np.inf
+            for g in stations
+        ]
+    )  # optical links are cut only by clouds, which the estimate leaves out
     rows = np.where(np.isfinite(piece)[None, :], visible_s / piece[None, :] + 0.5 * passes,
                     passes)  # fmt: skip
     return float(2.0 * rows.sum())

@@ -102,7 +102,18 @@ def summarise(result: RunResult) -> dict[str, Any]:
         "power": _power_summary(result),
         "compute": result.workload.summary() if result.workload is not None else None,
         "timings_s": result.timings_s,
+        **_weather(result),
     }
+
+
+def _weather(result: RunResult) -> dict[str, Any]:
+    """``{"weather": ...}`` when stations have weather processes or diversity groups
+    (:func:`orbitcloud.links.diversity.weather_summary`), else nothing."""
+    from orbitcloud.links.diversity import weather_summary
+
+    sc = result.scenario
+    w = weather_summary(list(sc.ground_stations), sc.seed, sc.duration_s)
+    return {} if w is None else {"weather": w}
 
 
 def _power_summary(result: RunResult) -> dict[str, float] | None:

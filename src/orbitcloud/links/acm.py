@@ -32,9 +32,15 @@ from numpy.typing import NDArray
 from orbitcloud.links.budget import BOLTZMANN_DBW_PER_HZ_K, free_space_loss_db
 from orbitcloud.links.jamming import JN_FLOOR_DB, JammerSet, combine_esn0_db
 from orbitcloud.links.weather import AttenuationTable, attenuation_table
+from orbitcloud.links.weather_process import (
+    TimeSeriesTable,
+    WeatherSeries,
+    rain_series,
+    time_series_table,
+)
 from orbitcloud.orbits.frames import geodetic_to_ecef
 from orbitcloud.scenario.models import GroundStation
-from orbitcloud.scenario.rates import AcmBudget, AcmUplink
+from orbitcloud.scenario.rates import AcmBudget, AcmLink, AcmUplink
 from orbitcloud.scenario.threats import Jamming
 
 __all__ = [
@@ -165,7 +171,10 @@ class AcmRates:
     (the satellite's receive beam of an uplink), NaN where not the receiver or not given;
     ``site_ecef_km`` float64[n_gs, 3] and ``site_height_km`` [n_gs]: the stations;
     ``jammers``: the scenario's ``jamming`` threats (:mod:`orbitcloud.links.jamming`), None
-    without any."""
+    without any. ``ts``: the budgets of stations with ``weather: time_series``
+    (:mod:`orbitcloud.links.weather_process`): their P.618 terms and rain map by elevation,
+    None without any; ``rain``: those stations' rain Gaussian state over the run, one row
+    per station (``rain_row`` int[n_gs], -1: statistical weather)."""
 
     down_row: IDX
     up_row: IDX
@@ -183,17 +192,26 @@ class AcmRates:
     site_ecef_km: F64
     site_height_km: F64
     jammers: JammerSet | None = None
+    ts: TimeSeriesTable | None = None
+    rain: WeatherSeries | None = None
+    rain_row: IDX | None = None
 
     @classmethod
     def from_stations(
-        cls, stations: list[GroundStation], jammers: tuple[Jamming, ...] = ()
+        cls,
+        stations: list[GroundStation],
+        jammers: tuple[Jamming, ...] = (),
+        seed: int = 0,
+        duration_s: float = 0.0,
     ) -> AcmRates:
-        """One attenuation table per budget, computed here (itur, vectorised)."""
+        """One attenuation table per budget, computed here (itur, vectorised); with
+        ``weather: time_series`` stations, their rain processes over ``[0, duration_s]``
+        seeded from ``seed``."""
         budgets: list[tuple[int, AcmBudget, bool]] = []
         down = np.full(len(stations), -1, dtype=np.intp)
         up = np.full(len(stations), -1, dtype=np.intp)
         for g, st in enumerate(stations):
-            if st.link is None:
+            if not isinstance(st.link, AcmLink):
                 continue
             down[g] = len(budgets)
             budgets.append((g, st.link, False))
@@ -223,6 +241,20 @@ class AcmRates:
             JammerSet.of(jammers, [g.name for g in stations], site, ACM_BAND_HZ)
             if jammers else None
         )  # fmt: skip
+        ts_st = [g for g, st in enumerate(stations)
+                 if isinstance(st.link, AcmLink) and st.link.weather == "time_series"]  # fmt: skip
+        ts = rain = rain_row = None
+        if ts_st:
+            is_ts = np.array([b[0] in ts_st for b in budgets], dtype=bool)
+            ts = time_series_table(
+                is_ts, col(lambda b: stations[b[0]].lat_deg),
+                col(lambda b: stations[b[0]].lon_deg), col(lambda b: stations[b[0]].alt_m),
+                freq, col(lambda b: 100.0 - b[1].availability_pct),
+                col(lambda b: b[1].antenna_diameter_m),
+            )  # fmt: skip
+            rain_row = np.full(len(stations), -1, dtype=np.intp)
+            rain_row[ts_st] = np.arange(len(ts_st))
+            rain = rain_series(seed, [stations[g].name for g in ts_st], duration_s)
         return cls(
             down, up, col(lambda b: b[1].eirp_dbw), col(lambda b: b[1].g_t_db_per_k), freq,
             col(lambda b: b[1].losses_db), col(lambda b: b[1].margin_db),
@@ -232,28 +264,78 @@ class AcmRates:
             np.where([b[2] for b in budgets], np.nan, col(lambda b: b[1].antenna_diameter_m)),
             np.where([b[2] for b in budgets], beam, np.nan),
             site, np.array([g.alt_m for g in stations], dtype=np.float64) / 1000.0, js,
+            ts, rain, rain_row,
         )  # fmt: skip
 
     @property
     def any(self) -> bool:
         return bool((self.down_row >= 0).any() or (self.up_row >= 0).any())
 
-    def esn0_db(self, row: IDX, el_deg: F64, range_km: F64) -> F64:
-        """Es/N0 [dB] of budget ``row[i]`` at elevation ``el_deg[i]`` and range
-        ``range_km[i]``, float64[m] (no jamming)."""
+    def rain_x_at(self, row: IDX, t_s: F64) -> F64:
+        """The rain Gaussian state of budget ``row[i]``'s station at ``t_s[i]`` [s],
+        float64[m] (0 for statistical weather: unused)."""
+        return self._rain_x(row, np.asarray(t_s, dtype=np.float64), None)
+
+    def rain_x_max(self, row: IDX, start_s: F64, end_s: F64) -> F64:
+        """The largest rain state of budget ``row[i]``'s station over
+        ``[start_s[i], end_s[i]]`` (:meth:`WeatherSeries.max_over`), float64[m]."""
+        return self._rain_x(row, np.asarray(start_s, dtype=np.float64),
+                            np.asarray(end_s, dtype=np.float64))  # fmt: skip
+
+    def _rain_x(self, row: IDX, t0: F64, t1: F64 | None) -> F64:
+        row = np.asarray(row, dtype=np.intp)
+        out = np.zeros(row.shape[0])
+        if self.rain is None or self.rain_row is None:
+            return out
+        r = self.rain_row[self.station[row]]
+        sel = np.flatnonzero(r >= 0)
+        if sel.size:
+            out[sel] = (self.rain.at(r[sel], t0[sel]) if t1 is None
+                        else self.rain.max_over(r[sel], t0[sel], t1[sel]))  # fmt: skip
+        return out
+
+    def attenuation_db(self, row: IDX, el_deg: F64, rain_x: F64 | None = None) -> F64:
+        """Attenuation [dB] of budget ``row[i]`` at ``el_deg[i]``: the statistical table,
+        or, for ``weather: time_series`` budgets with the rain state ``rain_x[i]`` given,
+        P.618 eq. 64 with the process's rain (:class:`TimeSeriesTable`), float64[m]."""
         row = np.asarray(row, dtype=np.intp)
         a = self.table.at(row, el_deg)
+        if rain_x is None or self.ts is None:
+            return a
+        sel = np.flatnonzero(self.ts.is_ts[row])
+        if sel.size:
+            a[sel] = self.ts.at(row[sel], np.asarray(el_deg)[sel], np.asarray(rain_x)[sel])
+        return a
+
+    def esn0_db(self, row: IDX, el_deg: F64, range_km: F64, rain_x: F64 | None = None) -> F64:
+        """Es/N0 [dB] of budget ``row[i]`` at elevation ``el_deg[i]`` and range
+        ``range_km[i]``, float64[m] (no jamming); ``rain_x``: the rain state
+        (:meth:`attenuation_db`)."""
+        row = np.asarray(row, dtype=np.intp)
+        a = self.attenuation_db(row, el_deg, rain_x)
         return esn0_db(self.eirp_dbw[row], self.g_t_db_per_k[row], range_km,
                        self.frequency_hz[row], a, self.losses_db[row],
                        self.symbol_rate_baud[row])  # fmt: skip
 
-    def js_db(self, k: int, row: IDX, el_deg: F64, range_km: F64, r_sat_km: F64) -> tuple[F64, F64]:
+    def js_db(
+        self,
+        k: int,
+        row: IDX,
+        el_deg: F64,
+        range_km: F64,
+        r_sat_km: F64,
+        rain_x: F64 | None = None,
+    ) -> tuple[F64, F64]:
         """``(J/S, Es/N0)`` [dB] of jammer ``k`` on budget ``row[i]`` with the satellite at
         ``r_sat_km[i]`` (ECEF, [m, 3]), float64[m] each; J/S ``-inf`` where it does not
-        reach, or its J/N0 is below :data:`~orbitcloud.links.jamming.JN_FLOOR_DB`."""
+        reach, or its J/N0 is below :data:`~orbitcloud.links.jamming.JN_FLOOR_DB`.
+        ``rain_x``: the time-series rain state (:meth:`attenuation_db`), which attenuates the
+        signal and so raises J/S (the contact pieces' reach test, in
+        :func:`orbitcloud.links.contacts.ground_pieces`, uses the statistical one)."""
         assert self.jammers is not None
         row = np.asarray(row, dtype=np.intp)
-        es = self.esn0_db(row, el_deg, range_km)
+        es = self.esn0_db(row, el_deg, range_km, rain_x)
+        a_db = self.attenuation_db(row, el_deg, rain_x)  # the signal's, rain included
         m = row.shape[0]
         out = np.full(m, -np.inf)
         for up in (False, True):
@@ -264,7 +346,7 @@ class AcmRates:
             out[sel] = self.jammers.js_db(
                 k, up, self.site_ecef_km[g], self.site_height_km[g], r_sat_km[sel],
                 self.frequency_hz[r], self.symbol_rate_baud[r], self.eirp_dbw[r],
-                self.table.at(r, el_deg[sel]), self.losses_db[r], self.rx_diameter_m[r],
+                a_db[sel], self.losses_db[r], self.rx_diameter_m[r],
                 self.rx_beamwidth_deg[r],
             )  # fmt: skip
         out[out + es < JN_FLOOR_DB] = -np.inf
@@ -277,19 +359,26 @@ class AcmRates:
         range_km: F64,
         r_sat_km: F64 | None = None,
         active: NDArray[np.bool_] | None = None,
+        t_s: F64 | float | None = None,
+        rain_x: F64 | None = None,
     ) -> F64:
         """Rate [bit/s] of budget ``row[i]`` at elevation ``el_deg[i]`` and range
         ``range_km[i]`` (0: no MODCOD closes), float64[m]. With the satellites' ECEF
         positions ``r_sat_km`` [m, 3] and ``active`` bool[m, n_jammer] (which jammers
         transmit at each sample), the budget is ``Es/(N0 + J0)`` with every active jammer's
-        J/S summed (:mod:`orbitcloud.links.jamming`)."""
+        J/S summed (:mod:`orbitcloud.links.jamming`). Time-series weather: the rain state
+        ``rain_x[i]``, else the process at ``t_s`` (scalar or [m]); neither: statistical."""
         row = np.asarray(row, dtype=np.intp)
-        es = self.esn0_db(row, el_deg, range_km)
+        if rain_x is None and t_s is not None and self.rain is not None:
+            rain_x = self.rain_x_at(row, np.broadcast_to(np.asarray(t_s, dtype=np.float64),
+                                                         row.shape))  # fmt: skip
+        es = self.esn0_db(row, el_deg, range_km, rain_x)
         if self.jammers is not None and r_sat_km is not None and active is not None:
             j_lin = np.zeros(row.shape[0])
             for k in np.flatnonzero(active.any(axis=0)).tolist():
                 on = np.flatnonzero(active[:, k])
-                js, _ = self.js_db(k, row[on], el_deg[on], range_km[on], r_sat_km[on])
+                x_on = None if rain_x is None else rain_x[on]
+                js, _ = self.js_db(k, row[on], el_deg[on], range_km[on], r_sat_km[on], x_on)
                 j_lin[on] += 10.0 ** (js / 10.0)
             hit = j_lin > 0
             es = np.where(hit, combine_esn0_db(es, 10.0 * np.log10(np.where(hit, j_lin, 1.0))), es)
@@ -298,11 +387,15 @@ class AcmRates:
 
 @lru_cache(maxsize=8)
 def acm_rates(
-    stations: tuple[GroundStation, ...], jammers: tuple[Jamming, ...] = ()
+    stations: tuple[GroundStation, ...],
+    jammers: tuple[Jamming, ...] = (),
+    seed: int = 0,
+    duration_s: float = 0.0,
 ) -> AcmRates | None:
     """:meth:`AcmRates.from_stations` of ``stations`` (and the ``jamming`` threats
-    ``jammers``), None if none has an ACM link; cached (the contact plan and the snapshot
-    network of one run share the itur work)."""
-    if not any(g.link is not None for g in stations):
+    ``jammers``; ``seed`` and ``duration_s`` for time-series weather), None if none has an
+    ACM link; cached (the contact plan and the snapshot network of one run share the itur
+    work)."""
+    if not any(isinstance(g.link, AcmLink) for g in stations):
         return None
-    return AcmRates.from_stations(list(stations), jammers)
+    return AcmRates.from_stations(list(stations), jammers, seed, duration_s)

@@ -13,6 +13,14 @@ and a direction whose piece closes no MODCOD has no row for it. Along a pass the
 rises to culmination and falls, and the rate grows with elevation (shorter range, less
 atmosphere), so a piece's lowest rate is at one of its ends: the samples there give the
 exact minimum, the middle one guards the rule. The pieces of a pass tile it exactly.
+
+With ``link.weather: time_series`` (:mod:`orbitcloud.links.weather_process`) the rain
+changes over time, so the lowest rate need not be at an end any more: each sample then takes
+the largest rain state of the process over the whole piece (exact for the piecewise-linear
+process: its grid samples inside the piece and both ends, one vectorised ``reduceat``), and
+the piece's rate is the lowest of those samples. Attenuation rises with the rain state at
+every elevation, so this is never above the rate at any instant of the piece (a bound, not
+the exact minimum: the worst rain and the worst geometry need not coincide).
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ from orbitcloud.orbits.propagate import Ephemeris, Propagator
 from orbitcloud.orbits.satellites import SatelliteSet, satellites_of
 from orbitcloud.progress import NullProgress, Progress
 from orbitcloud.scenario.models import IslSpec, RangeTopology, Scenario
+from orbitcloud.scenario.rates import AcmLink
 from orbitcloud.scenario.threats import Jamming
 from orbitcloud.timegrid import TimeGrid
 
@@ -45,6 +54,7 @@ __all__ = [
     "JamEffect",
     "PairWindows",
     "build_contact_plan",
+    "cloud_blocked",
     "ground_chunk",
     "ground_pieces",
     "ground_windows",
@@ -251,16 +261,43 @@ def station_passes(
 ) -> PairWindows:
     """The ground passes of the contact plan (``a`` satellite, ``b`` station index): every
     pass over every station, limited to each station's ``antennas``; positions
-    float64[n_sat, n_time, 3] on ``grid`` (``Ephemeris.r_ecef_km``). The snapshot graphs of
+    float64[n_sat, n_time, 3] on ``grid`` (``Ephemeris.r_ecef_km``), without the cloudy
+    intervals of optical stations (:func:`cloud_blocked`). The snapshot graphs of
     :mod:`orbitcloud.network.snapshots` link stations through these, so they agree with the
     plan."""
     if not scenario.ground_stations:
         return PairWindows.empty()
     gw = _all_ground_windows(scenario, grid, r_ecef_km, tol_s, progress, executor)
     antennas = np.array([g.antennas for g in scenario.ground_stations])
-    if antennas.min() >= r_ecef_km.shape[0]:  # no station can ever be limited
-        return gw
-    return limit_antennas(gw, antennas)
+    if antennas.min() < r_ecef_km.shape[0]:  # else no station can ever be limited
+        gw = limit_antennas(gw, antennas)
+    return cloud_blocked(gw, scenario)
+
+
+def cloud_blocked(w: PairWindows, scenario: Scenario) -> PairWindows:
+    """The passes ``w`` (``b`` station index) without the cloudy intervals of optical
+    stations with ``clouds: time_series`` (:mod:`orbitcloud.links.optical`); passes of other
+    stations, and passes no cloud overlaps, unchanged. Order: the order of ``w``."""
+    from orbitcloud.links.optical import cloud_cover, free_parts
+
+    cc = cloud_cover(list(scenario.ground_stations), scenario.seed, scenario.duration_s)
+    if cc is None or len(w.a) == 0:
+        return w
+    fields = ("a", "b", "start_s", "end_s", "range_max_km")
+    parts, order = [], []
+    clouded = np.isin(w.b, cc.station)
+    rest = np.flatnonzero(~clouded)
+    parts.append(PairWindows(*(getattr(w, f)[rest] for f in fields)))
+    order.append(rest.astype(np.float64))
+    for i, g in enumerate(cc.station.tolist()):
+        sel = np.flatnonzero(w.b == g)
+        s, e, which = free_parts(w.start_s[sel], w.end_s[sel], cc.start_s[i], cc.end_s[i])
+        src = sel[which]
+        parts.append(PairWindows(w.a[src], w.b[src], s, e, w.range_max_km[src]))
+        order.append(src + (s - w.start_s[src]) / max(w.end_s.max() + 1.0, 1.0) * 0.5)
+    out = PairWindows.concat(parts)
+    k = np.argsort(np.concatenate(order), kind="stable")
+    return PairWindows(*(getattr(out, f)[k] for f in fields))
 
 
 def _cut(w: PairWindows, max_s: F64) -> tuple[PairWindows, IDX]:
@@ -319,7 +356,9 @@ def ground_pieces(
     with a fixed rate is one piece at that rate; a pass of a station with an ACM ``link:`` is
     cut into pieces of at most ``link.max_piece_s`` (default min(step, :data:`MAX_PIECE_S`)),
     each with the lowest rate over its :data:`PIECE_SAMPLES` exact samples per direction
-    (0: no MODCOD closes) and ``range_max_km`` the longest sampled range. ``propagator``
+    (0: no MODCOD closes) and ``range_max_km`` the longest sampled range; with
+    ``weather: time_series`` every sample takes the largest rain state over its piece (module
+    docstring). ``propagator``
     evaluates the satellites of ``w.a`` exactly; ``rates``: default :func:`acm_rates`.
 
     The scenario's ``jamming`` threats (:mod:`orbitcloud.links.jamming`): a piece that
@@ -335,14 +374,16 @@ def ground_pieces(
     down_fixed = np.array([g.downlink_rate_bps for g in stations], dtype=np.float64)
     up_fixed = np.array([g.effective_uplink_rate_bps for g in stations], dtype=np.float64)
     jammers = jammers_of(scenario)
-    rates = rates if rates is not None else acm_rates(tuple(stations), jammers)
+    if rates is None:
+        rates = acm_rates(tuple(stations), jammers, scenario.seed, scenario.duration_s)
     if rates is None or len(w.a) == 0:
         if jam_effects is not None:
             jam_effects.extend(JamEffect(0, 0, 0.0, 0.0, 0.0) for _ in jammers)
         return w, down_fixed[w.b], up_fixed[w.b]
     default_s = min(scenario.step_s, MAX_PIECE_S)
     piece_s = np.array(
-        [default_s if g.link is None or g.link.max_piece_s is None else g.link.max_piece_s
+        [default_s if not isinstance(g.link, AcmLink) or g.link.max_piece_s is None
+         else g.link.max_piece_s
          for g in stations], dtype=np.float64,
     )  # fmt: skip
     is_acm = rates.down_row[w.b] >= 0
@@ -378,7 +419,11 @@ def ground_pieces(
         m = np.flatnonzero(row >= 0)
         if m.size:
             act = None if active is None else np.repeat(active, PIECE_SAMPLES, axis=0)[m]
-            r[m] = rates.rate_bps(row[m], el[m], rng[m], r_sat[m], act)
+            x = None
+            if rates.rain is not None:  # time-series weather: the piece's worst rain state
+                x = rates.rain_x_max(row[m], np.repeat(q.start_s, PIECE_SAMPLES)[m],
+                                     np.repeat(q.end_s, PIECE_SAMPLES)[m])  # fmt: skip
+            r[m] = rates.rate_bps(row[m], el[m], rng[m], r_sat[m], act, rain_x=x)
         return np.asarray(r.reshape(-1, PIECE_SAMPLES).min(axis=1), dtype=np.float64)
 
     smp = sample(p)

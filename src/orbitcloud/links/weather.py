@@ -23,9 +23,9 @@ the same inputs, on the 0.25° grid (tests/test_weather.py checks < 0.05 dB): <=
 from 5° to 89.75° on 20 random sites at 19 GHz, 0.5 %; up to 0.23 dB in the last cell
 (89.75–90°), where P.618's rain path geometry turns sharply.
 
-Out of scope here: weather that changes over time (a seeded rain process), optical links'
-cloud-cover availability and site diversity: the attenuation is the statistical one at the
-given exceedance, the same at every pass.
+This is the ``weather: statistical`` mode of an ACM link: the attenuation at the given
+exceedance, the same at every pass. Weather that changes over time (``weather: time_series``,
+a seeded ITU-R P.1853 rain process) is :mod:`orbitcloud.links.weather_process`.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ __all__ = [
     "ELEVATION_STEP_DEG",
     "MIN_ELEVATION_DEG",
     "AttenuationTable",
+    "attenuation_components_db",
     "attenuation_db",
     "attenuation_table",
 ]
@@ -78,7 +79,7 @@ def _grid() -> F64:
     return np.linspace(MIN_ELEVATION_DEG, 90.0, n)
 
 
-def attenuation_db(
+def attenuation_components_db(
     lat_deg: F64,
     lon_deg: F64,
     alt_m: F64,
@@ -86,12 +87,10 @@ def attenuation_db(
     exceed_pct: float,
     antenna_diameter_m: float,
     el_deg: F64,
-) -> F64:
-    """P.618 eq. 64 total attenuation [dB] at sites ``[m]`` (lat, lon, altitude) and
-    elevations ``el_deg[m]`` (>= 5°), exceeded ``exceed_pct`` % of the time (0.001–5), for one
-    frequency and antenna: rain, cloud and scintillation by itur vectorised, gas from its
-    zenith value / sin(el) (P.676 Annex 2 §2.2). Heights below sea level are taken as 0 km
-    (the ITU-R height models start there)."""
+) -> tuple[F64, F64, F64, F64]:
+    """The P.618 eq. 64 terms ``(gas, rain, cloud, scintillation)`` [dB], float64[m] each,
+    of :func:`attenuation_db` (its arguments): rain, cloud and scintillation by itur
+    vectorised, gas from its zenith value / sin(el) (P.676 Annex 2 §2.2)."""
     import itur  # heavy (loads the ITU-R maps): only when a station has an ACM link
 
     lat = np.asarray(lat_deg, dtype=np.float64)
@@ -115,7 +114,27 @@ def attenuation_db(
         )  # fmt: skip
     a_gas = np.asarray(a_g90.value, dtype=np.float64).reshape(-1)[inverse.reshape(-1)]
     a_gas = a_gas / np.sin(np.radians(el))
-    ar, ac, as_ = (np.asarray(x.value, dtype=np.float64) for x in (a_r, a_c, a_s))
+    ar, ac, as_ = (np.asarray(x.value, dtype=np.float64).reshape(el.shape) for x in (a_r, a_c, a_s))
+    return np.asarray(a_gas, dtype=np.float64), ar, ac, as_
+
+
+def attenuation_db(
+    lat_deg: F64,
+    lon_deg: F64,
+    alt_m: F64,
+    frequency_hz: float,
+    exceed_pct: float,
+    antenna_diameter_m: float,
+    el_deg: F64,
+) -> F64:
+    """P.618 eq. 64 total attenuation [dB] at sites ``[m]`` (lat, lon, altitude) and
+    elevations ``el_deg[m]`` (>= 5°), exceeded ``exceed_pct`` % of the time (0.001–5), for one
+    frequency and antenna: rain, cloud and scintillation by itur vectorised, gas from its
+    zenith value / sin(el) (P.676 Annex 2 §2.2). Heights below sea level are taken as 0 km
+    (the ITU-R height models start there)."""
+    a_gas, ar, ac, as_ = attenuation_components_db(
+        lat_deg, lon_deg, alt_m, frequency_hz, exceed_pct, antenna_diameter_m, el_deg
+    )
     return np.asarray(a_gas + np.sqrt((ar + ac) ** 2 + as_**2), dtype=np.float64)
 
 

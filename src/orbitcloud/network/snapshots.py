@@ -240,7 +240,12 @@ class SnapshotBuilder:
             )
             if open_parts
             else None,
-            acm=acm_rates(tuple(scenario.ground_stations), jammers_of(scenario)),
+            acm=acm_rates(
+                tuple(scenario.ground_stations),
+                jammers_of(scenario),
+                scenario.seed,
+                scenario.duration_s,
+            ),
         )
 
     @property
@@ -381,7 +386,7 @@ class SnapshotBuilder:
             m = np.flatnonzero(row >= 0)
             bps = np.array(fixed, dtype=np.float64)
             if m.size:
-                rate = partial(acm.rate_bps, row[m], el[m], dist_km[m], r_sat_km[sat[m]])
+                rate = partial(acm.rate_bps, row[m], el[m], dist_km[m], r_sat_km[sat[m]], t_s=t_s)
                 if acm.jammers is not None and t_s is not None:
                     act = np.repeat(acm.jammers.active_at(np.array([t_s])), m.size, axis=0)
                     # partial-band / hopping jammers: share-weighted (links/jamming.py, modes)

@@ -160,6 +160,22 @@ def _table(header: list[Header], rows: list[list[object]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
+def _weather_table(w: object) -> str:
+    """Site diversity (metrics.json ``weather``, :mod:`orbitcloud.links.diversity`): per
+    group the best single site and the joint usable %."""
+    if not isinstance(w, Mapping) or not w.get("diversity_groups"):
+        return ""
+    rows = [
+        [g["group"], ", ".join(g["stations"]), max(g["single_site_usable_pct"].values()),
+         g["joint_usable_pct"], g.get("p618_joint_usable_pct")]
+        for g in w["diversity_groups"]
+    ]  # fmt: skip
+    return "<h3>Site diversity (metrics.json <code>weather</code>)</h3>" + _table(
+        ["group", "stations", "best single site usable (%)", "joint usable (%)",
+         "ITU-R P.618 joint (%)"], rows,
+    )  # fmt: skip
+
+
 def _figure(png: Path, caption: str) -> str:
     data = base64.b64encode(png.read_bytes()).decode("ascii")
     return (
@@ -709,6 +725,7 @@ def render_report(
                 f"<p>figure {_esc(spec.key)} not drawn: {_esc(skipped[spec.key])}</p>"
             )
     blocks["coverage"].append(_coverage_table(run))
+    blocks["coverage"].append(_weather_table(m.get("weather")))
     blocks["contacts"].append(_contacts_table(run))
     blocks["routes"].append(_routes_table(run))
     blocks["space_distance"].append(_space_distance(run))

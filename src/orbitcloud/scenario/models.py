@@ -28,7 +28,15 @@ from orbitcloud.scenario.base import NAME_MAX_CHARS, Name, _Model, check_name
 from orbitcloud.scenario.bundles import BundleSpec
 from orbitcloud.scenario.errors import shorten
 from orbitcloud.scenario.hardware import HardwareProfile
-from orbitcloud.scenario.rates import AcmLink, DeepSpaceRate, FixedRate, LinkBudgetRate, Rate
+from orbitcloud.scenario.rates import (
+    AcmLink,
+    DeepSpaceRate,
+    FixedRate,
+    LinkBudgetRate,
+    OpticalLink,
+    Rate,
+    StationLink,
+)
 from orbitcloud.scenario.space import (
     STATION_SETS,
     EphemerisConstellation,
@@ -266,8 +274,10 @@ class GroundStation(_Model):
         None, gt=0, description="fixed downlink rate (satellite to ground) [bit/s]; or `link`"
     )
     uplink_rate_bps: float | None = Field(None, gt=0, description="default: rate_bps")
-    link: AcmLink | None = Field(
-        None, description="RF link whose rate follows elevation, range and weather (ACM)"
+    link: StationLink | None = Field(
+        None,
+        description="RF link whose rate follows elevation, range and weather (kind: acm), "
+        "or an optical link blocked by clouds (kind: optical)",
     )
     antennas: int = Field(
         1,
@@ -282,6 +292,10 @@ class GroundStation(_Model):
     earth_orbit_passes: bool = Field(
         True, description="also serve Earth-orbit satellites (false for deep-space antennas)"
     )
+    diversity_group: str = Field(
+        "", max_length=64, description="site-diversity group: metrics report how often at "
+        "least one of its stations is usable (orbitcloud.links.diversity)",
+    )  # fmt: skip
 
     @field_validator("jurisdiction", mode="before")
     @classmethod
@@ -293,6 +307,15 @@ class GroundStation(_Model):
         if self.link is None:
             if self.rate_bps is None:
                 raise ValueError("give a fixed `rate_bps` [bit/s] or an ACM `link:`")
+            return self
+        if isinstance(self.link, OpticalLink):
+            if self.rate_bps is not None or self.uplink_rate_bps is not None:
+                raise ValueError(
+                    "an optical `link:` carries its rates (`link.rate_bps`, "
+                    "`link.uplink_rate_bps`): drop `rate_bps`/`uplink_rate_bps`"
+                )
+            if self.link_type != "optical":
+                raise ValueError("link_type: an optical `link:` needs `link_type: optical`")
             return self
         if self.rate_bps is not None:
             raise ValueError("give either `rate_bps` or `link:` (the ACM downlink), not both")
@@ -314,6 +337,8 @@ class GroundStation(_Model):
     @property
     def downlink_rate_bps(self) -> float:
         """The fixed downlink rate; NaN for an ACM ``link`` (its rate varies by contact)."""
+        if isinstance(self.link, OpticalLink):
+            return self.link.rate_bps
         return math.nan if self.rate_bps is None else self.rate_bps
 
     @property
@@ -322,6 +347,8 @@ class GroundStation(_Model):
         ``rate_bps``); NaN for an ACM uplink."""
         if self.uplink_rate_bps is not None:
             return self.uplink_rate_bps
+        if isinstance(self.link, OpticalLink):
+            return self.link.uplink_rate_bps or self.link.rate_bps
         up = None if self.link is None else self.link.uplink
         if isinstance(up, FixedRate):
             return up.rate_bps
@@ -713,7 +740,8 @@ class Scenario(_Model):
             _check_fault_process(proc, f"fault_processes[{j}]", sats, stations, list(by_name))
         check_threats(
             self.threats, sats, {*sats, *stations}, self.duration_s,
-            {g.name: g.link for g in self.ground_stations},
+            {g.name: g.link if isinstance(g.link, AcmLink) else None
+             for g in self.ground_stations},
         )  # fmt: skip
         return self
 

@@ -1,7 +1,8 @@
 """Link-rate models of the scenario schema: fixed, a free-space/Shannon budget, the
 deep-space Eb/N0 budget (:class:`DeepSpaceRate`), evaluated by :mod:`orbitcloud.links.budget`;
-and the adaptive-coding ground link of a station (:class:`AcmLink`), evaluated by
-:mod:`orbitcloud.links.acm` with the ITU-R attenuation of :mod:`orbitcloud.links.weather`."""
+the adaptive-coding ground link of a station (:class:`AcmLink`), evaluated by
+:mod:`orbitcloud.links.acm` with the ITU-R attenuation of :mod:`orbitcloud.links.weather`, and
+its optical ground link (:class:`OpticalLink`, :mod:`orbitcloud.links.optical`)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,10 @@ __all__ = [
     "DeepSpaceRate",
     "FixedRate",
     "LinkBudgetRate",
+    "OpticalLink",
     "Rate",
     "SpaceRate",
+    "StationLink",
 ]
 
 
@@ -141,14 +144,41 @@ class AcmLink(AcmBudget):
     A pass is cut into pieces of at most ``max_piece_s`` (default: the scenario step, at
     most 60 s), each with the lowest rate over it (never more than the link gives); pieces
     that close no MODCOD are dropped. ``uplink``: an ACM budget of its own, or a fixed rate;
-    none: the station's ``uplink_rate_bps``."""
+    none: the station's ``uplink_rate_bps``. ``weather``: ``statistical`` (default) or
+    ``time_series`` (:mod:`orbitcloud.links.weather_process`: the rain attenuation follows
+    a seeded P.1853 process over the run, both directions)."""
 
     kind: Literal["acm"]
     max_piece_s: float | None = Field(
         None, ge=1, le=3600, description="longest contact piece [s]; default min(step, 60 s)"
     )
     uplink: Annotated[AcmUplink | FixedRate, Field(discriminator="kind")] | None = None
+    weather: Literal["statistical", "time_series"] = Field(
+        "statistical",
+        description="statistical: the P.618 attenuation at `availability_pct`, the same at "
+        "every pass; time_series: a seeded ITU-R P.1853 rain process at the site (rate "
+        "varies with the weather over time)",
+    )
 
+
+class OpticalLink(_Model):
+    """An optical (laser) ground link: fixed rates while the sky over the station is clear,
+    no link while a cloud is over it. ``clouds: time_series`` (default): cloud presence from
+    a seeded ITU-R P.1853 cloud process whose long-run cloud fraction is the site's
+    probability of cloud liquid water from ITU-R P.840 (:mod:`orbitcloud.links.optical`);
+    ``clear``: never blocked (a clear-sky plan)."""
+
+    kind: Literal["optical"]
+    rate_bps: float = Field(gt=0, description="downlink (satellite to ground) rate [bit/s]")
+    uplink_rate_bps: float | None = Field(None, gt=0, description="default: rate_bps")
+    clouds: Literal["time_series", "clear"] = Field(
+        "time_series", description="time_series: blocked while the seeded cloud process "
+        "(P.1853, P.840 climatology) has a cloud over the site; clear: never blocked",
+    )  # fmt: skip
+
+
+#: A ground station's ``link:``: an ACM RF link or an optical one.
+StationLink = Annotated[AcmLink | OpticalLink, Field(discriminator="kind")]
 
 #: Rates of inter-satellite links.
 Rate = Annotated[FixedRate | LinkBudgetRate, Field(discriminator="kind")]
