@@ -362,3 +362,76 @@ def test_track_csv_is_read_relative_to_the_scenario(tmp_path: Path) -> None:
     sc = load_scenario(tmp_path / "s.yaml")
     tr = sc.users[0].track
     assert isinstance(tr, CsvTrack) and tr.points == [(0, 1, 2, 3), (600, 2, 3, 4000)]
+
+
+# --- the network ----------------------------------------------------------------------------
+
+
+def _with_demand() -> dict[str, Any]:
+    ship = {**SHIP, "demand": {"to": "Fucino", "files": {"size_bytes": 2e9, "every_s": 300}}}
+    fob = {
+        "name": "fob", "kind": "land", "position": {"lat_deg": 45.0, "lon_deg": 10.0},
+        "terminal": {"constellations": ["blue", "red"], "policy": "sovereign_only",
+                     "sovereign": ["blue"], "rate_bps": 2e7, "min_elevation_deg": 10},
+        "demand": {"to": "Fucino", "rate_bps": 5e6, "chunk_s": 120},
+    }  # fmt: skip
+    isls = [{"name": "grid", "constellations": ["blue"], "topology": {"kind": "grid"},
+             "max_range_km": 6000, "rate": {"kind": "fixed", "rate_bps": 1e9}}]  # fmt: skip
+    return _scenario([ship, fob], isls=isls)
+
+
+def test_users_add_nodes_and_contacts_and_leave_the_rest_of_the_plan_bit_identical() -> None:
+    from orbitcloud.api import run
+
+    d = _with_demand()
+    with_users = run(load_scenario(d), stages=("contacts",)).contacts
+    without = run(load_scenario({**d, "users": []}), stages=("contacts",)).contacts
+    n = without.nodes
+    assert with_users.nodes.names == [*n.names, "ship", "fob"]
+    assert with_users.nodes.group[-2:] == ["user", "user"]
+    users = (with_users.src >= n.n_node) | (with_users.dst >= n.n_node)
+    rest = with_users.select(~users)
+    for f in ("src", "dst", "start_s", "end_s", "rate_bps", "owlt_s", "range_km", "kind"):
+        assert np.array_equal(getattr(rest, f), getattr(without, f)), f
+    # the user rows: each link both ways, the user's rate, satellites only of allowed sets
+    u = with_users.select(users)
+    fob = n.n_node + 1
+    up = u.src == fob
+    assert up.sum() == (u.dst == fob).sum() > 0
+    assert np.all(u.rate_bps[up] == 2e7)
+    assert all(with_users.nodes.group[s] == "blue" for s in u.dst[up].tolist())
+
+
+def test_user_demand_is_booked_on_the_one_ledger_within_link_capacity() -> None:
+    from orbitcloud.api import run
+
+    r = run(load_scenario(_with_demand()), stages=("power",))
+    assert r.user_traffic is not None and r.users is not None and r.network is not None
+    net, plan, tr = r.network, r.network.plan, r.user_traffic
+    booked = net.booked_by("users")
+    assert np.all(booked <= net.volume_bytes * (1 + 1e-9) + 1e-6)  # no contact overfilled
+    assert np.all(net.booked_bytes <= net.volume_bytes * (1 + 1e-9) + 1e-6)
+    n_node = plan.nodes.n_node
+    for i, name in enumerate(["ship", "fob"]):
+        node = n_node - 2 + i
+        mine = np.asarray(tr.name) == name
+        # delivered bytes never exceed the user's uplink volume (rate x time)
+        up_volume = float(net.volume_bytes[plan.src == node].sum())
+        delivered = float(tr.size_bytes[mine & tr.delivered].sum())
+        assert 0 < delivered <= up_volume
+        # every delivered bundle leaves on one of the user's own uplinks, arrives at Fucino
+        ok = mine & tr.delivered
+        assert all(p[0] == name and p[-1] == "Fucino" for p, k in zip(tr.path, ok, strict=True)
+                   if k)  # fmt: skip
+        # the report's numbers are these bundles'
+        assert r.users.delivered_bytes[i] == delivered
+        lat = tr.latency_s[ok]
+        assert math.isclose(r.users.latency_mean_s[i], float(lat.mean()))
+        assert np.all(lat >= tr.owlt_s[ok] - 1e-9)
+    # offered: ship 2 GB every 300 s over 7200 s; fob 5 Mbit/s in 120 s chunks
+    assert r.users.offered_bytes.tolist() == [24 * 2e9, 60 * 5e6 * 120 / 8]
+    # nothing is sent to a user and no user relays: downlinks to users carry nothing
+    to_user = plan.dst >= n_node - 2
+    assert net.booked_bytes[to_user].sum() == 0.0
+    for p in tr.path:
+        assert not set(p[1:-1]) & {"ship", "fob"}

@@ -48,10 +48,14 @@ from numpy.typing import NDArray
 from orbitcloud.constants import SPEED_OF_LIGHT_KM_S
 from orbitcloud.links.contactplan import KINDS, ContactPlan, NodeTable
 from orbitcloud.orbits.frames import geodetic_to_ecef, up_unit_vector
+from orbitcloud.orbits.propagate import Ephemeris
 from orbitcloud.orbits.tracks import user_geodetic
+from orbitcloud.scenario.models import Scenario
 from orbitcloud.scenario.users import User
 
-__all__ = ["USER_GROUP", "UserLinks", "serving_satellites", "user_links", "with_user_links"]
+__all__ = [
+    "USER_GROUP", "UserLinks", "add_users", "serving_satellites", "user_links", "with_user_links",
+]  # fmt: skip
 
 F64 = NDArray[np.float64]
 IDX = NDArray[np.intp]
@@ -267,3 +271,18 @@ def with_user_links(plan: ContactPlan, links: UserLinks) -> ContactPlan:
         dst[order].astype(np.int32), start[order], end[order], rate[order], owlt[order],
         rng[order], kind[order],
     )  # fmt: skip
+
+
+def add_users(
+    scenario: Scenario, eph: Ephemeris, plan: ContactPlan
+) -> tuple[ContactPlan, UserLinks]:
+    """``plan`` with the scenario's ``users`` and their links (:func:`user_links` over the
+    Earth-orbit satellites of ``eph``, :func:`with_user_links`), and the links. A scenario
+    without users gets ``plan`` itself back (bit-identical)."""
+    sats = eph.satellites
+    n_earth = sats.n_earth
+    cons = [sats.constellation_names[c] for c in sats.constellation[:n_earth].tolist()]
+    links = user_links(
+        scenario.users, eph.r_ecef_km[:n_earth], cons, eph.grid.t_s, eph.grid.duration_s
+    )
+    return with_user_links(plan, links), links
