@@ -81,6 +81,7 @@ def _copy(run_dir: Path, tmp_path: Path) -> Path:
 
 OTHER_SERVICES = (
     "routes.parquet",
+    "users.parquet",
     "jobs.parquet",
     "events.parquet",
     "storage.parquet",

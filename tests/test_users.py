@@ -5,6 +5,7 @@ skyfield's WGS84, a brute-force per-step Python loop, an interval sweep)."""
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -435,3 +436,36 @@ def test_user_demand_is_booked_on_the_one_ledger_within_link_capacity() -> None:
     assert net.booked_bytes[to_user].sum() == 0.0
     for p in tr.path:
         assert not set(p[1:-1]) & {"ship", "fob"}
+
+
+def test_run_folder_and_report_show_each_user(tmp_path: Path) -> None:
+    from orbitcloud.report.folder import open_run_folder
+    from orbitcloud.report.html import render_report
+    from orbitcloud.run.folder import write_run_folder
+    from orbitcloud.run.pipeline import run_pipeline
+    from orbitcloud.summary import summarise
+
+    r = run_pipeline(load_scenario(_with_demand()), stages=("power",))
+    assert r.users is not None and r.user_links is not None
+    folder = write_run_folder(r, summarise(r), tmp_path)
+    import pyarrow.parquet as pq
+
+    t = pq.read_table(folder / "users.parquet")
+    assert t.column("name").to_pylist() == ["ship", "fob"]
+    # availability of the table is the links' data-carrying time over the run (sweep oracle)
+    for i in range(2):
+        sel = r.user_links.user == i
+        want = _union_s(r.user_links.start_s[sel], r.user_links.end_s[sel]) / 7200
+        assert math.isclose(t.column("availability")[i].as_py(), want)
+    page = render_report(open_run_folder(folder), {})
+    section = page.split('<section id="users">', 1)[1].split("</section>", 1)[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", section)
+    assert len(rows) == 3  # header + one per user
+    for i, name in enumerate(["ship", "fob"]):
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", rows[i + 1])
+        assert cells[0] == name
+        pct = 100 * t.column("availability")[i].as_py()
+        shown = float(cells[3].replace(",", ""))
+        assert abs(shown - pct) <= 5e-4 * pct  # 4 significant digits
+        full = re.findall(r'<td class=n title="([^"]+)"', rows[i + 1])[0]
+        assert float(full) == pct

@@ -226,7 +226,8 @@ class UserDemand(_Model):
 
 
 class User(_Model):
-    """One user terminal (module docstring)."""
+    """A user terminal: where it is (``position``, or a ``track`` for a moving user), its
+    multi-constellation ``terminal`` and the traffic ``demand`` it sends to a station."""
 
     name: Name
     kind: UserKind = "fixed"
