@@ -217,23 +217,29 @@ def test_mobile_user_serving_matches_brute_force() -> None:
     assert ul.serving[0].tolist() == want
 
 
-def _two_sat_case(handover_s: float) -> tuple[Any, np.ndarray]:
+def _two_sat_positions() -> tuple[np.ndarray, np.ndarray]:
     """A user at (0 N, 0 E) and two satellites placed by hand, 10 samples 10 s apart: sat 0
-    overhead at 600 km for samples 0-4, then below the horizon; sat 1 at 30 deg of
-    elevation-ish (longer range) for samples 2-9, below the horizon before."""
+    overhead at 600 km for samples 0-4, then below the horizon; sat 1 at ~28 deg of elevation
+    (range 1700 km) for samples 2-9, below the horizon before. Returns (r [2, 10, 3], t)."""
     t = np.arange(10) * 10.0
-    up = np.array([1.0, 0.0, 0.0])
-    site = np.array([6378.137, 0.0, 0.0])
+    site, up = np.array([6378.137, 0.0, 0.0]), np.array([1.0, 0.0, 0.0])
     r = np.zeros((2, 10, 3))
     r[0, :5] = site + 600.0 * up
     r[0, 5:] = site - 100.0 * up  # below the horizon
-    low = site + np.array([800.0, 1500.0, 0.0])  # ~28 deg elevation, range 1700 km
-    r[1, 2:] = low
+    r[1, 2:] = site + np.array([800.0, 1500.0, 0.0])
     r[1, :2] = site + np.array([-50.0, 3000.0, 0.0])  # below the horizon
-    u = User(name="u", position={"lat_deg": 0.0, "lon_deg": 0.0, "alt_m": 0.0},
-             terminal={"constellations": ["c"], "min_elevation_deg": 10, "hysteresis": 0.0,
-                       "handover_s": handover_s})  # fmt: skip
-    return user_links([u], r, ["c", "c"], t), t
+    return r, t
+
+
+def _hand_user(handover_s: float) -> User:
+    return User(name="u", position={"lat_deg": 0.0, "lon_deg": 0.0, "alt_m": 0.0},
+                terminal={"constellations": ["c"], "min_elevation_deg": 10, "hysteresis": 0.0,
+                          "handover_s": handover_s})  # fmt: skip
+
+
+def _two_sat_case(handover_s: float) -> tuple[Any, np.ndarray]:
+    r, t = _two_sat_positions()
+    return user_links([_hand_user(handover_s)], r, ["c", "c"], t), t
 
 
 def test_handover_happens_exactly_when_the_served_satellite_sets() -> None:
@@ -469,3 +475,30 @@ def test_run_folder_and_report_show_each_user(tmp_path: Path) -> None:
         assert abs(shown - pct) <= 5e-4 * pct  # 4 significant digits
         full = re.findall(r'<td class=n title="([^"]+)"', rows[i + 1])[0]
         assert float(full) == pct
+
+
+def test_terminal_hands_over_away_from_a_lost_satellite() -> None:
+    r, t = _two_sat_positions()
+    # sat 0 lost at 25 s: from the sample at 30 s on it is not used; sat 1 takes over there
+    ul = user_links([_hand_user(0.0)], r, ["c", "c"], t, unusable_from_s=np.array([25.0, np.inf]))
+    assert ul.serving[0].tolist() == [0, 0, 0, 1, 1, 1, 1, 1, 1, 1]
+    assert ul.handovers.tolist() == [1]
+    assert ul.start_s.tolist() == [0.0, 30.0] and ul.end_s.tolist() == [30.0, 90.0]
+
+
+def test_run_users_avoid_a_satellite_after_its_loss() -> None:
+    from orbitcloud.api import run
+
+    d = _with_demand()
+    first = run(load_scenario(d), stages=("contacts",))
+    assert first.user_links is not None
+    serving = first.user_links.serving[0]
+    k = int(np.flatnonzero(serving >= 0)[5])  # a sample where the ship is being served
+    lost = first.contacts.nodes.names[int(serving[k])]
+    t_loss = float(k * 60.0)
+    r = run(load_scenario({**d, "faults": [{"t_s": t_loss, "kind": "satellite_loss",
+                                            "target": lost}]}), stages=("contacts",))  # fmt: skip
+    assert r.user_links is not None
+    after = r.user_links.serving[:, k:]
+    assert lost not in {r.contacts.nodes.names[s] for s in after[after >= 0].tolist()}
+    assert np.array_equal(r.user_links.serving[:, :k], first.user_links.serving[:, :k])

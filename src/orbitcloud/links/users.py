@@ -6,7 +6,9 @@ Model (stated, and the one the tests check against brute force):
   ``sovereign`` ones for ``sovereign_only``, else all its ``constellations``) is visible at a
   grid sample when its elevation above the user's geodetic horizon (WGS84 ellipsoid normal,
   as skyfield's ``altaz``; :func:`orbitcloud.links.visibility.elevation_margin`) is at least
-  ``min_elevation_deg``. Vectorised over satellites × time, one user at a time.
+  ``min_elevation_deg``, and it is still usable (the run passes the fault timeline's loss and
+  compromise-detection times: a terminal hands over away from such a satellite). Vectorised
+  over satellites × time, one user at a time.
 - **Best satellite** per sample, by policy: ``lowest_latency`` and ``sovereign_only``: the
   shortest slant range (the user-satellite leg's light time; the rest of the path, ISLs and
   the downlink, is left to routing); ``highest_rate``: the highest constellation rate
@@ -163,11 +165,15 @@ def user_links(
     sat_constellation: Sequence[str],
     t_s: F64,
     duration_s: float | None = None,
+    unusable_from_s: F64 | None = None,
 ) -> UserLinks:
     """Serving satellites, links, handovers and availability of ``users`` (module
     docstring) over the satellites at ``r_sat_km`` float64[n_sat, n_time, 3] (Earth-fixed,
     on the grid ``t_s`` float64[n_time]), ``sat_constellation`` the constellation name of
-    each satellite. ``duration_s``: the span availability is over (default ``t_s[-1]``)."""
+    each satellite. ``duration_s``: the span availability is over (default ``t_s[-1]``).
+    ``unusable_from_s``: float64[n_sat], from when each satellite may not be used (lost, or
+    known to be compromised; inf: always usable): from the first sample at or after it the
+    satellite is not visible to any user, so terminals hand over away from it."""
     t = np.asarray(t_s, dtype=np.float64)
     n_sat, n_time = r_sat_km.shape[0], t.shape[0]
     span = float(duration_s if duration_s is not None else t[-1] - t[0])
@@ -192,6 +198,8 @@ def user_links(
             r_sat_km, r_user[i], ups[i], float(np.sin(np.radians(term.min_elevation_deg))),
             allowed,
         )  # fmt: skip
+        if unusable_from_s is not None:
+            vis &= t[None, :] < np.asarray(unusable_from_s, dtype=np.float64)[:, None]
         serv = serving_satellites(vis, rng, sin_el, rate, term.policy, term.hysteresis)
         serving_all[i] = serv
         if n_sat == 0:
@@ -274,15 +282,17 @@ def with_user_links(plan: ContactPlan, links: UserLinks) -> ContactPlan:
 
 
 def add_users(
-    scenario: Scenario, eph: Ephemeris, plan: ContactPlan
+    scenario: Scenario, eph: Ephemeris, plan: ContactPlan, unusable_from_s: F64 | None = None
 ) -> tuple[ContactPlan, UserLinks]:
     """``plan`` with the scenario's ``users`` and their links (:func:`user_links` over the
     Earth-orbit satellites of ``eph``, :func:`with_user_links`), and the links. A scenario
-    without users gets ``plan`` itself back (bit-identical)."""
+    without users gets ``plan`` itself back (bit-identical). ``unusable_from_s``:
+    float64[n_sat] of the plan's satellites (see :func:`user_links`)."""
     sats = eph.satellites
     n_earth = sats.n_earth
     cons = [sats.constellation_names[c] for c in sats.constellation[:n_earth].tolist()]
+    off = None if unusable_from_s is None else np.asarray(unusable_from_s)[:n_earth]
     links = user_links(
-        scenario.users, eph.r_ecef_km[:n_earth], cons, eph.grid.t_s, eph.grid.duration_s
+        scenario.users, eph.r_ecef_km[:n_earth], cons, eph.grid.t_s, eph.grid.duration_s, off
     )
     return with_user_links(plan, links), links

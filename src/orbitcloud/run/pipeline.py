@@ -203,8 +203,11 @@ def run_pipeline(
         jam: list[JamEffect] = []
         plan = build_contact_plan(scenario, eph, tol_s, progress, executor, jam)
         ulinks = None
-        if scenario.users:  # users are nodes after the stations, their links contacts
-            plan, ulinks = add_users(scenario, eph, plan)
+        if scenario.users:  # users are nodes after the stations, their links contacts;
+            # their terminals do not use a satellite once it is lost or known compromised
+            pre = EventTimeline.from_scenario(scenario, plan.nodes)
+            off = np.minimum(pre.loss_s, pre.detected_s[: plan.nodes.n_sat])
+            plan, ulinks = add_users(scenario, eph, plan, off)
         # the fault timeline cuts the plan here, so every later stage sees the cut plan
         timeline = EventTimeline.from_scenario(scenario, plan.nodes)
         plan, flooded = timeline.cut_and_flood(plan)
