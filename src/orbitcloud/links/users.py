@@ -104,16 +104,39 @@ class UserLinks:
         return int(self.user.shape[0])
 
 
+#: Satellite-samples per chunk of the visibility evaluation (bounds the [sat, time, 3]
+#: temporary to ~100 MB).
+CHUNK_ELEMENTS = 4_000_000
+
+
 def _scores(
-    r_sat_km: F64, r_user_km: F64, up: F64, sin_mask: float, allowed: NDArray[np.bool_]
+    r_sat_km: F64, idx: IDX, r_user_km: F64, up: F64, sin_mask: float
 ) -> tuple[NDArray[np.bool_], F64, F64]:
-    """``(visible, range_km, sin_elevation)``, each [n_sat, n_time], of one user at
-    ``r_user_km``/``up`` [n_time, 3] seeing ``r_sat_km`` [n_sat, n_time, 3]."""
-    d = r_sat_km - r_user_km[None]
-    rng = np.sqrt(np.einsum("stk,stk->st", d, d))
-    sin_el = np.einsum("stk,tk->st", d, up) / rng
-    vis = (sin_el >= sin_mask) & allowed[:, None]
-    return vis, rng, sin_el
+    """``(visible, range_km, sin_elevation)``, each [n_idx, n_time], of one user at
+    ``r_user_km``/``up`` [n_time, 3] seeing the satellites ``idx`` of ``r_sat_km``
+    [n_sat, n_time, 3], evaluated in chunks of time (memory: 17 bytes per satellite-sample
+    for the results, plus a bounded temporary)."""
+    n, n_time = idx.shape[0], r_sat_km.shape[1]
+    rng = np.empty((n, n_time))
+    sin_el = np.empty((n, n_time))
+    step = max(1, CHUNK_ELEMENTS // max(1, n))
+    for a in range(0, n_time, step):
+        b = min(n_time, a + step)
+        d = r_sat_km[idx, a:b] - r_user_km[None, a:b]
+        rng[:, a:b] = np.sqrt(np.einsum("stk,stk->st", d, d))
+        sin_el[:, a:b] = np.einsum("stk,tk->st", d, up[a:b]) / rng[:, a:b]
+    return sin_el >= sin_mask, rng, sin_el
+
+
+def _run_max(values: F64, row: IDX, k0: IDX, k_end: IDX) -> F64:
+    """Max of ``values[row[j], k0[j] .. k_end[j]]`` (inclusive) for each run ``j``."""
+    if row.size == 0:
+        return np.empty(0)
+    n = k_end - k0 + 1
+    rep = np.repeat(np.arange(row.size), n)
+    off = np.cumsum(n) - n
+    cols = k0[rep] + np.arange(rep.size) - off[rep]
+    return np.asarray(np.maximum.reduceat(values[row[rep], cols], off), dtype=np.float64)
 
 
 def serving_satellites(
@@ -175,7 +198,7 @@ def user_links(
     known to be compromised; inf: always usable): from the first sample at or after it the
     satellite is not visible to any user, so terminals hand over away from it."""
     t = np.asarray(t_s, dtype=np.float64)
-    n_sat, n_time = r_sat_km.shape[0], t.shape[0]
+    n_time = t.shape[0]
     span = float(duration_s if duration_s is not None else t[-1] - t[0])
     lat, lon, alt_m = user_geodetic(users, t)
     r_user = geodetic_to_ecef(lat, lon, alt_m / 1000.0)
@@ -192,17 +215,17 @@ def user_links(
     for i, u in enumerate(users):
         term = u.terminal
         usable = set(term.usable())
-        allowed = np.array([c in usable for c in cons.tolist()], dtype=bool)
-        rate = np.array([term.rate_of(c) if c in usable else 0.0 for c in cons.tolist()])
-        vis, rng, sin_el = _scores(
-            r_sat_km, r_user[i], ups[i], float(np.sin(np.radians(term.min_elevation_deg))),
-            allowed,
-        )  # fmt: skip
+        idx = np.flatnonzero([c in usable for c in cons.tolist()])  # the usable satellites
+        rate_all = np.array([term.rate_of(c) if c in usable else 0.0 for c in cons.tolist()])
+        sin_mask = float(np.sin(np.radians(term.min_elevation_deg)))
+        vis, rng, sin_el = _scores(r_sat_km, idx, r_user[i], ups[i], sin_mask)
         if unusable_from_s is not None:
-            vis &= t[None, :] < np.asarray(unusable_from_s, dtype=np.float64)[:, None]
-        serv = serving_satellites(vis, rng, sin_el, rate, term.policy, term.hysteresis)
+            off_s = np.asarray(unusable_from_s, dtype=np.float64)[idx]
+            vis &= t[None, :] < off_s[:, None]
+        local = serving_satellites(vis, rng, sin_el, rate_all[idx], term.policy, term.hysteresis)
+        serv = np.where(local >= 0, idx[np.maximum(local, 0)] if idx.size else -1, -1)
         serving_all[i] = serv
-        if n_sat == 0:
+        if idx.size == 0:
             continue
         # runs of the same serving satellite: [k0, k1)
         change = np.flatnonzero(np.diff(serv) != 0) + 1
@@ -217,12 +240,9 @@ def user_links(
         ho = (prev >= 0) & (prev != s)
         dead = np.where(start > t[0], term.handover_s, 0.0)
         start_data = np.minimum(start + dead, end)
-        # longest range over the samples of each run (k0 .. k1 inclusive of its end sample)
-        rows = rng[s]  # [n_link, n_time]
-        cols = np.arange(n_time)[None]
-        k_end = np.minimum(k1, n_time - 1)
-        inside = (cols >= k0[:, None]) & (cols <= k_end[:, None])
-        rmax = np.where(inside, rows, -np.inf).max(axis=1) if s.size else np.empty(0)
+        # longest range over the samples of each run (k0 .. k1, its end sample included)
+        rmax = _run_max(rng, local[k0], k0, np.minimum(k1, n_time - 1))
+        rate = rate_all
         handovers[i] = int(ho.sum())
         avail[i] = float((end - start_data).sum()) / span if span > 0 else 0.0
         carry = end > start_data
