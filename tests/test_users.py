@@ -502,3 +502,19 @@ def test_run_users_avoid_a_satellite_after_its_loss() -> None:
     after = r.user_links.serving[:, k:]
     assert lost not in {r.contacts.nodes.names[s] for s in after[after >= 0].tolist()}
     assert np.array_equal(r.user_links.serving[:, :k], first.user_links.serving[:, :k])
+
+
+def test_station_metrics_and_restore_do_not_count_users_as_stations() -> None:
+    from orbitcloud.api import run
+    from orbitcloud.reliability.restore import restore_time
+    from orbitcloud.summary import summarise
+
+    d = _with_demand()
+    r1 = run(load_scenario(d), stages=("contacts",))
+    r0 = run(load_scenario({**d, "users": []}), stages=("contacts",))
+    s1, s0 = summarise(r1), summarise(r0)
+    for key in ("ground_stations", "ground_passes", "mean_pass_s", "stations", "isl_windows"):
+        assert s1[key] == s0[key], key
+    assert s1["contacts_directed"] == s0["contacts_directed"] + 2 * len(r1.user_links or [])
+    e1, e0 = restore_time(r1.contacts, 1e12), restore_time(r0.contacts, 1e12)
+    assert e1.to_dict() == e0.to_dict()

@@ -30,7 +30,9 @@ The time scan is run-length, not per step: from a sample where the serving satel
 chosen, the next change is the first later sample where it is not visible or is beaten by
 more than the hysteresis, found by one vectorised search over that satellite's row. So the
 loop runs once per link (handovers and gaps), each iteration ``O(n_time)``; the visibility
-and the per-sample best are ``O(n_sat × n_time)`` array operations per user.
+and the per-sample best are ``O(n_sat × n_time)`` array operations per user, evaluated in
+chunks of time over the usable satellites only (memory: ~17 bytes per usable
+satellite-sample for one user at a time, plus a bounded temporary, :data:`CHUNK_ELEMENTS`).
 
 :func:`with_user_links` adds the users to a contact plan as nodes (after the ground stations,
 group ``"user"``) and their links as contacts both ways (user → satellite ``uplink``,
