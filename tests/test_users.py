@@ -518,3 +518,51 @@ def test_station_metrics_and_restore_do_not_count_users_as_stations() -> None:
     assert s1["contacts_directed"] == s0["contacts_directed"] + 2 * len(r1.user_links or [])
     e1, e0 = restore_time(r1.contacts, 1e12), restore_time(r0.contacts, 1e12)
     assert e1.to_dict() == e0.to_dict()
+
+
+def _earliest_arrival_oracle(
+    plan: Any, src: int, dst: int, t0: float, size: float, no_relay: set[int]
+) -> float:
+    """Label-setting over nodes on the plan's contacts in plain Python (store and forward, no
+    other bookings): from node u reached at a, contact u->v [s, e] at rate r sends at
+    max(a, s) if that plus size/r fits before e, and reaches v at that + size/r + owlt."""
+    best = {src: t0}
+    done: set[int] = set()
+    rows = list(zip(plan.src.tolist(), plan.dst.tolist(), plan.start_s.tolist(),
+                    plan.end_s.tolist(), (plan.rate_bps / 8).tolist(), plan.owlt_s.tolist(),
+                    strict=True))  # fmt: skip
+    while True:
+        open_ = [(a, u) for u, a in best.items() if u not in done]
+        if not open_:
+            return math.inf
+        a, u = min(open_)
+        if u == dst:
+            return a
+        done.add(u)
+        if u in no_relay and u != src:
+            continue
+        for s_, d_, st, en, r, lt in rows:
+            if s_ != u:
+                continue
+            tx = max(a, st)
+            if tx + size / r <= en + 1e-9:
+                arr = tx + size / r + lt
+                if arr < best.get(d_, math.inf):
+                    best[d_] = arr
+
+
+def test_first_user_bundle_arrives_at_the_oracle_earliest_time() -> None:
+    from orbitcloud.api import run
+
+    d = _with_demand()
+    d["users"][0]["demand"] = {"to": "Fucino", "files": {"size_bytes": 1000.0, "every_s": 1e6,
+                                                          "start_s": 600.0}}  # fmt: skip
+    d["users"][1].pop("demand")
+    r = run(load_scenario(d), stages=("power",))
+    assert r.user_traffic is not None and len(r.user_traffic) == 1
+    plan = r.contacts
+    idx = plan.nodes.index()
+    users = {idx["ship"], idx["fob"]}
+    want = _earliest_arrival_oracle(plan, idx["ship"], idx["Fucino"], 600.0, 1000.0, users)
+    assert math.isfinite(want)
+    assert abs(float(r.user_traffic.arrival_s[0]) - want) < 1e-6
