@@ -13,7 +13,8 @@ picks one satellite at a time by a ``policy`` and hands over between them
                    and sails the route again (``at_end: loop``, there and back)
                    ``kind: csv``: ``file:`` (relative to the scenario file) with the
                    header ``t_s,lat_deg,lon_deg,alt_m`` and times strictly increasing; the
-                   loader reads it into ``points`` (errors name file:line)
+                   loader reads it into ``points`` (errors name file:line); or give
+                   the rows inline as ``points: [[t_s, lat_deg, lon_deg, alt_m], ...]``
 =================  =====================================================================
 
 ``terminal:``: ``constellations`` it can use; ``policy`` ``lowest_latency`` (shortest slant
