@@ -110,6 +110,8 @@ class RunResult:
             rows["storage objects"] = len(self.storage.rows)
         if self.bundles is not None:
             rows["bundles"] = len(self.bundles)
+        if self.users is not None:
+            rows["users"] = len(self.users)
         rows["events"] = len(self.events)
         return rows
 
