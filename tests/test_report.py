@@ -81,6 +81,7 @@ def _copy(run_dir: Path, tmp_path: Path) -> Path:
 
 OTHER_SERVICES = (
     "routes.parquet",
+    "users.parquet",
     "jobs.parquet",
     "events.parquet",
     "storage.parquet",
@@ -284,8 +285,12 @@ def _pairs_by_brute_force(run_dir: Path) -> dict[tuple[str, str], list[tuple[flo
     rows = pq.read_table(run_dir / "contacts.parquet").to_pylist()
     by_pair: dict[tuple[str, str], list[tuple[float, float]]] = {}
     sats = {r["src"] for r in rows if r["kind"] != "uplink"}
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    users = {u["name"] for u in manifest["scenario"].get("users", [])}  # not in the 3D scene
     for r in rows:
         a, b = r["src"], r["dst"]
+        if a in users or b in users:
+            continue
         key = (a, b) if a in sats and (b not in sats or a < b) else (b, a)
         by_pair.setdefault(key, []).append((r["start_s"], r["end_s"]))
     union = {}

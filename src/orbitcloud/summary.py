@@ -58,6 +58,8 @@ def _station_rows(plan: ContactPlan) -> list[dict[str, Any]]:
     rows = []
     span = plan.duration_s
     for g in range(plan.nodes.n_sat, plan.nodes.n_node):
+        if plan.nodes.group[g] == "user":  # a user terminal (orbitcloud.links.users)
+            continue
         sel = down.dst == g
         gaps = coverage_gaps(down.start_s[sel], down.end_s[sel], span)
         mine = station == g
@@ -76,7 +78,9 @@ def summarise(result: RunResult) -> dict[str, Any]:
     """A JSON-ready summary of a run."""
     plan = result.contacts
     eph = result.ephemeris
-    _, pass_s = pass_spans(plan)
+    pass_at, pass_s = pass_spans(plan)
+    user = np.asarray(plan.nodes.group, dtype=object) == "user"  # user terminals: not stations
+    pass_s = pass_s[~user[pass_at]] if user.any() else pass_s
     isl = plan.of_kind("isl")
     forward = isl.src < isl.dst
     isl_pairs = np.unique(np.stack([isl.src[forward], isl.dst[forward]], axis=1), axis=0)
@@ -87,7 +91,7 @@ def summarise(result: RunResult) -> dict[str, Any]:
     return {
         "scenario": result.scenario.name,
         "satellites": eph.n_sat,
-        "ground_stations": plan.nodes.n_ground,
+        "ground_stations": plan.nodes.n_ground - int(user.sum()),
         "time_steps": eph.grid.n_time,
         "duration_s": eph.grid.duration_s,
         "contacts_directed": len(plan),

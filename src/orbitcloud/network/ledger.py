@@ -49,6 +49,15 @@ class Network:
         self._rows: NDArray[np.intp] | None = None  # router row -> plan row (None: identity)
         self._local: NDArray[np.intp] | None = None  # plan row -> router row (-1: down)
         self._router = ContactGraphRouter(plan)
+        # user terminals (group "user", orbitcloud.links.users) never relay others' traffic
+        users = np.asarray(plan.nodes.group, dtype=object) == "user"
+        self._relay: NDArray[np.bool_] | None = ~users if users.any() else None
+
+    def _transit(self, transit: NDArray[np.bool_] | None) -> NDArray[np.bool_] | None:
+        """``transit`` without the user nodes (they only send and receive their own)."""
+        if self._relay is None:
+            return transit
+        return self._relay if transit is None else transit & self._relay
 
     # --- the ledger ----------------------------------------------------------------------
 
@@ -120,8 +129,9 @@ class Network:
     ) -> Delivery | None:
         """Earliest delivery of ``size_bytes`` from ``src`` (ready at ``t0_s``) to ``dst`` (a
         node, or several: the first reached) over the contacts up, in the volume left; see
-        :meth:`ContactGraphRouter.route`. Contacts are plan rows. Nothing is booked."""
-        d = self._router.route(src, dst, t0_s, size_bytes, transit)
+        :meth:`ContactGraphRouter.route`. Contacts are plan rows. Nothing is booked. User
+        terminals never forward (a user is a source or a destination only)."""
+        d = self._router.route(src, dst, t0_s, size_bytes, self._transit(transit))
         if d is None or self._rows is None or not d.contacts:
             return d
         rows = self._rows[list(d.contacts)].tolist()
@@ -137,7 +147,7 @@ class Network:
     ) -> NDArray[np.float64]:
         """Earliest arrival [s] at every node, float64[n_node] (see
         :meth:`ContactGraphRouter.arrivals`); nothing is booked."""
-        return self._router.arrivals(src, t0_s, size_bytes, transit, horizon_s)
+        return self._router.arrivals(src, t0_s, size_bytes, self._transit(transit), horizon_s)
 
     def _book(self, contacts: tuple[int, ...], size_bytes: float, service: str) -> None:
         local = contacts

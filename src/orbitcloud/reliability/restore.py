@@ -146,6 +146,8 @@ def restore_time(
         raise ValueError(f"size_bytes must be a finite number >= 0, got {size_bytes!r}")
     nodes = plan.nodes
     names = nodes.names[nodes.n_sat :]
+    # user terminals (orbitcloud.links.users) are nodes after the stations, not stations
+    names = [n for n, g in zip(names, nodes.group[nodes.n_sat :], strict=True) if g != "user"]
     if not (0.0 <= start_s < plan.duration_s):
         raise ValueError(
             f"start_s must be inside the plan [0, {plan.duration_s:g}) s, got {start_s!r}"

@@ -19,6 +19,8 @@ routes     RTT distributions, path changes                          routes.parqu
 power      eclipses, battery and power timelines                    positions.parquet
 storage    durability, outcomes, repairs/fault events               storage/events.parquet
 compute    jobs in orbit vs on the ground                           jobs.parquet or "compute"
+users      per user: availability, handovers, demand, latency       users.parquet
+           (:mod:`orbitcloud.report.users`)
 security   per threat: service availability per phase, bytes        metrics.json "security"
            delayed or lost, late jobs, exposure, recovery, timeline block with threats
            (:mod:`orbitcloud.report.security`)
@@ -64,6 +66,7 @@ from orbitcloud.report.space import (
     space_contacts,
     time_unit,
 )
+from orbitcloud.report.users import users_section
 
 __all__ = ["SECTIONS", "render_report"]
 
@@ -78,6 +81,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("power", "Power, battery and eclipses"),
     ("storage", "Storage: durability and repair"),
     ("compute", "Compute jobs: in orbit vs ground"),
+    ("users", "User terminals"),
     ("security", "Security and resilience"),
     ("assessment", "Carbon, water and cost"),
     ("roadmap", "Roadmap and business case"),
@@ -739,6 +743,7 @@ def render_report(
                 f"<h3>{_esc(key.capitalize())} (metrics.json <code>{_esc(key)}</code>)</h3>"
                 + _kv_table(_flat(m[key]))
             )
+    blocks["users"].append(users_section(run))
     blocks["security"].append(_security(run))
     blocks["assessment"].append(_assessment(run))
     blocks["roadmap"].append(roadmap_html(run))

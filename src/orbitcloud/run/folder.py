@@ -118,6 +118,8 @@ RUN_FILES: tuple[RunFile, ...] = (
             "the object store's shards and catalog (real bytes)"),
     RunFile("bundles.parquet", "parquet", "run", "a bundles: section",
             "probe bundles: send and arrival times, latency, hops, light time"),
+    RunFile("users.parquet", "parquet", "run", "a users: section",
+            "user terminals: availability, handovers, demand offered and delivered, latency"),
     RunFile("events.parquet", "parquet", "run", "services logged events",
             "service events (storage repairs, faults, compute)"),
     RunFile("routes.parquet", "parquet", "run", "routes were computed into the folder",
@@ -487,6 +489,8 @@ def write_run_folder(
         if result.bundles is not None:
             table("bundles.parquet", result.bundles.to_arrow())
             summary["bundles"] = _bundles_summary(result)
+        if result.users is not None:
+            table("users.parquet", result.users.to_arrow())
         if result.scenario.threats and (result.workload or result.storage) is not None:
             summary["security"] = security_summary(result)  # the services acted on them
         if len(result.events):

@@ -26,11 +26,13 @@ from orbitcloud.executor import Executor, SerialExecutor
 from orbitcloud.faults.timeline import EventTimeline
 from orbitcloud.links.contactplan import ContactPlan
 from orbitcloud.links.contacts import JamEffect, build_contact_plan, node_table
+from orbitcloud.links.users import UserLinks, add_users
 from orbitcloud.network.bundles import BundleTable, send_bundles
 from orbitcloud.network.ledger import Network
 from orbitcloud.network.routes import RouteTable, endpoints, route_pairs
 from orbitcloud.network.snapshots import SnapshotBuilder
 from orbitcloud.network.transfers import Transfer, TransferTable, simulate_transfers
+from orbitcloud.network.users import UserSummary, send_user_demand, user_summary
 from orbitcloud.nodes.hardware import FleetHardware
 from orbitcloud.nodes.power import PowerBudget, node_power
 from orbitcloud.orbits.propagate import Ephemeris, Propagator, propagate
@@ -88,6 +90,11 @@ class RunResult:
     jamming: list[JamEffect] = field(default_factory=list)
     #: per ``link_flooding`` threat (scenario order), the plan capacity it took [bytes]
     flooding_taken_bytes: list[float] = field(default_factory=list)
+    #: the ``users:`` terminals' links (None: no users) and their demand's bundles (booked
+    #: on ``network`` before compute; None: no users or the run stopped at the contacts)
+    user_links: UserLinks | None = None
+    user_traffic: BundleTable | None = None
+    users: UserSummary | None = None
 
     def __repr__(self) -> str:
         stages = ", ".join(self.timings_s) or "none"
@@ -103,6 +110,8 @@ class RunResult:
             rows["storage objects"] = len(self.storage.rows)
         if self.bundles is not None:
             rows["bundles"] = len(self.bundles)
+        if self.users is not None:
+            rows["users"] = len(self.users)
         rows["events"] = len(self.events)
         return rows
 
@@ -195,12 +204,29 @@ def run_pipeline(
     with _timed(timings, "contacts"):
         jam: list[JamEffect] = []
         plan = build_contact_plan(scenario, eph, tol_s, progress, executor, jam)
+        ulinks = None
+        if scenario.users:  # users are nodes after the stations, their links contacts;
+            # their terminals do not use a satellite once it is lost or known compromised
+            pre = EventTimeline.from_scenario(scenario, plan.nodes)
+            off = np.minimum(pre.loss_s, pre.detected_s[: plan.nodes.n_sat])
+            plan, ulinks = add_users(scenario, eph, plan, off)
         # the fault timeline cuts the plan here, so every later stage sees the cut plan
         timeline = EventTimeline.from_scenario(scenario, plan.nodes)
         plan, flooded = timeline.cut_and_flood(plan)
     result = RunResult(scenario, eph, plan, timeline, timings, Network(plan))
     result.jamming, result.flooding_taken_bytes = jam, [float(x) for x in flooded]
     _attack_events(result)
+    if ulinks is not None:
+        result.user_links = ulinks
+        if last >= STAGES.index("power") and result.network is not None:
+            with _timed(timings, "users"):  # booked first: the services see what is left
+                result.user_traffic = send_user_demand(
+                    result.network, scenario.users, scenario.duration_s
+                )  # fmt: skip
+        result.users = user_summary(
+            scenario.users, ulinks.availability, ulinks.handovers, ulinks.user,
+            result.user_traffic,
+        )  # fmt: skip
     if last < STAGES.index("power"):
         return result
     with _timed(timings, "power"):

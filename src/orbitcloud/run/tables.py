@@ -208,6 +208,20 @@ TABLES: tuple[TableSchema, ...] = (
         _c("owlt_s", _F, "light time summed over its hops [s]", nullable=True),
         _c("size_bytes", _F, "bundle size [bytes]"),
     )),
+    TableSchema("users.parquet", "one user terminal of the `users:` section", (
+        _c("name", _S, "user"),
+        _c("kind", _S, "`fixed`, `ship`, `aircraft` or `land`"),
+        _c("policy", _S, "satellite selection: `lowest_latency`, `highest_rate`, "
+           "`sovereign_only`"),
+        _c("availability", _F, "fraction of the run with a link carrying data [0-1]"),
+        _c("handovers", _I64, "direct handovers from one satellite to another"),
+        _c("links", _I64, "serving-satellite links carrying data"),
+        _c("offered_bytes", _F, "demand sent within the run [bytes]"),
+        _c("delivered_bytes", _F, "demand delivered to its station within the run [bytes]"),
+        _c("latency_mean_s", _F, "mean send-to-arrival time of the delivered demand [s]",
+           nullable=True),
+        _c("latency_p95_s", _F, "95th percentile of that time [s]", nullable=True),
+    )),
     TableSchema("events.parquet", "one event logged by a service", (
         _c("t_s", _F, "when [s since the epoch]", epoch=True),
         _c("service", _S, "`storage`, `compute-orbit`, `compute-ground`, `bundles`, ..."),

@@ -509,6 +509,19 @@ def _resolve_files(
             except ScenarioError as exc:
                 problems += _at(exc, ("faults_file",), label, doc)
             data["faults_file"] = None  # its faults are in `faults` now
+    users = data.get("users")
+    for i, u in enumerate(users if isinstance(users, list) else []):
+        track = u.get("track") if isinstance(u, dict) else None
+        if (
+            isinstance(track, dict)
+            and track.get("kind") == "csv"
+            and isinstance(track.get("file"), str)
+            and track.get("points") is None
+        ):
+            try:
+                track["points"] = _read_track_csv(base / track["file"], i, origins)
+            except ScenarioError as exc:
+                problems += _at(exc, ("users", i, "track", "file"), label, doc)
     return problems
 
 
@@ -599,6 +612,48 @@ def _read_station_csv(
         stations.append(entry)
     if problems:
         raise ScenarioError(problems)
+
+
+def _read_track_csv(path: Path, i: int, origins: dict[Loc, tuple[str, int]]) -> list[list[float]]:
+    """Rows of a user track CSV (header ``t_s,lat_deg,lon_deg,alt_m``), checked here so
+    each problem names its file:line: numbers, ranges, strictly increasing times."""
+    from orbitcloud.scenario.users import _check_point
+
+    rows = _csv_rows(path, _read_text(path, "user track CSV"))
+    need = ["t_s", "lat_deg", "lon_deg", "alt_m"]
+    if not rows:
+        raise ScenarioError(
+            [Problem(str(path), None, "", f"empty track CSV: expected the header {','.join(need)}")]
+        )
+    (n0, header_row), body = rows[0], rows[1:]
+    header = [h.strip() for h in header_row]
+    if header != need:
+        raise ScenarioError(
+            [Problem(str(path), n0, "", f"expected the header {','.join(need)}, got "
+                     f"{shorten(header, 200)}")]
+        )  # fmt: skip
+    if not body:
+        raise ScenarioError([Problem(str(path), n0, "", "no rows after the header")])
+    points: list[list[float]] = []
+    problems = []
+    for n, row in body:
+        try:
+            if len(row) != 4:
+                raise ValueError(f"{len(row)} values for the 4 columns {','.join(need)}")
+            vals = [float(v) for v in row]
+            if not all(math.isfinite(v) for v in vals):
+                raise ValueError(f"values must be finite numbers, got {shorten(row)}")
+            t, lat, lon, alt = vals
+            _check_point(len(points), t, lat, lon, alt, points[-1][0] if points else None)
+        except ValueError as exc:
+            msg = str(exc).split(": ", 1)[-1] if str(exc).startswith("track.") else str(exc)
+            problems.append(Problem(str(path), n, "", clip(msg, 200)))
+            continue
+        origins[("users", i, "track", "points", len(points))] = (str(path), n)
+        points.append(vals)
+    if problems:
+        raise ScenarioError(problems)
+    return points
 
 
 def _read_fault_csv(path: Path, faults: list[Any], origins: dict[Loc, tuple[str, int]]) -> None:

@@ -52,6 +52,7 @@ from orbitcloud.scenario.storage import (
 from orbitcloud.scenario.terminals import TERMINAL_KINDS, Terminal, TerminalKind
 from orbitcloud.scenario.threats import Threat, check_threats
 from orbitcloud.scenario.tle import TleFormatError, parse_tle_text, tle_node_names
+from orbitcloud.scenario.users import User, check_users
 from orbitcloud.scenario.workload import JobRequest, WorkloadSpec
 
 __all__ = [
@@ -609,6 +610,11 @@ class Scenario(_Model):
         description="adversaries: compromised satellites, rogue ground stations, jammers, "
         "link flooding (see orbitcloud.scenario.threats)",
     )
+    users: list[User] = Field(
+        default_factory=list,
+        description="user terminals (ships, aircraft, land units, fixed sites) that link to "
+        "satellites by a policy, hand over, and send their demand over the run's network",
+    )
     assessment: AssessmentSpec = Field(
         default_factory=lambda: AssessmentSpec(),
         description="lifecycle carbon, water and cost: parameter overrides and options",
@@ -743,6 +749,9 @@ class Scenario(_Model):
             {g.name: g.link if isinstance(g.link, AcmLink) else None
              for g in self.ground_stations},
         )  # fmt: skip
+        if self.users:
+            taken = {*names, *sats, *(getattr(t, "name", "") for t in self.threats)}
+            check_users(self.users, {c.name: c.kind for c in self.constellations}, stations, taken)
         return self
 
     def _check_terminals(self, by_name: dict[str, Constellation]) -> None:

@@ -103,8 +103,9 @@ def storage_nodes(
             cap_i = cap[int(fleet.constellation[i])]
             out.append(StorageNode(name, "satellite", const, plane, "", cap_i))
         else:
+            user = nodes.group[i] == "user"  # a user terminal (links/users.py) stores nothing
             out.append(StorageNode(name, "ground", "ground", name, nodes.jurisdiction[i],
-                                   ground_storage_tb * TB_BYTES))  # fmt: skip
+                                   0.0 if user else ground_storage_tb * TB_BYTES))  # fmt: skip
     return out
 
 
