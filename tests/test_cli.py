@@ -205,27 +205,45 @@ def test_transfers_report_completion_and_throughput(tiny: Path, tmp_path: Path):
     assert "t.csv:2: missing start_s" in res.output
 
 
-def test_run_and_assess_differ_only_by_the_run_inputs_they_print(tmp_path: Path):
-    """`run ascend` keeps, beside its assessment, what `assess ascend` gives without the run
-    (the two commands' numbers are then equal), and prints the replaced inputs."""
-    res = runner.invoke(
-        app, ["run", "ascend", "--duration-s", "3600", "--workers", "1", "-o", str(tmp_path)]
-    )
+def test_run_and_assess_agree_and_assess_says_which_inputs_it_used(tmp_path: Path):
+    """`assess` simulates the scenario (through compute) by default, so its assessment is the
+    run's, number for number; `--from-run` reads a run folder's metrics and gives the same;
+    `--inputs analytic` gives what the run keeps as `without_run_inputs`."""
+    grid = ["--duration-s", "43200"]
+    res = runner.invoke(app, ["run", "ascend", *grid, "--workers", "1", "-o", str(tmp_path)])
     assert res.exit_code == 0, res.output
     assert "from the run: " in res.output and "power_availability 1.000 -> " in res.output
     (folder,) = tmp_path.glob("ascend-*")
-    metrics = json.loads((folder / "metrics.json").read_text())["assessment"]
+    metrics = json.loads((folder / "metrics.json").read_text())
     run_json = json.loads((folder / "assessment.json").read_text())
-    assert run_json["orbital"]["co2e_kg_per_kwh"] == metrics["orbital_co2e_kg_per_kwh"]
-    res = runner.invoke(app, ["assess", "ascend", "-o", str(tmp_path / "a.json")])
+    assert (
+        run_json["orbital"]["co2e_kg_per_kwh"] == metrics["assessment"]["orbital_co2e_kg_per_kwh"]
+    )
+    # the run's sustained compute is below rated (power/thermal limited): the input matters
+    assert metrics["power"]["compute_sustained_fraction"] < 0.999
+    res = runner.invoke(app, ["assess", "ascend", *grid, "-o", str(tmp_path / "a.json")])
+    assert res.exit_code == 0, res.output
+    assert "from the run: " in res.output
+    assert json.loads((tmp_path / "a.json").read_text()) == run_json
+    res = runner.invoke(
+        app, ["assess", "ascend", "--from-run", str(folder), "-o", str(tmp_path / "b.json")]
+    )
+    assert res.exit_code == 0, res.output
+    assert json.loads((tmp_path / "b.json").read_text()) == run_json
+    res = runner.invoke(
+        app, ["assess", "ascend", "--inputs", "analytic", "-o", str(tmp_path / "c.json")]
+    )
     assert res.exit_code == 0, res.output
     assert "inputs without a run (analytic)" in res.output
-    alone = json.loads((tmp_path / "a.json").read_text())
-    without = metrics["without_run_inputs"]
+    alone = json.loads((tmp_path / "c.json").read_text())
+    without = metrics["assessment"]["without_run_inputs"]
     assert alone["orbital"]["co2e_kg_per_kwh"] == without["orbital_co2e_kg_per_kwh"]
     assert alone["break_even"]["launcher_kgco2e_per_kg"] == pytest.approx(
         without["break_even_launcher_kgco2e_per_kg"], rel=1e-12
     )
+    assert alone["orbital"]["co2e_kg_per_kwh"] != run_json["orbital"]["co2e_kg_per_kwh"]
+    res = runner.invoke(app, ["assess", "milsca", "--from-run", str(folder)])
+    assert res.exit_code == 1 and "is a run of scenario 'ascend', not 'milsca'" in res.output
 
 
 def test_version_flag() -> None:

@@ -1,5 +1,6 @@
 """The public API: re-exports only. Everything else is implementation."""
 
+from orbitcloud.assess.report import Assessment, assess_scenario
 from orbitcloud.budget import check_budget, estimate
 from orbitcloud.examples import list_examples
 from orbitcloud.executor import make_executor
@@ -29,6 +30,7 @@ from orbitcloud.timegrid import TimeGrid
 
 __all__ = [
     "STAGES",
+    "Assessment",
     "ContactGraphRouter",
     "ContactPlan",
     "Delivery",
@@ -51,6 +53,7 @@ __all__ = [
     "Transfer",
     "TransferTable",
     "all_ground_pairs",
+    "assess_scenario",
     "build_contact_plan",
     "build_satellites",
     "check_budget",

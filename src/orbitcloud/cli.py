@@ -231,6 +231,23 @@ def _run(
         raise _fail(str(exc)) from None
 
 
+Inputs = Annotated[
+    str,
+    typer.Option(
+        help="run: simulate the scenario (through compute) and assess with its sunlit "
+        "fraction, sustained compute and utilisation; analytic: the closed-form values, "
+        "no simulation"
+    ),
+]
+FromRun = Annotated[
+    Path | None,
+    typer.Option(
+        help="take the run inputs from this run folder's metrics.json (written by "
+        "`orbitcloud run` for the same scenario) instead of simulating"
+    ),
+]
+
+
 StepS = Annotated[float | None, typer.Option(help="override the scenario's step_s [s]")]
 DurationS = Annotated[float | None, typer.Option(help="override the scenario's duration_s [s]")]
 
@@ -330,17 +347,17 @@ def _assess(sc: Scenario, summary: dict[str, Any] | None = None, **options: Any)
         return assess_scenario(sc, summary, **options)
 
 
-def _assess_run(sc: Scenario, summary: dict[str, Any]) -> Any:
+def _assess_run(sc: Scenario, summary: dict[str, Any], **options: Any) -> Any:
     """The assessment of a run (None, with a warning and ``summary["assessment_skipped"]``
     for the report, when the scenario cannot be assessed)."""
     try:
-        a = _assess(sc, summary)
+        a = _assess(sc, summary, **options)
     except ValueError as exc:
         err.print(f"[yellow]assessment skipped:[/] {exc}")
         summary["assessment_skipped"] = str(exc)
         return None
     o, g, be = a.orbital, a.ground, a.break_even
-    alone = _assess(sc)  # what `orbitcloud assess` gives: analytic inputs, no run
+    alone = _assess(sc, **options)  # `orbitcloud assess --inputs analytic`: no simulation
     summary["assessment"] = {
         "orbital_co2e_kg_per_kwh": o["co2e_kg_per_kwh"],
         "ground_co2e_kg_per_kwh": g["co2e_kg_per_kwh"],
@@ -362,8 +379,9 @@ def _print_run_inputs(sc: Scenario, summary: dict[str, Any] | None) -> None:
     if summary is None:
         text = ", ".join(f"{i.name} {_num(i.analytic, '.3f')}" for i in items if i.analytic)
         out.print(
-            f"inputs without a run (analytic): {text}; `orbitcloud run` replaces them with "
-            "the run's sunlit fraction, sustained compute and utilisation"
+            f"inputs without a run (analytic): {text}; without --inputs analytic, the run's "
+            "sunlit fraction, sustained compute (power and thermal limited) and utilisation "
+            "replace them"
         )
         return
     got = [i for i in items if i.run is not None]
@@ -375,6 +393,9 @@ def _print_run_inputs(sc: Scenario, summary: dict[str, Any] | None) -> None:
         else f"{i.name} {_num(i.run, '.3f')} (else parameter ops.{i.name})"
         for i in got
     )
+    if not summary.get("assessment"):  # the run's inputs, without its assessment block
+        out.print(f"from the run: {text}")
+        return
     a, w = summary["assessment"], summary["assessment"]["without_run_inputs"]
     out.print(
         f"from the run: {text}; orbital CO2e "
@@ -382,7 +403,7 @@ def _print_run_inputs(sc: Scenario, summary: dict[str, Any] | None) -> None:
         f"{_num(a['orbital_co2e_kg_per_kwh'], '.3f')} kgCO2e/kWh, break-even "
         f"{_num(w['break_even_launcher_kgco2e_per_kg'], '.0f')} -> "
         f"{_num(a['break_even_launcher_kgco2e_per_kg'], '.0f')} kgCO2e/kg "
-        "(`orbitcloud assess` alone uses the analytic inputs)"
+        "(`orbitcloud assess --inputs analytic` gives the analytic values)"
     )
 
 
@@ -1007,23 +1028,67 @@ def assess(
     output: Annotated[Path, typer.Option("--output", "-o", help="JSON output")] = Path(
         "assessment.json"
     ),
+    inputs: Inputs = "run",
+    from_run: FromRun = None,
+    step_s: StepS = None,
+    duration_s: DurationS = None,
     max_memory: MaxMemory = None,
 ) -> None:
     """Lifecycle CO2e, water and cost of the orbital data centre against a ground one, with
-    break-even launcher factor and price, a tornado and an uncertainty band; writes JSON."""
-    sc = _load(source)
+    break-even launcher factor and price, a tornado and an uncertainty band; writes JSON.
+
+    By default the scenario is simulated first (orbits, contacts, power and thermal, compute:
+    what `orbitcloud run` does before storage) and its sunlit fraction, sustained compute and
+    utilisation feed the assessment, so `run` and `assess` give the same numbers."""
+    sc = _with_grid(_load(source), step_s, duration_s)
     _check_file(output, "--output")
-    _budget(sc, max_memory, 1, "assess")
-    try:
-        a = _assess(sc, target_mw=target_mw, launch_boundary=launch_boundary, grid=grid)
-    except ValueError as exc:
-        raise _fail(str(exc)) from None
+    options: dict[str, Any] = {"target_mw": target_mw, "launch_boundary": launch_boundary}
+    options["grid"] = grid
+    summary = _assessment_inputs(sc, inputs, from_run, max_memory)
+    if summary is None:
+        try:
+            a = _assess(sc, **options)
+        except ValueError as exc:
+            raise _fail(str(exc)) from None
+    else:
+        a = _assess_run(sc, summary, **options)
+        if a is None:
+            raise _fail(summary["assessment_skipped"])
     text = json.dumps(a.to_dict(), indent=1, allow_nan=False) + "\n"
     _write(output, lambda p: p.write_text(text))
     _print_assessment(a)
     _print_roadmap(a)
-    _print_run_inputs(sc, None)
+    _print_run_inputs(sc, summary)
     out.print(f"assessment → {output}")
+
+
+def _assessment_inputs(
+    sc: Scenario, inputs: str, from_run: Path | None, max_memory: str | None
+) -> dict[str, Any] | None:
+    """The run metrics an assessment uses (None: analytic inputs): a finished run folder's
+    ``metrics.json``, or a run of the stages through compute (their metrics are what the
+    full run's are: storage and bundles book the network after compute)."""
+    if inputs not in ("run", "analytic"):
+        raise _fail(f"--inputs: {inputs!r} is not one of run, analytic", 2)
+    if from_run is not None:
+        if inputs == "analytic":
+            raise _fail("--from-run takes the run's inputs; it cannot go with --inputs analytic", 2)
+        path = from_run / "metrics.json"
+        try:
+            metrics = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise _fail(f"--from-run: cannot read {path}: {_first_line(exc)}") from None
+        if not isinstance(metrics, dict) or metrics.get("scenario") != sc.name:
+            got = metrics.get("scenario") if isinstance(metrics, dict) else None
+            raise _fail(f"--from-run: {path} is a run of scenario {got!r}, not {sc.name!r}")
+        return metrics
+    if inputs == "analytic":
+        _budget(sc, max_memory, 1, "assess")
+        return None
+    from orbitcloud.summary import summarise
+
+    _budget(sc, max_memory, 1)
+    return summarise(_run(sc, 1, None, stages=("compute",)))
 
 
 def _with_roadmap(sc: Scenario, **changes: Any) -> Scenario:
@@ -1162,18 +1227,28 @@ def launcher_condition_cmd(
     output: Annotated[Path, typer.Option("--output", "-o", help="JSON output")] = Path(
         "launcher-condition.json"
     ),
+    inputs: Inputs = "run",
+    from_run: FromRun = None,
+    step_s: StepS = None,
+    duration_s: DurationS = None,
     max_memory: MaxMemory = None,
 ) -> None:
     """How much less emissive than the roadmap's launcher a launcher must be for the roadmap
     to emit less than the ground by its final year, for every launcher, launch boundary,
-    accounting and grid choice, with the assumptions, a tornado and a Monte Carlo band."""
-    sc = _with_roadmap(_load(source), grid=grid, accounting=accounting)
+    accounting and grid choice, with the assumptions, a tornado and a Monte Carlo band.
+
+    The inputs come from a simulation of the scenario unless --inputs analytic, as for
+    `orbitcloud assess`."""
+    sc = _with_roadmap(
+        _with_grid(_load(source), step_s, duration_s), grid=grid, accounting=accounting
+    )
     _check_file(output, "--output")
-    _budget(sc, max_memory, 1, "assess")
+    summary = _assessment_inputs(sc, inputs, from_run, max_memory)
     try:
-        a = _assess(sc, launch_boundary=launch_boundary)
+        a = _assess(sc, summary, launch_boundary=launch_boundary)
     except ValueError as exc:
         raise _fail(str(exc)) from None
+    _print_run_inputs(sc, summary)
     text = json.dumps(a.to_dict()["roadmap"], indent=1, allow_nan=False) + "\n"
     _write(output, lambda p: p.write_text(text))
     _print_launcher_condition(a)
