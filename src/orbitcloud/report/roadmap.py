@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from orbitcloud.report.folder import RunFolder
 
@@ -55,6 +56,7 @@ def fig_roadmap_buildout(run: RunFolder) -> Figure | None:
     bottom.bar(years + width / 2, _col(r, "launches"), width, color="#c9653a", label="launches")
     bottom.set_ylabel("per year")
     bottom.set_xlabel("year")
+    bottom.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole years
     bottom.legend(fontsize=8, loc="upper left")
     fig.suptitle("Build-out of the orbital data centre")
     return fig
@@ -72,6 +74,7 @@ def fig_roadmap_co2e(run: RunFolder) -> Figure | None:
     ax.plot(years, _col(r, "cumulative_ground_co2e_kg") / 1e9, color="#3a9a4a", label="ground")
     ax.set_ylabel("cumulative CO2e [Mt]")
     ax.set_xlabel("year")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole years
     ax.legend(fontsize=8, loc="upper left")
     plan = r.get("plan") or {}
     fig.suptitle(
@@ -96,6 +99,7 @@ def fig_roadmap_cash(run: RunFolder) -> Figure | None:
     ax.axhline(0.0, color="grey", lw=0.6)
     ax.set_ylabel("billion USD")
     ax.set_xlabel("year")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole years
     ax.legend(fontsize=8, loc="lower left")
     fin = r.get("finance") or {}
     rate = fin.get("discount_rate")
