@@ -495,7 +495,7 @@ def test_milsca_with_every_threat_runs_end_to_end_in_orbitcloud_run(tmp_path: Pa
     html = (folder / "report.html").read_text()
     assert "Re-encryption:" in html and "over ISLs" in html
     assert "jamming window" in html and "flood window" in html  # their phases
-    assert "jamming: J-band" in html and "Matera, milsca-1-3-milsca-1-4" in html
+    assert "Jammer J-band (downlink" in html and "Matera, milsca-1-3-milsca-1-4" in html
     ids = {p["id"] for p in json.loads((folder / "scene.czml").read_text())}
     assert {"jammer/J-band", "jammer/J-pulse", "flood/Matera",
             "flood/milsca-1-3-milsca-1-4", "sat/milsca-1-2"} <= ids  # fmt: skip
