@@ -68,6 +68,20 @@ and reaches a station only within the radio horizon of the two antennas,
 ``sqrt(2 k R h_j) + sqrt(2 k R h_r)`` with the standard effective Earth radius factor
 ``k = 4/3`` (ITU-R P.834-9 §1; ``R`` = 6371 km, heights above the ellipsoid); an uplink
 jammer points at the zenith and reaches a satellite above its horizon (elevation > 0).
+
+Victims: the ACM budgets of ground stations (:func:`orbitcloud.links.contacts.ground_pieces`)
+and of user terminals with an RF ``link:`` (:func:`orbitcloud.links.users.user_link_pieces`),
+by the same equation: a user terminal's dish is the downlink receiver (its
+``antenna_diameter_m``, the S.465 pattern above), the satellite's beam the uplink one. A
+downlink jammer ``pointing`` at a user aims its beam at the user wherever the user is.
+
+Moving jammers (``track:``, the users' great-circle or csv track model,
+:func:`orbitcloud.orbits.tracks.track_geodetic`): :func:`jammer_position_ecef_km` gives the
+position at any time and every J/S sample uses the jammer's position at the sample's time
+(its axis re-aimed at its station or user from there). The contact pieces a moving jammer
+reaches are cut every ``clip(MOVING_PIECE_KM / v_max, 1 s, 60 s)`` of its window
+(:func:`moving_cut_s`: it moves at most 1 km along a piece; an aircraft at 250 m/s: 4 s),
+on top of the usual ``max_piece_s``; the pieces take the lowest rate of their samples.
 """
 
 from __future__ import annotations

@@ -38,6 +38,18 @@ satellite-sample for one user at a time, plus a bounded temporary, :data:`CHUNK_
 group ``"user"``) and their links as contacts both ways (user → satellite ``uplink``,
 satellite → user ``downlink``; rate the terminal's, light time at the longest sampled range
 of the link); a plan is unchanged when there are no users.
+
+**Rates.** A terminal without a ``link:`` budget has its fixed ``rate_bps`` (or
+``rates_bps``) on every link, both ways; no jammer touches it (a fixed rate has no budget to
+jam, as for stations). A terminal with an ACM ``link:`` (the stations' schema) has its links
+cut into contact pieces (:func:`user_link_pieces`, :class:`UserPieces`): each direction with
+an ACM budget takes the DVB-S2X MODCOD of its Es/N0 (user on its track and satellite at each
+sample), lowered by the J/S of every ``jamming`` threat that reaches it
+(:mod:`orbitcloud.links.jamming`); the P.618 attenuation is the statistical one of the user's
+starting site (a moving terminal has no single site; its climate changes slowly along a
+track). The contact rows of such a user are its pieces (a piece that closes no MODCOD has no
+row in that direction); ``UserLinks.rate_bps`` stays the terminal's nominal rate (the
+``highest_rate`` policy's).
 """
 
 from __future__ import annotations
