@@ -334,3 +334,35 @@ def test_a_jammer_needs_a_position_or_a_track() -> None:
         with pytest.raises(ScenarioError) as err:
             load_scenario(_station_scenario([{k: v for k, v in bad.items() if v is not None}]))
         assert "lat_deg and lon_deg" in str(err.value)
+
+
+def test_a_csv_track_jammer_runs_and_an_uplink_jammer_hits_only_the_users_acm_uplink(
+    clear: tuple[RunResult, ContactPlan],
+) -> None:
+    """A sky jammer (inline csv track, held at its one row: right by the fob) against the
+    satellites' receive beams: the fob's ACM uplink (with the satellite's beamwidth) loses
+    rate in the window; its downlink (the other direction) and the far user keep their rows."""
+    up_budget = {"kind": "acm", "band": "Ka", "eirp_dbw": 45, "g_t_db_per_k": 5,
+                 "symbol_rate_baud": 2e7, "satellite_beamwidth_deg": 3.0}  # fmt: skip
+    sky = {**JAMMER, "target": "uplink", "pointing": "sky", "eirp_dbw": 50, "beamwidth_deg": 60}
+    sky.pop("lat_deg")
+    sky.pop("lon_deg")
+    sky["track"] = {"kind": "csv", "points": [[0.0, 41.905, 12.505, 0.0]]}
+    d0, d1 = _scenario([]), _scenario([sky])
+    for d in (d0, d1):
+        d["users"][0]["terminal"]["link"] = {**LINK, "uplink": up_budget}
+    p0 = run(load_scenario(d0), stages=("contacts",)).contacts
+    p1 = run(load_scenario(d1), stages=("contacts",)).contacts
+    for user, k in (("fob", "downlink"), ("far", "downlink"), ("far", "uplink")):
+        assert _table(p0, _rows(p0, user, k)) == _table(p1, _rows(p1, user, k)), (user, k)
+
+    def cap(p: ContactPlan) -> float:
+        r = _rows(p, "fob", "uplink")
+        ov = np.clip(np.minimum(p.end_s[r], JAM_T_S + JAM_D_S) - np.maximum(p.start_s[r], JAM_T_S),
+                     0, None)  # fmt: skip
+        return float((p.rate_bps[r] * ov).sum())
+
+    assert cap(p0) > 0 and cap(p1) < cap(p0)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(_scenario([{**sky, "track": {"kind": "csv", "file": "x.csv"}}]))
+    assert "points" in str(err.value)
