@@ -366,3 +366,19 @@ def test_a_csv_track_jammer_runs_and_an_uplink_jammer_hits_only_the_users_acm_up
     with pytest.raises(ScenarioError) as err:
         load_scenario(_scenario([{**sky, "track": {"kind": "csv", "file": "x.csv"}}]))
     assert "points" in str(err.value)
+
+
+def test_a_budget_without_an_acm_uplink_keeps_its_fixed_uplink_rate(
+    clear: tuple[RunResult, ContactPlan],
+) -> None:
+    d = _scenario([])
+    d["users"][0]["terminal"]["link"] = {**LINK, "uplink": {"kind": "fixed", "rate_bps": 3e6}}
+    p = run(load_scenario(d), stages=("contacts",)).contacts
+    r = _rows(p, "fob", "uplink")
+    assert r.size and (p.rate_bps[r] == 3e6).all()
+    # the terminal's rate_bps (5e7) without one (the clear fixture)
+    c = _rows(clear[1], "fob", "uplink")
+    assert c.size and (clear[1].rate_bps[c] == 5e7).all()
+    # the downlink pieces are the same either way (the uplink does not change them)
+    dn = _rows(p, "fob", "downlink")
+    assert _table(p, dn) == _table(clear[1], _rows(clear[1], "fob", "downlink"))

@@ -80,7 +80,7 @@ from orbitcloud.orbits.frames import geodetic_to_ecef, up_unit_vector
 from orbitcloud.orbits.propagate import Ephemeris, Propagator
 from orbitcloud.orbits.tracks import user_geodetic
 from orbitcloud.scenario.models import Scenario
-from orbitcloud.scenario.rates import AcmBudget, AcmUplink
+from orbitcloud.scenario.rates import AcmBudget, AcmUplink, FixedRate
 from orbitcloud.scenario.threats import Jamming
 from orbitcloud.scenario.users import User
 
@@ -458,14 +458,15 @@ def user_link_pieces(
     and the middle; satellite from ``propagator``, user on its track at each sample time) of
     the ACM budget ``Es/N0`` (:func:`orbitcloud.links.acm.esn0_db`; P.618 attenuation at the
     user's starting site, statistical) → DVB-S2X MODCOD; an ACM uplink if the budget has
-    one, else the terminal's fixed rate. Jamming as for the ground pieces
+    one, else its fixed ``uplink`` rate, else the terminal's rate. Jamming as for the ground pieces
     (:func:`orbitcloud.links.contacts.ground_pieces`): a piece a jammer reaches (J/N0 >=
     :data:`~orbitcloud.links.jamming.JN_FLOOR_DB` at a sample of the overlap; the user's
     dish is the receiver of the downlink, S.465 pattern of its ``antenna_diameter_m``; the
     satellite's beam of ``satellite_beamwidth_deg`` that of the uplink) is cut at the
     jammers' edges (:meth:`JammerSet.edges_s`: windows, pulses, every ``cut_s`` of a moving
     jammer) and takes ``Es/(N0 + J0)`` there (share-weighted for partial-band and hopping
-    jammers); pieces no jammer reaches are kept bit for bit. ``station_ecef_km``
+    jammers; a direction no jammer reaches keeps its piece's clear rate on the cut parts);
+    pieces no jammer reaches are kept bit for bit. ``station_ecef_km``
     float64[n_gs, 3] in ``station_names``' order (where downlink jammers point)."""
     n_link = len(links)
     bud = _UserBudgets.of(users)
@@ -481,7 +482,14 @@ def user_link_pieces(
     p, _ = _cut(w, piece_u[links.user[acm_l]]) if acm_l.size else (w, acm_l)
     js_set = (JammerSet.of(jammers, station_names, station_ecef_km, ACM_BAND_HZ, users)
               if jammers else None)  # fmt: skip
-    fixed_up = links.rate_bps  # a direction without an ACM budget: the terminal's rate
+    # an uplink without an ACM budget: the budget's fixed `uplink` rate, else the terminal's
+    up_fixed_u = np.array([
+        u.terminal.link.uplink.rate_bps
+        if u.terminal.link is not None and isinstance(u.terminal.link.uplink, FixedRate)
+        else np.nan for u in users
+    ], dtype=np.float64)  # fmt: skip
+    fixed_up = (np.where(np.isnan(up_fixed_u[links.user]), links.rate_bps, up_fixed_u[links.user])
+                if n_link else links.rate_bps)  # fmt: skip
 
     def sample(q: PairWindows) -> tuple[F64, IDX, IDX, F64, F64, F64, F64]:
         """Per sample (piece-major): t, link, user, user ECEF, user height [km], sat ECEF,
