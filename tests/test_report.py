@@ -317,6 +317,7 @@ def test_czml_entities_are_satellites_stations_and_links(
     rogues = {
         t["name"] for t in manifest["scenario"]["threats"] if t["kind"] == "rogue_ground_station"
     }
+    jammers = {t["name"] for t in manifest["scenario"]["threats"] if t["kind"] == "jamming"}
     ids = [p["id"] for p in scene[1:]]
     assert scene[0]["id"] == "document"
     assert len(ids) == len(set(ids))
@@ -324,7 +325,8 @@ def test_czml_entities_are_satellites_stations_and_links(
     assert {i for i in ids if i.startswith("gs/")} == {f"gs/{g}" for g in stations}
     assert {i for i in ids if i.startswith("rogue/")} == {f"rogue/{r}" for r in rogues}
     assert {i for i in ids if i.startswith("link/")} == {f"link/{a}/{b}" for a, b in pairs}
-    assert len(ids) == len(sats) + len(stations) + len(rogues) + len(pairs)
+    assert {i for i in ids if i.startswith("jammer/")} == {f"jammer/{j}" for j in jammers}
+    assert len(ids) == len(sats) + len(stations) + len(rogues) + len(jammers) + len(pairs)
     assert any(a in sats and b in sats for a, b in pairs), "the run has ISLs"
 
 

@@ -428,8 +428,11 @@ def test_metrics_json_has_the_security_block(
     folder = write_run_folder(res, {}, root=tmp_path)
     m = json.loads((folder / "metrics.json").read_text())
     kinds = [t["kind"] for t in m["security"]["threats"]]
-    assert kinds == ["compromised_satellite", "rogue_ground_station"]
-    c, r = m["security"]["threats"]
+    assert kinds == ["compromised_satellite", "rogue_ground_station", "jamming"]
+    c, r, j = m["security"]["threats"]
+    # the preset's jammer by the Sahel base: its RF-budget user links lose rate, no station's
+    assert j["users_affected"] == ["fob-Sahel"] and j["user_links_affected"] > 0
+    assert j["user_capacity_lost_bytes"] > 0 and j["contacts_affected"] == 0
     assert (c["target"], c["detected_s"], c["exposed_plaintext_bytes"]) == (TARGET, DETECT_S, 0)
     assert c["traffic_after_detection_bytes"] == 0 and c["reencryption_bytes"] > 0
     assert (r["name"], r["uplinks_rejected"]) == (ROGUE, 5)
@@ -486,8 +489,9 @@ def test_milsca_with_every_threat_runs_end_to_end_in_orbitcloud_run(tmp_path: Pa
     m = json.loads((folder / "metrics.json").read_text())
     kinds = [t["kind"] for t in m["security"]["threats"]]
     assert kinds == ["compromised_satellite", "rogue_ground_station", "jamming", "jamming",
-                     "link_flooding"]  # fmt: skip
-    comp, _, band, pulse, flood = m["security"]["threats"]
+                     "jamming", "link_flooding"]  # fmt: skip
+    comp, _, sahel, band, pulse, flood = m["security"]["threats"]
+    assert sahel["user_links_affected"] > 0  # the preset's own jammer, on the base's link
     assert comp["reencryption_booked_on_network"] and comp["reencryption_bytes"] > 0
     assert comp["old_key_refused"] and comp["exposed_plaintext_bytes"] == 0
     assert band["contacts_affected"] > 0 and flood["capacity_taken_bytes"] > 0
@@ -495,7 +499,7 @@ def test_milsca_with_every_threat_runs_end_to_end_in_orbitcloud_run(tmp_path: Pa
     html = (folder / "report.html").read_text()
     assert "Re-encryption:" in html and "over ISLs" in html
     assert "jamming window" in html and "flood window" in html  # their phases
-    assert "jamming: J-band" in html and "Matera, milsca-1-3-milsca-1-4" in html
+    assert "Jammer J-band (downlink" in html and "Matera, milsca-1-3-milsca-1-4" in html
     ids = {p["id"] for p in json.loads((folder / "scene.czml").read_text())}
     assert {"jammer/J-band", "jammer/J-pulse", "flood/Matera",
             "flood/milsca-1-3-milsca-1-4", "sat/milsca-1-2"} <= ids  # fmt: skip

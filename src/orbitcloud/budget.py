@@ -27,8 +27,10 @@ space links         ``min(pairs × n_time, SPACE_CHUNK_ELEMENTS)`` × :data:`SPA
                     node's position and local up on the grid)
 EO jobs             tiles × :data:`JOB_BYTES` (job table and discrete-event state per tile)
 storage             objects × :data:`OBJECT_BYTES` + 8 × the largest object (in-flight shards)
+ITU-R maps          :data:`ITUR_BYTES` when a station or user terminal has an ACM budget
 ground contacts     estimated ground contact rows × :data:`CONTACT_ROW_BYTES` (the plan's
-                    columns, the pieces' exact samples, the network ledger and router)
+                    columns, the pieces' exact samples, the network ledger and router);
+                    user terminals count as one-antenna sites where they start
 ==================  ==========================================================================
 
 Ground contact rows (:func:`ground_contact_rows`): satellite ``s`` sees station ``g`` within
@@ -73,6 +75,7 @@ import numpy as np
 from orbitcloud.constants import EARTH_MU_KM3_S2
 from orbitcloud.scenario.models import EARTH_ORBIT_KINDS, GridTopology, RangeTopology, Scenario
 from orbitcloud.scenario.rates import AcmLink
+from orbitcloud.scenario.users import GreatCircleTrack, User
 
 __all__ = [
     "BudgetError",
@@ -88,6 +91,10 @@ __all__ = [
 #: Interpreter and libraries, before any scenario data (measured: 128 MB after imports, 153 MB
 #: peak for a one-satellite hour).
 BASE_BYTES = 150 * 2**20
+#: The ITU-R maps itur loads for the P.618 attenuation of ACM link budgets (stations' or user
+#: terminals'): measured 362 MB peak above a bare interpreter for one attenuation table
+#: (itur 0.4, Python 3.11, 2026-12).
+ITUR_BYTES = 360 * 2**20
 #: Per grid sample: t_s, Julian date pair, Sun vector, sidereal angle, ... [bytes].
 GRID_BYTES_PER_STEP = 96
 #: Per satellite-sample, orbits + eclipse + power + positions table [bytes]; measured slopes
@@ -257,35 +264,54 @@ def ground_contact_rows(
     """Estimated ground contact rows of the plan (module docstring), both directions;
     ``orbits``: :func:`_orbits` of the scenario if already at hand."""
     stations = [g for g in scenario.ground_stations if g.earth_orbit_passes]
-    if not stations:
+    default = min(scenario.step_s, MAX_PIECE_S)
+    # (lat_deg, min_elevation_deg, antennas, longest piece [s]; inf: one row per pass)
+    sites = [
+        (
+            g.lat_deg,
+            g.min_elevation_deg,
+            g.antennas,
+            (g.link.max_piece_s or default) if isinstance(g.link, AcmLink) else np.inf,
+        )
+        for g in stations
+    ]  # fmt: skip  (optical links are cut only by clouds, which the estimate leaves out)
+    for u in scenario.users:  # a user terminal: one satellite at a time, from where it starts
+        lk = u.terminal.link
+        sites.append((_user_lat_deg(u), u.terminal.min_elevation_deg, 1,
+                      (lk.max_piece_s or default) if lk is not None else np.inf))  # fmt: skip
+    if not sites:
         return 0.0
     incl, n_rad_min = orbits if orbits is not None else _orbits(scenario)
     if incl.size == 0:
         return 0.0
     n_rad_s = n_rad_min / 60.0
     a_km = (EARTH_MU_KM3_S2 / n_rad_s**2) ** (1.0 / 3.0)
-    eps = np.radians([g.min_elevation_deg for g in stations])[None, :]
+    eps = np.radians([x[1] for x in sites])[None, :]
     lam = np.arccos(np.clip(R_EARTH_KM * np.cos(eps) / a_km[:, None], -1.0, 1.0)) - eps
     lam = np.maximum(lam, 0.0)  # [n_sat, n_gs]
-    lat = np.radians([g.lat_deg for g in stations])
+    lat = np.radians([x[0] for x in sites])
     frac = (1.0 - np.cos(lam)) / 2.0 * _latitude_ratio(incl, lat, lam)
     visible_s = scenario.duration_s * frac
     pass_s = np.maximum((math.pi / 2.0) * lam / n_rad_s[:, None], 1.0)
-    cap = np.array([g.antennas for g in stations], dtype=np.float64) * scenario.duration_s
+    cap = np.array([x[2] for x in sites], dtype=np.float64) * scenario.duration_s
     total = visible_s.sum(axis=0)
     scale = np.where(total > cap, cap / np.maximum(total, 1e-9), 1.0)[None, :]
     visible_s = visible_s * scale
     passes = visible_s / pass_s
-    default = min(scenario.step_s, MAX_PIECE_S)
-    piece = np.array(
-        [
-            (g.link.max_piece_s or default) if isinstance(g.link, AcmLink) else np.inf
-            for g in stations
-        ]
-    )  # optical links are cut only by clouds, which the estimate leaves out
+    piece = np.array([x[3] for x in sites], dtype=np.float64)
     rows = np.where(np.isfinite(piece)[None, :], visible_s / piece[None, :] + 0.5 * passes,
                     passes)  # fmt: skip
     return float(2.0 * rows.sum())
+
+
+def _user_lat_deg(u: User) -> float:
+    """Where a user terminal starts: its position's, or its track's first, latitude [deg]."""
+    if u.position is not None:
+        return float(u.position.lat_deg)
+    tr = u.track
+    if isinstance(tr, GreatCircleTrack):
+        return float(tr.from_lat_deg)
+    return float(tr.points[0][1]) if tr is not None and tr.points else 0.0
 
 
 def _capture_fraction(incl_rad: np.ndarray, lat_rad: np.ndarray, theta: np.ndarray) -> float:
@@ -391,6 +417,8 @@ def estimate(
             )
     if services:
         terms["EO jobs"] = tiles * JOB_BYTES
+    if grid_stages and _any_acm(scenario):
+        terms["ITU-R maps"] = float(ITUR_BYTES)
     if not grid_stages:
         return Estimate(n_sat, n_time, n_gs, 0, 0.0, 0.0, 0, terms, 0.0, n_sat / 1e4)
     objects, stored, largest = 0, 0.0, 0
@@ -450,6 +478,8 @@ def _advice(e: Estimate, scenario: Scenario, limit: float) -> str:
         )
     if term == "base":
         return "raise --max-memory, or use fewer --workers"
+    if term == "ITU-R maps":
+        return "raise --max-memory, or give the ACM links fixed rates (no P.618 maps)"
     return "use fewer satellites, a shorter duration_s or a larger step_s"
 
 
@@ -470,7 +500,16 @@ def _why(e: Estimate) -> str:
         return f"route pairs x {e.n_time:,} steps x ~{ROUTE_BYTES} B"
     if term == "base":
         return f"~{format_bytes(BASE_BYTES)} of libraries per process"
+    if term == "ITU-R maps":
+        return f"~{format_bytes(ITUR_BYTES)} of ITU-R P.618 maps for the ACM link budgets"
     return term
+
+
+def _any_acm(scenario: Scenario) -> bool:
+    """Some station or user terminal has an ACM link budget (itur's maps get loaded)."""
+    return any(isinstance(g.link, AcmLink) for g in scenario.ground_stations) or any(
+        u.terminal.link is not None for u in scenario.users
+    )
 
 
 def check_budget(

@@ -42,6 +42,7 @@ from orbitcloud.orbits.frames import geodetic_to_ecef
 from orbitcloud.scenario.models import GroundStation
 from orbitcloud.scenario.rates import AcmBudget, AcmLink, AcmUplink
 from orbitcloud.scenario.threats import Jamming
+from orbitcloud.scenario.users import User
 
 __all__ = [
     "ACM_BAND_HZ",
@@ -203,6 +204,7 @@ class AcmRates:
         jammers: tuple[Jamming, ...] = (),
         seed: int = 0,
         duration_s: float = 0.0,
+        users: tuple[User, ...] = (),
     ) -> AcmRates:
         """One attenuation table per budget, computed here (itur, vectorised); with
         ``weather: time_series`` stations, their rain processes over ``[0, duration_s]``
@@ -238,7 +240,7 @@ class AcmRates:
         ).reshape(-1, 3)
         beam = col(lambda b: getattr(b[1], "satellite_beamwidth_deg", None) or np.nan)
         js = (
-            JammerSet.of(jammers, [g.name for g in stations], site, ACM_BAND_HZ)
+            JammerSet.of(jammers, [g.name for g in stations], site, ACM_BAND_HZ, users)
             if jammers else None
         )  # fmt: skip
         ts_st = [g for g, st in enumerate(stations)
@@ -325,13 +327,15 @@ class AcmRates:
         range_km: F64,
         r_sat_km: F64,
         rain_x: F64 | None = None,
+        t_s: F64 | None = None,
     ) -> tuple[F64, F64]:
         """``(J/S, Es/N0)`` [dB] of jammer ``k`` on budget ``row[i]`` with the satellite at
         ``r_sat_km[i]`` (ECEF, [m, 3]), float64[m] each; J/S ``-inf`` where it does not
         reach, or its J/N0 is below :data:`~orbitcloud.links.jamming.JN_FLOOR_DB`.
         ``rain_x``: the time-series rain state (:meth:`attenuation_db`), which attenuates the
         signal and so raises J/S (the contact pieces' reach test, in
-        :func:`orbitcloud.links.contacts.ground_pieces`, uses the statistical one)."""
+        :func:`orbitcloud.links.contacts.ground_pieces`, uses the statistical one).
+        ``t_s`` [m]: the sample times (where a moving jammer is; None: at switch-on)."""
         assert self.jammers is not None
         row = np.asarray(row, dtype=np.intp)
         es = self.esn0_db(row, el_deg, range_km, rain_x)
@@ -347,7 +351,7 @@ class AcmRates:
                 k, up, self.site_ecef_km[g], self.site_height_km[g], r_sat_km[sel],
                 self.frequency_hz[r], self.symbol_rate_baud[r], self.eirp_dbw[r],
                 a_db[sel], self.losses_db[r], self.rx_diameter_m[r],
-                self.rx_beamwidth_deg[r],
+                self.rx_beamwidth_deg[r], None if t_s is None else np.asarray(t_s)[sel],
             )  # fmt: skip
         out[out + es < JN_FLOOR_DB] = -np.inf
         return out, es
@@ -366,8 +370,9 @@ class AcmRates:
         ``range_km[i]`` (0: no MODCOD closes), float64[m]. With the satellites' ECEF
         positions ``r_sat_km`` [m, 3] and ``active`` bool[m, n_jammer] (which jammers
         transmit at each sample), the budget is ``Es/(N0 + J0)`` with every active jammer's
-        J/S summed (:mod:`orbitcloud.links.jamming`). Time-series weather: the rain state
-        ``rain_x[i]``, else the process at ``t_s`` (scalar or [m]); neither: statistical."""
+        J/S summed (:mod:`orbitcloud.links.jamming`), a moving jammer where it is at ``t_s``.
+        Time-series weather: the rain state ``rain_x[i]``, else the process at ``t_s``
+        (scalar or [m]); neither: statistical."""
         row = np.asarray(row, dtype=np.intp)
         if rain_x is None and t_s is not None and self.rain is not None:
             rain_x = self.rain_x_at(row, np.broadcast_to(np.asarray(t_s, dtype=np.float64),
@@ -375,27 +380,53 @@ class AcmRates:
         es = self.esn0_db(row, el_deg, range_km, rain_x)
         if self.jammers is not None and r_sat_km is not None and active is not None:
             j_lin = np.zeros(row.shape[0])
+            t_all = None
+            if t_s is not None:
+                t_all = np.broadcast_to(np.asarray(t_s, dtype=np.float64), row.shape)
             for k in np.flatnonzero(active.any(axis=0)).tolist():
                 on = np.flatnonzero(active[:, k])
                 x_on = None if rain_x is None else rain_x[on]
-                js, _ = self.js_db(k, row[on], el_deg[on], range_km[on], r_sat_km[on], x_on)
+                t_on = None if t_all is None else t_all[on]
+                js, _ = self.js_db(k, row[on], el_deg[on], range_km[on], r_sat_km[on], x_on,
+                                   t_on)  # fmt: skip
                 j_lin[on] += 10.0 ** (js / 10.0)
             hit = j_lin > 0
             es = np.where(hit, combine_esn0_db(es, 10.0 * np.log10(np.where(hit, j_lin, 1.0))), es)
         return modcod_rate_bps(es, self.symbol_rate_baud[row], self.margin_db[row])
 
 
-@lru_cache(maxsize=8)
 def acm_rates(
     stations: tuple[GroundStation, ...],
     jammers: tuple[Jamming, ...] = (),
     seed: int = 0,
     duration_s: float = 0.0,
+    users: tuple[User, ...] = (),
+) -> AcmRates | None:
+    """:func:`_acm_rates` with only the users some jammer points at, as JSON (users hold
+    lists: not hashable for the cache)."""
+    aimed = {j.pointing for j in jammers}
+    key = tuple(u.model_dump_json() for u in users if u.name in aimed)
+    try:
+        hash((stations, jammers))
+    except TypeError:  # a jammer on a csv track (a list of points): not cached
+        return _acm_rates.__wrapped__(stations, jammers, seed, duration_s, key)
+    return _acm_rates(stations, jammers, seed, duration_s, key)
+
+
+@lru_cache(maxsize=8)
+def _acm_rates(
+    stations: tuple[GroundStation, ...],
+    jammers: tuple[Jamming, ...],
+    seed: int,
+    duration_s: float,
+    users_json: tuple[str, ...],
 ) -> AcmRates | None:
     """:meth:`AcmRates.from_stations` of ``stations`` (and the ``jamming`` threats
-    ``jammers``; ``seed`` and ``duration_s`` for time-series weather), None if none has an
+    ``jammers``, aimed at stations or at ``users``; ``seed`` and ``duration_s`` for
+    time-series weather), None if none has an
     ACM link; cached (the contact plan and the snapshot network of one run share the itur
     work)."""
     if not any(isinstance(g.link, AcmLink) for g in stations):
         return None
-    return AcmRates.from_stations(list(stations), jammers, seed, duration_s)
+    users = tuple(User.model_validate_json(u) for u in users_json)
+    return AcmRates.from_stations(list(stations), jammers, seed, duration_s, users)

@@ -375,7 +375,8 @@ def ground_pieces(
     up_fixed = np.array([g.effective_uplink_rate_bps for g in stations], dtype=np.float64)
     jammers = jammers_of(scenario)
     if rates is None:
-        rates = acm_rates(tuple(stations), jammers, scenario.seed, scenario.duration_s)
+        rates = acm_rates(tuple(stations), jammers, scenario.seed, scenario.duration_s,
+                          tuple(scenario.users))  # fmt: skip
     if rates is None or len(w.a) == 0:
         if jam_effects is not None:
             jam_effects.extend(JamEffect(0, 0, 0.0, 0.0, 0.0) for _ in jammers)
@@ -413,7 +414,7 @@ def ground_pieces(
         active: NDArray[np.bool_] | None = None,
         smp: tuple[F64, IDX, F64, F64, F64, IDX] | None = None,
     ) -> F64:
-        _, g, rng, el, r_sat, _ = smp if smp is not None else sample(q)
+        t, g, rng, el, r_sat, _ = smp if smp is not None else sample(q)
         row = rows[up][g]
         r = fixed[up][g].copy()
         m = np.flatnonzero(row >= 0)
@@ -423,7 +424,7 @@ def ground_pieces(
             if rates.rain is not None:  # time-series weather: the piece's worst rain state
                 x = rates.rain_x_max(row[m], np.repeat(q.start_s, PIECE_SAMPLES)[m],
                                      np.repeat(q.end_s, PIECE_SAMPLES)[m])  # fmt: skip
-            r[m] = rates.rate_bps(row[m], el[m], rng[m], r_sat[m], act, rain_x=x)
+            r[m] = rates.rate_bps(row[m], el[m], rng[m], r_sat[m], act, t_s=t[m], rain_x=x)
         return np.asarray(r.reshape(-1, PIECE_SAMPLES).min(axis=1), dtype=np.float64)
 
     smp = sample(p)
@@ -466,13 +467,13 @@ def _jam(
             continue
         q = PairWindows(p.a[ov], p.b[ov], np.maximum(p.start_s[ov], a),
                         np.minimum(p.end_s[ov], b), p.range_max_km[ov])  # fmt: skip
-        _, g, rng, el, r_sat, _ = sample(q)
+        t, g, rng, el, r_sat, _ = sample(q)
         for d, row_of in enumerate((rates.down_row, rates.up_row)):
             row = row_of[g]
             m = np.flatnonzero(row >= 0)
             hit = np.zeros(row.shape[0], dtype=bool)
             if m.size:
-                js, _ = rates.js_db(k, row[m], el[m], rng[m], r_sat[m])
+                js, _ = rates.js_db(k, row[m], el[m], rng[m], r_sat[m], t_s=t[m])
                 hit[m] = np.isfinite(js)
             reach[ov, k, d] = hit.reshape(-1, PIECE_SAMPLES).any(axis=1)
     touched = np.flatnonzero(reach.any(axis=(1, 2)))

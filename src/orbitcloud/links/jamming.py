@@ -68,6 +68,20 @@ and reaches a station only within the radio horizon of the two antennas,
 ``sqrt(2 k R h_j) + sqrt(2 k R h_r)`` with the standard effective Earth radius factor
 ``k = 4/3`` (ITU-R P.834-9 §1; ``R`` = 6371 km, heights above the ellipsoid); an uplink
 jammer points at the zenith and reaches a satellite above its horizon (elevation > 0).
+
+Victims: the ACM budgets of ground stations (:func:`orbitcloud.links.contacts.ground_pieces`)
+and of user terminals with an RF ``link:`` (:func:`orbitcloud.links.users.user_link_pieces`),
+by the same equation: a user terminal's dish is the downlink receiver (its
+``antenna_diameter_m``, the S.465 pattern above), the satellite's beam the uplink one. A
+downlink jammer ``pointing`` at a user aims its beam at the user wherever the user is.
+
+Moving jammers (``track:``, the users' great-circle or csv track model,
+:func:`orbitcloud.orbits.tracks.track_geodetic`): :func:`jammer_position_ecef_km` gives the
+position at any time and every J/S sample uses the jammer's position at the sample's time
+(its axis re-aimed at its station or user from there). The contact pieces a moving jammer
+reaches are cut every ``clip(MOVING_PIECE_KM / v_max, 1 s, 60 s)`` of its window
+(:func:`moving_cut_s`: it moves at most 1 km along a piece; an aircraft at 250 m/s: 4 s),
+on top of the usual ``max_piece_s``; the pieces take the lowest rate of their samples.
 """
 
 from __future__ import annotations
@@ -80,10 +94,15 @@ from numpy.typing import NDArray
 
 from orbitcloud.constants import SPEED_OF_LIGHT_KM_S
 from orbitcloud.orbits.frames import geodetic_to_ecef, up_unit_vector
+from orbitcloud.orbits.tracks import track_geodetic, track_speed_m_s, user_positions
 from orbitcloud.scenario.threats import Jamming
+from orbitcloud.scenario.users import User
 
 __all__ = [
     "JN_FLOOR_DB",
+    "MOVING_PIECE_KM",
+    "MOVING_PIECE_MAX_S",
+    "MOVING_PIECE_MIN_S",
     "STATION_EFFICIENCY",
     "JammerSet",
     "band_segments",
@@ -106,6 +125,14 @@ STATION_EFFICIENCY = 0.6
 EFFECTIVE_EARTH_K = 4.0 / 3.0
 #: Mean Earth radius for the radio horizon [km].
 EARTH_RADIUS_KM = 6371.0
+#: A moving jammer moves at most this far [km] along one jammed contact piece (module
+#: docstring, moving jammers): the pieces it reaches are cut every
+#: ``clip(MOVING_PIECE_KM / v_max, MOVING_PIECE_MIN_S, MOVING_PIECE_MAX_S)`` s of its window.
+MOVING_PIECE_KM = 1.0
+#: Shortest cut interval of a moving jammer [s] (a 1000 m/s track: 1 s).
+MOVING_PIECE_MIN_S = 1.0
+#: Longest cut interval of a moving jammer [s] (slow tracks: no coarser than the default piece).
+MOVING_PIECE_MAX_S = 60.0
 
 
 def relative_gain_db(theta_deg: F64, theta3_deg: F64 | float) -> F64:
@@ -142,16 +169,48 @@ def combine_esn0_db(esn0_db: F64, js_db: F64) -> F64:
     return np.asarray(-10.0 * np.log10(10.0 ** (-es / 10.0) + 10.0 ** (js_db / 10.0)), np.float64)
 
 
-def jammer_position_ecef_km(jammers: Sequence[Jamming], t_s: F64 | None = None) -> tuple[F64, F64]:
-    """Where each jammer is: ``(r_ecef_km, up)``, float64[n_j, 3] each (position and local
-    vertical unit vector). Fixed jammers (the only kind so far) ignore ``t_s``; this is the
-    one place a jammer's position is read, so a jammer on a track can replace it."""
+def jammer_geodetic(jammers: Sequence[Jamming], t_s: F64 | None = None) -> tuple[F64, F64, F64]:
+    """``(lat_deg, lon_deg, height_km)`` of each jammer: float64[n_j] at each one's switch-on
+    time ``t_s`` (``t_s`` None), else float64[n_j, m] at the times ``t_s`` [m] [s]. A fixed
+    jammer is where ``lat_deg``/``lon_deg`` say; a moving one on its ``track``
+    (:func:`orbitcloud.orbits.tracks.track_geodetic`, the users' track model), its height the
+    track's altitude plus ``height_m``."""
     n = len(jammers)
-    lat = np.array([j.lat_deg for j in jammers], dtype=np.float64)
-    lon = np.array([j.lon_deg for j in jammers], dtype=np.float64)
-    h_km = np.array([j.height_m for j in jammers], dtype=np.float64) / 1000.0
-    r = geodetic_to_ecef(lat, lon, h_km).reshape(n, 3)
-    return r, up_unit_vector(lat, lon).reshape(n, 3)
+    m = None if t_s is None else np.asarray(t_s, dtype=np.float64).reshape(-1)
+    shape = (n,) if m is None else (n, m.shape[0])
+    lat, lon, h_km = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    for k, j in enumerate(jammers):
+        if j.track is None:
+            lat[k], lon[k], h_km[k] = j.lat_deg, j.lon_deg, j.height_m / 1000.0
+            continue
+        t = np.array([j.t_s]) if m is None else m
+        la, lo, alt_m = track_geodetic(j.track, t)
+        lat[k], lon[k] = (la[0], lo[0]) if m is None else (la, lo)
+        h_km[k] = ((alt_m[0] if m is None else alt_m) + j.height_m) / 1000.0
+    return lat, lon, h_km
+
+
+def jammer_position_ecef_km(jammers: Sequence[Jamming], t_s: F64 | None = None) -> tuple[F64, F64]:
+    """Where each jammer is: ``(r_ecef_km, up)`` (position and local vertical unit vector),
+    float64[n_j, 3] each at each jammer's switch-on time (``t_s`` None), else
+    float64[n_j, m, 3] at the times ``t_s`` [m] [s] (:func:`jammer_geodetic`). The one place
+    a jammer's position is read."""
+    lat, lon, h_km = jammer_geodetic(jammers, t_s)
+    r = np.asarray(geodetic_to_ecef(lat, lon, h_km), dtype=np.float64)
+    return r, np.asarray(up_unit_vector(lat, lon), dtype=np.float64)
+
+
+def moving_cut_s(jammers: Sequence[Jamming]) -> F64:
+    """float64[n_j]: every how many seconds the pieces a moving jammer reaches are cut
+    (:data:`MOVING_PIECE_KM` over its track's top speed, clipped to
+    [:data:`MOVING_PIECE_MIN_S`, :data:`MOVING_PIECE_MAX_S`]); ``inf`` for a fixed jammer."""
+    out = np.full(len(jammers), np.inf)
+    for k, j in enumerate(jammers):
+        if j.track is not None:
+            v = track_speed_m_s(j.track)
+            dt = MOVING_PIECE_KM * 1000.0 / v if v > 0 else MOVING_PIECE_MAX_S
+            out[k] = float(np.clip(dt, MOVING_PIECE_MIN_S, MOVING_PIECE_MAX_S))
+    return out
 
 
 def footprint_radius_km(
@@ -216,6 +275,14 @@ class JammerSet:
     boost_db: F64 | None = None
     on_s: F64 | None = None
     period_s: F64 | None = None
+    #: the threats themselves (moving jammers: their tracks), and per jammer the user it
+    #: points at (a downlink jammer aimed at a user terminal: its axis follows the user)
+    specs: tuple[Jamming, ...] = ()
+    aim_user: tuple[User | None, ...] = ()
+    #: float64[n_j]: cut interval of a moving jammer [s] (:func:`moving_cut_s`), inf if fixed
+    cut_s: F64 | None = None
+    #: float64[n_j, 3]: the station a downlink jammer points at (NaN: none)
+    aim_ecef_km: F64 | None = None
 
     @classmethod
     def of(
@@ -224,18 +291,33 @@ class JammerSet:
         station_names: Sequence[str],
         station_ecef_km: F64,
         band_hz: dict[str, tuple[float, float]],
+        users: Sequence[User] = (),
     ) -> JammerSet:
         """From the threats; ``station_ecef_km`` float64[n_gs, 3] in ``station_names``' order
-        (a downlink jammer's axis points at its ``pointing`` station); ``band_hz``: the
-        (down, up) centre of each band (:data:`orbitcloud.links.acm.ACM_BAND_HZ`)."""
-        h_km = np.array([j.height_m for j in jammers], dtype=np.float64) / 1000.0
+        (a downlink jammer's axis points at its ``pointing`` station, or user of ``users``);
+        ``band_hz``: the (down, up) centre of each band
+        (:data:`orbitcloud.links.acm.ACM_BAND_HZ`). The stored position and axis are those
+        at switch-on; :meth:`geometry_at` gives them at any time. A ``pointing`` that is
+        neither (a user, when ``users`` are not given) leaves the axis at the zenith."""
+        _, _, h_km = jammer_geodetic(jammers)
         r, up = jammer_position_ecef_km(jammers)
         axis = up.copy()
         index = {s: i for i, s in enumerate(station_names)}
+        by_user = {u.name: u for u in users}
+        aim: list[User | None] = [None] * len(jammers)
+        aim_pt = np.full((len(jammers), 3), np.nan)
         for k, j in enumerate(jammers):
-            if j.target == "downlink":
-                v = station_ecef_km[index[j.pointing]] - r[k]
-                axis[k] = v / max(float(np.linalg.norm(v)), 1e-9)
+            if j.target != "downlink":
+                continue
+            if j.pointing in index:
+                aim_pt[k] = station_ecef_km[index[j.pointing]]
+                v = aim_pt[k] - r[k]
+            elif j.pointing in by_user:
+                aim[k] = by_user[j.pointing]
+                v = user_positions([by_user[j.pointing]], np.array([j.t_s]))[0, 0] - r[k]
+            else:
+                continue
+            axis[k] = v / max(float(np.linalg.norm(v)), 1e-9)
         freq = [
             j.frequency_hz if j.frequency_hz is not None
             else band_hz[j.band or "Ka"][1 if j.target == "uplink" else 0]
@@ -254,7 +336,39 @@ class JammerSet:
             np.array([j.on_s if j.mode == "pulsed" else np.inf for j in jammers], np.float64),
             np.array([j.period_s if j.mode == "pulsed" else np.inf for j in jammers],
                      np.float64),
+            tuple(jammers), tuple(aim), moving_cut_s(jammers), aim_pt,
         )  # fmt: skip
+
+    def moves(self, k: int) -> bool:
+        """Jammer ``k`` moves, or aims at a user (its position or axis change over time)."""
+        return bool(
+            (self.specs and self.specs[k].track is not None)
+            or (self.aim_user and self.aim_user[k] is not None)
+        )
+
+    def geometry_at(self, k: int, t_s: F64 | None, m: int) -> tuple[F64, F64, F64]:
+        """``(r_ecef_km [m, 3], axis [m, 3], height_km [m])`` of jammer ``k`` at the times
+        ``t_s`` [m] [s] (its position on its track; a downlink jammer's axis towards its
+        station, or its user at that time; an uplink jammer's, the local zenith); the stored
+        switch-on geometry if it does not move or ``t_s`` is None."""
+        if t_s is None or not self.moves(k):
+            r0 = np.broadcast_to(self.r_ecef_km[k], (m, 3))
+            return r0, np.broadcast_to(self.axis[k], (m, 3)), np.full(m, self.height_km[k])
+        t = np.asarray(t_s, dtype=np.float64).reshape(-1)
+        j = self.specs[k]
+        r_all, up_all = jammer_position_ecef_km([j], t)
+        _, _, h_all = jammer_geodetic([j], t)
+        r, up, h = r_all[0], up_all[0], h_all[0]
+        aim = self.aim_user[k] if self.aim_user else None
+        if j.target == "uplink":
+            return r, up, h
+        if aim is not None:
+            v = user_positions([aim], t)[0] - r
+        elif self.aim_ecef_km is not None and np.isfinite(self.aim_ecef_km[k]).all():
+            v = self.aim_ecef_km[k][None] - r  # its station, from where the jammer is now
+        else:
+            return r, up, h
+        return r, v / np.maximum(np.linalg.norm(v, axis=1), 1e-9)[:, None], h
 
     def __len__(self) -> int:
         return int(self.eirp_dbw.shape[0])
@@ -285,12 +399,16 @@ class JammerSet:
 
     def edges_s(self) -> F64:
         """Every time a jammer switches on or off [s], sorted, float64[m]: the windows' ends
-        and, for a pulsed jammer, each pulse's start and end within its window."""
+        and, for a pulsed jammer, each pulse's start and end within its window; for a moving
+        jammer also every ``cut_s`` of its window (:func:`moving_cut_s`)."""
         out = [self.start_s, self.end_s]
         if self.period_s is not None and self.on_s is not None:
             for k in np.flatnonzero(np.isfinite(self.period_s)).tolist():
                 starts = np.arange(self.start_s[k], self.end_s[k], self.period_s[k])
                 out += [starts, np.minimum(starts + self.on_s[k], self.end_s[k])]
+        if self.cut_s is not None:  # a moving jammer: every cut_s of its window
+            for k in np.flatnonzero(np.isfinite(self.cut_s)).tolist():
+                out.append(np.arange(self.start_s[k], self.end_s[k], self.cut_s[k]))
         return np.unique(np.concatenate(out))
 
     def js_db(
@@ -307,6 +425,7 @@ class JammerSet:
         losses_db: F64,
         rx_diameter_m: F64,
         rx_beamwidth_deg: F64,
+        t_s: F64 | None = None,
     ) -> F64:
         """J/S [dB] of jammer ``k`` at ``m`` victim samples (module docstring): the link of a
         station at ``r_station_km`` [m, 3] and a satellite at ``r_sat_km`` [m, 3], in the
@@ -314,22 +433,23 @@ class JammerSet:
         victim budget's carrier, symbol rate, EIRP, attenuation and losses [m] and its
         receiver (station dish diameter, or satellite 3 dB beamwidth; NaN: unknown, no
         jamming). ``-inf`` where the jammer cannot reach the receiver (off channel, beyond
-        the horizon, another direction)."""
+        the horizon, another direction). ``t_s`` [m]: the sample times, where a moving
+        jammer is (:meth:`geometry_at`); None: its switch-on geometry."""
         m = r_sat_km.shape[0]
         out = np.full(m, -np.inf)
         if bool(self.uplink[k]) != uplink:
             return out
         co = np.abs(self.frequency_hz[k] - frequency_hz) <= symbol_rate_baud / 2.0
-        rj = self.r_ecef_km[k]
+        rj, axis, h_j = self.geometry_at(k, t_s, m)
         if uplink:  # receiver: the satellite, axis towards the station
-            to_j = rj[None] - r_sat_km
+            to_j = rj - r_sat_km
             d_j = np.linalg.norm(to_j, axis=1)
             d_s = np.linalg.norm(r_station_km - r_sat_km, axis=1)
             g_rel = relative_gain_db(_angle_deg(r_station_km - r_sat_km, to_j), rx_beamwidth_deg)
-            seen = np.einsum("ij,j->i", r_sat_km - rj[None], self.axis[k]) > 0  # above horizon
+            seen = np.einsum("ij,ij->i", r_sat_km - rj, axis) > 0  # above its horizon
             ok = co & seen & np.isfinite(rx_beamwidth_deg)
         else:  # receiver: the station, axis towards the satellite
-            to_j = rj[None] - r_station_km
+            to_j = rj - r_station_km
             d_j = np.linalg.norm(to_j, axis=1)
             d_s = np.linalg.norm(r_sat_km - r_station_km, axis=1)
             th = _angle_deg(r_sat_km - r_station_km, to_j)
@@ -337,11 +457,9 @@ class JammerSet:
                 np.zeros(m), rx_diameter_m, frequency_hz
             )
             two_k_r = 2.0 * EFFECTIVE_EARTH_K * EARTH_RADIUS_KM
-            horizon = np.sqrt(two_k_r * self.height_km[k]) + np.sqrt(
-                two_k_r * np.maximum(station_height_km, 0.0)
-            )
+            horizon = np.sqrt(two_k_r * h_j) + np.sqrt(two_k_r * np.maximum(station_height_km, 0.0))
             ok = co & np.isfinite(rx_diameter_m) & (d_j <= horizon)
-        tx = relative_gain_db(_angle_deg(np.broadcast_to(self.axis[k], (m, 3)), -to_j),
+        tx = relative_gain_db(_angle_deg(np.ascontiguousarray(axis), -to_j),
                               self.beamwidth_deg[k])  # fmt: skip
         js = (
             self.eirp_dbw[k] + tx - eirp_dbw

@@ -34,7 +34,13 @@ from orbitcloud.constants import EARTH_MEAN_RADIUS_KM
 from orbitcloud.orbits.frames import geodetic_to_ecef
 from orbitcloud.scenario.users import CsvTrack, GreatCircleTrack, User
 
-__all__ = ["great_circle_latlon", "user_geodetic", "user_positions"]
+__all__ = [
+    "great_circle_latlon",
+    "track_geodetic",
+    "track_speed_m_s",
+    "user_geodetic",
+    "user_positions",
+]
 
 F64 = NDArray[np.float64]
 
@@ -72,6 +78,32 @@ def _csv_geodetic(track: CsvTrack, t_s: F64) -> tuple[F64, F64, F64]:
     lo = np.interp(t_s, tt, lon_u)
     lo = (lo + 180.0) % 360.0 - 180.0
     return np.interp(t_s, tt, lat), lo, np.interp(t_s, tt, alt)
+
+
+def track_geodetic(track: GreatCircleTrack | CsvTrack, t_s: F64) -> tuple[F64, F64, F64]:
+    """``(lat_deg, lon_deg, alt_m)`` of one track (a user's or a moving jammer's) at ``t_s``
+    [s], float64[n] each (module docstring)."""
+    t = np.asarray(t_s, dtype=np.float64)
+    if isinstance(track, GreatCircleTrack):
+        lat, lon = great_circle_latlon(track, t)
+        return lat, lon, np.full(t.shape, track.altitude_m)
+    return _csv_geodetic(track, t)
+
+
+def track_speed_m_s(track: GreatCircleTrack | CsvTrack) -> float:
+    """Highest ground speed of a track [m/s]: a great circle's ``speed_m_s``; a csv track's
+    fastest row-to-row leg (haversine distance on the sphere of :data:`EARTH_MEAN_RADIUS_KM`
+    over the time between the rows; 0 for one row)."""
+    if isinstance(track, GreatCircleTrack):
+        return float(track.speed_m_s)
+    pts = np.asarray(track.points, dtype=np.float64).reshape(-1, 4)
+    if pts.shape[0] < 2:
+        return 0.0
+    la, lo = np.radians(pts[:, 1]), np.radians(pts[:, 2])
+    h = np.sin(np.diff(la) / 2) ** 2
+    h += np.cos(la[:-1]) * np.cos(la[1:]) * np.sin(np.diff(lo) / 2) ** 2
+    d_m = 2.0 * EARTH_MEAN_RADIUS_KM * 1000.0 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    return float((d_m / np.diff(pts[:, 0])).max())
 
 
 def user_geodetic(users: Sequence[User], t_s: F64) -> tuple[F64, F64, F64]:

@@ -49,6 +49,7 @@ from orbitcloud.report.labels import format_number, label
 from orbitcloud.report.roadmap import roadmap_html
 from orbitcloud.report.security import (
     Threat,
+    jamming_line,
     phases,
     rejected_attempts_s,
     run_threats,
@@ -603,7 +604,9 @@ def _threat_head(run: RunFolder, th: Threat) -> str:
                 else "</p>"
             )
         )
-    # a future kind (jamming, link flooding): its metrics.json entry only
+    if th.kind == "jamming":  # ground and user link pieces slowed (report/security.py)
+        return f"<p class=threat>{_esc(jamming_line(th))}</p>"
+    # a future kind (link flooding): its metrics.json entry only
     return f"<p class=threat>{_esc(th.kind)}: {_esc(th.name)}.</p>"
 
 

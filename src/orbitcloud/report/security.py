@@ -39,9 +39,11 @@ draws each threat's phases over the events of ``events.parquet``.
 
 ``jamming`` and ``link_flooding`` have three phases: before, during (``[t_s, t_s +
 duration_s)``: the jamming or flood window) and after; the figure draws the window (a pulsed
-jammer: each pulse). A threat kind the report does not know yet gets its ``security`` entry as
-a plain table and no phases: add its phases in :func:`phases` and its drawing in
-:func:`fig_threat_timeline` (and its scene entity in :mod:`orbitcloud.report.czml`).
+jammer: each pulse); :func:`jamming_line` says how many ground and user link pieces a jammer
+slowed or closed and the capacity they lost. A threat kind the report does not know yet gets
+its ``security`` entry as a plain table and no phases: add its phases in :func:`phases` and
+its drawing in :func:`fig_threat_timeline` (and its scene entity in
+:mod:`orbitcloud.report.czml`).
 """
 
 from __future__ import annotations
@@ -382,3 +384,28 @@ def fig_threat_timeline(run: RunFolder) -> Figure | None:
         list(handles.values()), list(handles), loc="outside lower center", ncols=3, fontsize=8
     )
     return fig
+
+
+def jamming_line(th: Threat) -> str:
+    """One plain-text sentence on what a ``jamming`` threat did (its ``security`` entry):
+    the ground contact pieces and the user link pieces (of terminals with an RF ``link:``
+    budget) it slowed or closed, the capacity each lost and the users it hit; '' for another
+    kind."""
+    if th.kind != "jamming":
+        return ""
+    m = th.metrics
+
+    def n(key: str) -> float:
+        v = _num(m.get(key))
+        return 0.0 if v is None else v
+
+    users = ", ".join(map(str, m.get("users_affected") or [])) or "none"
+    return (
+        f"Jammer {th.name} ({m.get('target', '?')}, pointing at {m.get('pointing', '?')}): "
+        f"{n('contacts_affected'):,.0f} ground contact pieces slowed "
+        f"({n('contacts_closed'):,.0f} closed), {n('capacity_lost_bytes'):,.0f} bytes of "
+        f"ground capacity lost; {n('user_links_affected'):,.0f} user link pieces slowed "
+        f"({n('user_links_closed'):,.0f} closed), {n('user_capacity_lost_bytes'):,.0f} bytes "
+        f"of user-link capacity lost; users hit: {users}. Fixed-rate links have no budget "
+        "to jam and are not counted."
+    )

@@ -18,7 +18,10 @@ Per ``jamming``: the contact pieces whose rate it lowered (``contacts_affected``
 minus jammed rate, times duration, summed over them), ``affected_link_s`` and
 ``affected_link_share``: their link-time over the ACM link-time of the jammed direction within
 the jammer's window (null if there was none), from :class:`~orbitcloud.links.contacts.JamEffect`.
-A piece two jammers reach at once counts for each.
+A piece two jammers reach at once counts for each. The same for the user links of terminals
+with an RF ``link:`` budget (:class:`~orbitcloud.links.users.UserJamEffect`):
+``user_links_affected`` (user link pieces whose rate it lowered), ``user_links_closed``,
+``user_capacity_lost_bytes``, ``user_affected_link_s`` and ``users_affected`` (names).
 
 Per ``link_flooding``: ``capacity_taken_bytes``, what it took from the contact plan
 (``min(rate, attack_bps)`` times the overlap, summed over its targets' contacts).
@@ -101,6 +104,10 @@ def security_summary(result: RunResult) -> dict[str, Any]:
             })  # fmt: skip
         elif th.kind == "jamming":
             eff = result.jamming[jam_k] if jam_k < len(result.jamming) else None
+            ul = result.user_links
+            u_eff = (
+                ul.jam_effects[jam_k] if ul is not None and jam_k < len(ul.jam_effects) else None
+            )
             jam_k += 1
             share = (eff.affected_link_s / eff.window_link_s) if eff and eff.window_link_s else None
             out.append({
@@ -115,6 +122,11 @@ def security_summary(result: RunResult) -> dict[str, Any]:
                 "capacity_lost_bytes": eff.capacity_lost_bytes if eff else 0.0,
                 "affected_link_s": eff.affected_link_s if eff else 0.0,
                 "affected_link_share": None if share is None else round(share, 6),
+                "user_links_affected": u_eff.pieces_affected if u_eff else 0,
+                "user_links_closed": u_eff.pieces_closed if u_eff else 0,
+                "user_capacity_lost_bytes": u_eff.capacity_lost_bytes if u_eff else 0.0,
+                "user_affected_link_s": u_eff.affected_link_s if u_eff else 0.0,
+                "users_affected": list(u_eff.users) if u_eff else [],
             })  # fmt: skip
         elif th.kind == "link_flooding":
             taken = result.flooding_taken_bytes

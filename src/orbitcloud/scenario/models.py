@@ -748,6 +748,7 @@ class Scenario(_Model):
             self.threats, sats, {*sats, *stations}, self.duration_s,
             {g.name: g.link if isinstance(g.link, AcmLink) else None
              for g in self.ground_stations},
+            {u.name: u.terminal.link for u in self.users},
         )  # fmt: skip
         if self.users:
             taken = {*names, *sats, *(getattr(t, "name", "") for t in self.threats)}

@@ -14,15 +14,17 @@ kind                       what happens
                            the store: from ``t_s`` for ``duration_s`` it attempts
                            ``uplinks_per_hour`` uplinks, evenly spaced (attempt ``j`` at
                            ``t_s + j × 3600 / uplinks_per_hour``); each is rejected
-``jamming``                a transmitter ``name`` at ``lat_deg``/``lon_deg``/``height_m``
+``jamming``                a transmitter ``name`` at ``lat_deg``/``lon_deg``/``height_m`` (or
+                           moving along a ``track``, the users' schema)
                            radiating ``eirp_dbw`` on ``frequency_hz`` (or ``band``'s centre of
                            the ``target`` direction) through a beam of ``beamwidth_deg`` over
                            ``[t_s, t_s + duration_s)``: ``target: downlink`` points it at the
-                           receiver of station ``pointing``; ``target: uplink`` points it at
+                           receiver of station or user ``pointing``; ``target: uplink`` at
                            the sky (``pointing: sky``) and jams satellites whose receive beam
                            sees it. Its power adds to the noise of the ACM budgets it reaches
-                           (:mod:`orbitcloud.links.jamming`); fixed-rate links have no budget
-                           and are not affected. ``mode``: ``barrage`` (default),
+                           (:mod:`orbitcloud.links.jamming`), stations' and user terminals'
+                           alike; fixed-rate links have no budget and are not affected.
+                           ``mode``: ``barrage`` (default),
                            ``partial_band`` (``band_fraction`` ρ of the victim's band),
                            ``pulsed`` (on ``on_s`` every ``period_s`` from ``t_s``),
                            ``hopping`` (over ``n_channels``, the victim's hit 1/n of the time)
@@ -47,11 +49,12 @@ import math
 from collections.abc import Collection, Mapping, Sequence
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from orbitcloud.scenario.base import Name, _Model
 from orbitcloud.scenario.errors import shorten
 from orbitcloud.scenario.rates import AcmLink, AcmUplink
+from orbitcloud.scenario.users import CsvTrack, Track
 
 __all__ = [
     "MAX_PULSES",
@@ -100,9 +103,21 @@ class Jamming(_Model):
 
     kind: Literal["jamming"]
     name: Name
-    lat_deg: float = Field(ge=-90, le=90, description="where it transmits from (geodetic)")
-    lon_deg: float = Field(ge=-180, le=180, description="where it transmits from (east +)")
-    height_m: float = Field(0.0, ge=0, le=20_000, description="antenna height above the ellipsoid")
+    lat_deg: float | None = Field(
+        None, ge=-90, le=90, description="where it transmits from (geodetic); or a track"
+    )
+    lon_deg: float | None = Field(
+        None, ge=-180, le=180, description="where it transmits from (east +); or a track"
+    )
+    track: Track | None = Field(
+        None, description="a moving jammer (ship, aircraft): the users' great_circle or csv "
+        "(inline points:) track; instead of lat_deg/lon_deg",
+    )  # fmt: skip
+    height_m: float = Field(
+        0.0, ge=0, le=20_000,
+        description="antenna height above the ellipsoid (with a track: above the track's "
+        "altitude)",
+    )  # fmt: skip
     t_s: float = Field(ge=0, description="switched on [s since the epoch]")
     duration_s: float = Field(gt=0, description="how long it transmits [s]")
     eirp_dbw: float = Field(ge=-30, le=120, description="EIRP on its beam axis [dBW]")
@@ -130,6 +145,21 @@ class Jamming(_Model):
     n_channels: int | None = Field(
         None, ge=2, le=100_000, description="hopping: channels it hops over (one is the victim's)"
     )
+
+    @model_validator(mode="after")
+    def _where(self) -> Jamming:
+        fixed = self.lat_deg is not None and self.lon_deg is not None
+        if fixed == (self.track is not None) or (self.lat_deg is None) != (self.lon_deg is None):
+            raise ValueError(
+                f"threats: jammer {self.name!r} needs exactly one of lat_deg and lon_deg (fixed)"
+                " or track: {kind: great_circle | csv, ...} (moving)"
+            )
+        if isinstance(self.track, CsvTrack) and self.track.file is not None:
+            raise ValueError(
+                f"threats: jammer {self.name!r}: a csv track of a jammer takes its rows inline "
+                "(points: [[t_s, lat_deg, lon_deg, alt_m], ...]), not file:"
+            )
+        return self
 
     @property
     def end_s(self) -> float:
@@ -205,15 +235,18 @@ def check_threats(
     nodes: Collection[str],
     duration_s: float,
     links: Mapping[str, AcmLink | None] | None = None,
+    user_links: Mapping[str, AcmLink | None] | None = None,
 ) -> None:
     """The cross-checks of ``threats:`` (module docstring); ValueError naming the field.
-    ``links``: each station's ``link:`` (None: a fixed rate)."""
+    ``links``: each station's ``link:`` (None: a fixed rate); ``user_links``: each user
+    terminal's ``link:`` (a downlink jammer may point at a user with a budget)."""
     seen: set[str] = set()
     links = links or {}
+    users = user_links or {}
     for j, th in enumerate(threats):
         where = f"threats[{j}]"
         if isinstance(th, Jamming):
-            _check_jamming(th, where, nodes, links)
+            _check_jamming(th, where, nodes, links, users)
         elif isinstance(th, LinkFlooding):
             for i, t in enumerate(th.targets):
                 if t not in links and split_isl(t, satellites) is None:
@@ -240,7 +273,11 @@ def check_threats(
 
 
 def _check_jamming(
-    th: Jamming, where: str, nodes: Collection[str], links: Mapping[str, AcmLink | None]
+    th: Jamming,
+    where: str,
+    nodes: Collection[str],
+    links: Mapping[str, AcmLink | None],
+    users: Mapping[str, AcmLink | None],
 ) -> None:
     if th.name in nodes:
         raise ValueError(
@@ -271,12 +308,17 @@ def _check_jamming(
                 "partial time with mode: hopping"
             )
     if th.target == "downlink":
-        if th.pointing not in links:
+        if th.pointing not in links and th.pointing not in users:
             raise ValueError(
-                f"{where}.pointing: {shorten(th.pointing)} is not a ground station of this "
-                "scenario (a downlink jammer illuminates a station's receiver)"
+                f"{where}.pointing: {shorten(th.pointing)} is not a ground station or a user of "
+                "this scenario (a downlink jammer illuminates a station's or a user's receiver)"
             )
-        if links[th.pointing] is None:
+        if th.pointing in users and users[th.pointing] is None:
+            raise ValueError(
+                f"{where}.pointing: user {th.pointing!r} has a fixed rate, no link budget to "
+                "jam; give its terminal an ACM `link:` (kind: acm) or point the jammer elsewhere"
+            )
+        if th.pointing in links and links[th.pointing] is None:
             raise ValueError(
                 f"{where}.pointing: station {th.pointing!r} has a fixed rate, no link budget to "
                 "jam; give it an ACM `link:` (kind: acm) or point the jammer elsewhere"
@@ -290,9 +332,9 @@ def _check_jamming(
     if not any(
         lk is not None and isinstance(lk.uplink, AcmUplink)
         and lk.uplink.satellite_beamwidth_deg is not None
-        for lk in links.values()
+        for lk in (*links.values(), *users.values())
     ):  # fmt: skip
         raise ValueError(
-            f"{where}.target: uplink jamming needs a station whose ACM link.uplink gives "
-            "satellite_beamwidth_deg (the satellite's receive beam); no station does"
+            f"{where}.target: uplink jamming needs a station (or a user terminal) whose ACM "
+            "link.uplink gives satellite_beamwidth_deg (the satellite's receive beam); none does"
         )

@@ -22,7 +22,11 @@ range), ``highest_rate`` (the constellation's rate, ties by elevation) or
 ``sovereign_only`` (only the ``sovereign`` constellations, then shortest range);
 ``min_elevation_deg``; ``rate_bps`` (or ``rates_bps`` per constellation); ``handover_s``
 (no data at the start of each new link) and ``hysteresis`` (keep the serving satellite
-unless the best one is better by this fraction).
+unless the best one is better by this fraction). ``link:`` (optional): an ACM RF budget
+(``kind: acm``, the ground stations' :class:`~orbitcloud.scenario.rates.AcmLink`): the
+link's rate then comes from Es/N0 and the DVB-S2X MODCOD per piece, and ``jamming`` threats
+lower it by their J/S (:mod:`orbitcloud.links.users`); without it the fixed ``rate_bps``
+holds and no jammer touches it (a fixed rate has no budget to jam).
 
 ``demand:``: traffic to the ground station ``to`` (the user's home gateway): a continuous
 ``rate_bps`` or ``files: {size_bytes, every_s}``; it is routed and booked on the run's one
@@ -41,6 +45,7 @@ from pydantic import Field, model_validator
 
 from orbitcloud.scenario.base import Name, _Model
 from orbitcloud.scenario.errors import shorten
+from orbitcloud.scenario.rates import AcmLink
 
 __all__ = [
     "USER_KINDS",
@@ -172,9 +177,19 @@ class UserTerminal(_Model):
     hysteresis: float = Field(
         0.1, ge=0, le=10, description="switch only if the best is better by this fraction"
     )
+    link: AcmLink | None = Field(
+        None, description="an ACM RF budget (kind: acm, the stations' schema; eirp_dbw the "
+        "satellite's, g_t_db_per_k the terminal's): rates by Es/N0 and MODCOD per piece, "
+        "jammable; none: the fixed rate_bps, which no jammer touches",
+    )  # fmt: skip
 
     @model_validator(mode="after")
     def _sovereign(self) -> UserTerminal:
+        if self.link is not None and self.link.weather != "statistical":
+            raise ValueError(
+                "terminal.link.weather: a user terminal's budget takes the statistical P.618 "
+                "attenuation only (a moving terminal has no one site for a rain process)"
+            )
         if self.policy == "sovereign_only" and not self.sovereign:
             raise ValueError(
                 "terminal.sovereign: policy sovereign_only needs the list of sovereign "
