@@ -347,9 +347,10 @@ def _assess(sc: Scenario, summary: dict[str, Any] | None = None, **options: Any)
         return assess_scenario(sc, summary, **options)
 
 
-def _assess_run(sc: Scenario, summary: dict[str, Any], **options: Any) -> Any:
+def _assess_run(sc: Scenario, summary: dict[str, Any], alone: Any = None, **options: Any) -> Any:
     """The assessment of a run (None, with a warning and ``summary["assessment_skipped"]``
-    for the report, when the scenario cannot be assessed)."""
+    for the report, when the scenario cannot be assessed); ``alone``: the assessment with the
+    analytic inputs, when already computed."""
     try:
         a = _assess(sc, summary, **options)
     except ValueError as exc:
@@ -357,7 +358,8 @@ def _assess_run(sc: Scenario, summary: dict[str, Any], **options: Any) -> Any:
         summary["assessment_skipped"] = str(exc)
         return None
     o, g, be = a.orbital, a.ground, a.break_even
-    alone = _assess(sc, **options)  # `orbitcloud assess --inputs analytic`: no simulation
+    if alone is None:  # `orbitcloud assess --inputs analytic`: no simulation
+        alone = _assess(sc, **options)
     summary["assessment"] = {
         "orbital_co2e_kg_per_kwh": o["co2e_kg_per_kwh"],
         "ground_co2e_kg_per_kwh": g["co2e_kg_per_kwh"],
@@ -1044,14 +1046,13 @@ def assess(
     _check_file(output, "--output")
     options: dict[str, Any] = {"target_mw": target_mw, "launch_boundary": launch_boundary}
     options["grid"] = grid
+    try:  # the analytic assessment first: a bad option fails before any simulation
+        a = alone = _assess(sc, **options)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
     summary = _assessment_inputs(sc, inputs, from_run, max_memory)
-    if summary is None:
-        try:
-            a = _assess(sc, **options)
-        except ValueError as exc:
-            raise _fail(str(exc)) from None
-    else:
-        a = _assess_run(sc, summary, **options)
+    if summary is not None:
+        a = _assess_run(sc, summary, alone, **options)
         if a is None:
             raise _fail(summary["assessment_skipped"])
     text = json.dumps(a.to_dict(), indent=1, allow_nan=False) + "\n"
@@ -1243,6 +1244,13 @@ def launcher_condition_cmd(
         _with_grid(_load(source), step_s, duration_s), grid=grid, accounting=accounting
     )
     _check_file(output, "--output")
+    from orbitcloud.assess import LAUNCH_BOUNDARIES
+
+    if launch_boundary is not None and launch_boundary not in LAUNCH_BOUNDARIES:
+        raise _fail(
+            f"launch boundary {launch_boundary!r} is not known; choose one of "
+            f"{', '.join(LAUNCH_BOUNDARIES)}"
+        )
     summary = _assessment_inputs(sc, inputs, from_run, max_memory)
     try:
         a = _assess(sc, summary, launch_boundary=launch_boundary)
