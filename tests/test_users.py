@@ -566,3 +566,111 @@ def test_first_user_bundle_arrives_at_the_oracle_earliest_time() -> None:
     want = _earliest_arrival_oracle(plan, idx["ship"], idx["Fucino"], 600.0, 1000.0, users)
     assert math.isfinite(want)
     assert abs(float(r.user_traffic.arrival_s[0]) - want) < 1e-6
+
+
+# --- users on the snapshot network (routes, transfers) --------------------------------------
+
+C_KM_S = 299_792.458  # speed of light (SI definition)
+
+
+def _net_scenario(with_users: bool = True) -> Any:
+    ship = {**SHIP, "terminal": {**SHIP["terminal"], "rate_bps": 5.0e7}}
+    d = _scenario(
+        [ship] if with_users else [], duration_s=3600,
+        isls=[{"topology": {"kind": "grid"}, "rate": {"kind": "fixed", "rate_bps": 1e10}}],
+        ground_stations=[
+            {"name": "Fucino", "lat_deg": 41.98, "lon_deg": 13.6, "rate_bps": 1e9,
+             "jurisdiction": "IT"},
+            {"name": "Kiruna", "lat_deg": 67.86, "lon_deg": 20.96, "rate_bps": 1e9,
+             "jurisdiction": "SE"},
+        ],
+    )  # fmt: skip
+    if not with_users:
+        del d["users"]
+    return load_scenario(d)
+
+
+def test_user_routes_equal_a_networkx_oracle_on_the_same_snapshot() -> None:
+    """Routes from the ship to a station and back equal networkx's shortest paths on a graph
+    built here: the snapshot without users plus the ship linked (both ways, as a leaf) to the
+    satellite its terminal serves at that step, delay = the range to skyfield's WGS84 position
+    of the ship / c. Steps without a serving satellite have no route."""
+    import networkx as nx
+
+    from orbitcloud.links.users import user_links
+    from orbitcloud.network.snapshots import SnapshotBuilder
+    from orbitcloud.run.pipeline import run_routes
+
+    sc = _net_scenario()
+    table, _ = run_routes(sc, ["ship", "Fucino"], ["Fucino", "ship"])
+    sats = satellites_of(sc)
+    grid = TimeGrid.regular(sc.epoch, sc.duration_s, sc.step_s)
+    eph = propagate(sats, grid)
+    cons = [sats.constellation_names[c] for c in sats.constellation.tolist()]
+    serving = user_links(sc.users, eph.r_ecef_km, cons, grid.t_s).serving[0]
+    plain = SnapshotBuilder.from_scenario(sc, sats, eph.r_ecef_km)  # no users
+    lat, lon = great_circle_latlon(sc.users[0].track, grid.t_s)
+    n_gs = 2
+    assert (serving < 0).any() and (serving >= 0).any()  # both cases are exercised
+    for k in range(grid.n_time):
+        r = eph.r_ecef_km[:, k]
+        s, d, w = plain.edges(r, float(grid.t_s[k]))
+        g = nx.DiGraph()
+        g.add_weighted_edges_from(zip(s.tolist(), d.tolist(), w.tolist(), strict=True))
+        if serving[k] >= 0:
+            pos = wgs84.latlon(float(lat[k]), float(lon[k]), 0.0).itrs_xyz.km
+            delay = float(np.linalg.norm(r[serving[k]] - pos)) / C_KM_S
+            g.add_edge("ship-up", int(serving[k]), weight=delay)
+            g.add_edge(int(serving[k]), "ship-down", weight=delay)
+        fucino_up, fucino_down = plain.n_sat, plain.n_sat + n_gs
+        for j, (a, b) in enumerate((("ship-up", fucino_down), (fucino_up, "ship-down"))):
+            try:
+                want = nx.dijkstra_path_length(g, a, b)
+            except (nx.NetworkXNoPath, nx.NodeNotFound):
+                want = math.nan
+            got = table.rtt_ms[k, j] / 2000.0
+            if math.isnan(want):
+                assert math.isnan(got), (k, j)
+            else:
+                assert got == pytest.approx(want, abs=1e-9), (k, j)  # 1 ns ~ 0.3 m
+        if serving[k] < 0:
+            assert table.hops[k, 0] == -1 and table.hops[k, 1] == -1
+        else:  # a leaf: its only neighbour on the path is its serving satellite
+            p0 = table.paths[k][0]
+            assert p0[1] == serving[k] if table.hops[k, 0] > 0 else True
+
+
+def test_routes_between_stations_do_not_change_with_users() -> None:
+    """Users are leaves: routes between stations and satellites are bit-identical with and
+    without the ship (and a scenario without users routes as before)."""
+    from orbitcloud.run.pipeline import run_routes
+
+    src, dst = ["Fucino", "Kiruna", "blue-0-0"], ["Kiruna", "blue-1-2", "Fucino"]
+    a, _ = run_routes(_net_scenario(True), src, dst)
+    b, _ = run_routes(_net_scenario(False), src, dst)
+    assert np.array_equal(a.rtt_ms, b.rtt_ms, equal_nan=True)
+    assert np.array_equal(a.hops, b.hops) and np.array_equal(a.path_hash, b.path_hash)
+    assert a.node_names[: len(b.node_names)] == b.node_names
+    assert a.node_names[len(b.node_names) :] == ["ship", "ship"]
+
+
+def test_transfer_from_a_user_respects_its_terminal_rate() -> None:
+    """A transfer from the ship moves no more than its terminal's rate × the time it has a
+    serving satellite (bytes ≤ Σ rate × step over the served steps), and the terminal is the
+    bottleneck (ISLs and the station carry 10-20× more), so it moves most of that."""
+    from orbitcloud.links.users import user_links
+    from orbitcloud.network.transfers import Transfer
+    from orbitcloud.run.pipeline import run_transfers
+
+    sc = _net_scenario()
+    table = run_transfers(sc, [Transfer("ship", "Fucino", 1e12, 0.0)])
+    sats = satellites_of(sc)
+    grid = TimeGrid.regular(sc.epoch, sc.duration_s, sc.step_s)
+    eph = propagate(sats, grid)
+    cons = [sats.constellation_names[c] for c in sats.constellation.tolist()]
+    serving = user_links(sc.users, eph.r_ecef_km, cons, grid.t_s).serving[0]
+    served_s = float(np.diff(grid.t_s)[serving[:-1] >= 0].sum())
+    bound = 5.0e7 * served_s / 8.0
+    sent = float(table.bytes_sent[0])
+    assert 0.5 * bound < sent <= bound * (1 + 1e-9)  # (steps without a path to Fucino: less)
+    assert not table.completed[0]

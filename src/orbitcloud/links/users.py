@@ -58,7 +58,8 @@ from orbitcloud.scenario.models import Scenario
 from orbitcloud.scenario.users import User
 
 __all__ = [
-    "USER_GROUP", "UserLinks", "add_users", "serving_satellites", "user_links", "with_user_links",
+    "USER_GROUP", "UserLinks", "add_users", "scenario_user_links", "serving_satellites",
+    "user_links", "with_user_links",
 ]  # fmt: skip
 
 F64 = NDArray[np.float64]
@@ -310,11 +311,20 @@ def add_users(
     Earth-orbit satellites of ``eph``, :func:`with_user_links`), and the links. A scenario
     without users gets ``plan`` itself back (bit-identical). ``unusable_from_s``:
     float64[n_sat] of the plan's satellites (see :func:`user_links`)."""
+    links = scenario_user_links(scenario, eph, unusable_from_s)
+    return with_user_links(plan, links), links
+
+
+def scenario_user_links(
+    scenario: Scenario, eph: Ephemeris, unusable_from_s: F64 | None = None
+) -> UserLinks:
+    """:func:`user_links` of the scenario's ``users`` over the Earth-orbit satellites of
+    ``eph`` (what :func:`add_users` adds to the plan; the snapshot network's users use the
+    same links). ``unusable_from_s``: float64[n_sat] (see :func:`user_links`)."""
     sats = eph.satellites
     n_earth = sats.n_earth
     cons = [sats.constellation_names[c] for c in sats.constellation[:n_earth].tolist()]
     off = None if unusable_from_s is None else np.asarray(unusable_from_s)[:n_earth]
-    links = user_links(
+    return user_links(
         scenario.users, eph.r_ecef_km[:n_earth], cons, eph.grid.t_s, eph.grid.duration_s, off
     )
-    return with_user_links(plan, links), links
