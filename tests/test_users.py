@@ -4,6 +4,7 @@ skyfield's WGS84, a brute-force per-step Python loop, an interval sweep)."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import textwrap
@@ -17,7 +18,7 @@ from skyfield.api import wgs84
 from orbitcloud.links.users import serving_satellites, user_links
 from orbitcloud.orbits.propagate import propagate
 from orbitcloud.orbits.satellites import satellites_of
-from orbitcloud.orbits.tracks import great_circle_latlon, user_positions
+from orbitcloud.orbits.tracks import great_circle_latlon, user_geodetic, user_positions
 from orbitcloud.scenario import ScenarioError, load_scenario
 from orbitcloud.scenario.users import CsvTrack, GreatCircleTrack, User
 from orbitcloud.timegrid import TimeGrid
@@ -674,3 +675,54 @@ def test_transfer_from_a_user_respects_its_terminal_rate() -> None:
     sent = float(table.bytes_sent[0])
     assert 0.5 * bound < sent <= bound * (1 + 1e-9)  # (steps without a path to Fucino: less)
     assert not table.completed[0]
+
+
+# --- milsca: two constellations to choose from ---------------------------------------------
+
+
+def test_milsca_terminals_choose_between_the_two_constellations_by_policy() -> None:
+    """In a day of milsca (milsca + the allied access shell), every user's serving satellite
+    equals the brute-force oracle of its policy (skyfield WGS84 positions, geodetic normal),
+    the ship's served constellation changes during the day, the sovereign FOB is never served
+    by the allied shell, and the users' constellation shares are the served time per
+    constellation counted step by step."""
+    from orbitcloud.network.users import constellation_shares
+
+    sc = load_scenario("milsca")
+    sats = satellites_of(sc)
+    grid = TimeGrid.regular(sc.epoch, sc.duration_s, sc.step_s)
+    eph = propagate(sats, grid)
+    cons = [sats.constellation_names[c] for c in sats.constellation.tolist()]
+    assert set(cons) == {"milsca", "allied-leo"}
+    users = [u for u in sc.users if u.name in ("nave-Taranto-Suez", "isr-aircraft", "fob-Sahel")]
+    ul = user_links(users, eph.r_ecef_km, cons, grid.t_s)
+    lat_all, lon_all, alt_all = user_geodetic(users, grid.t_s)
+    for i, u in enumerate(users):
+        term = u.terminal
+        lat, lon, alt = lat_all[i], lon_all[i], alt_all[i]
+        el = np.stack([_elevation_deg_oracle(eph.r_ecef_km[:, k], la, lo, h) for k, (la, lo, h)
+                       in enumerate(zip(lat, lon, alt, strict=True))], axis=1)  # fmt: skip
+        p = np.stack([wgs84.latlon(la, lo, elevation_m=h).itrs_xyz.km
+                      for la, lo, h in zip(lat, lon, alt, strict=True)])  # fmt: skip
+        rng = np.linalg.norm(eph.r_ecef_km - p[None], axis=-1)
+        usable = term.usable()
+        rate = np.array([term.rate_of(c) for c in cons])
+        want = _brute_serving(el, rng, rate, [c in usable for c in cons],
+                              term.min_elevation_deg, term.policy, term.hysteresis)  # fmt: skip
+        got = ul.serving[i].tolist()
+        assert got == want, u.name
+        served = [cons[s] for s in got if s >= 0]
+        if u.name == "nave-Taranto-Suez":
+            seq = [c for c in (cons[s] if s >= 0 else None for s in got) if c]
+            changes = sum(a != b for a, b in itertools.pairwise(seq))
+            assert changes >= 1 and {"milsca", "allied-leo"} <= set(served)
+        if u.name == "fob-Sahel":
+            assert served and set(served) == {"milsca"}
+        if u.name == "isr-aircraft":  # the allied shell's faster rate wins when it is in view
+            assert "allied-leo" in served
+    shares = constellation_shares(users, ul.serving, grid.t_s, cons, sc.duration_s)
+    for i, u in enumerate(users):
+        for c in u.terminal.constellations:
+            n = sum(1 for k in range(grid.n_time - 1)
+                    if ul.serving[i, k] >= 0 and cons[ul.serving[i, k]] == c)  # fmt: skip
+            assert shares[i][c] == pytest.approx(n * sc.step_s / sc.duration_s, abs=1e-12)

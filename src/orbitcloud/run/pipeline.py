@@ -32,7 +32,12 @@ from orbitcloud.network.ledger import Network
 from orbitcloud.network.routes import RouteTable, endpoints, route_pairs
 from orbitcloud.network.snapshots import SnapshotBuilder, UserServing
 from orbitcloud.network.transfers import Transfer, TransferTable, simulate_transfers
-from orbitcloud.network.users import UserSummary, send_user_demand, user_summary
+from orbitcloud.network.users import (
+    UserSummary,
+    constellation_shares,
+    send_user_demand,
+    user_summary,
+)
 from orbitcloud.nodes.hardware import FleetHardware
 from orbitcloud.nodes.power import PowerBudget, node_power
 from orbitcloud.orbits.propagate import Ephemeris, Propagator, propagate
@@ -223,9 +228,12 @@ def run_pipeline(
                 result.user_traffic = send_user_demand(
                     result.network, scenario.users, scenario.duration_s
                 )  # fmt: skip
+        s_cons = np.asarray(sats.constellation_names, dtype=object)[sats.constellation]
         result.users = user_summary(
             scenario.users, ulinks.availability, ulinks.handovers, ulinks.user,
-            result.user_traffic,
+            result.user_traffic, constellation_shares(
+                scenario.users, ulinks.serving, grid.t_s, s_cons.tolist(), scenario.duration_s
+            ),
         )  # fmt: skip
     if last < STAGES.index("power"):
         return result
