@@ -726,3 +726,48 @@ def test_milsca_terminals_choose_between_the_two_constellations_by_policy() -> N
             n = sum(1 for k in range(grid.n_time - 1)
                     if ul.serving[i, k] >= 0 and cons[ul.serving[i, k]] == c)  # fmt: skip
             assert shares[i][c] == pytest.approx(n * sc.step_s / sc.duration_s, abs=1e-12)
+
+
+def test_cli_routes_transfers_and_deliver_take_user_names(tmp_path: Path) -> None:
+    """`orbitcloud routes`, `transfers` and `deliver` accept a user as an endpoint; its routes
+    exist exactly at the steps it has a serving satellite with a path (never more), and a
+    bundle from it over the contact plan arrives after it was sent."""
+    import pyarrow.parquet as pq
+    import yaml
+    from typer.testing import CliRunner
+
+    from orbitcloud.cli import app
+
+    sc_file = tmp_path / "s.yaml"
+    d = _scenario([SHIP], duration_s=900,
+                  isls=[{"topology": {"kind": "grid"}, "rate": {"kind": "fixed",
+                                                                "rate_bps": 1e10}}])  # fmt: skip
+    sc_file.write_text(yaml.safe_dump(d))
+    runner = CliRunner()
+    pairs = tmp_path / "p.csv"
+    pairs.write_text("src,dst\nship,Fucino\n")
+    out = tmp_path / "r.parquet"
+    res = runner.invoke(app, ["routes", str(sc_file), "--pairs", str(pairs), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    rows = pq.read_table(out).to_pylist()
+    sc = load_scenario(d)
+    sats = satellites_of(sc)
+    grid = TimeGrid.regular(sc.epoch, sc.duration_s, sc.step_s)
+    eph = propagate(sats, grid)
+    cons = [sats.constellation_names[c] for c in sats.constellation.tolist()]
+    serving = user_links(sc.users, eph.r_ecef_km, cons, grid.t_s).serving[0]
+    routed = [r["hops"] is not None and r["hops"] >= 0 for r in rows]
+    assert len(rows) == grid.n_time and any(routed)
+    for r, s in zip(rows, serving.tolist(), strict=True):
+        if r["hops"] is not None and r["hops"] >= 0:
+            assert s >= 0 and r["path"][0] == "ship" and r["path"][1] == sats.names[s]
+    req = tmp_path / "t.csv"
+    req.write_text("src,dst,size_bytes,start_s\nship,Fucino,1e6,0\n")
+    res = runner.invoke(app, ["transfers", str(sc_file), str(req), "-o", str(tmp_path / "t.pq")])
+    assert res.exit_code == 0, res.output
+    b = tmp_path / "b.csv"
+    b.write_text("src,dst,t0_s,size_bytes\nship,Fucino,0,1e5\n")
+    res = runner.invoke(app, ["deliver", str(sc_file), str(b), "-o", str(tmp_path / "d.pq")])
+    assert res.exit_code == 0, res.output
+    (got,) = pq.read_table(tmp_path / "d.pq").to_pylist()
+    assert got["dst"] == "Fucino" and got["path"][0] == "ship"
