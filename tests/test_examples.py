@@ -410,8 +410,7 @@ def test_cities_csv_matches_hypatia_list() -> None:
 def test_milsca_satellites_meet_the_published_spec(scenarios: dict[str, Scenario]) -> None:
     sc = scenarios["milsca"]
     assert build_satellites(sc).n_sat >= 24  # "a few dozen"
-    # the MILSCA satellites (the allied access shell beside them carries no cloud hardware)
-    for c in [c for c in sc.constellations if c.name == "milsca"]:
+    for c in sc.constellations:
         assert c.hardware.storage_tb >= 100
         assert c.hardware.compute_tflops >= 250
         # no better than an H100 at chip TDP (66.9 TFLOPS FP32 / 700 W): IT power includes more
@@ -424,7 +423,7 @@ def test_milsca_in_plane_laser_links_are_geometrically_possible(
     """Neighbours 360/S apart on a circle of radius r: chord 2 r sin(180/S) within range, and
     the chord's midpoint r cos(180/S) above the grazing sphere (WGS84 a + grazing altitude)."""
     sc = scenarios["milsca"]
-    (c,) = [c for c in sc.constellations if c.name == "milsca"]
+    (c,) = sc.constellations
     (isl,) = sc.isls
     assert isinstance(c, WalkerConstellation)
     r = R_WGS72_KM + c.altitude_km

@@ -680,15 +680,37 @@ def test_transfer_from_a_user_respects_its_terminal_rate() -> None:
 # --- milsca: two constellations to choose from ---------------------------------------------
 
 
+#: An allied access shell modelled on Eutelsat OneWeb's first generation (1200 km, 87.9 deg;
+#: FCC SAT-LOI-20160428-00041, SAT-MPL-20200526-00062), thinned to 6 x 6 (docs/guide/users.md).
+ALLIED_LEO = {"kind": "walker", "name": "allied-leo", "pattern": "star", "planes": 6,
+              "sats_per_plane": 6, "phasing": 1, "altitude_km": 1200, "inclination_deg": 87.9,
+              "raan0_deg": 15}  # fmt: skip
+
+
+def _milsca_two_shells() -> dict[str, Any]:
+    """milsca with the allied shell beside its own (its ISLs on milsca only) and the users'
+    terminals over both: the ship nearest-first, the aircraft the faster allied rate, the
+    forward base sovereign-only."""
+    d = load_scenario("milsca").model_dump(mode="json", exclude_none=True)
+    d["constellations"].append(ALLIED_LEO)
+    for isl in d["isls"]:
+        isl["constellations"] = ["milsca"]
+    for u in d["users"]:
+        u["terminal"]["constellations"] = ["milsca", "allied-leo"]
+        if u["terminal"]["policy"] == "highest_rate":
+            u["terminal"]["rates_bps"] = {"milsca": 1.0e8, "allied-leo": 1.5e8}
+    return d
+
+
 def test_milsca_terminals_choose_between_the_two_constellations_by_policy() -> None:
-    """In a day of milsca (milsca + the allied access shell), every user's serving satellite
+    """In a day of milsca with an allied access shell, every user's serving satellite
     equals the brute-force oracle of its policy (skyfield WGS84 positions, geodetic normal),
     the ship's served constellation changes during the day, the sovereign FOB is never served
     by the allied shell, and the users' constellation shares are the served time per
     constellation counted step by step."""
     from orbitcloud.network.users import constellation_shares
 
-    sc = load_scenario("milsca")
+    sc = load_scenario(_milsca_two_shells())
     sats = satellites_of(sc)
     grid = TimeGrid.regular(sc.epoch, sc.duration_s, sc.step_s)
     eph = propagate(sats, grid)
