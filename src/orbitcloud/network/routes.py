@@ -113,7 +113,7 @@ class RouteTable(ArrowTable):
         hops: int32[n_step, n_pair] (-1 if unreachable).
         path_hash: uint64[n_step, n_pair], a hash of each hop list (equal lists, equal hashes;
             a collision between two different lists has probability ~2^-64).
-        node_names: names of the snapshot nodes (stations appear twice: up and down).
+        node_names: names of the snapshot nodes (stations and users appear twice: up, down).
         paths: per step, int32[n_pair, L] snapshot node ids (kept only if asked).
     """
 
