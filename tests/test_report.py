@@ -281,16 +281,16 @@ def test_figures_are_written_as_png_and_svg(full_report: Path) -> None:
 
 
 def _pairs_by_brute_force(run_dir: Path) -> dict[tuple[str, str], list[tuple[float, float]]]:
-    """Undirected pairs of contacts.parquet and the union of their windows, in plain Python."""
+    """Undirected pairs of contacts.parquet and the union of their windows, in plain Python
+    (user links included: a user is a leaf, like a station, so its pair is (sat, user))."""
     rows = pq.read_table(run_dir / "contacts.parquet").to_pylist()
     by_pair: dict[tuple[str, str], list[tuple[float, float]]] = {}
     sats = {r["src"] for r in rows if r["kind"] != "uplink"}
     manifest = json.loads((run_dir / "manifest.json").read_text())
-    users = {u["name"] for u in manifest["scenario"].get("users", [])}  # not in the 3D scene
+    users = {u["name"] for u in manifest["scenario"].get("users", [])}
+    sats -= users  # a user's downlink contacts have the satellite as src, never the user
     for r in rows:
         a, b = r["src"], r["dst"]
-        if a in users or b in users:
-            continue
         key = (a, b) if a in sats and (b not in sats or a < b) else (b, a)
         by_pair.setdefault(key, []).append((r["start_s"], r["end_s"]))
     union = {}
@@ -324,10 +324,14 @@ def test_czml_entities_are_satellites_stations_and_links(
     assert {i for i in ids if i.startswith("sat/")} == {f"sat/{s}" for s in sats}
     assert {i for i in ids if i.startswith("gs/")} == {f"gs/{g}" for g in stations}
     assert {i for i in ids if i.startswith("rogue/")} == {f"rogue/{r}" for r in rogues}
+    users = {u["name"] for u in manifest["scenario"].get("users", [])}
+    assert users and {i for i in ids if i.startswith("user/")} == {f"user/{u}" for u in users}
     assert {i for i in ids if i.startswith("link/")} == {f"link/{a}/{b}" for a, b in pairs}
     assert {i for i in ids if i.startswith("jammer/")} == {f"jammer/{j}" for j in jammers}
-    assert len(ids) == len(sats) + len(stations) + len(rogues) + len(jammers) + len(pairs)
+    n_ids = len(sats) + len(stations) + len(rogues) + len(jammers) + len(users) + len(pairs)
+    assert len(ids) == n_ids
     assert any(a in sats and b in sats for a, b in pairs), "the run has ISLs"
+    assert any(b in users for _, b in pairs), "the run has user links"
 
 
 def _parse_time(text: str) -> dt.datetime:
@@ -369,6 +373,34 @@ def test_czml_positions_equal_positions_parquet(run_dir: Path, scene: list[dict[
         assert np.max(np.abs(s[:, 1:] - want)) <= 0.5 * ONE_METRE_M + 1e-6
         checked += s.shape[0]
     assert checked == len(table), "this small run keeps every sample"
+
+
+def test_czml_user_tracks_equal_skyfield_wgs84_positions(
+    run_dir: Path, scene: list[dict[str, Any]]
+) -> None:
+    """Each user's sampled CZML position equals its track at that time, within 1 m: the
+    geodetic point (from orbitcloud.orbits.tracks) as skyfield's WGS84 Earth-fixed position;
+    samples at the satellites' sample times."""
+    from skyfield.api import wgs84
+
+    from orbitcloud.orbits.tracks import user_geodetic
+    from orbitcloud.scenario.users import User
+
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    sat_t = {tuple(np.asarray(p["position"]["cartesian"]).reshape(-1, 4)[:, 0])
+             for p in scene if p["id"].startswith("sat/")}  # fmt: skip
+    (times,) = sat_t
+    n = 0
+    for d in manifest["scenario"]["users"]:
+        (p,) = [p for p in scene if p["id"] == f"user/{d['name']}"]
+        s = np.asarray(p["position"]["cartesian"], dtype=float).reshape(-1, 4)
+        assert tuple(s[:, 0]) == times and p["position"]["referenceFrame"] == "FIXED"
+        lat, lon, alt = (x[0] for x in user_geodetic([User.model_validate(d)], s[:, 0]))
+        want = np.stack([wgs84.latlon(a, b, elevation_m=h).itrs_xyz.m
+                         for a, b, h in zip(lat, lon, alt, strict=True)])  # fmt: skip
+        assert np.max(np.abs(s[:, 1:] - want)) <= ONE_METRE_M
+        n += 1
+    assert n == 4
 
 
 def test_eclipse_colour_follows_the_sunlit_column(

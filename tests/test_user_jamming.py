@@ -329,6 +329,34 @@ def test_a_moving_jammer_js_follows_its_track_and_the_rate_recovers_as_it_leaves
     assert bps[0] < clear_bps[0]
 
 
+def test_the_scene_draws_a_moving_jammer_along_its_track(tmp_path) -> None:
+    """scene.czml (parsed with json): the moving jammer's entity is shown over its window and
+    its sampled Earth-fixed position is, at every sample, the destination-point position on its
+    great circle (hand formula above, WGS84 via skyfield) within 50 m (sphere vs ellipsoid)."""
+    import json
+
+    from orbitcloud.report.czml import build_scene
+    from orbitcloud.report.folder import open_run_folder
+    from orbitcloud.run.folder import write_run_folder
+
+    res = run(load_scenario(_station_scenario([MOVER])), stages=("contacts",))
+    text, _ = build_scene(open_run_folder(write_run_folder(res, {}, root=tmp_path)))
+    jp = {p["id"]: p for p in json.loads(text)}["jammer/J-air"]
+    samples = np.asarray(jp["position"]["cartesian"], dtype=np.float64).reshape(-1, 4)
+    assert samples[0, 0] == JAM_T_S and samples[-1, 0] == JAM_T_S + JAM_D_S
+    assert len(samples) >= JAM_D_S / 60.0
+    p1, l1, p2, l2 = map(math.radians, (TRACK["from_lat_deg"], TRACK["from_lon_deg"],
+                                        TRACK["to_lat_deg"], TRACK["to_lon_deg"]))  # fmt: skip
+    hav = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin((l2 - l1) / 2) ** 2
+    length_km = 2 * R_MEAN_KM * math.asin(math.sqrt(hav))  # haversine: it stops at the end
+    for t, *xyz in samples.tolist():
+        d_km = min(250.0 * (t - JAM_T_S) / 1000.0, length_km)
+        la, lo = _destination(TRACK["from_lat_deg"], TRACK["from_lon_deg"], TRACK["to_lat_deg"],
+                              TRACK["to_lon_deg"], d_km)  # fmt: skip
+        err_m = float(np.linalg.norm(np.asarray(xyz) - 1000.0 * _ecef(la, lo, 30.0)))
+        assert err_m < 50.0, (t, err_m)
+
+
 def test_a_jammer_needs_a_position_or_a_track() -> None:
     for bad in ({**MOVER, "lat_deg": 41.0, "lon_deg": 13.0}, {**MOVER, "track": None}):
         with pytest.raises(ScenarioError) as err:

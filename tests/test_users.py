@@ -4,6 +4,7 @@ skyfield's WGS84, a brute-force per-step Python loop, an interval sweep)."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import textwrap
@@ -17,7 +18,7 @@ from skyfield.api import wgs84
 from orbitcloud.links.users import serving_satellites, user_links
 from orbitcloud.orbits.propagate import propagate
 from orbitcloud.orbits.satellites import satellites_of
-from orbitcloud.orbits.tracks import great_circle_latlon, user_positions
+from orbitcloud.orbits.tracks import great_circle_latlon, user_geodetic, user_positions
 from orbitcloud.scenario import ScenarioError, load_scenario
 from orbitcloud.scenario.users import CsvTrack, GreatCircleTrack, User
 from orbitcloud.timegrid import TimeGrid
@@ -566,3 +567,229 @@ def test_first_user_bundle_arrives_at_the_oracle_earliest_time() -> None:
     want = _earliest_arrival_oracle(plan, idx["ship"], idx["Fucino"], 600.0, 1000.0, users)
     assert math.isfinite(want)
     assert abs(float(r.user_traffic.arrival_s[0]) - want) < 1e-6
+
+
+# --- users on the snapshot network (routes, transfers) --------------------------------------
+
+C_KM_S = 299_792.458  # speed of light (SI definition)
+
+
+def _net_scenario(with_users: bool = True) -> Any:
+    ship = {**SHIP, "terminal": {**SHIP["terminal"], "rate_bps": 5.0e7}}
+    d = _scenario(
+        [ship] if with_users else [], duration_s=3600,
+        isls=[{"topology": {"kind": "grid"}, "rate": {"kind": "fixed", "rate_bps": 1e10}}],
+        ground_stations=[
+            {"name": "Fucino", "lat_deg": 41.98, "lon_deg": 13.6, "rate_bps": 1e9,
+             "jurisdiction": "IT"},
+            {"name": "Kiruna", "lat_deg": 67.86, "lon_deg": 20.96, "rate_bps": 1e9,
+             "jurisdiction": "SE"},
+        ],
+    )  # fmt: skip
+    if not with_users:
+        del d["users"]
+    return load_scenario(d)
+
+
+def test_user_routes_equal_a_networkx_oracle_on_the_same_snapshot() -> None:
+    """Routes from the ship to a station and back equal networkx's shortest paths on a graph
+    built here: the snapshot without users plus the ship linked (both ways, as a leaf) to the
+    satellite its terminal serves at that step, delay = the range to skyfield's WGS84 position
+    of the ship / c. Steps without a serving satellite have no route."""
+    import networkx as nx
+
+    from orbitcloud.links.users import user_links
+    from orbitcloud.network.snapshots import SnapshotBuilder
+    from orbitcloud.run.pipeline import run_routes
+
+    sc = _net_scenario()
+    table, _ = run_routes(sc, ["ship", "Fucino"], ["Fucino", "ship"])
+    sats = satellites_of(sc)
+    grid = TimeGrid.regular(sc.epoch, sc.duration_s, sc.step_s)
+    eph = propagate(sats, grid)
+    cons = [sats.constellation_names[c] for c in sats.constellation.tolist()]
+    serving = user_links(sc.users, eph.r_ecef_km, cons, grid.t_s).serving[0]
+    plain = SnapshotBuilder.from_scenario(sc, sats, eph.r_ecef_km)  # no users
+    lat, lon = great_circle_latlon(sc.users[0].track, grid.t_s)
+    n_gs = 2
+    assert (serving < 0).any() and (serving >= 0).any()  # both cases are exercised
+    for k in range(grid.n_time):
+        r = eph.r_ecef_km[:, k]
+        s, d, w = plain.edges(r, float(grid.t_s[k]))
+        g = nx.DiGraph()
+        g.add_weighted_edges_from(zip(s.tolist(), d.tolist(), w.tolist(), strict=True))
+        if serving[k] >= 0:
+            pos = wgs84.latlon(float(lat[k]), float(lon[k]), 0.0).itrs_xyz.km
+            delay = float(np.linalg.norm(r[serving[k]] - pos)) / C_KM_S
+            g.add_edge("ship-up", int(serving[k]), weight=delay)
+            g.add_edge(int(serving[k]), "ship-down", weight=delay)
+        fucino_up, fucino_down = plain.n_sat, plain.n_sat + n_gs
+        for j, (a, b) in enumerate((("ship-up", fucino_down), (fucino_up, "ship-down"))):
+            try:
+                want = nx.dijkstra_path_length(g, a, b)
+            except (nx.NetworkXNoPath, nx.NodeNotFound):
+                want = math.nan
+            got = table.rtt_ms[k, j] / 2000.0
+            if math.isnan(want):
+                assert math.isnan(got), (k, j)
+            else:
+                assert got == pytest.approx(want, abs=1e-9), (k, j)  # 1 ns ~ 0.3 m
+        if serving[k] < 0:
+            assert table.hops[k, 0] == -1 and table.hops[k, 1] == -1
+        else:  # a leaf: its only neighbour on the path is its serving satellite
+            p0 = table.paths[k][0]
+            assert p0[1] == serving[k] if table.hops[k, 0] > 0 else True
+
+
+def test_routes_between_stations_do_not_change_with_users() -> None:
+    """Users are leaves: routes between stations and satellites are bit-identical with and
+    without the ship (and a scenario without users routes as before)."""
+    from orbitcloud.run.pipeline import run_routes
+
+    src, dst = ["Fucino", "Kiruna", "blue-0-0"], ["Kiruna", "blue-1-2", "Fucino"]
+    a, _ = run_routes(_net_scenario(True), src, dst)
+    b, _ = run_routes(_net_scenario(False), src, dst)
+    assert np.array_equal(a.rtt_ms, b.rtt_ms, equal_nan=True)
+    assert np.array_equal(a.hops, b.hops) and np.array_equal(a.path_hash, b.path_hash)
+    assert a.node_names[: len(b.node_names)] == b.node_names
+    assert a.node_names[len(b.node_names) :] == ["ship", "ship"]
+
+
+def test_transfer_from_a_user_respects_its_terminal_rate() -> None:
+    """A transfer from the ship moves no more than its terminal's rate × the time it has a
+    serving satellite (bytes ≤ Σ rate × step over the served steps), and the terminal is the
+    bottleneck (ISLs and the station carry 10-20× more), so it moves most of that."""
+    from orbitcloud.links.users import user_links
+    from orbitcloud.network.transfers import Transfer
+    from orbitcloud.run.pipeline import run_transfers
+
+    sc = _net_scenario()
+    table = run_transfers(sc, [Transfer("ship", "Fucino", 1e12, 0.0)])
+    sats = satellites_of(sc)
+    grid = TimeGrid.regular(sc.epoch, sc.duration_s, sc.step_s)
+    eph = propagate(sats, grid)
+    cons = [sats.constellation_names[c] for c in sats.constellation.tolist()]
+    serving = user_links(sc.users, eph.r_ecef_km, cons, grid.t_s).serving[0]
+    served_s = float(np.diff(grid.t_s)[serving[:-1] >= 0].sum())
+    bound = 5.0e7 * served_s / 8.0
+    sent = float(table.bytes_sent[0])
+    assert 0.5 * bound < sent <= bound * (1 + 1e-9)  # (steps without a path to Fucino: less)
+    assert not table.completed[0]
+
+
+# --- milsca: two constellations to choose from ---------------------------------------------
+
+
+#: An allied access shell modelled on Eutelsat OneWeb's first generation (1200 km, 87.9 deg;
+#: FCC SAT-LOI-20160428-00041, SAT-MPL-20200526-00062), thinned to 6 x 6 (docs/guide/users.md).
+ALLIED_LEO = {"kind": "walker", "name": "allied-leo", "pattern": "star", "planes": 6,
+              "sats_per_plane": 6, "phasing": 1, "altitude_km": 1200, "inclination_deg": 87.9,
+              "raan0_deg": 15}  # fmt: skip
+
+
+def _milsca_two_shells() -> dict[str, Any]:
+    """milsca with the allied shell beside its own (its ISLs on milsca only) and the users'
+    terminals over both: the ship nearest-first, the aircraft the faster allied rate, the
+    forward base sovereign-only."""
+    d = load_scenario("milsca").model_dump(mode="json", exclude_none=True)
+    d["constellations"].append(ALLIED_LEO)
+    for isl in d["isls"]:
+        isl["constellations"] = ["milsca"]
+    for u in d["users"]:
+        u["terminal"]["constellations"] = ["milsca", "allied-leo"]
+        if u["terminal"]["policy"] == "highest_rate":
+            u["terminal"]["rates_bps"] = {"milsca": 1.0e8, "allied-leo": 1.5e8}
+    return d
+
+
+def test_milsca_terminals_choose_between_the_two_constellations_by_policy() -> None:
+    """In a day of milsca with an allied access shell, every user's serving satellite
+    equals the brute-force oracle of its policy (skyfield WGS84 positions, geodetic normal),
+    the ship's served constellation changes during the day, the sovereign FOB is never served
+    by the allied shell, and the users' constellation shares are the served time per
+    constellation counted step by step."""
+    from orbitcloud.network.users import constellation_shares
+
+    sc = load_scenario(_milsca_two_shells())
+    sats = satellites_of(sc)
+    grid = TimeGrid.regular(sc.epoch, sc.duration_s, sc.step_s)
+    eph = propagate(sats, grid)
+    cons = [sats.constellation_names[c] for c in sats.constellation.tolist()]
+    assert set(cons) == {"milsca", "allied-leo"}
+    users = [u for u in sc.users if u.name in ("nave-Taranto-Suez", "isr-aircraft", "fob-Sahel")]
+    ul = user_links(users, eph.r_ecef_km, cons, grid.t_s)
+    lat_all, lon_all, alt_all = user_geodetic(users, grid.t_s)
+    for i, u in enumerate(users):
+        term = u.terminal
+        lat, lon, alt = lat_all[i], lon_all[i], alt_all[i]
+        el = np.stack([_elevation_deg_oracle(eph.r_ecef_km[:, k], la, lo, h) for k, (la, lo, h)
+                       in enumerate(zip(lat, lon, alt, strict=True))], axis=1)  # fmt: skip
+        p = np.stack([wgs84.latlon(la, lo, elevation_m=h).itrs_xyz.km
+                      for la, lo, h in zip(lat, lon, alt, strict=True)])  # fmt: skip
+        rng = np.linalg.norm(eph.r_ecef_km - p[None], axis=-1)
+        usable = term.usable()
+        rate = np.array([term.rate_of(c) for c in cons])
+        want = _brute_serving(el, rng, rate, [c in usable for c in cons],
+                              term.min_elevation_deg, term.policy, term.hysteresis)  # fmt: skip
+        got = ul.serving[i].tolist()
+        assert got == want, u.name
+        served = [cons[s] for s in got if s >= 0]
+        if u.name == "nave-Taranto-Suez":
+            seq = [c for c in (cons[s] if s >= 0 else None for s in got) if c]
+            changes = sum(a != b for a, b in itertools.pairwise(seq))
+            assert changes >= 1 and {"milsca", "allied-leo"} <= set(served)
+        if u.name == "fob-Sahel":
+            assert served and set(served) == {"milsca"}
+        if u.name == "isr-aircraft":  # the allied shell's faster rate wins when it is in view
+            assert "allied-leo" in served
+    shares = constellation_shares(users, ul.serving, grid.t_s, cons, sc.duration_s)
+    for i, u in enumerate(users):
+        for c in u.terminal.constellations:
+            n = sum(1 for k in range(grid.n_time - 1)
+                    if ul.serving[i, k] >= 0 and cons[ul.serving[i, k]] == c)  # fmt: skip
+            assert shares[i][c] == pytest.approx(n * sc.step_s / sc.duration_s, abs=1e-12)
+
+
+def test_cli_routes_transfers_and_deliver_take_user_names(tmp_path: Path) -> None:
+    """`orbitcloud routes`, `transfers` and `deliver` accept a user as an endpoint; its routes
+    exist exactly at the steps it has a serving satellite with a path (never more), and a
+    bundle from it over the contact plan arrives after it was sent."""
+    import pyarrow.parquet as pq
+    import yaml
+    from typer.testing import CliRunner
+
+    from orbitcloud.cli import app
+
+    sc_file = tmp_path / "s.yaml"
+    d = _scenario([SHIP], duration_s=900,
+                  isls=[{"topology": {"kind": "grid"}, "rate": {"kind": "fixed",
+                                                                "rate_bps": 1e10}}])  # fmt: skip
+    sc_file.write_text(yaml.safe_dump(d))
+    runner = CliRunner()
+    pairs = tmp_path / "p.csv"
+    pairs.write_text("src,dst\nship,Fucino\n")
+    out = tmp_path / "r.parquet"
+    res = runner.invoke(app, ["routes", str(sc_file), "--pairs", str(pairs), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    rows = pq.read_table(out).to_pylist()
+    sc = load_scenario(d)
+    sats = satellites_of(sc)
+    grid = TimeGrid.regular(sc.epoch, sc.duration_s, sc.step_s)
+    eph = propagate(sats, grid)
+    cons = [sats.constellation_names[c] for c in sats.constellation.tolist()]
+    serving = user_links(sc.users, eph.r_ecef_km, cons, grid.t_s).serving[0]
+    routed = [r["hops"] is not None and r["hops"] >= 0 for r in rows]
+    assert len(rows) == grid.n_time and any(routed)
+    for r, s in zip(rows, serving.tolist(), strict=True):
+        if r["hops"] is not None and r["hops"] >= 0:
+            assert s >= 0 and r["path"][0] == "ship" and r["path"][1] == sats.names[s]
+    req = tmp_path / "t.csv"
+    req.write_text("src,dst,size_bytes,start_s\nship,Fucino,1e6,0\n")
+    res = runner.invoke(app, ["transfers", str(sc_file), str(req), "-o", str(tmp_path / "t.pq")])
+    assert res.exit_code == 0, res.output
+    b = tmp_path / "b.csv"
+    b.write_text("src,dst,t0_s,size_bytes\nship,Fucino,0,1e5\n")
+    res = runner.invoke(app, ["deliver", str(sc_file), str(b), "-o", str(tmp_path / "d.pq")])
+    assert res.exit_code == 0, res.output
+    (got,) = pq.read_table(tmp_path / "d.pq").to_pylist()
+    assert got["dst"] == "Fucino" and got["path"][0] == "ship"

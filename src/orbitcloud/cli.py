@@ -845,6 +845,7 @@ def deliver(
     _check_file(output, "--output")
     # node order of the plan: satellites (scenario order), then stations; checked up front
     node_names = [n for c in sc.satellite_names() for n in c] + [g.name for g in sc.ground_stations]
+    node_names += [u.name for u in sc.users]  # users are plan nodes after the stations
     index = {n: i for i, n in enumerate(node_names)}
     src, dst, t0, size, names = [], [], [], [], []
     for i, row in _csv_rows(bundles, "bundles", ("src", "dst", "t0_s", "size_bytes")):

@@ -85,8 +85,9 @@ from orbitcloud.scenario.threats import Jamming
 from orbitcloud.scenario.users import User
 
 __all__ = [
-    "USER_GROUP", "UserJamEffect", "UserLinks", "UserPieces", "add_users", "serving_satellites",
-    "user_link_pieces", "user_links", "with_user_links",
+    "USER_GROUP", "UserJamEffect", "UserLinks", "UserPieces", "add_users",
+    "scenario_user_links", "serving_satellites", "user_link_pieces", "user_links",
+    "with_user_links",
 ]  # fmt: skip
 
 F64 = NDArray[np.float64]
@@ -638,6 +639,16 @@ def add_users(
     Earth-orbit satellites of ``eph``, :func:`with_user_links`), and the links. A scenario
     without users gets ``plan`` itself back (bit-identical). ``unusable_from_s``:
     float64[n_sat] of the plan's satellites (see :func:`user_links`)."""
+    links = scenario_user_links(scenario, eph, unusable_from_s)
+    return with_user_links(plan, links), links
+
+
+def scenario_user_links(
+    scenario: Scenario, eph: Ephemeris, unusable_from_s: F64 | None = None
+) -> UserLinks:
+    """:func:`user_links` of the scenario's ``users`` over the Earth-orbit satellites of
+    ``eph`` (what :func:`add_users` adds to the plan; the snapshot network's users use the
+    same links). ``unusable_from_s``: float64[n_sat] (see :func:`user_links`)."""
     sats = eph.satellites
     n_earth = sats.n_earth
     cons = [sats.constellation_names[c] for c in sats.constellation[:n_earth].tolist()]
@@ -657,4 +668,4 @@ def add_users(
             site, scenario.step_s,
         )  # fmt: skip
         links = replace(links, pieces=pieces, jam_effects=tuple(effects))
-    return with_user_links(plan, links), links
+    return links

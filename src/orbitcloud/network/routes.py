@@ -20,7 +20,7 @@ from orbitcloud.network.snapshots import SnapshotBuilder
 from orbitcloud.progress import NullProgress, Progress
 from orbitcloud.tables import HEAD_ROWS, ArrowTable, arrow_html, summary_html
 
-__all__ = ["RouteTable", "StepRoutes", "endpoints", "route_pairs", "routes_at"]
+__all__ = ["RouteTable", "StepRoutes", "endpoints", "route_pairs", "routes_at", "snapshot_names"]
 
 F64 = NDArray[np.float64]
 IDX = NDArray[np.intp]
@@ -70,20 +70,37 @@ def routes_at(graph: csr_matrix, src_nodes: IDX, dst_nodes: IDX) -> StepRoutes:
 def endpoints(builder: SnapshotBuilder, names: list[str], node_names: list[str]) -> tuple[IDX, IDX]:
     """Snapshot nodes where routes from / to each named endpoint start and end.
 
-    A satellite is its own node; a ground station starts routes at its uplink node and ends
-    them at its downlink node (see :mod:`orbitcloud.network.snapshots`).
+    A satellite is its own node; a ground station (and a user, :meth:`SnapshotBuilder.with_users`)
+    starts routes at its uplink node and ends them at its downlink node (see
+    :mod:`orbitcloud.network.snapshots`). ``node_names``: the plan's node names (satellites,
+    stations, then the builder's users).
     """
     index = {n: i for i, n in enumerate(node_names)}
     unknown = [n for n in names if n not in index]
     if unknown:
-        raise ValueError(
-            f"unknown route endpoint(s) {unknown[:5]}; use satellite or ground-station names"
+        what = (
+            "satellite, ground-station or user" if builder.n_user else "satellite or ground-station"
         )
+        raise ValueError(f"unknown route endpoint(s) {unknown[:5]}; use {what} names")
     i = np.array([index[n] for n in names], dtype=np.intp)
-    g = i - builder.n_sat
-    as_src = np.where(i < builder.n_sat, i, builder.n_sat + g)
-    as_dst = np.where(i < builder.n_sat, i, builder.n_sat + builder.n_gs + g)
+    n_s, n_g = builder.n_sat, builder.n_gs
+    g = i - n_s
+    as_src = np.where(i < n_s, i, n_s + g)
+    as_dst = np.where(i < n_s, i, n_s + n_g + g)
+    if builder.n_user:
+        u = i - n_s - n_g
+        user = u >= 0
+        as_src = np.where(user, n_s + 2 * n_g + u, as_src)
+        as_dst = np.where(user, n_s + 2 * n_g + builder.n_user + u, as_dst)
     return as_src, as_dst
+
+
+def snapshot_names(builder: SnapshotBuilder, node_names: list[str]) -> list[str]:
+    """Names of the snapshot nodes from the plan's ``node_names``: satellites, the stations
+    twice (up, down), then the users twice (up, down)."""
+    n_s, n_g = builder.n_sat, builder.n_gs
+    gs, us = node_names[n_s : n_s + n_g], node_names[n_s + n_g :]
+    return node_names[:n_s] + gs * 2 + us * 2
 
 
 @dataclass
@@ -96,7 +113,7 @@ class RouteTable(ArrowTable):
         hops: int32[n_step, n_pair] (-1 if unreachable).
         path_hash: uint64[n_step, n_pair], a hash of each hop list (equal lists, equal hashes;
             a collision between two different lists has probability ~2^-64).
-        node_names: names of the snapshot nodes (stations appear twice: up and down).
+        node_names: names of the snapshot nodes (stations and users appear twice: up, down).
         paths: per step, int32[n_pair, L] snapshot node ids (kept only if asked).
     """
 
@@ -206,7 +223,7 @@ def route_pairs(
     """Routes between ``src[i]`` and ``dst[i]`` at every ``(t_s, r_sat_km[n_sat, 3])`` given."""
     s_nodes, _ = endpoints(builder, src, node_names)
     _, d_nodes = endpoints(builder, dst, node_names)
-    snap_names = node_names[: builder.n_sat] + node_names[builder.n_sat :] * 2
+    snap_names = snapshot_names(builder, node_names)
     weights = np.random.default_rng(0).integers(1, 2**63, size=4096, dtype=np.uint64)
     t_out, rtt, hops, paths, hashes = [], [], [], [], []
     with (progress or NullProgress()).task("routing", n_step or 0) as task:

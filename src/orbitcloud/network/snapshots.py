@@ -24,6 +24,18 @@ only in the directions whose budget closes a MODCOD then, with that instant's ra
 capacity (the contact plan's pieces carry the lowest rate over each piece, so a snapshot's
 capacity is at least the plan's; a snapshot may keep a link in the part of a marginal piece
 that closes while the plan drops the whole piece).
+
+Users (:meth:`SnapshotBuilder.with_users`, the scenario's ``users:``) are leaves like the
+stations: each has an *uplink* node (``n_sat + 2 n_gs + u``, edges only towards satellites)
+and a *downlink* node (``n_sat + 2 n_gs + n_user + u``, edges only from satellites), so a
+route never transits a user. At ``t_s`` a user links (both ways) only to its serving
+satellite, the one :func:`orbitcloud.links.users.user_links` chose at the grid sample
+``t_k <= t_s < t_{k+1}``, at the terminal's rate on that satellite's constellation, with the
+light time of the user–satellite range at ``t_s`` (the user's position from its track,
+:func:`orbitcloud.orbits.tracks.user_geodetic`). A user without a serving satellite then has
+no link; a link is dropped while its satellite is down (``down``). Snapshots are at step
+resolution: the handover dead time (``handover_s``, which the contact plan takes off each
+new link) is not taken off here.
 """
 
 from __future__ import annotations
@@ -42,12 +54,15 @@ from orbitcloud.links.contacts import PairWindows, jammers_of, station_passes
 from orbitcloud.links.isl import candidate_pairs, link_rate_bps, mutual_nearest
 from orbitcloud.links.terminals import assign_terminals, between_pairs, terminal_set
 from orbitcloud.links.visibility import GroundSites, los_clearance_km
+from orbitcloud.orbits.frames import geodetic_to_ecef
 from orbitcloud.orbits.propagate import Propagator
 from orbitcloud.orbits.satellites import SatelliteSet
+from orbitcloud.orbits.tracks import user_geodetic
 from orbitcloud.scenario.models import FixedRate, LinkBudgetRate, RangeTopology, Scenario
+from orbitcloud.scenario.users import User
 from orbitcloud.timegrid import TimeGrid
 
-__all__ = ["SnapshotBuilder", "SnapshotLinks", "StationPasses"]
+__all__ = ["SnapshotBuilder", "SnapshotLinks", "StationPasses", "UserServing"]
 
 F64 = NDArray[np.float64]
 IDX = NDArray[np.intp]
@@ -101,6 +116,44 @@ class StationPasses:
 
 
 @dataclass(frozen=True)
+class UserServing:
+    """The users' serving satellites on the run's grid (module docstring).
+
+    Attributes:
+        users: the users (their tracks give their positions).
+        t_s: float64[n_time], the grid the serving satellites were chosen on [s].
+        serving: int[n_user, n_time], the serving satellite index at each sample (-1: none),
+            :attr:`orbitcloud.links.users.UserLinks.serving`; it serves ``[t_k, t_{k+1})``
+            (the last sample serves itself).
+        rate_bps: float64[n_user, n_time], the terminal's rate on that satellite.
+    """
+
+    users: tuple[User, ...]
+    t_s: F64
+    serving: IDX
+    rate_bps: F64
+
+    @property
+    def n_user(self) -> int:
+        return len(self.users)
+
+    def at(self, t_s: float) -> tuple[IDX, IDX, F64]:
+        """``(user, sat, rate_bps)`` [n_link] of the users served at ``t_s`` (none before
+        the grid's start)."""
+        k = int(np.searchsorted(self.t_s, t_s, side="right")) - 1
+        if k < 0:
+            return np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0)
+        k = min(k, self.t_s.size - 1)
+        u = np.flatnonzero(self.serving[:, k] >= 0)
+        return u, self.serving[u, k].astype(np.intp), self.rate_bps[u, k]
+
+    def positions_km(self, t_s: float) -> F64:
+        """Earth-fixed positions of every user at ``t_s``, float64[n_user, 3] km."""
+        lat, lon, alt_m = user_geodetic(self.users, np.array([float(t_s)]))
+        return np.asarray(geodetic_to_ecef(lat[:, 0], lon[:, 0], alt_m[:, 0] / 1000.0))
+
+
+@dataclass(frozen=True)
 class SnapshotBuilder:
     """What does not change between steps: which pairs may link, and the stations.
 
@@ -128,6 +181,8 @@ class SnapshotBuilder:
             link of an ACM direction exists while its budget closes a MODCOD, at its rate
             (with the scenario's jammers that transmit at ``t_s``).
         floods: ``link_flooding`` capacity cuts (:meth:`with_floods`); None: none.
+        users: the users' serving links (:meth:`with_users`); None: no users (the nodes and
+            links are then exactly those without users).
     """
 
     n_sat: int
@@ -148,6 +203,16 @@ class SnapshotBuilder:
     terminal_windows: StationPasses | None = None
     acm: AcmRates | None = None
     floods: RateCuts | None = None
+    users: UserServing | None = None
+
+    def with_users(self, users: UserServing | None) -> SnapshotBuilder:
+        """This builder with the users' serving links (module docstring); None or no users:
+        this builder unchanged."""
+        return replace(self, users=users if users is not None and users.n_user else None)
+
+    @property
+    def n_user(self) -> int:
+        return 0 if self.users is None else self.users.n_user
 
     def with_floods(self, floods: RateCuts | None) -> SnapshotBuilder:
         """This builder with the ``link_flooding`` capacity cuts ``floods`` (plan node
@@ -245,12 +310,13 @@ class SnapshotBuilder:
                 jammers_of(scenario),
                 scenario.seed,
                 scenario.duration_s,
+                tuple(scenario.users),  # a jammer aimed at a user points where the plan's does
             ),
         )
 
     @property
     def n_node(self) -> int:
-        return self.n_sat + 2 * self.n_gs
+        return self.n_sat + 2 * self.n_gs + 2 * self.n_user
 
     def uplink_node(self, g: IDX | int) -> IDX | int:
         return self.n_sat + g
@@ -341,6 +407,19 @@ class SnapshotBuilder:
         src = np.concatenate([ia, ib, self.n_sat + gu, sd])
         dst = np.concatenate([ib, ia, su, self.n_sat + self.n_gs + gd])
         delay = np.concatenate([di, di, du, dd]) / SPEED_OF_LIGHT_KM_S
+        user_bps = np.empty(0)
+        if self.users is not None and t_s is not None:
+            uw = self.users
+            us, ss, u_bps = uw.at(t_s)
+            if all_down is not None:
+                ok_u = ~all_down[ss]
+                us, ss, u_bps = us[ok_u], ss[ok_u], u_bps[ok_u]
+            du_km = np.linalg.norm(r_sat_km[ss] - uw.positions_km(t_s)[us], axis=1)
+            up0 = self.n_sat + 2 * self.n_gs
+            src = np.concatenate([src, up0 + us, ss])
+            dst = np.concatenate([dst, ss, up0 + uw.n_user + us])
+            delay = np.concatenate([delay, np.tile(du_km / SPEED_OF_LIGHT_KM_S, 2)])
+            user_bps = np.tile(u_bps, 2)
         cap = np.empty(0)
         if with_capacity:
             isl_bps = np.empty(ok.size)
@@ -348,14 +427,19 @@ class SnapshotBuilder:
             for k, rate in enumerate(self.isl_rates):
                 sel = which == k
                 isl_bps[sel] = link_rate_bps(rate, di[sel])
-            cap = np.concatenate([isl_bps, isl_bps, up_bps, down_bps])
+            cap = np.concatenate([isl_bps, isl_bps, up_bps, down_bps, user_bps])
         if flood is not None and self.floods is not None:
-            # snapshot ids -> plan ids (a station's down node n_sat + n_gs + g is plan n_sat + g)
-            n_s = self.n_sat + self.n_gs
+            # snapshot ids -> plan ids (a station's down node n_sat + n_gs + g is plan n_sat + g;
+            # a user's up node n_sat + 2 n_gs + u and down node (+ n_user) are plan
+            # n_sat + n_gs + u)
+            n_s, n_u0 = self.n_sat + self.n_gs, self.n_sat + 2 * self.n_gs
             ps, pd = (
                 np.where(src >= n_s, src - self.n_gs, src),
                 np.where(dst >= n_s, dst - self.n_gs, dst),
             )
+            if self.n_user:
+                ps = np.where(src >= n_u0 + self.n_user, ps - self.n_user, ps)
+                pd = np.where(dst >= n_u0 + self.n_user, pd - self.n_user, pd)
             for j in flood.tolist():
                 cap = np.where(self.floods.hits(j, ps, pd), cap - self.floods.minus_bps[j], cap)
             left = cap > 0

@@ -235,10 +235,12 @@ def _validate(
         raise ValueError(
             f"r_sat_km has shape {r_sat_km.shape}; expected [n_sat, n_time, 3] = {want}"
         )
-    if len(node_names) != builder.n_sat + builder.n_gs:
+    if len(node_names) != builder.n_sat + builder.n_gs + builder.n_user:
+        users = f" + {builder.n_user}" if builder.n_user else ""
         raise ValueError(
-            f"node_names has {len(node_names)} names; expected n_sat + n_gs = "
-            f"{builder.n_sat} + {builder.n_gs} (satellites, then ground stations)"
+            f"node_names has {len(node_names)} names; expected n_sat + n_gs"
+            f"{' + n_user' if users else ''} = {builder.n_sat} + {builder.n_gs}{users} "
+            "(satellites, then ground stations" + (", then users)" if users else ")")
         )
     for i, x in enumerate(transfers):
         label = f"transfers[{i}]" + (f" ({x.name!r})" if x.name else "")
@@ -272,7 +274,8 @@ def simulate_transfers(
         builder: the snapshot builder of the scenario.
         t_s: float64[n_time], strictly increasing grid times [s since the epoch], n_time >= 2.
         r_sat_km: float64[n_sat, n_time, 3] satellite positions (ECEF km) at the grid times.
-        node_names: satellite names then ground-station names (``NodeTable.names``).
+        node_names: satellite names then ground-station names (``NodeTable.names``), then
+            the builder's users (:meth:`SnapshotBuilder.with_users`).
         transfers: the transfers; ``start_s`` within ``[t_s[0], t_s[-1]]``.
         progress: optional progress reporter (one tick per grid interval).
 

@@ -26,7 +26,10 @@ from orbitcloud.network.ledger import Network
 from orbitcloud.scenario.users import User
 from orbitcloud.tables import ArrowTable
 
-__all__ = ["SERVICE", "UserSummary", "demand_of", "send_user_demand", "user_summary"]
+__all__ = [
+    "SERVICE", "UserSummary", "constellation_shares", "demand_of", "send_user_demand",
+    "user_summary",
+]  # fmt: skip
 
 F64 = NDArray[np.float64]
 
@@ -80,6 +83,9 @@ class UserSummary(ArrowTable):
         links: links (serving-satellite windows carrying data).
         offered_bytes, delivered_bytes: demand sent / delivered within the run.
         latency_mean_s, latency_p95_s: over the delivered bundles (send to arrival).
+        constellation_share: per user, ``{constellation: fraction of the run it was served
+            by a satellite of it}`` (:func:`constellation_shares`), over the constellations
+            of its terminal.
     """
 
     name: list[str]
@@ -92,6 +98,7 @@ class UserSummary(ArrowTable):
     delivered_bytes: F64
     latency_mean_s: F64
     latency_p95_s: F64
+    constellation_share: list[dict[str, float]]
 
     def __len__(self) -> int:
         return len(self.name)
@@ -109,8 +116,37 @@ class UserSummary(ArrowTable):
                 "delivered_bytes": self.delivered_bytes,
                 "latency_mean_s": pa.array(self.latency_mean_s, mask=np.isnan(self.latency_mean_s)),
                 "latency_p95_s": pa.array(self.latency_p95_s, mask=np.isnan(self.latency_p95_s)),
+                "constellation_share": pa.array(
+                    [list(d.items()) for d in self.constellation_share],
+                    pa.map_(pa.string(), pa.float64()),
+                ),
             }
         )
+
+
+def constellation_shares(
+    users: Sequence[User],
+    serving: NDArray[np.intp],
+    t_s: F64,
+    sat_constellation: Sequence[str],
+    duration_s: float,
+) -> list[dict[str, float]]:
+    """Per user, the fraction of the run (``duration_s``) it was served by each of its
+    terminal's constellations: the serving satellite at sample ``t_k`` (``serving``
+    int[n_user, n_time], -1: none, :attr:`orbitcloud.links.users.UserLinks.serving`) serves
+    ``[t_k, t_{k+1})`` (step resolution, before each handover's dead time; the last sample
+    serves nothing). ``sat_constellation``: the constellation name of each satellite."""
+    t = np.asarray(t_s, dtype=np.float64)
+    dt_s = np.append(np.diff(t), 0.0)  # [n_time]
+    cons = np.asarray(list(sat_constellation), dtype=object)
+    out = []
+    for i, u in enumerate(users):
+        on = serving[i] >= 0
+        served = np.full(serving.shape[1], "", dtype=object)
+        served[on] = cons[serving[i, on]]
+        span = float(duration_s) if duration_s > 0 else 1.0
+        out.append({c: float(dt_s[served == c].sum()) / span for c in u.terminal.constellations})
+    return out
 
 
 def user_summary(
@@ -119,9 +155,11 @@ def user_summary(
     handovers: NDArray[np.int64],
     link_user: NDArray[np.intp],
     traffic: BundleTable | None,
+    constellation_share: list[dict[str, float]] | None = None,
 ) -> UserSummary:
     """Per-user availability, handovers and links (``link_user``: the user index of each
-    link), and what its demand got from ``traffic`` (:func:`send_user_demand`)."""
+    link), and what its demand got from ``traffic`` (:func:`send_user_demand`);
+    ``constellation_share`` (:func:`constellation_shares`; None: empty per user)."""
     n = len(users)
     offered, delivered = np.zeros(n), np.zeros(n)
     lat_mean, lat_p95 = np.full(n, np.nan), np.full(n, np.nan)
@@ -141,5 +179,5 @@ def user_summary(
         [u.name for u in users], [u.kind for u in users], [u.terminal.policy for u in users],
         np.asarray(availability, dtype=np.float64), np.asarray(handovers, dtype=np.int64),
         np.bincount(link_user, minlength=n).astype(np.int64), offered, delivered, lat_mean,
-        lat_p95,
+        lat_p95, constellation_share if constellation_share is not None else [{} for _ in users],
     )  # fmt: skip

@@ -22,9 +22,14 @@ Entities:
   window (a pulsed jammer: over each pulse); a link flooding is one entity per target,
   ``flood/<target>``, shown over the attack window: a red ring on a flooded station, a thick
   red line between the two satellites of a flooded ISL (:data:`FLOOD_RGBA`);
+- one per user terminal of the scenario's ``users:``, ``user/<name>``: a point (violet,
+  :data:`USER_RGBA`) with a label, its track sampled at the satellites' sample times
+  (Earth-fixed metres, :func:`orbitcloud.orbits.tracks.user_positions`, linear
+  interpolation between samples);
 - one per linked pair, ``link/<a>/<b>``: a line between the two entities' positions, shown
   only while the pair has a contact window (``availability`` = the union of the windows in
-  both directions). ISLs are cyan, ground links green.
+  both directions). ISLs are cyan, ground links green, user links (a user and the satellite
+  serving it, over the user's link windows in contacts.parquet) violet.
 
 Keeping it small (large constellations stay smooth):
 
@@ -37,6 +42,7 @@ Keeping it small (large constellations stay smooth):
 - **Links.** At most :data:`MAX_LINKS_PER_KIND` ISL pairs and as many ground pairs, the ones
   with the longest total contact time (ties, e.g. permanent +Grid ISLs, are spread across the
   constellation by a golden-ratio sequence over the pair index, not taken from one plane).
+  Every user link is kept (users are few; each links to one satellite at a time).
 - Positions are rounded to the metre.
 
 Nodes beyond Earth orbit (the Moon, Mars, deep space): a node whose Earth-fixed position is
@@ -54,7 +60,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +151,9 @@ FLOOD_RGBA = (255, 30, 30, 230)
 #: Most pulses of a pulsed jammer drawn one by one (beyond: its whole window).
 MAX_DRAWN_PULSES = 2000
 GROUND_LINK_RGBA = (60, 220, 90, 170)
+#: User terminals and their links.
+USER_RGBA = (190, 120, 255, 255)
+USER_LINK_RGBA = (190, 120, 255, 200)
 
 F64 = NDArray[np.float64]
 # a JSON number with a zero fraction, between list/object delimiters
@@ -427,11 +436,17 @@ def _jammer_packet(
 ) -> Packet | None:
     sp = dict(th.spec)
     lat, lon = sp.get("lat_deg"), sp.get("lon_deg")
-    if not isinstance(lat, int | float) or not isinstance(lon, int | float):
-        return None
     avail = _windows(run.epoch, _jammer_spans(sp), t_end_s)
     if avail is None:
         return None
+    if isinstance(lat, int | float) and isinstance(lon, int | float):
+        position = Position(cartographicDegrees=[float(lon), float(lat), 0.0])
+        where = f"at {float(lat):.2f}°, {float(lon):.2f}°"
+    else:  # a jammer on a track: its position sampled over its window
+        position = _moving_jammer_position(run, sp, t_end_s)
+        if position is None:
+            return None
+        where = "on its track"
     uplink = sp.get("target") == "uplink"
     radius_km = footprint_radius_km(uplink, float(sp.get("height_m") or 0.0),
                                     float(sp.get("beamwidth_deg") or 0.0),
@@ -450,12 +465,12 @@ def _jammer_packet(
         name=f"{th.name} (jammer)",
         description=(
             f"jammer {th.name} ({sp.get('mode', 'barrage')}, {sp.get('target')} at "
-            f"{sp.get('pointing')}) at {float(lat):.2f}°, {float(lon):.2f}°, "
+            f"{sp.get('pointing')}) {where}, "
             f"EIRP {sp.get('eirp_dbw')} dBW; footprint radius {radius_km:,.1f} km ({what})"
             f"{effect}"
         ),
         availability=avail,
-        position=Position(cartographicDegrees=[float(lon), float(lat), 0.0]),
+        position=position,
         point=Point(
             pixelSize=10,
             color=Color(rgba=[*JAMMER_RGBA[:3], 255]),
@@ -468,6 +483,38 @@ def _jammer_packet(
             material=Material(solidColor=SolidColorMaterial(color=Color(rgba=list(JAMMER_RGBA)))),
         ),
         label=_label(f"{th.name} (jammer)", (10, 10)),
+    )
+
+
+#: Spacing [s] of a moving jammer's sampled position in the scene (linear between samples).
+JAMMER_TRACK_STEP_S = 60.0
+
+
+def _moving_jammer_position(run: RunFolder, sp: dict[str, Any], t_end_s: float) -> Position | None:
+    """A jammer's ``track:`` position [m, Earth-fixed] every :data:`JAMMER_TRACK_STEP_S` over
+    its window (:func:`orbitcloud.links.jamming.jammer_position_ecef_km`, the position its
+    J/S uses); None when the spec cannot be read back from the manifest."""
+    from orbitcloud.links.jamming import jammer_position_ecef_km
+    from orbitcloud.scenario.threats import Jamming
+
+    try:
+        jammer = Jamming.model_validate(sp)
+    except (ValueError, TypeError):
+        return None
+    t0 = max(float(jammer.t_s), 0.0)
+    t1 = min(t0 + float(jammer.duration_s), t_end_s)
+    if not t1 > t0:
+        return None
+    t = np.unique(np.r_[np.arange(t0, t1, JAMMER_TRACK_STEP_S), t1])
+    xyz_m = np.round(jammer_position_ecef_km([jammer], t)[0][0] * 1e3)
+    return Position.model_validate(
+        {
+            "epoch": run.epoch,
+            "cartesian": np.column_stack([t, xyz_m]).ravel().tolist(),
+            "referenceFrame": "FIXED",
+            "interpolationAlgorithm": InterpolationAlgorithms.LINEAR,
+            "interpolationDegree": 1,
+        }
     )
 
 
@@ -575,6 +622,7 @@ class LinkWindows:
         a, b: list[n_pair] node names (a < b in node order; b is the station for ground links).
         isl: bool[n_pair]; total_s: float64[n_pair] total time linked [s].
         pair, start_s, end_s: merged windows ``[n_window]``, ``pair`` indexes the pairs.
+        user: bool[n_pair], a user link (``b`` the user); empty: none.
     """
 
     a: list[str]
@@ -584,6 +632,11 @@ class LinkWindows:
     pair: NDArray[np.intp]
     start_s: F64
     end_s: F64
+    user: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+
+def _user_names(run: RunFolder) -> list[str]:
+    return [str(u["name"]) for u in run.scenario.get("users") or [] if "name" in u]
 
 
 def link_windows(run: RunFolder, t_end_s: float) -> LinkWindows | None:
@@ -601,8 +654,9 @@ def link_windows(run: RunFolder, t_end_s: float) -> LinkWindows | None:
     kind, kind_names = codes(c.column("kind"))
     isl = np.asarray([k == "isl" for k in kind_names], dtype=bool)[kind]
     start, end = column_f64(c, "start_s"), np.minimum(column_f64(c, "end_s"), t_end_s)
-    station = {st["name"] for st in run.stations}
+    station = {st["name"] for st in run.stations} | set(_user_names(run))  # leaves
     is_station = np.asarray([n in station for n in names], dtype=bool)
+    is_user = np.asarray([n in set(_user_names(run)) for n in names], dtype=bool)
     # ground links: (satellite, station); ISLs: (lower, higher) index
     lo = np.where(isl, np.minimum(src, dst), np.where(is_station[src], dst, src))
     hi = np.where(isl, np.maximum(src, dst), np.where(is_station[src], src, dst))
@@ -617,6 +671,7 @@ def link_windows(run: RunFolder, t_end_s: float) -> LinkWindows | None:
     )
     pair_isl = np.zeros(uniq.size, dtype=bool)
     pair_isl[pair] = isl[ok]
+    pair_user = is_user[uniq % len(names)] & ~pair_isl
     return LinkWindows(
         [names[k // len(names)] for k in uniq],
         [names[k % len(names)] for k in uniq],
@@ -625,6 +680,7 @@ def link_windows(run: RunFolder, t_end_s: float) -> LinkWindows | None:
         merged.elem,
         merged.start_s,
         merged.end_s,
+        pair_user,
     )
 
 
@@ -633,9 +689,10 @@ def select_links(links: LinkWindows, per_kind: int = MAX_LINKS_PER_KIND) -> NDAr
     the golden-ratio sequence ``frac(i φ)`` over the pair index ``i``."""
     n = links.total_s.size
     spread = np.mod(np.arange(n) * 0.6180339887498949, 1.0)
-    keep = []
+    user = links.user if links.user.size == n else np.zeros(n, dtype=bool)
+    keep = [np.flatnonzero(user)]  # every user link
     for kind in (True, False):
-        idx = np.flatnonzero(links.isl == kind)
+        idx = np.flatnonzero((links.isl == kind) & ~user)
         order = np.lexsort((spread[idx], -np.round(links.total_s[idx], 3)))
         keep.append(idx[order[:per_kind]])
     return np.sort(np.concatenate(keep))
@@ -646,19 +703,22 @@ def _link_packets(
 ) -> list[Packet]:
     epoch = run.epoch
     stations = {str(st["name"]) for st in run.stations}
+    users = set(_user_names(run))
     first = np.searchsorted(links.pair, keep, side="left")
     last = np.searchsorted(links.pair, keep, side="right")
     packets = []
     for p, i0, i1 in zip(keep.tolist(), first.tolist(), last.tolist(), strict=True):
         a, b = links.a[p], links.b[p]
-        ref_b = f"sat/{b}" if b in sats else f"gs/{b}"
-        if a not in sats or (b not in sats and b not in stations):
+        is_user = b in users and not links.isl[p]
+        ref_b = f"sat/{b}" if b in sats else (f"user/{b}" if is_user else f"gs/{b}")
+        if a not in sats or (b not in sats and b not in stations and not is_user):
             continue  # an end left out of the scene (beyond MAX_SCENE_RADIUS_KM)
-        rgba = ISL_RGBA if links.isl[p] else GROUND_LINK_RGBA
+        rgba = ISL_RGBA if links.isl[p] else (USER_LINK_RGBA if is_user else GROUND_LINK_RGBA)
+        what = "ISL" if links.isl[p] else ("user link" if is_user else "ground link")
         packets.append(
             Packet(
                 id=f"link/{a}/{b}",
-                name=f"{'ISL' if links.isl[p] else 'ground link'} {a} - {b}",
+                name=f"{what} {a} - {b}",
                 availability=TimeIntervalCollection(
                     values=[
                         TimeInterval(start=_iso(epoch, s0), end=_iso(epoch, s1))
@@ -675,6 +735,54 @@ def _link_packets(
                         solidColor=SolidColorMaterial(color=Color(rgba=list(rgba)))
                     ),
                 ),
+            )
+        )
+    return packets
+
+
+def _user_packets(run: RunFolder, t_s: F64, t_end_s: float) -> list[Packet]:
+    """One point entity per user of the scenario (module docstring), its track sampled at
+    ``t_s`` [s since the epoch]; a user whose track cannot be evaluated from the manifest
+    (e.g. a ``file:`` track whose CSV is not beside the run) is left out."""
+    from orbitcloud.orbits.tracks import user_positions
+    from orbitcloud.scenario.users import User
+
+    epoch = run.epoch
+    t = np.asarray(t_s, dtype=np.float64)
+    if t.size == 0:
+        t = np.array([0.0, t_end_s]) if t_end_s > 0 else np.array([0.0])
+    packets = []
+    for d in run.scenario.get("users") or []:
+        try:
+            user = User.model_validate(d)
+            xyz_m = np.round(user_positions([user], t)[0] * 1e3)
+        except (ValueError, TypeError, OSError, KeyError):
+            continue
+        packets.append(
+            Packet(
+                id=f"user/{user.name}",
+                name=user.name,
+                availability=TimeInterval(start=epoch, end=_iso(epoch, t_end_s)),
+                description=(
+                    f"user {user.name} ({user.kind}); terminal {user.terminal.policy} over "
+                    f"{', '.join(user.terminal.constellations)}"
+                ),
+                position=Position.model_validate(
+                    {
+                        "epoch": epoch,
+                        "cartesian": np.column_stack([t, xyz_m]).ravel().tolist(),
+                        "referenceFrame": "FIXED",
+                        "interpolationAlgorithm": InterpolationAlgorithms.LINEAR,
+                        "interpolationDegree": 1,
+                    }
+                ),
+                point=Point(
+                    pixelSize=7,
+                    color=Color(rgba=list(USER_RGBA)),
+                    outlineColor=Color(rgba=[255, 255, 255, 255]),
+                    outlineWidth=1,
+                ),
+                label=_label(user.name, (8, 8)),
             )
         )
     return packets
@@ -724,6 +832,10 @@ def build_scene(run: RunFolder) -> tuple[str, SceneSummary]:
             t_end_s = float(s.t_s[keep[-1]])
         sat_packets = _satellite_packets(run, s, keep, t_end_s)
     station_packets = _station_packets(run)
+    t_user = np.empty(0)
+    if s is not None and s.t_s.size:
+        t_user = s.t_s[np.arange(0, s.t_s.size, stride)[:n_keep]]
+    user_packets = _user_packets(run, t_user, t_end_s) if run.scenario.get("users") else []
     shell_km = 550.0
     if s is not None and s.t_s.size:
         r0 = np.sqrt(sum(s.values[c][:, 0] ** 2 for c in ("x_km", "y_km", "z_km")))
@@ -752,9 +864,8 @@ def build_scene(run: RunFolder) -> tuple[str, SceneSummary]:
             step=ClockSteps.SYSTEM_CLOCK_MULTIPLIER,
         ),
     )
-    text = Document(
-        packets=[document, *sat_packets, *station_packets, *threat_packets, *link_packets]
-    ).dumps()
+    packets = [document, *sat_packets, *station_packets, *user_packets, *threat_packets]
+    text = Document(packets=[*packets, *link_packets]).dumps()
     text = _WHOLE_FLOAT.sub(r"\1", text)  # 6871234.0 -> 6871234: a sixth less to load
     summary = SceneSummary(
         satellites=len(sat_packets),
@@ -765,7 +876,11 @@ def build_scene(run: RunFolder) -> tuple[str, SceneSummary]:
         sample_stride=stride,
         samples_per_satellite=n_keep,
         t_end_s=t_end_s,
-        entities=len(sat_packets) + len(station_packets) + len(threat_packets) + len(link_packets),
+        entities=len(sat_packets)
+        + len(station_packets)
+        + len(user_packets)
+        + len(threat_packets)
+        + len(link_packets),
         left_out=left_out,
     )
     return text, summary

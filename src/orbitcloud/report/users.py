@@ -3,7 +3,8 @@
 
 Shows each user's kind and policy, availability (fraction of the run with a link carrying
 data), handovers, links, the demand offered and delivered, and the mean and 95th-percentile
-latency of the delivered demand (send to arrival at its station, store and forward)."""
+latency of the delivered demand (send to arrival at its station, store and forward), and the
+share of the run each of its terminal's constellations served it."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ _COLUMNS: tuple[tuple[str, str], ...] = (
     ("delivered_bytes", "delivered [bytes]"),
     ("latency_mean_s", "mean latency [s]"),
     ("latency_p95_s", "p95 latency [s]"),
+    ("constellation_share", "served by [% of the run]"),
 )
 
 
@@ -47,7 +49,11 @@ def users_section(run: RunFolder) -> str:
     if not run.has(USERS_FILE):
         return ""
     t = pq.read_table(run.path / USERS_FILE)
-    cols = {k: t.column(k).to_pylist() for k, _ in _COLUMNS}
+    cols = {k: t.column(k).to_pylist() for k, _ in _COLUMNS if k in t.column_names}
+    cols["constellation_share"] = [
+        ", ".join(f"{c} {100.0 * f:.1f}" for c, f in (row or [])) or None
+        for row in cols.get("constellation_share", [None] * t.num_rows)
+    ]
     if "availability" in cols:
         cols["availability"] = [None if a is None else 100.0 * a for a in cols["availability"]]
     head = "".join(f'<th title="{html.escape(k)}">{html.escape(h)}</th>' for k, h in _COLUMNS)

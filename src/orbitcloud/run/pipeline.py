@@ -26,13 +26,18 @@ from orbitcloud.executor import Executor, SerialExecutor
 from orbitcloud.faults.timeline import EventTimeline
 from orbitcloud.links.contactplan import ContactPlan
 from orbitcloud.links.contacts import JamEffect, build_contact_plan, node_table
-from orbitcloud.links.users import UserLinks, add_users
+from orbitcloud.links.users import UserLinks, add_users, scenario_user_links
 from orbitcloud.network.bundles import BundleTable, send_bundles
 from orbitcloud.network.ledger import Network
 from orbitcloud.network.routes import RouteTable, endpoints, route_pairs
-from orbitcloud.network.snapshots import SnapshotBuilder
+from orbitcloud.network.snapshots import SnapshotBuilder, UserServing
 from orbitcloud.network.transfers import Transfer, TransferTable, simulate_transfers
-from orbitcloud.network.users import UserSummary, send_user_demand, user_summary
+from orbitcloud.network.users import (
+    UserSummary,
+    constellation_shares,
+    send_user_demand,
+    user_summary,
+)
 from orbitcloud.nodes.hardware import FleetHardware
 from orbitcloud.nodes.power import PowerBudget, node_power
 from orbitcloud.orbits.propagate import Ephemeris, Propagator, propagate
@@ -223,9 +228,12 @@ def run_pipeline(
                 result.user_traffic = send_user_demand(
                     result.network, scenario.users, scenario.duration_s
                 )  # fmt: skip
+        s_cons = np.asarray(sats.constellation_names, dtype=object)[sats.constellation]
         result.users = user_summary(
             scenario.users, ulinks.availability, ulinks.handovers, ulinks.user,
-            result.user_traffic,
+            result.user_traffic, constellation_shares(
+                scenario.users, ulinks.serving, grid.t_s, s_cons.tolist(), scenario.duration_s
+            ),
         )  # fmt: skip
     if last < STAGES.index("power"):
         return result
@@ -391,14 +399,15 @@ def run_routes(
     with _timed(timings, "setup"):
         sats = satellites_of(scenario)  # shared with in-process tasks
         grid = TimeGrid.regular(scenario.epoch, scenario.duration_s, scenario.step_s)
-        r_all = None
-        if any(isinstance(i.topology, RangeTopology) for i in scenario.isls):
-            r_all = propagate(sats, grid, progress).r_ecef_km  # range topologies need them
+        r_all = eph = None
+        if scenario.users or any(isinstance(i.topology, RangeTopology) for i in scenario.isls):
+            eph = propagate(sats, grid, progress)  # range topologies and users need them
+            r_all = eph.r_ecef_km
         nodes = node_table(scenario, sats)
         tl = EventTimeline.from_scenario(scenario, nodes)
         builder = (SnapshotBuilder.from_scenario(scenario, sats, r_all)
                    .with_outages(tl.outages).with_floods(tl.floods))  # fmt: skip
-        names = nodes.names
+        builder, names = _snapshot_users(scenario, eph, tl, builder, nodes.names)
         endpoints(builder, list(src) + list(dst), names)  # fail early on unknown names
     n_chunk = 1 if ex.workers == 1 else min(grid.n_time, 8 * ex.workers)
     bounds = np.linspace(0, grid.n_time, n_chunk + 1).round().astype(int)
@@ -424,10 +433,35 @@ def run_transfers(
     _earth_orbit_only(scenario, "transfers")
     sats = satellites_of(scenario)  # shared with in-process tasks
     grid = TimeGrid.regular(scenario.epoch, scenario.duration_s, scenario.step_s)
-    r = propagate(sats, grid, progress).r_ecef_km
+    eph = propagate(sats, grid, progress)
+    r = eph.r_ecef_km
     nodes = node_table(scenario, sats)
     tl = EventTimeline.from_scenario(scenario, nodes)
     builder = SnapshotBuilder.from_scenario(scenario, sats, r).with_outages(tl.outages)
     builder = builder.with_floods(tl.floods)
-    names = nodes.names
+    builder, names = _snapshot_users(scenario, eph, tl, builder, nodes.names)
     return simulate_transfers(builder, grid.t_s, r, names, transfers, progress)
+
+
+def _snapshot_users(
+    scenario: Scenario,
+    eph: Ephemeris | None,
+    tl: EventTimeline,
+    builder: SnapshotBuilder,
+    names: list[str],
+) -> tuple[SnapshotBuilder, list[str]]:
+    """``builder`` with the scenario's users linked to their serving satellites (the links
+    :func:`run` adds to the plan) and the node names with the users after the stations;
+    unchanged without users."""
+    if not scenario.users or eph is None:
+        return builder, names
+    off = np.minimum(tl.loss_s, tl.detected_s[: builder.n_sat])
+    ul = scenario_user_links(scenario, eph, off)
+    sats = eph.satellites
+    cons = np.asarray(sats.constellation_names, dtype=object)[sats.constellation]
+    rate = np.zeros(ul.serving.shape)
+    for i, u in enumerate(scenario.users):  # the terminal's rate on each serving satellite
+        on = ul.serving[i] >= 0
+        rate[i, on] = [u.terminal.rate_of(c) for c in cons[ul.serving[i, on]].tolist()]
+    uw = UserServing(tuple(scenario.users), eph.grid.t_s, ul.serving, rate)
+    return builder.with_users(uw), names + ul.names

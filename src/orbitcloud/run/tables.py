@@ -221,6 +221,8 @@ TABLES: tuple[TableSchema, ...] = (
         _c("latency_mean_s", _F, "mean send-to-arrival time of the delivered demand [s]",
            nullable=True),
         _c("latency_p95_s", _F, "95th percentile of that time [s]", nullable=True),
+        _c("constellation_share", pa.map_(pa.string(), pa.float64()), "fraction of the run "
+           "served by each of its terminal's constellations [0-1] (step resolution)"),
     )),
     TableSchema("events.parquet", "one event logged by a service", (
         _c("t_s", _F, "when [s since the epoch]", epoch=True),
@@ -368,6 +370,8 @@ def _type_name(t: pa.DataType) -> str:
         return "string"
     if pa.types.is_list(t):
         return f"list of {_type_name(t.value_type)}"
+    if pa.types.is_map(t):
+        return f"map of {_type_name(t.key_type)} to {_type_name(t.item_type)}"
     return {"double": "float64", "bool": "boolean"}.get(str(t), str(t))
 
 
