@@ -439,6 +439,7 @@ def _jammer_packet(
     avail = _windows(run.epoch, _jammer_spans(sp), t_end_s)
     if avail is None:
         return None
+    position: Position | None
     if isinstance(lat, int | float) and isinstance(lon, int | float):
         position = Position(cartographicDegrees=[float(lon), float(lat), 0.0])
         where = f"at {float(lat):.2f}°, {float(lon):.2f}°"
