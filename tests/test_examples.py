@@ -534,6 +534,7 @@ def test_mars_relay_orbiters_have_their_published_periods(scenarios: dict[str, S
 
 
 # --- axiom: the ISS-orbit node through GEO relays (EDRS-A 9 deg E, EDRS-C 31 deg E) -----------
+# (and a Kepler-like LEO and an O3b-like MEO relay layer: tests/test_axiom_layers.py)
 
 
 def test_axiom_relays_sit_at_the_edrs_slots(scenarios: dict[str, Scenario]) -> None:
@@ -578,10 +579,18 @@ def _contact_fraction(sc: Scenario, node: str) -> float:
 
 
 def test_axiom_relay_raises_the_node_contact_time(scenarios: dict[str, Scenario]) -> None:
-    """The same scenario with and without its relay ISL set: direct passes over the three
-    European stations give the node a few per cent of the day; the GEO relays most of it."""
+    """Direct to ground (the node alone, no relay layers and no ISL sets): passes over the
+    European stations give the node a few per cent of the day; the GEO relays (its `relay`
+    set only) most of it; the LEO relay layer (`leo-relay`) adds more on top."""
     sc = scenarios["axiom"]
-    direct = _contact_fraction(sc.model_copy(update={"isls": []}), "ISS-ZARYA")
+    node_only = [c for c in sc.constellations if c.name == "axiom-node"]
+    direct = _contact_fraction(
+        sc.model_copy(update={"constellations": node_only, "isls": []}), "ISS-ZARYA"
+    )
+    geo = _contact_fraction(
+        sc.model_copy(update={"isls": [i for i in sc.isls if i.name == "relay"]}), "ISS-ZARYA"
+    )
     relayed = _contact_fraction(sc, "ISS-ZARYA")
     assert 0.0 < direct < 0.1
-    assert relayed > 0.5
+    assert geo > 0.5
+    assert relayed > geo + 0.05
