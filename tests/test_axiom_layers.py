@@ -111,3 +111,25 @@ def test_windows_start_after_acquisition_of_first_visibility(
             while first > 0 and vis[first - 1]:
                 first -= 1
             assert s - t[first] >= max(ta.acquisition_s, tb.acquisition_s) - 1e-9
+
+
+def test_layers_fly_their_sourced_orbits(run: tuple[Scenario, Any, Any]) -> None:
+    """LEO relays sun-synchronous at 575 km (J2 nodal rate = the Sun's 360 deg per tropical
+    year, solved for i by hand), MEO relays on the equator at 8,062 km altitude (O3b)."""
+    import math
+
+    sc, eph, _ = run
+    mu, re_km, j2 = 398600.4418, 6378.137, 1.08262668e-3
+    a_km = re_km + 575.0
+    n = math.sqrt(mu / a_km**3)
+    i_sso = math.degrees(
+        math.acos(-(2 * math.pi / (365.2422 * 86400)) / (1.5 * n * j2 * (re_km / a_km) ** 2))
+    )
+    leo = next(c for c in sc.constellations if c.name == "relay-leo")
+    assert leo.inclination_deg == pytest.approx(i_sso, abs=0.01)  # type: ignore[union-attr]
+    const = eph.satellites.constellation
+    k_meo = [c.name for c in sc.constellations].index("relay-meo")
+    r = eph.r_ecef_km[const == k_meo]
+    alt = np.linalg.norm(r, axis=-1) - re_km
+    assert np.abs(alt - 8062.0).max() < 20.0
+    assert np.abs(r[..., 2]).max() < 50.0  # equatorial
