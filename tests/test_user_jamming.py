@@ -18,17 +18,16 @@ import pytest
 
 from orbitcloud.api import load_scenario, run
 from orbitcloud.links.acm import DVBS2X_MODCODS, acm_rates
-from orbitcloud.links.contactplan import KINDS, ContactPlan
+from orbitcloud.links.contactplan import ContactPlan
 from orbitcloud.links.contacts import jammers_of
 from orbitcloud.links.users import _UserBudgets
 from orbitcloud.run.pipeline import RunResult
 from orbitcloud.run.security import security_summary
 from orbitcloud.scenario.errors import ScenarioError
+from test_jamming import _ecef, _rows, _table  # the hand geometry shared with the station tests
 
 C_M_S = 299_792_458.0
 K_DB = 10 * math.log10(1.380649e-23)
-A_KM, F = 6378.137, 1 / 298.257223563
-E2 = F * (2 - F)
 R_MEAN_KM = 6371.0088
 F_HZ = 18.95e9  # Ka downlink centre
 USER = (41.90, 12.50, 0.0)
@@ -83,29 +82,6 @@ def clear() -> tuple[RunResult, ContactPlan]:
 @pytest.fixture(scope="module")
 def jammed() -> tuple[RunResult, ContactPlan]:
     return _run([JAMMER])
-
-
-def _ecef(lat: float, lon: float, h_m: float) -> np.ndarray:
-    la, lo = math.radians(lat), math.radians(lon)
-    n = A_KM / math.sqrt(1 - E2 * math.sin(la) ** 2)
-    rho = (n + h_m / 1000) * math.cos(la)
-    return np.array([rho * math.cos(lo), rho * math.sin(lo),
-                     (n * (1 - E2) + h_m / 1000) * math.sin(la)])  # fmt: skip
-
-
-def _rows(plan: ContactPlan, node: str, kind: str) -> np.ndarray:
-    g = plan.nodes.index()[node]
-    sel = plan.kind == KINDS.index(kind)
-    sel &= (plan.dst == g) if kind == "downlink" else (plan.src == g)
-    return np.flatnonzero(sel)
-
-
-def _table(plan: ContactPlan, rows: np.ndarray) -> set[tuple[Any, ...]]:
-    return {
-        (int(plan.src[i]), int(plan.dst[i]), float(plan.start_s[i]), float(plan.end_s[i]),
-         float(plan.rate_bps[i]), float(plan.range_km[i]))
-        for i in rows.tolist()
-    }  # fmt: skip
 
 
 def _s465_gain_dbi(theta_deg: float, d_m: float) -> float:
