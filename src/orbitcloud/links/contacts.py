@@ -36,7 +36,7 @@ from orbitcloud.executor import Executor, SerialExecutor
 from orbitcloud.links.acm import AcmRates, acm_rates
 from orbitcloud.links.contactplan import KINDS, ContactPlan, NodeTable, kind_codes
 from orbitcloud.links.isl import candidate_pairs, link_rate_bps, mutual_nearest_active, owlt_s
-from orbitcloud.links.jamming import band_segments
+from orbitcloud.links.jamming import band_segments, tally_rate_loss
 from orbitcloud.links.terminals import assign_terminals, between_pairs, terminal_set
 from orbitcloud.links.visibility import GroundSites, elevation_margin, isl_margin
 from orbitcloud.links.windows import Windows, find_windows, limit_concurrent, step_windows
@@ -517,15 +517,7 @@ def _jam(
             if (1 if bool(js_set.uplink[k]) else 0) != d:
                 continue
             sel = active[:, k]
-            old_bps = clear[d][src[sel]]
-            lost = old_bps - new[sel]
-            hit = (lost > 0) & (old_bps > 0)
-            dur = (q.end_s - q.start_s)[sel]
-            e = effects[k]
-            e[0] += int(hit.sum())
-            e[1] += int((hit & (new[sel] <= 0)).sum())
-            e[2] += float((lost * dur)[hit].sum()) / 8.0
-            e[3] += float(dur[hit].sum())
+            tally_rate_loss(effects[k], clear[d][src[sel]], new[sel], (q.end_s - q.start_s)[sel])
     if jam_effects is not None:
         jam_effects.extend(JamEffect(int(e[0]), int(e[1]), e[2], e[3], e[4]) for e in effects)
     return (

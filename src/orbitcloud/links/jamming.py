@@ -88,6 +88,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -111,6 +112,7 @@ __all__ = [
     "jammer_position_ecef_km",
     "relative_gain_db",
     "station_gain_db",
+    "tally_rate_loss",
 ]
 
 F64 = NDArray[np.float64]
@@ -470,3 +472,19 @@ class JammerSet:
         )  # fmt: skip
         out[ok] = js[ok]
         return out
+
+
+def tally_rate_loss(
+    tally: list[Any], old_bps: F64, new_bps: F64, duration_s: F64
+) -> NDArray[np.bool_]:
+    """Add to one jammer's ``tally`` (``[pieces slowed, pieces closed, bytes lost, seconds
+    slowed, ...]``, updated in place) the pieces whose rate fell from ``old_bps`` to
+    ``new_bps`` over ``duration_s`` (float64[m] each); returns bool[m], the pieces slowed
+    (a piece that had no rate is not counted)."""
+    lost = old_bps - new_bps
+    hit = (lost > 0) & (old_bps > 0)
+    tally[0] += int(hit.sum())
+    tally[1] += int((hit & (new_bps <= 0)).sum())
+    tally[2] += float((lost * duration_s)[hit].sum()) / 8.0
+    tally[3] += float(duration_s[hit].sum())
+    return np.asarray(hit, dtype=np.bool_)

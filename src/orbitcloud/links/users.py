@@ -74,7 +74,7 @@ from orbitcloud.links.contacts import (
     _split_at,
     jammers_of,
 )
-from orbitcloud.links.jamming import JN_FLOOR_DB, JammerSet, combine_esn0_db
+from orbitcloud.links.jamming import JN_FLOOR_DB, JammerSet, combine_esn0_db, tally_rate_loss
 from orbitcloud.links.weather import AttenuationTable, attenuation_table
 from orbitcloud.orbits.frames import geodetic_to_ecef, up_unit_vector
 from orbitcloud.orbits.propagate import Ephemeris, Propagator
@@ -601,16 +601,9 @@ def user_link_pieces(
                     if (1 if bool(js_set.uplink[k]) else 0) != d:
                         continue
                     sel = act[:, k]
-                    old_bps = clear[d][src[sel]]
-                    lost = old_bps - new_d[sel]
-                    hit = (lost > 0) & (old_bps > 0)
                     dur = (q.end_s - q.start_s)[sel]
-                    e = acc[k]
-                    e[0] += int(hit.sum())
-                    e[1] += int((hit & (new_d[sel] <= 0)).sum())
-                    e[2] += float((lost * dur)[hit].sum()) / 8.0
-                    e[3] += float(dur[hit].sum())
-                    e[4] |= {users[i].name for i in links.user[q.b[sel][hit]].tolist()}
+                    hit = tally_rate_loss(acc[k], clear[d][src[sel]], new_d[sel], dur)
+                    acc[k][4] |= {users[i].name for i in links.user[q.b[sel][hit]].tolist()}
             link_out.append(q.b)
             lo_out.append(q.start_s)
             hi_out.append(q.end_s)
