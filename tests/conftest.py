@@ -122,7 +122,8 @@ def walker_3x9_world(duration_s: float, seed: int, **fields: Any) -> dict[str, A
 @contextmanager
 def dask_executor(n_workers: int = 2) -> Iterator[DaskExecutor]:
     """A real Dask ``LocalCluster`` (worker processes, one thread each) and our executor on it."""
-    distributed = pytest.importorskip("distributed")
+    import distributed  # a runtime dependency (pyproject.toml): imported, never skipped
+
     with (
         distributed.LocalCluster(
             n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None
